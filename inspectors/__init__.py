@@ -1,0 +1,1 @@
+"""Image-dataset inspectors: pure Python over the samples table (no streamlit, no torch)."""

@@ -1,0 +1,171 @@
+"""python -m inspectors scan DATASET ... | cache info|clear
+
+Report on stdout, progress bar on stderr (only on a terminal, or with --progress). Exit codes: 0 done,
+2 usage error or nothing to scan, 130 interrupted (what finished is cached; run again to resume).
+"""
+
+import argparse
+import dataclasses
+import json
+import sys
+from pathlib import Path
+
+from . import report, scan_cache, workspace
+from .config import Config, config_to_dict, load_config_file
+from .dataset import DatasetError, load_dataset
+from .scan import scan, write_samples
+
+DESCRIPTION = """Scan an image-classification dataset once: one row per file (hashes, size, format, mode,
+decode errors, perceptual hashes, brightness/contrast/sharpness/entropy, a small appearance vector) and
+a thumbnail per image. Results go to a workspace outside the dataset (see --cache); the dataset itself
+is only ever read.
+
+DATASET is a folder with a folder per class, optionally under train/ val/ test/ (valid/ validation/
+dev/ mean val), or a CSV manifest with a header naming path,label[,split] (or a folder holding one).
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m inspectors", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("scan", help="scan a dataset and write samples.parquet",
+                       description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    s.add_argument("dataset", metavar="DATASET", help="dataset folder, or a .csv manifest")
+    add_dataset_args(s)
+    s.add_argument("--out", metavar="DIR",
+                   help="also write the report files (samples.parquet, config.json) here")
+    s.add_argument("--workers", type=int, metavar="N", help="worker processes (default: one per core)")
+    s.add_argument("--max-pixel-mb", type=float, metavar="MB",
+                   help="never decode a file whose header declares more pixel data than this (default 256)")
+    s.add_argument("--timeout", type=float, metavar="S",
+                   help="per-file time limit in seconds; a slower file is reported, its worker replaced "
+                        "(default 30)")
+    s.add_argument("--config", metavar="JSON", help="read settings from a config.json written by an earlier scan; "
+                   "flags given here override it")
+    s.add_argument("--no-cache", action="store_true",
+                   help="read every file and write nothing to the workspace (use with --out to keep results)")
+    out = s.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print the scan facts as JSON instead of the text report")
+    out.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    s.add_argument("--progress", action="store_true", help="show the progress bar even when stderr is not a terminal")
+
+    c = sub.add_parser("cache", help="show or clear workspaces (scan cache, thumbnails, reports)")
+    c.add_argument("action", choices=["info", "clear"])
+    c.add_argument("dataset", nargs="?", metavar="DATASET", help="one dataset's workspace (default: all)")
+    c.add_argument("--labels", metavar="CSV", help="the manifest the dataset was scanned with, if any")
+    c.add_argument("--cache", metavar="DIR", help=f"cache root (default: ${workspace.CACHE_ENV} or ~/.cache)")
+    return parser
+
+
+def add_dataset_args(p) -> None:
+    p.add_argument("--labels", metavar="CSV", help="CSV manifest (header path,label[,split]); paths relative to "
+                   "the CSV's folder or absolute; DATASET is then the folder they live under")
+    p.add_argument("--layout", choices=["auto", "folders", "csv"], help="force the layout (default: auto)")
+    p.add_argument("--path-column", help="manifest column holding the path (default: path)")
+    p.add_argument("--label-column", help="manifest column holding the label (default: label)")
+    p.add_argument("--split-column", help="manifest column holding the split, if any (default: split)")
+    p.add_argument("--cache", metavar="DIR",
+                   help=f"cache root holding one workspace per dataset (default: ${workspace.CACHE_ENV}, "
+                        f"else ~/.cache/image-inspectors)")
+
+
+def effective_config(args) -> Config:
+    base = load_config_file(args.config) if getattr(args, "config", None) else Config()
+    load = {k: v for k, v in {"layout": args.layout, "path_column": args.path_column,
+                              "label_column": args.label_column, "split_column": args.split_column}.items()
+            if v is not None}
+    scan_over = {}
+    if getattr(args, "workers", None) is not None:
+        scan_over["workers"] = args.workers
+    if getattr(args, "max_pixel_mb", None) is not None:
+        scan_over["max_pixel_bytes"] = int(args.max_pixel_mb * 2**20)
+    if getattr(args, "timeout", None) is not None:
+        scan_over["file_timeout_s"] = args.timeout
+    return Config(load=dataclasses.replace(base.load, **load), scan=dataclasses.replace(base.scan, **scan_over))
+
+
+def progress_bar(enabled: bool):
+    if not enabled:
+        return None, lambda: None
+    from tqdm import tqdm
+    bar = tqdm(total=0, unit="img", file=sys.stderr, dynamic_ncols=True, desc="scan")
+
+    def update(done, total):
+        if bar.total != total:
+            bar.total = total
+        bar.n = done
+        bar.refresh()
+    return update, bar.close
+
+
+def cmd_scan(args) -> int:
+    config = effective_config(args)
+    listing = load_dataset(args.dataset, args.labels, config.load)
+    ws = None if args.no_cache else workspace.workspace_dir(listing.root, listing.labels_csv, args.cache)
+    show = not args.quiet and not args.json and (args.progress or sys.stderr.isatty())
+    update, close = progress_bar(show)
+    try:
+        result = scan(listing, config.scan, ws, progress=update,
+                      on_wait=lambda: print("waiting for another scan of this dataset to finish...", file=sys.stderr))
+    except KeyboardInterrupt:
+        close()
+        print("\ninterrupted: finished files are cached; run the same command again to resume", file=sys.stderr)
+        return 130
+    close()
+    written = []
+    config_json = json.dumps(config_to_dict(config), indent=2)
+    for folder in [p for p in (ws, args.out) if p]:
+        written.append(write_samples(result.samples, folder))
+        workspace.atomic_write_text(Path(folder) / "config.json", config_json)
+        written.append(Path(folder) / "config.json")
+    facts = report.scan_facts(result.samples, result.seconds, result.decoded, result.cached, result.pruned)
+    if args.json:
+        print(json.dumps({"dataset": str(listing.root), "layout": listing.layout,
+                          "workspace": str(ws) if ws else None, **facts, "warnings": listing.warnings}, indent=2))
+    elif not args.quiet:
+        print(report.scan_text(facts, args.dataset, listing.layout,
+                               report.problem_rows(result.samples), listing.warnings, written))
+    return 0
+
+
+def cmd_cache(args) -> int:
+    if args.dataset:
+        listing_root = Path(args.dataset).resolve()
+        root, labels = (listing_root.parent, listing_root) if listing_root.suffix.lower() == ".csv" \
+            else (listing_root, Path(args.labels).resolve() if args.labels else None)
+        targets = [workspace.workspace_dir(root, labels, args.cache)]
+    else:
+        targets = workspace.list_workspaces(args.cache)
+    if args.action == "info":
+        print(f"cache root: {workspace.cache_root(args.cache)}")
+        if not targets or not any(t.exists() for t in targets):
+            print("  no workspaces")
+        for t in targets:
+            if t.exists():
+                info = scan_cache.cache_info(t)
+                print(f"  {t.name}: {info.get('files', 0):,} cached files, {info.get('thumbnails', 0):,} thumbnails, "
+                      f"{workspace.folder_size(t) / 2**20:,.1f} MB, last scan {info.get('last_scan', 'never')}")
+        return 0
+    for t in targets:
+        if t.exists():
+            workspace.remove_workspace(t)
+            print(f"removed {t}")
+    return 0
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return cmd_scan(args) if args.command == "scan" else cmd_cache(args)
+    except DatasetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:  # a bad --config or a workspace inside the dataset
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

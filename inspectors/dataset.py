@@ -1,0 +1,248 @@
+"""Files on disk -> the sorted samples listing (path, label, split, entry, ...). Never decodes.
+
+Two layouts: a folder per class (optionally under train/ val/ test/), or a CSV manifest
+`path,label[,split]`. Every file we find or a manifest names gets a row; what we will not read as an
+image gets a row with the reason, so nothing is silently dropped.
+"""
+
+import csv
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .config import LoadConfig
+from .schema import ENTRY_IMAGE, ENTRY_MISSING, ENTRY_UNSUPPORTED, SPLIT_ALIASES
+
+
+class DatasetError(Exception):
+    """The dataset cannot be listed at all (wrong path, unreadable CSV): a message for the user."""
+
+
+@dataclass
+class Listing:
+    root: Path  # what `path` is relative to
+    labels_csv: Path | None
+    layout: str  # "folders" | "csv"
+    samples: pd.DataFrame  # path, label, split, entry, orphan, error, bytes, mtime_ns, fs_path
+    warnings: list = field(default_factory=list)
+
+
+def display_path(name: str) -> str:
+    """A file name as text: bytes that are not UTF-8 become backslash escapes (and still scan)."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def normalise_split(value: str) -> str:
+    value = (value or "").strip().lower()
+    return SPLIT_ALIASES.get(value, value)
+
+
+def load_dataset(dataset, labels=None, config: LoadConfig = LoadConfig()) -> Listing:
+    dataset = Path(os.path.abspath(os.path.expanduser(str(dataset))))
+    if not dataset.exists():
+        raise DatasetError(f"{dataset}: no such file or folder")
+    layout = config.layout
+    if labels is not None:
+        labels = Path(os.path.abspath(os.path.expanduser(str(labels))))
+        if layout == "folders":
+            raise DatasetError("--labels gives a CSV manifest, which contradicts --layout folders")
+        if not dataset.is_dir():
+            raise DatasetError(f"{dataset}: with --labels, DATASET must be the folder the paths live under")
+        return _load_csv(dataset, labels, config)
+    if dataset.is_file():
+        if dataset.suffix.lower() != ".csv" or layout == "folders":
+            raise DatasetError(f"{dataset}: a file was given; DATASET is a folder or a .csv manifest")
+        return _load_csv(dataset.parent, dataset, config)
+    if layout == "csv" or (layout == "auto" and _manifest_in(dataset, config)):
+        manifest = _manifest_in(dataset, config)
+        if manifest is None:
+            raise DatasetError(f"{dataset}: --layout csv needs a manifest; none found at the top of the "
+                               f"folder with columns {config.path_column!r} and {config.label_column!r}")
+        return _load_csv(dataset, manifest, config)
+    return _load_folders(dataset, config)
+
+
+def _manifest_in(folder: Path, config) -> Path | None:
+    """The one top-level CSV whose header names the path and label columns, if there is exactly one."""
+    found = []
+    for entry in sorted(folder.iterdir()):
+        if entry.suffix.lower() == ".csv" and entry.is_file() and not entry.name.startswith("."):
+            try:
+                with open(entry, newline="", encoding="utf-8-sig") as f:
+                    header = next(csv.reader(f), [])
+            except (OSError, UnicodeDecodeError):
+                continue
+            if config.path_column in header and config.label_column in header:
+                found.append(entry)
+    return found[0] if len(found) == 1 else None
+
+
+def walk(root: Path, warnings: list):
+    """Yield (relative parts, fs path, kind, stat or None, reason) for every non-hidden entry,
+    following symlinks but never entering the same real folder twice (no loops)."""
+    seen = set()
+    root_st = os.stat(root)
+    seen.add((root_st.st_dev, root_st.st_ino))
+    stack = [(str(root), ())]
+    while stack:
+        folder, parts = stack.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            warnings.append(f"{display_path(folder)}: cannot list folder ({exc.strerror or exc}); skipped")
+            continue
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            rel = parts + (entry.name,)
+            try:
+                st = os.stat(entry.path)  # follows symlinks
+            except OSError as exc:
+                reason = "broken symlink" if entry.is_symlink() else (exc.strerror or str(exc))
+                yield rel, entry.path, "other", None, f"cannot read: {reason}"
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                key = (st.st_dev, st.st_ino)
+                if key in seen:
+                    warnings.append(f"{display_path(entry.path)}: symlink back to a folder already listed; "
+                                    f"not followed again")
+                    continue
+                seen.add(key)
+                yield rel, entry.path, "dir", st, None
+                stack.append((entry.path, rel))
+            elif stat.S_ISREG(st.st_mode):
+                yield rel, entry.path, "file", st, None
+            else:
+                kind = "FIFO" if stat.S_ISFIFO(st.st_mode) else "socket" if stat.S_ISSOCK(st.st_mode) else "device"
+                yield rel, entry.path, "other", st, f"not a regular file ({kind})"
+
+
+def _is_image_name(name: str, config) -> bool:
+    return os.path.splitext(name)[1].lower() in config.extensions
+
+
+def _row(path, label, split, entry, fs_path, st=None, error=None, orphan=False) -> dict:
+    return {"path": path, "label": label, "split": split, "entry": entry, "orphan": orphan,
+            "error": error, "bytes": st.st_size if st else None,
+            "mtime_ns": st.st_mtime_ns if st else None, "fs_path": os.fsencode(fs_path)}
+
+
+def _load_folders(root: Path, config) -> Listing:
+    warnings = []
+    top = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    split_named = {p.name for p in top if p.name.lower() in SPLIT_ALIASES}
+    rows = []
+    for rel, fs_path, kind, st, reason in walk(root, warnings):
+        if rel[0] in split_named:
+            split, class_parts = normalise_split(rel[0]), rel[1:]
+        else:
+            split, class_parts = "", rel
+        in_class = len(class_parts) >= 2  # a file below a class folder, at any depth
+        label = display_path(class_parts[0]) if in_class else ""
+        path = display_path("/".join(rel))
+        name = rel[-1]
+        if kind == "file" and _is_image_name(name, config):
+            rows.append(_row(path, label, split, ENTRY_IMAGE, fs_path, st))
+        elif kind == "dir":
+            if _is_image_name(name, config) and len(class_parts) >= 2:
+                rows.append(_row(path, label, split, ENTRY_UNSUPPORTED, fs_path, None,
+                                 "a folder named like an image file"))
+        elif in_class:
+            why = reason or f"{os.path.splitext(name)[1] or 'no extension'}: not an image extension we read"
+            rows.append(_row(path, label, split, ENTRY_UNSUPPORTED, fs_path, st if kind == "file" else None, why))
+    samples = _finish(rows)
+    if samples.empty:
+        raise DatasetError(f"{root}: no files to scan (expected a folder per class, optionally under "
+                           f"train/ val/ test/, or a CSV manifest)")
+    return Listing(root, None, "folders", samples, warnings)
+
+
+def _load_csv(root: Path, manifest: Path, config) -> Listing:
+    warnings = []
+    rows_in = _read_manifest(manifest, config)
+    base = manifest.parent
+    named, rows = {}, []
+    for line, raw_path, label, split in rows_in:
+        raw_path = raw_path.strip()
+        if not raw_path:
+            warnings.append(f"{manifest.name} line {line}: empty path; row skipped")
+            continue
+        fs_path = os.path.normpath(raw_path if os.path.isabs(raw_path) else os.path.join(base, raw_path))
+        rel = os.path.relpath(fs_path, root)
+        path = display_path(Path(fs_path).as_posix() if rel.startswith("..") else Path(rel).as_posix())
+        if fs_path in named:
+            first_line, first_label = named[fs_path]
+            same = "same label" if first_label == label else f"label {label!r} vs {first_label!r}"
+            warnings.append(f"{manifest.name} line {line}: {path} repeats line {first_line} ({same}); kept the first")
+            continue
+        named[fs_path] = (line, label)
+        rows.append(_csv_row(path, label, normalise_split(split), fs_path, config))
+    for rel, fs_path, kind, st, _ in walk(root, warnings):
+        if kind == "file" and _is_image_name(rel[-1], config) and os.path.normpath(fs_path) not in named:
+            rows.append(_row(display_path("/".join(rel)), "", "", ENTRY_IMAGE, fs_path, st, orphan=True))
+    samples = _finish(rows)
+    if samples.empty:
+        raise DatasetError(f"{manifest}: the manifest has no rows and no images lie under {root}")
+    return Listing(root, manifest, "csv", samples, warnings)
+
+
+def _csv_row(path, label, split, fs_path, config) -> dict:
+    try:
+        st = os.stat(fs_path)
+    except FileNotFoundError:
+        return _row(path, label, split, ENTRY_MISSING, fs_path, None, "FileNotFoundError: the manifest names it, "
+                    "but no such file exists")
+    except OSError as exc:
+        return _row(path, label, split, ENTRY_MISSING, fs_path, None, f"{type(exc).__name__}: {exc.strerror or exc}")
+    if stat.S_ISDIR(st.st_mode):
+        return _row(path, label, split, ENTRY_UNSUPPORTED, fs_path, None, "a folder, not a file")
+    if not stat.S_ISREG(st.st_mode):
+        return _row(path, label, split, ENTRY_UNSUPPORTED, fs_path, None, "not a regular file")
+    if not _is_image_name(fs_path, config):
+        ext = os.path.splitext(fs_path)[1] or "no extension"
+        return _row(path, label, split, ENTRY_UNSUPPORTED, fs_path, st, f"{ext}: not an image extension we read")
+    return _row(path, label, split, ENTRY_IMAGE, fs_path, st)
+
+
+def _read_manifest(manifest: Path, config):
+    """(line number, path, label, split) for each data row; a clear DatasetError when unreadable."""
+    try:
+        with open(manifest, newline="", encoding="utf-8-sig") as f:
+            reader = csv.reader(f)
+            header = next(reader, None)
+            if not header:
+                raise DatasetError(f"{manifest}: empty file; a header row naming the columns is required")
+            header = [h.strip() for h in header]
+            missing = [c for c in (config.path_column, config.label_column) if c not in header]
+            if missing:
+                raise DatasetError(f"{manifest}: the header {header} lacks {missing}; a header row is required "
+                                   f"(rename with --path-column / --label-column)")
+            ip, il = header.index(config.path_column), header.index(config.label_column)
+            isplit = header.index(config.split_column) if config.split_column in header else None
+            out = []
+            for values in reader:
+                if not any(v.strip() for v in values):
+                    continue
+                values = values + [""] * (len(header) - len(values))
+                split = values[isplit] if isplit is not None else ""
+                out.append((reader.line_num, values[ip], values[il].strip(), split))
+            return out
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{manifest}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except csv.Error as exc:
+        raise DatasetError(f"{manifest}: not a readable CSV ({exc})") from None
+    except OSError as exc:
+        raise DatasetError(f"{manifest}: cannot read ({exc.strerror or exc})") from None
+
+
+def _finish(rows) -> pd.DataFrame:
+    columns = ["path", "label", "split", "entry", "orphan", "error", "bytes", "mtime_ns", "fs_path"]
+    df = pd.DataFrame(rows, columns=columns)
+    df = df.drop_duplicates("path", keep="first").sort_values("path", kind="stable").reset_index(drop=True)
+    df["orphan"] = df["orphan"].astype(bool)
+    df["bytes"] = df["bytes"].astype("Int64")
+    df["mtime_ns"] = df["mtime_ns"].astype("Int64")
+    return df

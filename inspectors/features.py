@@ -1,0 +1,316 @@
+"""One file's bytes -> the samples columns of DESIGN.md and a thumbnail. Never raises.
+
+Everything is measured on one small "work image" (longest side <= work_side, EXIF orientation applied,
+alpha composited on white): hashes and statistics then mean the same thing for a 32 px PNG and a
+4000 px JPEG, and the cost of a file is one decode plus a few operations on a tiny image. JPEGs use
+PIL's DCT-scaled decode (`draft`): it still entropy-decodes every block, so truncated or damaged data
+raises exactly as a full decode would, at a fraction of the cost.
+"""
+
+import io
+import os
+import stat
+import zlib
+
+import numpy as np
+import xxhash
+from PIL import Image, ImageFile
+
+from .schema import APPEARANCE_SIDE
+
+# We check the declared size against our own limit before decoding (see _check_declared_size);
+# PIL's own bomb guard would otherwise fire at a different, unconfigurable size.
+Image.MAX_IMAGE_PIXELS = None
+ImageFile.LOAD_TRUNCATED_IMAGES = False  # truncated files must fail, not decode half-grey
+
+BYTES_PER_BAND = {"I;16": 2, "I;16B": 2, "I;16L": 2, "I;16N": 2, "I": 4, "F": 4}
+ORIENTATION_TRANSPOSE = {
+    2: [Image.Transpose.FLIP_LEFT_RIGHT], 3: [Image.Transpose.ROTATE_180],
+    4: [Image.Transpose.FLIP_TOP_BOTTOM], 5: [Image.Transpose.TRANSPOSE],
+    6: [Image.Transpose.ROTATE_270], 7: [Image.Transpose.TRANSVERSE], 8: [Image.Transpose.ROTATE_90],
+}
+BROWSER_FORMATS = {"JPEG", "PNG"}  # thumbnails kept as the original bytes when already small
+
+
+class EmptyFileError(Exception):
+    pass
+
+
+class NotRegularFileError(Exception):
+    pass
+
+
+class TooLargeError(Exception):
+    pass
+
+
+class ChecksumError(Exception):
+    pass
+
+
+def error_text(exc: BaseException) -> str:
+    msg = str(exc).strip() or repr(exc)
+    return f"{type(exc).__name__}: {msg}"[:500]
+
+
+def empty_row() -> dict:
+    return {
+        "file_hash": None, "pixel_hash": None, "format": None, "width": None, "height": None,
+        "exif_orientation": None, "mode": None, "frames": None, "ok": False, "error": None,
+        "phash": None, "dhash": None, "brightness": None, "contrast": None, "sharpness": None,
+        "entropy": None, "mean_r": None, "mean_g": None, "mean_b": None,
+        "std_r": None, "std_g": None, "std_b": None, "appearance": None,
+    }
+
+
+def read_file(fs_path) -> bytes:
+    """Read a regular file once. O_NONBLOCK so a FIFO that slipped past the listing cannot hang us."""
+    fd = os.open(fs_path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotRegularFileError("not a regular file")
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            return f.read()
+    finally:
+        os.close(fd)
+
+
+def file_features(fs_path, work_side=128, thumb_side=128, thumb_quality=85,
+                  max_pixel_bytes=256 * 2**20) -> tuple[dict, bytes | None]:
+    """(row, thumbnail JPEG/PNG bytes or None) for one file. Every failure becomes row["error"]."""
+    try:
+        data = read_file(fs_path)
+    except OSError as exc:
+        row = empty_row()
+        row["error"] = error_text(exc)
+        return row, None
+    except NotRegularFileError as exc:
+        row = empty_row()
+        row["error"] = error_text(exc)
+        return row, None
+    return bytes_features(data, work_side, thumb_side, thumb_quality, max_pixel_bytes)
+
+
+def bytes_features(data: bytes, work_side=128, thumb_side=128, thumb_quality=85,
+                   max_pixel_bytes=256 * 2**20) -> tuple[dict, bytes | None]:
+    row = empty_row()
+    row["file_hash"] = xxhash.xxh3_128_hexdigest(data)
+    try:
+        if not data:
+            raise EmptyFileError("the file is 0 bytes")
+        im = Image.open(io.BytesIO(data))
+        row.update(format=im.format, width=im.size[0], height=im.size[1], mode=im.mode)
+        row["exif_orientation"] = _orientation(im)
+        row["frames"] = _frame_count(im)
+        _check_declared_size(im, max_pixel_bytes)
+        if im.format == "PNG":
+            verify_png_checksums(data)
+        if im.format == "JPEG":
+            # DCT scaling: decode at 1/2..1/8 size, never below what the work image needs
+            im.draft(im.mode if im.mode in ("L", "RGB") else "RGB", (work_side, work_side))
+        im.load()
+    except Exception as exc:  # any decoder error is the file's problem, reported as a row
+        row["error"] = error_text(exc)
+        return row, None
+    row["ok"] = True
+    try:
+        row["pixel_hash"] = _pixel_hash(data, im, row["exif_orientation"])
+        work = work_image(im, row["exif_orientation"], work_side)
+        row.update(image_statistics(work))
+        thumb = _thumbnail(data, im, work, row["exif_orientation"], thumb_side, thumb_quality)
+    except Exception as exc:  # decoded, but an unusual mode defeated our maths: say so, keep the row
+        row["error"] = f"decoded, but its statistics failed: {error_text(exc)}"
+        return row, None
+    return row, thumb
+
+
+def _orientation(im) -> int:
+    try:
+        value = int(im.getexif().get(0x0112, 1))
+    except Exception:
+        return 1
+    return value if 1 <= value <= 8 else 1
+
+
+def _frame_count(im) -> int:
+    try:
+        n = int(getattr(im, "n_frames", 1))
+        if n > 1:
+            im.seek(0)
+        return n
+    except Exception:
+        return 1
+
+
+def _check_declared_size(im, max_pixel_bytes) -> None:
+    w, h = im.size
+    if w <= 0 or h <= 0:
+        raise TooLargeError(f"header declares an empty image ({w}x{h})")
+    declared = w * h * len(im.getbands()) * BYTES_PER_BAND.get(im.mode, 1)
+    if declared > max_pixel_bytes:
+        raise TooLargeError(
+            f"header declares {w}x{h} {im.mode} = {declared / 2**20:,.0f} MB of pixels, over the "
+            f"{max_pixel_bytes / 2**20:,.0f} MB limit; not decoded (decompression bomb or huge image)")
+
+
+def verify_png_checksums(data: bytes) -> None:
+    """PIL does not check the CRC of IDAT chunks, so damaged pixel data can decode silently."""
+    i, n = 8, len(data)
+    while i + 12 <= n:
+        length = int.from_bytes(data[i:i + 4], "big")
+        kind = data[i + 4:i + 8]
+        end = i + 8 + length
+        if end + 4 > n:
+            return  # truncated: the decoder reports it in its own words
+        if zlib.crc32(data[i + 4:end]) != int.from_bytes(data[end:end + 4], "big"):
+            raise ChecksumError(f"PNG chunk {kind.decode('latin-1')} at byte {i}: CRC mismatch (damaged data)")
+        if kind == b"IEND":
+            return
+        i = end + 4
+
+
+def _pixel_hash(data: bytes, im, orientation: int) -> str:
+    """Same pixels -> same value. For JPEG: the coded image data without metadata segments, since
+    identical coefficients and tables decode to identical pixels (hashing the DCT-scaled pixels
+    would merge images that differ only in fine detail)."""
+    h = xxhash.xxh3_128()
+    h.update(f"{orientation}|".encode())
+    if im.format == "JPEG":
+        h.update(jpeg_without_metadata(data))
+    else:
+        h.update(f"{im.mode}|{im.size[0]}x{im.size[1]}|".encode())
+        h.update(im.tobytes())
+    return h.hexdigest()
+
+
+def jpeg_without_metadata(data: bytes) -> bytes:
+    """The JPEG's bytes minus APPn and COM segments before the first scan."""
+    if data[:2] != b"\xff\xd8":
+        return data
+    parts, i, n = [], 2, len(data)
+    while i + 4 <= n and data[i] == 0xFF:
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        length = int.from_bytes(data[i + 2:i + 4], "big")
+        if marker == 0xDA:  # start of scan: everything from here is coded data
+            parts.append(data[i:])
+            return b"".join(parts)
+        if not (0xE0 <= marker <= 0xEF or marker == 0xFE):
+            parts.append(data[i:i + 2 + length])
+        i += 2 + length
+    parts.append(data[i:])
+    return b"".join(parts)
+
+
+def to_rgb(im) -> Image.Image:
+    """Any PIL mode -> 8-bit RGB as a person would see it (alpha over white, 16-bit scaled)."""
+    mode = im.mode
+    if mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        arr = np.asarray(im, dtype=np.float64)
+        top = 65535.0 if arr.max(initial=0) <= 65535 and arr.min(initial=0) >= 0 else max(arr.max() - arr.min(), 1)
+        arr = (arr - (0 if top == 65535.0 else arr.min())) * (255.0 / top)
+        grey = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), "L")
+        return grey.convert("RGB")
+    if mode == "P" and "transparency" in im.info:
+        im = im.convert("RGBA")
+    elif mode == "P":
+        im = im.convert("RGB")
+    if im.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = im.convert("RGBA")
+        canvas = Image.new("RGB", rgba.size, (255, 255, 255))
+        canvas.paste(rgba, mask=rgba.getchannel("A"))
+        return canvas
+    if im.mode == "RGB":
+        return im
+    try:
+        return im.convert("RGB")
+    except (ValueError, OSError):  # e.g. LAB, HSV: no direct conversion; the first band is lightness
+        return im.getchannel(0).convert("RGB")
+
+
+def work_image(im, orientation: int, work_side: int) -> Image.Image:
+    """The RGB image every statistic is measured on: oriented, longest side <= work_side."""
+    if max(im.size) > 2 * work_side and im.mode in ("RGB", "L", "RGBA", "CMYK", "P"):
+        im = _reduce_to(im if im.mode != "P" else im.convert("RGBA"), 2 * work_side)
+    rgb = to_rgb(im)
+    for method in ORIENTATION_TRANSPOSE.get(orientation, []):
+        rgb = rgb.transpose(method)
+    if max(rgb.size) > work_side:
+        rgb = rgb.copy()
+        rgb.thumbnail((work_side, work_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return rgb
+
+
+def _reduce_to(im, side) -> Image.Image:
+    factor = max(1, max(im.size) // side)
+    return im.reduce(factor) if factor > 1 else im
+
+
+def image_statistics(work: Image.Image) -> dict:
+    rgb = np.asarray(work, dtype=np.float32) / 255.0
+    grey_img = work.convert("L")
+    grey_u8 = np.asarray(grey_img)
+    grey = grey_u8.astype(np.float32) / 255.0
+    counts = np.bincount(grey_u8.ravel(), minlength=256)
+    p = counts[counts > 0] / grey_u8.size
+    means, stds = rgb.reshape(-1, 3).mean(0), rgb.reshape(-1, 3).std(0)
+    return {
+        "phash": phash(grey_img), "dhash": dhash(grey_img),
+        "brightness": float(grey.mean()), "contrast": float(grey.std()),
+        "sharpness": laplacian_variance(grey), "entropy": float(-(p * np.log2(p)).sum()),
+        "mean_r": float(means[0]), "mean_g": float(means[1]), "mean_b": float(means[2]),
+        "std_r": float(stds[0]), "std_g": float(stds[1]), "std_b": float(stds[2]),
+        "appearance": np.asarray(grey_img.resize((APPEARANCE_SIDE, APPEARANCE_SIDE), Image.Resampling.BOX),
+                                 dtype=np.uint8).tobytes(),
+    }
+
+
+def laplacian_variance(grey: np.ndarray) -> float:
+    """Variance of the 4-neighbour Laplacian (grey in [0, 1]): high for sharp edges, ~0 when blurred."""
+    if grey.shape[0] < 3 or grey.shape[1] < 3:
+        return 0.0
+    lap = (grey[:-2, 1:-1] + grey[2:, 1:-1] + grey[1:-1, :-2] + grey[1:-1, 2:] - 4 * grey[1:-1, 1:-1])
+    return float(lap.var())
+
+
+def _dct_matrix(n: int) -> np.ndarray:
+    # Unnormalised DCT-II as scipy.fftpack.dct computes it (what imagehash uses): y_k = 2 sum x_n cos(...)
+    k, i = np.arange(n)[:, None], np.arange(n)[None, :]
+    return 2.0 * np.cos(np.pi * k * (2 * i + 1) / (2 * n))
+
+
+_DCT32_LOW = _dct_matrix(32)[:8]
+
+
+def bits_to_int64(bits: np.ndarray) -> int:
+    """64 booleans, first one most significant, as a signed int64 (parquet has no uint64 everywhere)."""
+    value = int(np.packbits(bits.astype(np.uint8).ravel()).view(">u8")[0])
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def phash(grey: Image.Image) -> int:
+    """imagehash.phash on the same image, bit for bit: 32x32 LANCZOS, DCT, 8x8 low band > median."""
+    pixels = np.asarray(grey.convert("L").resize((32, 32), Image.Resampling.LANCZOS), dtype=np.float64)
+    low = _DCT32_LOW @ pixels @ _DCT32_LOW.T
+    return bits_to_int64(low > np.median(low))
+
+
+def dhash(grey: Image.Image) -> int:
+    """imagehash.dhash on the same image: 9x8 LANCZOS, each pixel brighter than its left neighbour."""
+    pixels = np.asarray(grey.convert("L").resize((9, 8), Image.Resampling.LANCZOS), dtype=np.int16)
+    return bits_to_int64(pixels[:, 1:] > pixels[:, :-1])
+
+
+def _thumbnail(data, im, work, orientation, thumb_side, quality) -> bytes:
+    small = im.format in BROWSER_FORMATS and max(im.size) <= thumb_side and orientation == 1
+    if small and im.mode in ("RGB", "L") and len(data) <= 64 * 1024:
+        return data  # already a small browser-ready image: re-encoding would only lose quality
+    thumb = work
+    if max(thumb.size) > thumb_side:
+        thumb = thumb.copy()
+        thumb.thumbnail((thumb_side, thumb_side), Image.Resampling.BILINEAR)
+    buf = io.BytesIO()
+    thumb.save(buf, "JPEG", quality=quality)
+    return buf.getvalue()

@@ -1,0 +1,71 @@
+"""Plain-text and JSON reports of a scan, for the CLI. Numbers come from the tables; no I/O here."""
+
+import pandas as pd
+
+from .schema import ENTRY_IMAGE, ENTRY_MISSING, ENTRY_UNSUPPORTED
+
+
+def scan_facts(samples: pd.DataFrame, seconds: float, decoded: int, cached: int, pruned: int) -> dict:
+    images = samples[samples["entry"] == ENTRY_IMAGE]
+    failed = images[~images["ok"]]
+    reasons = failed["error"].fillna("").str.split(":").str[0].value_counts()
+    counts = (samples[samples["entry"] == ENTRY_IMAGE].groupby(["split", "label"]).size())
+    class_counts: dict = {}
+    for (split, label), n in counts.items():
+        class_counts.setdefault(split or "(none)", {})[label or "(unlabelled)"] = int(n)
+    return {
+        "files": int(len(samples)),
+        "images": int(len(images)),
+        "decoded_ok": int(images["ok"].sum()),
+        "failed": int(len(failed)),
+        "failure_kinds": {k: int(v) for k, v in reasons.items()},
+        "unsupported": int((samples["entry"] == ENTRY_UNSUPPORTED).sum()),
+        "missing": int((samples["entry"] == ENTRY_MISSING).sum()),
+        "orphans": int(samples["orphan"].sum()),
+        "class_counts": class_counts,
+        "scan_seconds": round(seconds, 3),
+        "read_this_scan": decoded,
+        "from_cache": cached,
+        "pruned_from_cache": pruned,
+        "files_per_second": round(decoded / seconds, 1) if seconds > 0 and decoded else None,
+    }
+
+
+def scan_text(facts: dict, dataset_name: str, layout: str, problems: pd.DataFrame, warnings: list,
+              written: list, limit: int = 15) -> str:
+    f = facts
+    speed = f" ({f['files_per_second']:,.0f} files/s)" if f["files_per_second"] else ""
+    lines = [
+        f"Scanned {dataset_name} ({layout} layout): {f['files']:,} files in {f['scan_seconds']:.1f} s{speed}; "
+        f"{f['read_this_scan']:,} read now, {f['from_cache']:,} from the cache.",
+        "",
+        f"  images that decode     {f['decoded_ok']:>8,}",
+        f"  images that fail       {f['failed']:>8,}",
+        f"  unsupported files      {f['unsupported']:>8,}",
+        f"  missing (CSV rows)     {f['missing']:>8,}",
+        f"  orphans (not in CSV)   {f['orphans']:>8,}",
+    ]
+    if f["class_counts"]:
+        lines += ["", "Images per split and class:"]
+        splits = list(f["class_counts"])
+        classes = sorted({c for per in f["class_counts"].values() for c in per})
+        width = max([len(c) for c in classes] + [5])
+        lines.append("  " + "class".ljust(width) + "".join(s.rjust(10) for s in splits))
+        for c in classes:
+            lines.append("  " + c.ljust(width) + "".join(str(f["class_counts"][s].get(c, 0)).rjust(10)
+                                                          for s in splits))
+    if len(problems):
+        lines += ["", f"Files with a problem ({len(problems):,}; first {min(limit, len(problems))}):"]
+        for path, error in problems[["path", "error"]].head(limit).itertuples(index=False):
+            lines.append(f"  {path}: {error}")
+    if warnings:
+        lines += ["", f"Warnings ({len(warnings)}):"] + [f"  {w}" for w in warnings[:limit]]
+    if written:
+        lines += ["", "Wrote:"] + [f"  {p}" for p in written]
+    return "\n".join(lines)
+
+
+def problem_rows(samples: pd.DataFrame) -> pd.DataFrame:
+    bad = samples[(~samples["ok"]) | samples["orphan"]].copy()
+    bad["error"] = bad["error"].fillna("").mask(bad["orphan"] & bad["ok"], "orphan: not named in the manifest")
+    return bad

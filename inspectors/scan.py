@@ -1,0 +1,154 @@
+"""The scan: a listing -> the samples table, reading each new or changed file exactly once.
+
+Files whose (path, size, mtime) match a cached row of the same scanner version are not read again;
+the rest go to a pool of worker processes (pool.py). Results are committed to the cache in batches
+as they arrive, so a scan killed half-way resumes from its last batch.
+"""
+
+import io
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from . import pool, scan_cache
+from .config import ScanConfig
+from .dataset import Listing
+from .schema import ENTRY_IMAGE, SAMPLE_COLUMNS
+from .workspace import atomic_write_bytes, ensure_outside
+
+# Bump when features.py changes what it computes: cached rows of another version are read again.
+SCANNER_VERSION = "1"
+
+INT_COLUMNS = ["bytes", "mtime_ns", "width", "height", "exif_orientation", "frames", "phash", "dhash"]
+FLOAT_COLUMNS = ["brightness", "contrast", "sharpness", "entropy", "mean_r", "mean_g", "mean_b",
+                 "std_r", "std_g", "std_b"]
+
+
+@dataclass
+class ScanResult:
+    samples: pd.DataFrame
+    workspace: Path | None
+    seconds: float
+    decoded: int  # files read by the workers in this scan
+    cached: int  # files whose rows came from the cache
+    pruned: int  # cache rows dropped because their file is gone
+
+
+def worker_count(requested: int) -> int:
+    if requested and requested > 0:
+        return requested
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def scan(listing: Listing, config: ScanConfig = ScanConfig(), workspace: Path | None = None,
+         progress=None, on_wait=None) -> ScanResult:
+    """Scan every image of the listing; `progress(done, total)` is called as files finish."""
+    start = time.perf_counter()
+    if workspace is None:
+        features, decoded, cached, pruned = _scan_images(listing, config, None, progress)
+    else:
+        workspace = Path(workspace)
+        ensure_outside(workspace, listing.root)
+        with scan_cache.scan_lock(workspace, on_wait):
+            con = scan_cache.connect(workspace)
+            try:
+                features, decoded, cached, pruned = _scan_images(listing, config, con, progress)
+            finally:
+                con.close()
+    samples = _assemble(listing.samples, features)
+    return ScanResult(samples, workspace, time.perf_counter() - start, decoded, cached, pruned)
+
+
+def _scan_images(listing, config, con, progress):
+    images = listing.samples[listing.samples["entry"] == ENTRY_IMAGE]
+    total = len(images)
+    cached_rows = _cache_hits(images, scan_cache.read_rows(con)) if con is not None else None
+    hit = images["path"].isin(cached_rows["path"]) if cached_rows is not None else pd.Series(False, images.index)
+    todo = images[~hit]
+    keys = todo[["path", "bytes", "mtime_ns"]].to_numpy().tolist()
+    new_rows, batch, thumbs = [], [], []
+    done = [int(hit.sum())]
+    if progress:
+        progress(done[0], total)
+
+    def flush():
+        if con is not None and batch:
+            scan_cache.write_rows(con, batch, thumbs)
+        batch.clear()
+        thumbs.clear()
+
+    def on_results(results):
+        for index, row, thumb in results:
+            path, size, mtime_ns = keys[index]
+            row = {**row, "path": path, "size": size, "mtime_ns": mtime_ns, "version": SCANNER_VERSION}
+            new_rows.append(row)
+            batch.append(row)
+            if thumb is not None:
+                thumbs.append((path, thumb))
+        if len(batch) >= config.commit_every:
+            flush()
+        done[0] += len(results)
+        if progress:
+            progress(done[0], total)
+
+    options = {"work_side": config.work_side, "thumb_side": config.thumb_side,
+               "thumb_quality": config.thumb_quality, "max_pixel_bytes": config.max_pixel_bytes}
+    tasks = list(enumerate(todo["fs_path"]))
+    try:
+        pool.scan_files(tasks, options, on_results, workers=worker_count(config.workers),
+                        timeout_s=config.file_timeout_s, chunk_size=config.chunk_size)
+    finally:
+        flush()  # also on Ctrl-C: what finished is kept, and the next scan resumes from it
+    pruned = scan_cache.prune(con, listing.samples["path"]) if con is not None else 0
+    parts = [pd.DataFrame(new_rows, columns=["path", *scan_cache.FEATURE_COLUMNS])]
+    if cached_rows is not None and len(cached_rows):
+        parts.insert(0, cached_rows[["path", *scan_cache.FEATURE_COLUMNS]])
+    features = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) \
+        else parts[-1]
+    return features, len(todo), int(hit.sum()), pruned
+
+
+def _cache_hits(images, cached) -> pd.DataFrame:
+    """Cached rows whose key still matches the file on disk."""
+    if cached.empty:
+        return cached
+    cached = cached.rename(columns={"mtime_ns": "cached_mtime_ns"})
+    merged = images[["path", "bytes", "mtime_ns"]].merge(cached, on="path", how="inner")
+    same = (merged["size"].astype("Int64") == merged["bytes"]) & \
+        (merged["cached_mtime_ns"].astype("Int64") == merged["mtime_ns"]) & (merged["version"] == SCANNER_VERSION)
+    return merged[same.fillna(False).astype(bool)]
+
+
+def _assemble(listing_samples: pd.DataFrame, features: pd.DataFrame) -> pd.DataFrame:
+    base = listing_samples.drop(columns=["fs_path"])
+    listing_error = base.pop("error")
+    df = base.merge(features, on="path", how="left")
+    df["error"] = df["error"].where(df["error"].notna(), listing_error)
+    df["ok"] = pd.to_numeric(df["ok"]).fillna(0).astype(bool)
+    for col in INT_COLUMNS:
+        df[col] = pd.to_numeric(df[col]).astype("Int64")
+    for col in FLOAT_COLUMNS:
+        df[col] = pd.to_numeric(df[col]).astype("float64")
+    for col in ("file_hash", "pixel_hash", "format", "mode", "error"):
+        df[col] = df[col].astype("string")
+    df["appearance"] = df["appearance"].astype(object)
+    extra = [c for c in df.columns if c not in SAMPLE_COLUMNS]
+    return df[SAMPLE_COLUMNS + extra].sort_values("path", kind="stable").reset_index(drop=True)
+
+
+def write_samples(samples: pd.DataFrame, folder) -> Path:
+    buf = io.BytesIO()
+    samples.to_parquet(buf, index=False)
+    target = Path(folder) / "samples.parquet"
+    atomic_write_bytes(target, buf.getvalue())
+    return target
+
+
+def read_samples(folder) -> pd.DataFrame:
+    return pd.read_parquet(Path(folder) / "samples.parquet")

@@ -1,0 +1,113 @@
+"""The scan cache: one SQLite file in the workspace, keyed by (path, size, mtime, scanner version).
+
+SQLite gives what the cache must promise for free: commits are atomic (a kill loses at most the
+uncommitted batch, never the file), a killed scan resumes from its last commit, and thumbnails live
+as blobs beside the rows instead of as a million tiny files.
+"""
+
+import fcntl
+import sqlite3
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+
+FEATURE_COLUMNS = [
+    "file_hash", "pixel_hash", "format", "width", "height", "exif_orientation", "mode", "frames", "ok",
+    "error", "phash", "dhash", "brightness", "contrast", "sharpness", "entropy",
+    "mean_r", "mean_g", "mean_b", "std_r", "std_g", "std_b", "appearance",
+]
+KEY_COLUMNS = ["path", "size", "mtime_ns", "version"]
+CACHE_FILE = "scan_cache.sqlite"
+
+
+def connect(workspace: Path) -> sqlite3.Connection:
+    workspace.mkdir(parents=True, exist_ok=True)
+    con = sqlite3.connect(workspace / CACHE_FILE, timeout=60)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=NORMAL")
+    cols = ", ".join(f"{c}" for c in FEATURE_COLUMNS)
+    con.execute(f"CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, "
+                f"version TEXT, {cols})")
+    con.execute("CREATE TABLE IF NOT EXISTS thumbs (path TEXT PRIMARY KEY, data BLOB)")
+    return con
+
+
+def read_rows(con) -> pd.DataFrame:
+    cur = con.execute(f"SELECT {', '.join(KEY_COLUMNS + FEATURE_COLUMNS)} FROM files")
+    return pd.DataFrame(cur.fetchall(), columns=KEY_COLUMNS + FEATURE_COLUMNS)
+
+
+def write_rows(con, rows: list[dict], thumbs: list[tuple[str, bytes]]) -> None:
+    """Insert one batch in one transaction."""
+    names = KEY_COLUMNS + FEATURE_COLUMNS
+    placeholders = ", ".join("?" for _ in names)
+    with con:
+        con.executemany(f"INSERT OR REPLACE INTO files ({', '.join(names)}) VALUES ({placeholders})",
+                        [tuple(r.get(n) for n in names) for r in rows])
+        if thumbs:
+            con.executemany("INSERT OR REPLACE INTO thumbs (path, data) VALUES (?, ?)", thumbs)
+
+
+def prune(con, keep_paths) -> int:
+    """Forget files that are gone from the dataset; returns how many rows went."""
+    with con:
+        con.execute("CREATE TEMP TABLE IF NOT EXISTS keep (path TEXT PRIMARY KEY)")
+        con.execute("DELETE FROM keep")
+        con.executemany("INSERT OR IGNORE INTO keep VALUES (?)", ((p,) for p in keep_paths))
+        gone = con.execute("DELETE FROM files WHERE path NOT IN (SELECT path FROM keep)").rowcount
+        con.execute("DELETE FROM thumbs WHERE path NOT IN (SELECT path FROM keep)")
+        con.execute("DELETE FROM keep")
+    return gone
+
+
+def read_thumbnails(workspace: Path, paths) -> dict:
+    """{path: image bytes} for the given paths (those the scan could thumbnail)."""
+    db = Path(workspace) / CACHE_FILE
+    if not db.exists():
+        return {}
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+    try:
+        out = {}
+        paths = list(paths)
+        for i in range(0, len(paths), 500):
+            batch = paths[i:i + 500]
+            q = f"SELECT path, data FROM thumbs WHERE path IN ({', '.join('?' for _ in batch)})"
+            out.update(con.execute(q, batch).fetchall())
+        return out
+    finally:
+        con.close()
+
+
+@contextmanager
+def scan_lock(workspace: Path, on_wait=None):
+    """One scan per workspace at a time: a second one waits for the first, then reuses its work."""
+    workspace.mkdir(parents=True, exist_ok=True)
+    with open(workspace / "scan.lock", "w") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait:
+                on_wait()
+            fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def cache_info(workspace: Path) -> dict:
+    db = workspace / CACHE_FILE
+    info = {"workspace": str(workspace), "cache_bytes": db.stat().st_size if db.exists() else 0}
+    if db.exists():
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        try:
+            info["files"] = con.execute("SELECT COUNT(*) FROM files").fetchone()[0]
+            info["thumbnails"] = con.execute("SELECT COUNT(*) FROM thumbs").fetchone()[0]
+        finally:
+            con.close()
+    samples = workspace / "samples.parquet"
+    if samples.exists():
+        info["last_scan"] = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(samples.stat().st_mtime))
+    return info

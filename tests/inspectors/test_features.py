@@ -1,0 +1,182 @@
+import io
+import struct
+import zlib
+
+import imagehash
+import numpy as np
+import pytest
+from PIL import Image, ImageFilter
+
+from inspectors import features
+from tests.conftest import encode, noise_image
+
+
+def feats(data, **kw):
+    return features.bytes_features(data, **kw)
+
+
+def png_chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def bomb_png(w=100_000, h=100_000) -> bytes:
+    ihdr = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", zlib.compress(b"\0" * 64)) + \
+        png_chunk(b"IEND", b"")
+
+
+def test_healthy_jpeg_has_every_column():
+    row, thumb = feats(encode(noise_image(300, 200), "JPEG", quality=90))
+    assert row["ok"] and row["error"] is None
+    assert (row["format"], row["width"], row["height"], row["mode"], row["frames"]) == ("JPEG", 300, 200, "RGB", 1)
+    assert row["exif_orientation"] == 1
+    assert len(row["appearance"]) == 256
+    assert 0 < row["brightness"] < 1 and row["contrast"] > 0 and row["sharpness"] > 0 and 0 < row["entropy"] <= 8
+    assert isinstance(row["phash"], int) and -(2**63) <= row["phash"] < 2**63
+    assert Image.open(io.BytesIO(thumb)).size == (128, 85)
+
+
+def test_zero_bytes_is_reported():
+    row, thumb = feats(b"")
+    assert not row["ok"] and row["error"].startswith("EmptyFileError") and thumb is None
+
+
+@pytest.mark.parametrize("cut", [0.2, 0.5, 0.9, 0.99])
+def test_truncated_jpeg_is_reported_corrupt(cut):
+    data = encode(noise_image(256, 256), "JPEG", quality=90)
+    row, _ = feats(data[: int(len(data) * cut)])
+    assert not row["ok"] and row["error"].startswith("OSError")
+
+
+def test_dct_scaled_decode_fails_like_full_decode_on_truncation():
+    data = encode(noise_image(512, 512), "JPEG", quality=90)[:20000]
+    with pytest.raises(OSError) as full:
+        Image.open(io.BytesIO(data)).load()
+    row, _ = feats(data)
+    assert row["error"] == f"OSError: {full.value}"
+
+
+def test_truncated_png_is_reported_corrupt():
+    data = encode(noise_image(200, 200), "PNG")
+    row, _ = feats(data[: len(data) // 2])
+    assert not row["ok"]
+    assert row["error"].split(":")[0] in ("OSError", "SyntaxError")
+
+
+def test_png_with_bad_crc_is_reported():
+    data = bytearray(encode(noise_image(64, 64), "PNG"))
+    idat = data.index(b"IDAT")
+    data[idat + 10] ^= 0xFF  # damage the compressed data, leave the stored CRC
+    row, _ = feats(bytes(data))
+    assert not row["ok"] and row["error"]
+
+
+@pytest.mark.parametrize("data", [bytes(range(256)) * 8, b"this is a text file, not an image\n"])
+def test_bytes_that_are_no_image_are_reported(data):
+    row, _ = feats(data)
+    assert not row["ok"] and row["error"].startswith("UnidentifiedImageError")
+    assert row["file_hash"] is not None  # the bytes were still read and hashed
+
+
+def test_bomb_header_is_refused_without_decoding():
+    row, thumb = feats(bomb_png())
+    assert not row["ok"] and row["error"].startswith("TooLargeError")
+    assert "100000x100000" in row["error"] and (row["width"], row["height"]) == (100_000, 100_000)
+    assert thumb is None
+
+
+def test_pixel_limit_is_configurable():
+    data = encode(noise_image(100, 100), "PNG")
+    assert feats(data, max_pixel_bytes=100 * 100 * 3)[0]["ok"]
+    assert not feats(data, max_pixel_bytes=100 * 100 * 3 - 1)[0]["ok"]
+
+
+def test_jpeg_content_is_detected_whatever_the_name():
+    row, _ = feats(encode(noise_image(), "JPEG"))
+    assert row["format"] == "JPEG" and row["ok"]  # the name (e.g. x.png) plays no part here
+
+
+def test_cmyk_jpeg_decodes_to_rgb_statistics():
+    row, _ = feats(encode(noise_image().convert("CMYK"), "JPEG"))
+    assert row["ok"] and row["mode"] == "CMYK" and row["mean_r"] is not None
+
+
+def test_sixteen_bit_png_is_scaled_not_clipped():
+    arr = (np.linspace(0, 65535, 64 * 64).reshape(64, 64)).astype(np.uint16)
+    row, _ = feats(encode(Image.fromarray(arr), "PNG"))
+    assert row["ok"] and row["mode"].startswith("I")
+    assert row["brightness"] == pytest.approx(0.5, abs=0.02)  # clipping at 255 would give ~1.0
+
+
+def test_palette_with_transparency_is_composited_on_white():
+    im = Image.new("P", (32, 32), 0)
+    im.putpalette([0, 0, 0] + [255, 0, 0] * 255)
+    im.info["transparency"] = 0
+    row, _ = feats(encode(im, "PNG", transparency=0))
+    assert row["ok"] and row["mode"] == "P" and row["brightness"] == pytest.approx(1.0)
+
+
+def test_animated_gif_counts_frames_and_reads_the_first():
+    frames = [Image.new("RGB", (20, 20), c) for c in ((255, 0, 0), (0, 255, 0), (0, 0, 255))]
+    buf = io.BytesIO()
+    frames[0].save(buf, "GIF", save_all=True, append_images=frames[1:])
+    row, _ = feats(buf.getvalue())
+    assert row["ok"] and row["frames"] == 3 and row["mean_r"] > 0.9 and row["mean_g"] < 0.1
+
+
+def test_exif_rotation_is_applied_to_statistics_but_not_to_stored_size():
+    im = Image.new("RGB", (80, 40), (0, 0, 0))
+    im.paste((255, 255, 255), (0, 0, 40, 40))  # left half white
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise to display
+    data = encode(im, "JPEG", exif=exif, quality=95)
+    row, thumb = feats(data)
+    assert (row["width"], row["height"], row["exif_orientation"]) == (80, 40, 6)
+    displayed = Image.open(io.BytesIO(thumb))
+    assert displayed.size == (40, 80)  # the thumbnail is what a person sees
+    top = np.asarray(displayed.convert("L"))[:40].mean()
+    assert top > 200  # the white half is on top after the rotation
+
+
+def test_phash_and_dhash_equal_imagehash_on_the_same_pixels():
+    for seed in range(20):
+        grey = noise_image(97, 71, seed=seed).convert("L")
+        assert features.phash(grey) == features.bits_to_int64(imagehash.phash(grey).hash)
+        assert features.dhash(grey) == features.bits_to_int64(imagehash.dhash(grey).hash)
+        assert f"{features.phash(grey) & (2**64 - 1):016x}" == str(imagehash.phash(grey))
+
+
+def test_same_pixels_share_pixel_hash_across_png_compression_levels():
+    im = noise_image(50, 50)
+    a, _ = feats(encode(im, "PNG", compress_level=1))
+    b, _ = feats(encode(im, "PNG", compress_level=9))
+    assert a["file_hash"] != b["file_hash"] and a["pixel_hash"] == b["pixel_hash"]
+
+
+def test_jpeg_with_added_comment_keeps_pixel_hash_but_detail_change_does_not():
+    im = noise_image(200, 200)
+    data = encode(im, "JPEG", quality=90)
+    with_comment = data[:2] + b"\xff\xfe\x00\x07hello" + data[2:]
+    a, _ = feats(data)
+    b, _ = feats(with_comment)
+    assert a["file_hash"] != b["file_hash"] and a["pixel_hash"] == b["pixel_hash"]
+    sharper = encode(im.filter(ImageFilter.SHARPEN), "JPEG", quality=90)
+    assert feats(sharper)[0]["pixel_hash"] != a["pixel_hash"]
+
+
+def test_small_png_thumbnail_is_the_file_itself():
+    data = encode(noise_image(32, 32), "PNG")
+    assert feats(data)[1] == data
+
+
+def test_fifo_is_not_read(tmp_path):
+    import os
+    fifo = tmp_path / "x.jpg"
+    os.mkfifo(fifo)
+    row, _ = features.file_features(str(fifo))
+    assert not row["ok"] and row["error"].startswith("NotRegularFileError")
+
+
+def test_missing_file_is_a_row_not_an_exception(tmp_path):
+    row, _ = features.file_features(str(tmp_path / "gone.jpg"))
+    assert not row["ok"] and row["error"].startswith("FileNotFoundError")

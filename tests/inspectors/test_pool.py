@@ -1,0 +1,38 @@
+import time
+
+from inspectors import pool
+from tests.conftest import encode, noise_image, write
+from tests.inspectors.slow_reader import read_or_misbehave
+
+
+def run(paths, **kw):
+    got = {}
+    pool.scan_files(list(enumerate(str(p) for p in paths)), {}, lambda rs: got.update({i: r for i, r, _ in rs}),
+                    work=read_or_misbehave, **kw)
+    return got
+
+
+def test_a_hung_file_times_out_and_the_scan_goes_on(tmp_path):
+    data = encode(noise_image(), "PNG")
+    paths = [write(tmp_path / f"{i}.png", data) for i in range(6)]
+    paths.insert(2, write(tmp_path / "hang.png", data))
+    start = time.monotonic()
+    got = run(paths, workers=2, timeout_s=1.0, chunk_size=3)
+    assert time.monotonic() - start < 30
+    assert sorted(got) == list(range(7))
+    assert got[2]["error"].startswith("ScanTimeout") and not got[2]["ok"]
+    assert all(got[i]["ok"] for i in got if i != 2)
+
+
+def test_a_crashing_decoder_is_reported_and_replaced(tmp_path):
+    data = encode(noise_image(), "PNG")
+    paths = [write(tmp_path / f"{i}.png", data) for i in range(5)] + [write(tmp_path / "crash.png", data)]
+    paths += [write(tmp_path / f"z{i}.png", data) for i in range(5)]
+    got = run(paths, workers=1, timeout_s=30, chunk_size=4)
+    assert sorted(got) == list(range(11))
+    assert got[5]["error"].startswith("WorkerCrashed")
+    assert sum(r["ok"] for r in got.values()) == 10
+
+
+def test_no_tasks_starts_no_worker():
+    assert run([], workers=4) == {}

@@ -1,0 +1,160 @@
+import hashlib
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from inspectors import scan_cache
+from inspectors.config import ScanConfig
+from inspectors.dataset import load_dataset
+from inspectors.scan import scan
+from tests.conftest import encode, noise_image, write
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def tree_fingerprint(root) -> dict:
+    """Names, contents and mtimes of everything under root: what 'unchanged' means."""
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            p = os.path.join(dirpath, name)
+            st = os.lstat(p)
+            digest = hashlib.sha256(open(p, "rb").read()).hexdigest() if os.path.isfile(p) else None
+            out[os.path.relpath(p, root)] = (st.st_mode, st.st_size, st.st_mtime_ns, digest)
+    return out
+
+
+def test_every_file_gets_a_row_and_broken_ones_a_reason(small_dataset, tmp_path):
+    result = scan(load_dataset(small_dataset), ScanConfig(workers=2), tmp_path / "ws")
+    s = result.samples.set_index("path")
+    assert len(s) == 2 * (12 + 4 + 4) + 2  # 40 images + truncated + README
+    truncated = s.loc["train/cat/truncated.jpg"]
+    assert truncated["error"].startswith("OSError") and not truncated["ok"]
+    assert s.loc["train/dog/README.txt", "entry"] == "unsupported"
+    assert s["ok"].sum() == 40 and result.decoded == 41
+    assert s.loc["train/cat/cat_1.jpg", "format"] == "JPEG" and s.loc["train/cat/cat_0.png", "format"] == "PNG"
+
+
+def test_rescan_of_an_unchanged_dataset_reads_nothing(small_dataset, tmp_path):
+    first = scan(load_dataset(small_dataset), ScanConfig(workers=1), tmp_path / "ws")
+    # Proof, not assumption: replace a file's bytes with garbage of the same size and mtime.
+    # A scan that read it again would report it corrupt.
+    victim = small_dataset / "train" / "dog" / "dog_3.jpg"
+    st = victim.stat()
+    victim.write_bytes(b"\0" * st.st_size)
+    os.utime(victim, ns=(st.st_atime_ns, st.st_mtime_ns))
+    second = scan(load_dataset(small_dataset), ScanConfig(workers=1), tmp_path / "ws")
+    assert second.decoded == 0 and second.cached == 41
+    pd.testing.assert_frame_equal(first.samples, second.samples)
+    os.utime(victim, ns=(st.st_atime_ns, st.st_mtime_ns + 1))  # now it changed: read again
+    third = scan(load_dataset(small_dataset), ScanConfig(workers=1), tmp_path / "ws")
+    assert third.decoded == 1 and not third.samples.set_index("path").loc["train/dog/dog_3.jpg", "ok"]
+
+
+def test_parallel_and_single_worker_scans_give_the_same_table(small_dataset, tmp_path):
+    one = scan(load_dataset(small_dataset), ScanConfig(workers=1, chunk_size=5), None).samples
+    two = scan(load_dataset(small_dataset), ScanConfig(workers=2, chunk_size=3), None).samples
+    pd.testing.assert_frame_equal(one, two)
+
+
+def test_the_dataset_is_left_byte_for_byte_unchanged(small_dataset, tmp_path):
+    before = tree_fingerprint(small_dataset)
+    scan(load_dataset(small_dataset), ScanConfig(workers=2), tmp_path / "ws")
+    scan(load_dataset(small_dataset), ScanConfig(workers=2), tmp_path / "ws")
+    assert tree_fingerprint(small_dataset) == before
+
+
+def test_workspace_inside_the_dataset_is_refused(small_dataset):
+    with pytest.raises(ValueError, match="inside the dataset"):
+        scan(load_dataset(small_dataset), ScanConfig(workers=1), small_dataset / "cache")
+
+
+def test_file_deleted_between_listing_and_reading(small_dataset, tmp_path):
+    listing = load_dataset(small_dataset)
+    (small_dataset / "val" / "cat" / "cat_1.jpg").unlink()
+    s = scan(listing, ScanConfig(workers=1), tmp_path / "ws").samples.set_index("path")
+    assert s.loc["val/cat/cat_1.jpg", "error"].startswith("FileNotFoundError")
+    assert s["ok"].sum() == 39
+
+
+def test_files_gone_from_the_dataset_are_pruned_from_the_cache(small_dataset, tmp_path):
+    ws = tmp_path / "ws"
+    scan(load_dataset(small_dataset), ScanConfig(workers=1), ws)
+    (small_dataset / "test" / "dog" / "dog_0.png").unlink()
+    result = scan(load_dataset(small_dataset), ScanConfig(workers=1), ws)
+    assert result.pruned == 1 and result.decoded == 0
+    con = sqlite3.connect(ws / scan_cache.CACHE_FILE)
+    assert con.execute("SELECT COUNT(*) FROM files WHERE path = 'test/dog/dog_0.png'").fetchone()[0] == 0
+    assert con.execute("SELECT COUNT(*) FROM thumbs WHERE path = 'test/dog/dog_0.png'").fetchone()[0] == 0
+
+
+def test_thumbnails_are_stored_for_every_decoded_image(small_dataset, tmp_path):
+    result = scan(load_dataset(small_dataset), ScanConfig(workers=2), tmp_path / "ws")
+    ok_paths = list(result.samples.loc[result.samples["ok"], "path"])
+    thumbs = scan_cache.read_thumbnails(tmp_path / "ws", ok_paths)
+    assert set(thumbs) == set(ok_paths)
+
+
+def photo_dataset(root, n):
+    for i in range(n):
+        write(root / "train" / f"c{i % 3}" / f"{i:04d}.jpg", encode(noise_image(640, 480, seed=i), "JPEG", quality=92))
+    return root
+
+
+def cli(args, **kw):
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.Popen([sys.executable, "-m", "inspectors", *args], cwd=REPO, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+
+
+def cached_count(db) -> int:
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
+        try:
+            return con.execute("SELECT COUNT(*) FROM files").fetchone()[0]
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return 0
+
+
+def interrupt_when_cached(tmp_path, ds, sig, at_least=40):
+    cfg = tmp_path / "cfg.json"
+    cfg.write_text(json.dumps({"scan": {"commit_every": 8, "chunk_size": 4, "workers": 1}}))
+    proc = cli(["scan", str(ds), "--cache", str(tmp_path / "cache"), "--config", str(cfg), "--quiet"])
+    db = next_db = None
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        dbs = list((tmp_path / "cache").glob("*/" + scan_cache.CACHE_FILE))
+        next_db = dbs[0] if dbs else None
+        if next_db and cached_count(next_db) >= at_least:
+            db = next_db
+            break
+        assert proc.poll() is None, "the scan finished before it could be interrupted"
+        time.sleep(0.02)
+    assert db is not None
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=60)
+    return proc.returncode, err.decode(), db
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
+def test_an_interrupted_scan_resumes_and_ends_with_the_same_table(tmp_path, sig):
+    ds = photo_dataset(tmp_path / "ds", 300)
+    code, err, db = interrupt_when_cached(tmp_path, ds, sig)
+    if sig == signal.SIGINT:
+        assert code == 130 and "run the same command again to resume" in err
+    kept = cached_count(db)
+    assert 40 <= kept < 300
+    resumed = scan(load_dataset(ds), ScanConfig(workers=2), db.parent)
+    assert resumed.cached == kept and resumed.decoded == 300 - kept
+    fresh = scan(load_dataset(ds), ScanConfig(workers=2), None)
+    pd.testing.assert_frame_equal(resumed.samples, fresh.samples)
