@@ -17,7 +17,7 @@ import numpy as np
 import xxhash
 from PIL import Image, ImageFile
 
-from .schema import APPEARANCE_SIDE
+from .schema import APPEARANCE_SIDE, FEATURE_COLUMNS
 
 # We check the declared size against our own limit before decoding (see _check_declared_size);
 # PIL's own bomb guard would otherwise fire at a different, unconfigurable size.
@@ -56,13 +56,7 @@ def error_text(exc: BaseException) -> str:
 
 
 def empty_row() -> dict:
-    return {
-        "file_hash": None, "pixel_hash": None, "format": None, "width": None, "height": None,
-        "exif_orientation": None, "mode": None, "frames": None, "ok": False, "error": None,
-        "phash": None, "dhash": None, "brightness": None, "contrast": None, "sharpness": None,
-        "entropy": None, "mean_r": None, "mean_g": None, "mean_b": None,
-        "std_r": None, "std_g": None, "std_b": None, "appearance": None,
-    }
+    return {**dict.fromkeys(FEATURE_COLUMNS), "ok": False}
 
 
 def read_file(fs_path) -> bytes:
@@ -271,10 +265,13 @@ def image_statistics(work: Image.Image) -> dict:
     (mr, sr), (mg, sg), (mb, sb) = (_mean_std(h) for h in rgb_hist)
     brightness, contrast = _mean_std(grey_hist)
     p = grey_hist[grey_hist > 0] / grey_hist.sum()
+    cdf = np.cumsum(grey_hist) / grey_hist.sum()
+    p01, p05, p95, p99 = (np.searchsorted(cdf, (0.01, 0.05, 0.95, 0.99)) / 255.0).tolist()
     small = grey.resize((32, 32), Image.Resampling.LANCZOS)
     return {
         "phash": phash_of_32(small), "dhash": dhash(small),
         "brightness": brightness, "contrast": contrast,
+        "lum_p01": p01, "lum_p05": p05, "lum_p95": p95, "lum_p99": p99,
         "sharpness": laplacian_variance(np.asarray(grey.resize((SHARPNESS_SIDE, SHARPNESS_SIDE),
                                                                 Image.Resampling.BILINEAR), dtype=np.float32) / 255.0),
         "entropy": float(-(p * np.log2(p)).sum()),

@@ -16,15 +16,15 @@ import pandas as pd
 from . import pool, scan_cache
 from .config import ScanConfig
 from .dataset import Listing
-from .schema import ENTRY_IMAGE, SAMPLE_COLUMNS
+from .schema import ENTRY_IMAGE, FEATURE_COLUMNS, SAMPLE_COLUMNS
 from .workspace import atomic_write_bytes, ensure_outside
 
 # Bump when features.py changes what it computes: cached rows of another version are read again.
-SCANNER_VERSION = "1"
+SCANNER_VERSION = "2"
 
 INT_COLUMNS = ["bytes", "mtime_ns", "width", "height", "exif_orientation", "frames", "phash", "dhash"]
-FLOAT_COLUMNS = ["brightness", "contrast", "sharpness", "entropy", "mean_r", "mean_g", "mean_b",
-                 "std_r", "std_g", "std_b"]
+FLOAT_COLUMNS = ["brightness", "contrast", "sharpness", "entropy", "lum_p01", "lum_p05", "lum_p95", "lum_p99",
+                 "mean_r", "mean_g", "mean_b", "std_r", "std_g", "std_b"]
 
 
 @dataclass
@@ -106,9 +106,9 @@ def _scan_images(listing, config, con, progress):
     finally:
         flush()  # also on Ctrl-C: what finished is kept, and the next scan resumes from it
     pruned = scan_cache.prune(con, listing.samples["path"]) if con is not None else 0
-    parts = [pd.DataFrame(new_rows, columns=["path", *scan_cache.FEATURE_COLUMNS])]
+    parts = [pd.DataFrame(new_rows, columns=["path", *FEATURE_COLUMNS])]
     if cached_rows is not None and len(cached_rows):
-        parts.insert(0, cached_rows[["path", *scan_cache.FEATURE_COLUMNS]])
+        parts.insert(0, cached_rows[["path", *FEATURE_COLUMNS]])
     features = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) \
         else parts[-1]
     return features, len(todo), int(hit.sum()), pruned

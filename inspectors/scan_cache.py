@@ -13,11 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-FEATURE_COLUMNS = [
-    "file_hash", "pixel_hash", "format", "width", "height", "exif_orientation", "mode", "frames", "ok",
-    "error", "phash", "dhash", "brightness", "contrast", "sharpness", "entropy",
-    "mean_r", "mean_g", "mean_b", "std_r", "std_g", "std_b", "appearance",
-]
+from .schema import FEATURE_COLUMNS
+
 KEY_COLUMNS = ["path", "size", "mtime_ns", "version"]
 CACHE_FILE = "scan_cache.sqlite"
 
@@ -27,7 +24,13 @@ def connect(workspace: Path) -> sqlite3.Connection:
     con = sqlite3.connect(workspace / CACHE_FILE, timeout=60)
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=NORMAL")
-    cols = ", ".join(f"{c}" for c in FEATURE_COLUMNS)
+    cols = ", ".join(FEATURE_COLUMNS)
+    existing = [row[1] for row in con.execute("PRAGMA table_info(files)")]
+    if existing and existing != KEY_COLUMNS + FEATURE_COLUMNS:
+        # another scanner version's columns: its rows would be re-read anyway, so start afresh
+        with con:
+            con.execute("DROP TABLE files")
+            con.execute("DROP TABLE IF EXISTS thumbs")
     con.execute(f"CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, "
                 f"version TEXT, {cols})")
     con.execute("CREATE TABLE IF NOT EXISTS thumbs (path TEXT PRIMARY KEY, data BLOB)")

@@ -17,9 +17,11 @@ ENTRY_KINDS = (ENTRY_IMAGE, ENTRY_UNSUPPORTED, ENTRY_MISSING)
 SCAN_COLUMNS = [
     "bytes", "mtime_ns", "file_hash", "pixel_hash", "format", "width", "height", "exif_orientation",
     "mode", "frames", "ok", "error", "phash", "dhash", "brightness", "contrast", "sharpness",
-    "entropy", "mean_r", "mean_g", "mean_b", "std_r", "std_g", "std_b", "appearance",
+    "entropy", "lum_p01", "lum_p05", "lum_p95", "lum_p99",  # luminance percentiles: dark/light judge by them
+    "mean_r", "mean_g", "mean_b", "std_r", "std_g", "std_b", "appearance",
 ]
 SAMPLE_COLUMNS = LISTING_COLUMNS + SCAN_COLUMNS
+FEATURE_COLUMNS = SCAN_COLUMNS[2:]  # what reading one file yields (bytes and mtime come from the listing)
 
 SPLITS = ("train", "val", "test")  # in leak order: a copy counts against the later split
 SPLIT_ALIASES = {"train": "train", "training": "train", "val": "val", "valid": "val",

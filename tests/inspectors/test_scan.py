@@ -158,3 +158,15 @@ def test_an_interrupted_scan_resumes_and_ends_with_the_same_table(tmp_path, sig)
     assert resumed.cached == kept and resumed.decoded == 300 - kept
     fresh = scan(load_dataset(ds), ScanConfig(workers=2), None)
     pd.testing.assert_frame_equal(resumed.samples, fresh.samples)
+
+
+def test_a_cache_from_another_scanner_version_is_replaced(small_dataset, tmp_path):
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    con = sqlite3.connect(ws / scan_cache.CACHE_FILE)
+    con.execute("CREATE TABLE files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, version TEXT, x)")
+    con.execute("INSERT INTO files VALUES ('train/cat/cat_0.png', 1, 1, '0', 1)")
+    con.commit()
+    con.close()
+    result = scan(load_dataset(small_dataset), ScanConfig(workers=1), ws)
+    assert result.decoded == 41 and result.samples["ok"].sum() == 40

@@ -1,0 +1,64 @@
+"""The dashboard's frame: pick a dataset, scan it with a live progress bar, navigate the pages.
+
+Run: streamlit run app.py -- [DATASET] [--labels CSV]
+"""
+
+import streamlit as st
+
+from inspectors.dataset import DatasetError
+from ui import state
+
+st.set_page_config(page_title="Dataset inspector", layout="wide")
+
+
+def dataset_picker() -> None:
+    arg_path, arg_labels = state.command_line_dataset()
+    if "dataset_path" not in st.session_state:
+        st.session_state["dataset_path"] = arg_path or state.DEFAULT_DATASET
+        st.session_state["labels_path"] = arg_labels or ""
+    with st.sidebar:
+        st.subheader("Dataset")
+        recent = [r["path"] + (f"  (labels: {r['labels']})" if r.get("labels") else "") for r in state.recent()]
+        if recent:
+            choice = st.selectbox("Recent", ["—"] + recent, key="recent_choice")
+            if choice != "—" and choice != st.session_state.get("_last_recent"):
+                picked = state.recent()[recent.index(choice)]
+                st.session_state["dataset_path"] = picked["path"]
+                st.session_state["labels_path"] = picked.get("labels") or ""
+                st.session_state["_last_recent"] = choice
+        st.text_input("Folder, or a .csv manifest", key="dataset_path",
+                      help="A folder with a folder per class (optionally under train/ val/ test/), or a CSV "
+                           "with a header path,label[,split].")
+        st.text_input("Labels CSV (optional)", key="labels_path",
+                      help="A manifest whose paths are relative to the folder above.")
+        scan_clicked = st.button("Scan", type="primary", width="stretch")
+    try:
+        ds = state.resolve(st.session_state["dataset_path"].strip(), st.session_state["labels_path"].strip() or None)
+    except DatasetError as exc:
+        st.session_state["dataset"] = None
+        st.sidebar.error(str(exc))
+        return
+    if scan_clicked or not state.scanned(ds):
+        bar = st.sidebar.progress(0.0, text="listing files…")
+
+        def progress(done, total):
+            bar.progress(done / total if total else 1.0, text=f"scanned {done:,} / {total:,} images")
+        try:
+            result, _ = state.run_scan(ds, progress)
+        except (DatasetError, ValueError) as exc:
+            st.session_state["dataset"] = None
+            bar.empty()
+            st.sidebar.error(str(exc))
+            return
+        bar.progress(1.0, text=f"{len(result.samples):,} files in {result.seconds:.1f} s "
+                               f"({result.decoded:,} read, {result.cached:,} cached)")
+    st.session_state["dataset"] = ds
+    st.sidebar.caption(f"Workspace: `{ds.workspace}`")
+
+
+dataset_picker()
+pages = [
+    st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    st.Page("pages/files.py", title="Files", icon=":material/table_rows:"),
+]
+st.navigation(pages).run()
