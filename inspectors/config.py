@@ -31,9 +31,59 @@ class ScanConfig:
 
 
 @dataclass(frozen=True)
+class DuplicatesConfig:
+    radius: int = 4  # pHash bits: planted re-encoded/resized copies measured at 0-4 (docs/benchmarks.md)
+    confirm_max_distance: float = 0.12  # mean |difference| of the normalised 16x16 appearance vectors, in stds
+    min_contrast: float = 0.03  # near-blank images have noise for a hash: they pair only by exact pixels
+
+
+@dataclass(frozen=True)
+class BalanceConfig:
+    rare_fraction: float = 0.25  # a class with <= 25% of the median class count is "imbalanced"
+    shortcut_min_lift: float = 0.3  # (acc - majority) / (1 - majority): 0.3 = a third of the way to perfect
+    shortcut_folds: int = 3  # cross-validation folds per property
+    shortcut_max_rows: int = 20_000  # a subsample is enough to tell whether a property predicts the label
+
+
+@dataclass(frozen=True)
+class SizesConfig:
+    size_factor: float = 3.0  # an image 3x smaller or larger (geometric-mean side) than the median is odd
+    aspect_factor: float = 2.0  # an aspect ratio 2x away from the median one is odd
+    robust_z: float = 5.0  # ...or farther than 5 robust stds, when the dataset's own spread is wider
+
+
+@dataclass(frozen=True)
+class QualityConfig:
+    dark_p99: float = 0.25  # dark: even the brightest 1% of pixels are below 25% grey (under-exposed)
+    light_p01: float = 0.80  # light: even the darkest 1% of pixels are above 80% grey (washed out)
+    blur_z: float = 3.5  # blurry: edge energy this many robust stds below the image's own class
+    blur_min_drop: float = 2.0  # ...and at least e^2 (7x) below the class median, so a tight class is not noise
+    low_info_contrast: float = 0.02  # near-blank: grey std under 2% of the range
+    low_info_entropy: float = 1.0  # ...or under 1 bit of grey-level entropy
+    odd_mode_max_share: float = 0.10  # a mode family held by under 10% of the images, unlike the majority
+
+
+@dataclass(frozen=True)
+class OutliersConfig:
+    k: int = 10  # neighbours: enough to be robust to a few near-copies of the outlier itself
+    reference_size: int = 5_000  # kNN against a random reference sample keeps 100k+ rows fast
+    robust_z: float = 4.0  # kNN distance this many robust stds above the median is an outlier
+    components: int = 32  # PCA of the 256-d appearance vectors; 32 dims keep >90% of the variance
+
+
+@dataclass(frozen=True)
 class Config:
     load: LoadConfig = field(default_factory=LoadConfig)
     scan: ScanConfig = field(default_factory=ScanConfig)
+    duplicates: DuplicatesConfig = field(default_factory=DuplicatesConfig)
+    balance: BalanceConfig = field(default_factory=BalanceConfig)
+    sizes: SizesConfig = field(default_factory=SizesConfig)
+    quality: QualityConfig = field(default_factory=QualityConfig)
+    outliers: OutliersConfig = field(default_factory=OutliersConfig)
+
+
+SECTION_TYPES = {"load": LoadConfig, "scan": ScanConfig, "duplicates": DuplicatesConfig, "balance": BalanceConfig,
+                 "sizes": SizesConfig, "quality": QualityConfig, "outliers": OutliersConfig}
 
 
 def config_to_dict(config: Config) -> dict:
@@ -49,8 +99,11 @@ def config_from_dict(data: dict) -> Config:
             raise ValueError(f"unknown {cls.__name__} keys: {sorted(unknown)}")
         kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
         return cls(**kwargs)
-    data = dict(data)
-    return Config(load=build(LoadConfig, data.pop("load", {})), scan=build(ScanConfig, data.pop("scan", {})))
+    sections = {f.name: f.type for f in dataclasses.fields(Config)}
+    unknown = set(data) - set(sections)
+    if unknown:
+        raise ValueError(f"unknown config sections: {sorted(unknown)}")
+    return Config(**{name: build(SECTION_TYPES[name], data.get(name, {})) for name in sections})
 
 
 def load_config_file(path) -> Config:

@@ -1,0 +1,224 @@
+"""Duplicates: exact copies (same pixels), near copies (perceptual hash within a radius, confirmed by
+the appearance vectors), the copies that leak across splits, and copies that disagree on the label.
+
+The near-duplicate search never builds an N x N matrix. It is a pigeonhole (multi-index) hash
+index: split the 64 pHash bits into radius+1 blocks; two hashes within `radius` bits agree exactly
+on at least one block. So sort by each block, pair only hashes in runs of equal block values, and
+verify the full distance. Cost grows with the candidates, not with N^2.
+
+Groups never chain: each group is a representative plus neighbours within the radius of *it*
+(greedy, most-connected first), so A~B and B~C never put A and C together unless A~C.
+"""
+
+import numpy as np
+import pandas as pd
+
+from . import findings as F
+from .config import DuplicatesConfig
+from .schema import SPLITS
+
+NEEDS = ["path", "ok", "label", "split", "pixel_hash", "phash", "contrast", "appearance"]
+SPLIT_ORDER = {"other": -1, **{s: i for i, s in enumerate(SPLITS)}}  # `other` (--against) comes first
+PAIR_BATCH = 20_000_000  # candidate pairs verified per numpy batch: bounds memory at ~500 MB
+
+
+def block_layout(radius: int) -> list[tuple[int, int]]:
+    """(shift, width) of radius+1 contiguous bit blocks covering 64 bits."""
+    blocks = radius + 1
+    widths = [64 // blocks + (1 if i < 64 % blocks else 0) for i in range(blocks)]
+    shifts = np.cumsum([0] + widths[:-1])
+    return [(int(s), int(w)) for s, w in zip(shifts, widths, strict=True)]
+
+
+def hamming(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.bitwise_count(np.bitwise_xor(a, b)).astype(np.int64)
+
+
+def near_pairs(hashes, radius: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All pairs (i < j) whose 64-bit hashes differ in at most `radius` bits, and their distances."""
+    h = np.asarray(hashes).astype(np.int64).view(np.uint64)
+    n = len(h)
+    found_i, found_j, found_d = [], [], []
+    for shift, width in block_layout(radius):
+        key = (h >> np.uint64(shift)) & np.uint64((1 << width) - 1)
+        order = np.argsort(key, kind="stable")
+        sorted_key = key[order]
+        run_end = np.r_[np.flatnonzero(np.diff(sorted_key)) + 1, n]
+        ends = np.repeat(run_end, np.diff(np.r_[0, run_end]))  # the end of each position's run
+        partners = ends - np.arange(n) - 1  # later positions in the same run
+        for lo, hi in _batches(partners, PAIR_BATCH):
+            count = partners[lo:hi]
+            left = np.repeat(np.arange(lo, hi), count)
+            offsets = np.arange(len(left)) - np.repeat(np.cumsum(count) - count, count)
+            right = left + 1 + offsets
+            i, j = order[left], order[right]
+            d = hamming(h[i], h[j])
+            keep = d <= radius
+            found_i.append(np.minimum(i, j)[keep])
+            found_j.append(np.maximum(i, j)[keep])
+            found_d.append(d[keep])
+    if not found_i:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64)
+    i, j, d = np.concatenate(found_i), np.concatenate(found_j), np.concatenate(found_d)
+    _, first = np.unique(i * n + j, return_index=True)  # a pair may agree on several blocks
+    return i[first], j[first], d[first]
+
+
+def _batches(partners: np.ndarray, limit: int):
+    """Split positions into ranges whose pair counts stay under `limit`."""
+    total = np.cumsum(partners)
+    lo = 0
+    while lo < len(partners):
+        base = total[lo - 1] if lo else 0
+        hi = int(np.searchsorted(total, base + limit, side="right"))
+        hi = max(hi, lo + 1)
+        if partners[lo:hi].sum() > 0:
+            yield lo, hi
+        lo = hi
+
+
+def normalised_appearance(values) -> np.ndarray:
+    """16x16 grey vectors, zero mean and unit std each: copies agree whatever their brightness."""
+    arr = np.frombuffer(b"".join(values), dtype=np.uint8).reshape(len(values), -1).astype(np.float32)
+    arr -= arr.mean(axis=1, keepdims=True)
+    arr /= np.maximum(arr.std(axis=1, keepdims=True), 1.0)
+    return arr
+
+
+def exact_groups(ok: pd.DataFrame) -> pd.Series:
+    """Group number per row (by pixel hash) for rows that share their pixels with another; else -1."""
+    sizes = ok.groupby("pixel_hash")["path"].transform("size")
+    codes = pd.Series(pd.factorize(ok["pixel_hash"])[0], index=ok.index)
+    return codes.where(sizes > 1, -1)
+
+
+def group_without_chaining(n: int, i: np.ndarray, j: np.ndarray, rank: np.ndarray) -> np.ndarray:
+    """Centre index per node (-1 if ungrouped): most-connected nodes first become centres, and take
+    their still-free neighbours. `rank` breaks ties (lower first)."""
+    degree = np.bincount(np.r_[i, j], minlength=n)
+    neighbours = pd.Series(np.r_[j, i]).groupby(np.r_[i, j]).apply(list).to_dict() if len(i) else {}
+    centre = np.full(n, -1)
+    for node in np.lexsort((rank, -degree)):
+        if centre[node] != -1 or degree[node] == 0:
+            continue
+        free = [m for m in neighbours[node] if centre[m] == -1]
+        if free:
+            centre[node] = node
+            centre[free] = node
+    return centre
+
+
+def inspect(samples: pd.DataFrame, config: DuplicatesConfig = DuplicatesConfig()) -> pd.DataFrame:
+    F.require(samples, NEEDS, "duplicates")
+    ok = samples[samples["ok"].astype(bool) & samples["phash"].notna() & samples["pixel_hash"].notna()]
+    ok = ok.reset_index(drop=True)
+    if ok.empty:
+        return F.empty()
+    ok["exact"] = exact_groups(ok)
+    ok["split_rank"] = ok["split"].fillna("").map(SPLIT_ORDER).fillna(len(SPLITS))
+    # one node per distinct picture: the first member (earliest split, then path) stands for its copies
+    ok = ok.sort_values(["split_rank", "path"], kind="stable").reset_index(drop=True)
+    node_of = ok.groupby("pixel_hash", sort=False).ngroup().to_numpy()
+    firsts = ok.drop_duplicates("pixel_hash")
+    searchable = (firsts["contrast"].to_numpy(float) >= config.min_contrast)
+    nodes = firsts[searchable]
+    node_ids = np.flatnonzero(searchable)  # node number (= ngroup order of first appearance)
+    i, j, d = near_pairs(nodes["phash"].to_numpy(np.int64), config.radius)
+    if len(i):
+        app = normalised_appearance(list(nodes["appearance"]))
+        confirm = np.abs(app[i] - app[j]).mean(axis=1) <= config.confirm_max_distance
+        i, j, d = i[confirm], j[confirm], d[confirm]
+    centre_local = group_without_chaining(len(nodes), i, j, np.arange(len(nodes)))
+    node_centre = np.full(len(firsts), -1)
+    node_centre[node_ids] = np.where(centre_local >= 0, node_ids[np.maximum(centre_local, 0)], -1)
+    dist = {}
+    for a, b, dd in zip(i, j, d, strict=True):
+        dist[(node_ids[a], node_ids[b])] = dist[(node_ids[b], node_ids[a])] = int(dd)
+    ok["node"] = node_of
+    ok["near"] = node_centre[node_of]
+    rows = [_exact_rows(ok), _near_rows(ok, firsts, dist, config)]
+    clusters = _clusters(ok)
+    return F.concat(rows + [_leak_rows(clusters), _conflict_rows(clusters)])
+
+
+def _exact_rows(ok):
+    ex = ok[ok["exact"] >= 0]
+    rep = ex.groupby("exact")["path"].transform("first")
+    size = ex.groupby("exact")["path"].transform("size")
+    return F.findings(ex["path"], "exact_duplicate", 1.0,
+                      [f"same pixels as {r} ({s} files)" if p != r else f"representative of {s} files with the same "
+                       f"pixels" for p, r, s in zip(ex["path"], rep, size, strict=True)],
+                      group=[f"E{g}" for g in ex["exact"]])
+
+
+def _near_rows(ok, firsts, dist, config):
+    near = ok[ok["near"] >= 0].copy()
+    near["d"] = [0 if node == c else dist.get((node, c), 0) for node, c in zip(near["node"], near["near"],
+                                                                                strict=True)]
+    rep_path = firsts["path"].to_numpy()
+    size = near.groupby("near")["path"].transform("size")
+    detail = [f"representative of {s} near copies" if node == c else
+              f"pHash distance {dd} from {rep_path[c]} ({s} files)"
+              for node, c, dd, s in zip(near["node"], near["near"], near["d"], size, strict=True)]
+    score = 1 - near["d"].to_numpy() / (config.radius + 1)
+    return F.findings(near["path"], "near_duplicate", score, detail, group=[f"N{c}" for c in near["near"]])
+
+
+def _clusters(ok) -> pd.DataFrame:
+    """Files in a duplicate cluster: the near group when there is one, else the exact group."""
+    cluster = np.where(ok["near"] >= 0, "N" + ok["near"].astype(str), np.where(ok["exact"] >= 0,
+                                                                               "E" + ok["exact"].astype(str), ""))
+    out = ok.assign(cluster=cluster)
+    return out[out["cluster"] != ""][["path", "cluster", "split", "label", "split_rank"]].reset_index(drop=True)
+
+
+def _leak_rows(clusters):
+    first = clusters.groupby("cluster")["split_rank"].transform("min")
+    first_split = clusters.loc[clusters.groupby("cluster")["split_rank"].idxmin(), ["cluster", "split"]] \
+        .set_index("cluster")["split"]
+    leak = clusters[(clusters["split_rank"] > first) & (clusters["split"] != "other")]
+    return F.findings(leak["path"], "split_leak", 1.0,
+                      [f"a copy of it is in {first_split[c] or 'another split'} (group {c})" for c in leak["cluster"]],
+                      group=leak["cluster"])
+
+
+def _conflict_rows(clusters):
+    labels = clusters[clusters["label"].fillna("") != ""].groupby("cluster")["label"].agg(
+        lambda s: sorted(set(s)))
+    conflicted = labels[labels.map(len) > 1]
+    rows = clusters[clusters["cluster"].isin(conflicted.index) & (clusters["split"] != "other")]
+    return F.findings(rows["path"], "conflicting_labels", 1.0,
+                      [f"copies carry labels {', '.join(conflicted[c])} (group {c})" for c in rows["cluster"]],
+                      group=rows["cluster"])
+
+
+def leak_matrix(clusters: pd.DataFrame) -> dict:
+    """{a: {b: number of duplicate clusters with members in both a and b}}; a == b counts clusters
+    entirely inside a."""
+    per = clusters.groupby("cluster")["split"].agg(lambda s: sorted(set(s.fillna("")), key=SPLIT_ORDER.get))
+    splits = sorted({s for ss in per for s in ss}, key=lambda s: SPLIT_ORDER.get(s, 99))
+    matrix = {a or "(none)": {b or "(none)": 0 for b in splits} for a in splits}
+    for ss in per:
+        if len(ss) == 1:
+            matrix[ss[0] or "(none)"][ss[0] or "(none)"] += 1
+        for a in ss:
+            for b in ss:
+                if a != b:
+                    matrix[a or "(none)"][b or "(none)"] += 1
+    return matrix
+
+
+def clusters_from_findings(samples: pd.DataFrame, found: pd.DataFrame) -> pd.DataFrame:
+    """The same clusters _clusters() built, recovered from the findings: near group, else exact group."""
+    dup = found[found["issue"].isin(["near_duplicate", "exact_duplicate"])]
+    dup = dup.sort_values("issue", ascending=False, kind="stable").drop_duplicates("path")  # near first
+    out = dup[["path", "group"]].rename(columns={"group": "cluster"}).merge(
+        samples[["path", "split", "label"]], on="path", how="left")
+    return out.assign(split_rank=out["split"].fillna("").map(SPLIT_ORDER).fillna(len(SPLITS)))
+
+
+def summarize(samples: pd.DataFrame, found: pd.DataFrame, config: DuplicatesConfig = DuplicatesConfig()) -> dict:
+    clusters = clusters_from_findings(samples, found)
+    return {"leak_matrix": leak_matrix(clusters),
+            "duplicate_groups": {"exact": int(found.loc[found["issue"] == "exact_duplicate", "group"].nunique()),
+                                 "near": int(found.loc[found["issue"] == "near_duplicate", "group"].nunique())}}

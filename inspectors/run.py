@@ -1,0 +1,86 @@
+"""samples -> every registered inspector -> findings + summary (+ the config that produced them)."""
+
+import io
+import json
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from . import INSPECTORS
+from . import findings as F
+from .config import Config, config_to_dict
+from .schema import FINDING_COLUMNS, ISSUES, SCORE_DIRECTION
+from .workspace import atomic_write_bytes, atomic_write_text
+
+SPREADSHEET_TRIGGERS = ("=", "+", "-", "@")
+
+
+def run(samples: pd.DataFrame, config: Config = Config(), scan_facts: dict | None = None):
+    """(findings, summary) for the samples table."""
+    frames, timings, sections = [], {}, {}
+    for name, module in INSPECTORS.items():
+        section = getattr(config, name, None)
+        start = time.perf_counter()
+        found = module.inspect(samples, section) if section is not None else module.inspect(samples)
+        if hasattr(module, "summarize"):
+            sections.update(module.summarize(samples, found, section) if section is not None
+                            else module.summarize(samples, found))
+        timings[name] = round(time.perf_counter() - start, 4)
+        frames.append(found)
+    found = F.concat(frames)
+    counts = found["issue"].value_counts()
+    summary = {
+        "files": int(len(samples)),
+        "score_direction": SCORE_DIRECTION,
+        "issue_counts": {issue: int(counts.get(issue, 0)) for issue in ISSUES if issue != "label_issue"},
+        **sections,
+        "inspector_seconds": timings,
+    }
+    if scan_facts:
+        summary["scan"] = scan_facts
+    return found, summary
+
+
+def neutralise(value):
+    """Spreadsheets run cells starting with = + - @ as formulas: prefix them with a quote."""
+    if isinstance(value, str) and value.startswith(SPREADSHEET_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def unneutralise(value):
+    if isinstance(value, str) and value.startswith("'") and value[1:2] in SPREADSHEET_TRIGGERS:
+        return value[1:]
+    return value
+
+
+def write_findings(found: pd.DataFrame, folder) -> Path:
+    safe = found[FINDING_COLUMNS].copy()
+    for col in ("path", "group", "detail"):
+        safe[col] = safe[col].map(neutralise)
+    buf = io.StringIO()
+    safe.to_csv(buf, index=False)
+    target = Path(folder) / "findings.csv"
+    atomic_write_bytes(target, buf.getvalue().encode("utf-8"))
+    return target
+
+
+def read_findings(path) -> pd.DataFrame:
+    df = pd.read_csv(path, dtype={"path": "string", "issue": "string", "group": "string", "detail": "string"},
+                     keep_default_na=False)
+    for col in ("path", "group", "detail"):
+        df[col] = df[col].map(unneutralise).astype("string")
+    return df
+
+
+def write_reports(folder, found: pd.DataFrame, summary: dict, config: Config) -> list[Path]:
+    folder = Path(folder)
+    paths = [write_findings(found, folder)]
+    atomic_write_text(folder / "summary.json", json.dumps(summary, indent=2, default=str))
+    atomic_write_text(folder / "config.json", json.dumps(config_to_dict(config), indent=2))
+    return paths + [folder / "summary.json", folder / "config.json"]
+
+
+def read_summary(folder) -> dict:
+    return json.loads((Path(folder) / "summary.json").read_text())

@@ -1,0 +1,105 @@
+import numpy as np
+
+from inspectors import duplicates
+from inspectors.config import DuplicatesConfig
+from tests.inspectors.tables import appearance, samples
+
+
+def rows_of(found, issue):
+    part = found[found["issue"] == issue]
+    return sorted(zip(part["path"], part["group"], strict=True))
+
+
+def flip(value: int, bits) -> int:
+    v = value & (2**64 - 1)
+    for b in bits:
+        v ^= 1 << int(b)
+    return v - 2**64 if v >= 2**63 else v
+
+
+def test_same_pixels_make_one_exact_group_named_after_its_representative():
+    table = samples([{"path": "a.png", "pixel_hash": "x"}, {"path": "b.png", "pixel_hash": "x", "file_hash": "h9"},
+                     {"path": "c.png", "pixel_hash": "x"}, {"path": "d.png"}])
+    found = duplicates.inspect(table)
+    got = rows_of(found, "exact_duplicate")
+    assert [p for p, _ in got] == ["a.png", "b.png", "c.png"] and len({g for _, g in got}) == 1
+    detail = dict(zip(found["path"], found["detail"], strict=True))
+    assert detail["b.png"] == "same pixels as a.png (3 files)"
+    assert set(found["issue"]) == {"exact_duplicate"}
+
+
+def test_near_copies_need_the_hash_and_the_appearance_to_agree():
+    h = 0x1234_5678_9ABC_DEF0
+    look = appearance(7)
+    table = samples([
+        {"path": "a_orig.png", "phash": h, "appearance": look},
+        {"path": "b_copy.png", "phash": flip(h, [3, 40]), "appearance": look},  # 2 bits, same look: a copy
+        {"path": "lookalike.png", "phash": flip(h, [5]), "appearance": appearance(8)},  # 1 bit, other look
+        {"path": "far.png", "phash": flip(h, range(10)), "appearance": look},  # 10 bits: beyond the radius
+    ])
+    found = duplicates.inspect(table, DuplicatesConfig(radius=4))
+    assert [p for p, _ in rows_of(found, "near_duplicate")] == ["a_orig.png", "b_copy.png"]
+    detail = dict(zip(found["path"], found["detail"], strict=True))
+    assert detail["b_copy.png"] == "pHash distance 2 from a_orig.png (2 files)"
+
+
+def test_blank_images_never_pair_by_hash_alone():
+    blank = appearance(0, blank=True)
+    table = samples([{"path": f"blank{i}.png", "phash": 0, "contrast": 0.005, "appearance": blank} for i in range(5)])
+    assert duplicates.inspect(table).empty
+
+
+def test_groups_do_not_chain():
+    h = 0
+    look = appearance(3)
+    # a - b - c - d - e in a line, 3 bits apart each: neighbours only within 4 bits
+    chain = [flip(h, range(k * 3)) for k in range(5)]
+    table = samples([{"path": f"{name}.png", "phash": v, "appearance": look}
+                     for name, v in zip("abcde", chain, strict=True)])
+    found = duplicates.inspect(table, DuplicatesConfig(radius=4))
+    groups = {}
+    for p, g in rows_of(found, "near_duplicate"):
+        groups.setdefault(g, []).append(p)
+    for members in groups.values():
+        hashes = [chain["abcde".index(m[0])] for m in members]
+        # every member within the radius of some single member (the representative)
+        assert any(all(duplicates.hamming(np.int64(c), np.int64(x)) <= 4 for x in hashes) for c in hashes)
+    assert sorted(len(m) for m in groups.values()) == [2, 3]
+
+
+def test_copies_across_splits_leak_into_the_later_split_and_conflicting_labels_are_flagged():
+    table = samples([
+        {"path": "train/cat/a.png", "split": "train", "label": "cat", "pixel_hash": "x"},
+        {"path": "test/cat/a.png", "split": "test", "label": "cat", "pixel_hash": "x"},
+        {"path": "val/dog/a.png", "split": "val", "label": "dog", "pixel_hash": "x"},
+        {"path": "train/cat/b.png", "split": "train", "label": "cat", "pixel_hash": "y"},
+        {"path": "train/dog/b.png", "split": "train", "label": "dog", "pixel_hash": "y"},
+    ])
+    found = duplicates.inspect(table)
+    assert [p for p, _ in rows_of(found, "split_leak")] == ["test/cat/a.png", "val/dog/a.png"]
+    assert [p for p, _ in rows_of(found, "conflicting_labels")] == [
+        "test/cat/a.png", "train/cat/a.png", "train/cat/b.png", "train/dog/b.png", "val/dog/a.png"]
+    summary = duplicates.summarize(table, found)
+    m = summary["leak_matrix"]
+    assert m["train"]["test"] == 1 and m["train"]["val"] == 1 and m["val"]["test"] == 1 and m["train"]["train"] == 1
+    assert summary["duplicate_groups"] == {"exact": 2, "near": 0}
+
+
+def test_other_dataset_members_get_no_findings_but_make_leaks():
+    table = samples([{"path": "other:x.png", "split": "other", "label": "", "pixel_hash": "x"},
+                     {"path": "test/a.png", "split": "test", "pixel_hash": "x"}])
+    found = duplicates.inspect(table)
+    assert rows_of(found, "split_leak") == [("test/a.png", found["group"].iloc[0])]
+
+
+def test_hash_index_agrees_with_brute_force():
+    rng = np.random.default_rng(1)
+    base = rng.integers(-(2**63), 2**63 - 1, size=3000, dtype=np.int64)
+    planted = [flip(int(base[k]), rng.choice(64, size=k % 6, replace=False)) for k in range(300)]
+    hashes = np.r_[base, np.array(planted, dtype=np.int64)]
+    i, j, d = duplicates.near_pairs(hashes, 4)
+    u = hashes.view(np.uint64)
+    dist = np.bitwise_count(u[:, None] ^ u[None, :])
+    bi, bj = np.nonzero(np.triu(dist <= 4, k=1))
+    assert sorted(zip(i.tolist(), j.tolist(), strict=True)) == sorted(zip(bi.tolist(), bj.tolist(), strict=True))
+    assert (d == dist[i, j]).all()
