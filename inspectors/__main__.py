@@ -1,7 +1,8 @@
 """python -m inspectors scan DATASET ... | cache info|clear
 
 Report on stdout, progress bar on stderr (only on a terminal, or with --progress). Exit codes: 0 done,
-2 usage error or nothing to scan, 130 interrupted (what finished is cached; run again to resume).
+1 --fail-on matched, 2 usage error or nothing to scan, 130 interrupted (what finished is cached; run
+again to resume).
 """
 
 import argparse
@@ -10,10 +11,12 @@ import json
 import sys
 from pathlib import Path
 
-from . import report, scan_cache, workspace
-from .config import Config, config_to_dict, load_config_file
+from . import report, review, scan_cache, workspace
+from .config import SECTION_TYPES, Config, load_config_file
 from .dataset import DatasetError, load_dataset
+from .run import read_findings, run, write_reports
 from .scan import scan, write_samples
+from .schema import ISSUES
 
 DESCRIPTION = """Scan an image-classification dataset once: one row per file (hashes, size, format, mode,
 decode errors, perceptual hashes, brightness/contrast/sharpness/entropy, a small appearance vector) and
@@ -35,7 +38,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("dataset", metavar="DATASET", help="dataset folder, or a .csv manifest")
     add_dataset_args(s)
     s.add_argument("--out", metavar="DIR",
-                   help="also write the report files (samples.parquet, config.json) here")
+                   help="also write the report files (samples.parquet, findings.csv, summary.json, config.json) here")
+    s.add_argument("--against", metavar="OTHER_DATASET",
+                   help="also look for copies of our images in another dataset (e.g. a pre-training set); it is "
+                        "scanned and cached too, joins as split 'other' and gets no findings of its own")
+    s.add_argument("--fail-on", metavar="ISSUE[,ISSUE]",
+                   help="exit 1 when findings of these issues exist, except files marked 'keep' in the review "
+                        "store and findings already in --baseline ('any' = every issue)")
+    s.add_argument("--baseline", metavar="FINDINGS_CSV",
+                   help="an earlier findings.csv: --fail-on then fails only on new findings")
+    s.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                   help="override one setting, e.g. --set duplicates.radius=6 --set quality.dark_p99=0.2 "
+                        "(sections: " + ", ".join(SECTION_TYPES) + ")")
     s.add_argument("--workers", type=int, metavar="N", help="worker processes (default: one per core)")
     s.add_argument("--max-pixel-mb", type=float, metavar="MB",
                    help="never decode a file whose header declares more pixel data than this (default 256)")
@@ -72,18 +86,29 @@ def add_dataset_args(p) -> None:
 
 
 def effective_config(args) -> Config:
-    base = load_config_file(args.config) if getattr(args, "config", None) else Config()
-    load = {k: v for k, v in {"layout": args.layout, "path_column": args.path_column,
-                              "label_column": args.label_column, "split_column": args.split_column}.items()
-            if v is not None}
-    scan_over = {}
-    if getattr(args, "workers", None) is not None:
-        scan_over["workers"] = args.workers
-    if getattr(args, "max_pixel_mb", None) is not None:
-        scan_over["max_pixel_bytes"] = int(args.max_pixel_mb * 2**20)
-    if getattr(args, "timeout", None) is not None:
-        scan_over["file_timeout_s"] = args.timeout
-    return Config(load=dataclasses.replace(base.load, **load), scan=dataclasses.replace(base.scan, **scan_over))
+    """Defaults, then --config, then the named flags, then each --set."""
+    config = load_config_file(args.config) if getattr(args, "config", None) else Config()
+    overrides = {"load": {"layout": args.layout, "path_column": args.path_column,
+                          "label_column": args.label_column, "split_column": args.split_column},
+                 "scan": {"workers": getattr(args, "workers", None),
+                          "max_pixel_bytes": int(args.max_pixel_mb * 2**20) if getattr(args, "max_pixel_mb", None)
+                          else None,
+                          "file_timeout_s": getattr(args, "timeout", None)}}
+    for item in getattr(args, "set", []) or []:
+        key, _, value = item.partition("=")
+        section, _, name = key.partition(".")
+        if section not in SECTION_TYPES or name not in {f.name for f in dataclasses.fields(SECTION_TYPES[section])}:
+            raise ValueError(f"--set {item}: no such setting (see config.json for the names)")
+        if not _:
+            raise ValueError(f"--set {item}: expected SECTION.KEY=VALUE")
+        current = getattr(getattr(config, section), name)
+        overrides.setdefault(section, {})[name] = type(current)(json.loads(value)) if not isinstance(
+            current, str) else value
+    for section, values in overrides.items():
+        values = {k: v for k, v in values.items() if v is not None}
+        if values:
+            config = dataclasses.replace(config, **{section: dataclasses.replace(getattr(config, section), **values)})
+    return config
 
 
 def progress_bar(enabled: bool):
@@ -100,34 +125,79 @@ def progress_bar(enabled: bool):
     return update, bar.close
 
 
-def cmd_scan(args) -> int:
-    config = effective_config(args)
-    listing = load_dataset(args.dataset, args.labels, config.load)
-    ws = None if args.no_cache else workspace.workspace_dir(listing.root, listing.labels_csv, args.cache)
-    show = not args.quiet and not args.json and (args.progress or sys.stderr.isatty())
+def scan_one(path, labels, config, cache, no_cache, show, quiet):
+    listing = load_dataset(path, labels, config.load)
+    ws = None if no_cache else workspace.workspace_dir(listing.root, listing.labels_csv, cache)
     update, close = progress_bar(show)
     try:
         result = scan(listing, config.scan, ws, progress=update,
-                      on_wait=lambda: print("waiting for another scan of this dataset to finish...", file=sys.stderr))
-    except KeyboardInterrupt:
+                      on_wait=lambda: quiet or print("waiting for another scan of this dataset to finish...",
+                                                     file=sys.stderr))
+    finally:
         close()
+    return listing, ws, result
+
+
+def cmd_scan(args) -> int:
+    config = effective_config(args)
+    fail_on = parse_issues(args.fail_on)
+    show = not args.quiet and not args.json and (args.progress or sys.stderr.isatty())
+    try:
+        listing, ws, result = scan_one(args.dataset, args.labels, config, args.cache, args.no_cache, show, args.quiet)
+        against = scan_one(args.against, None, config, args.cache, args.no_cache, show, args.quiet)[2].samples \
+            if args.against else None
+    except KeyboardInterrupt:
         print("\ninterrupted: finished files are cached; run the same command again to resume", file=sys.stderr)
         return 130
-    close()
+    facts = report.scan_facts(result.samples, result.seconds, result.decoded, result.cached, result.pruned)
+    found, summary = run(result.samples, config, facts, against)
     written = []
-    config_json = json.dumps(config_to_dict(config), indent=2)
     for folder in [p for p in (ws, args.out) if p]:
         written.append(write_samples(result.samples, folder))
-        workspace.atomic_write_text(Path(folder) / "config.json", config_json)
-        written.append(Path(folder) / "config.json")
-    facts = report.scan_facts(result.samples, result.seconds, result.decoded, result.cached, result.pruned)
+        written += write_reports(folder, found, summary, config)
     if args.json:
-        print(json.dumps({"dataset": str(listing.root), "layout": listing.layout,
-                          "workspace": str(ws) if ws else None, **facts, "warnings": listing.warnings}, indent=2))
+        print(json.dumps({"dataset": str(listing.root), "layout": listing.layout, "workspace": str(ws) if ws else None,
+                          **summary, "warnings": listing.warnings}, indent=2, default=str))
     elif not args.quiet:
-        print(report.scan_text(facts, args.dataset, listing.layout,
-                               report.problem_rows(result.samples), listing.warnings, written))
+        print(report.scan_text(facts, args.dataset, listing.layout, report.problem_rows(result.samples),
+                               listing.warnings, []))
+        print()
+        print(report.findings_text(found, summary))
+        print("\nWrote:\n" + "\n".join(f"  {p}" for p in written))
+    if fail_on:
+        failing = gate(found, fail_on, ws, args.baseline)
+        if len(failing):
+            if not args.json and not args.quiet:
+                print(f"\n--fail-on: {len(failing):,} finding(s) of {', '.join(sorted(set(failing['issue'])))} "
+                      f"are new and not marked keep")
+            return 1
     return 0
+
+
+def parse_issues(text):
+    if not text:
+        return []
+    issues = [t.strip() for t in text.split(",") if t.strip()]
+    if issues == ["any"]:
+        return list(ISSUES)
+    unknown = [i for i in issues if i not in ISSUES]
+    if unknown:
+        raise ValueError(f"--fail-on: unknown issue(s) {unknown}; known: {', '.join(ISSUES)}")
+    return issues
+
+
+def gate(found, issues, ws, baseline):
+    """The findings that should fail a CI run: of these issues, not marked keep, not in the baseline."""
+    failing = found[found["issue"].isin(issues)]
+    if ws is not None:
+        marks = review.marks(ws)
+        kept = set(marks.loc[marks["decision"] == "keep", "path"])
+        failing = failing[~failing["path"].isin(kept)]
+    if baseline:
+        old = read_findings(baseline)
+        known = set(zip(old["path"], old["issue"], strict=True))
+        failing = failing[[(p, i) not in known for p, i in zip(failing["path"], failing["issue"], strict=True)]]
+    return failing
 
 
 def cmd_cache(args) -> int:
@@ -162,7 +232,7 @@ def main(argv=None) -> int:
     except DatasetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except ValueError as exc:  # a bad --config or a workspace inside the dataset
+    except (ValueError, OSError) as exc:  # a bad --config/--set/--baseline, a workspace inside the dataset
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

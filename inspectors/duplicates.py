@@ -17,6 +17,7 @@ from . import findings as F
 from .config import DuplicatesConfig
 from .schema import SPLITS
 
+CROSS_DATASET = True  # with --against, the other dataset joins as split "other"
 NEEDS = ["path", "ok", "label", "split", "pixel_hash", "phash", "contrast", "appearance"]
 SPLIT_ORDER = {"other": -1, **{s: i for i, s in enumerate(SPLITS)}}  # `other` (--against) comes first
 PAIR_BATCH = 20_000_000  # candidate pairs verified per numpy batch: bounds memory at ~500 MB

@@ -69,3 +69,37 @@ def problem_rows(samples: pd.DataFrame) -> pd.DataFrame:
     bad = samples[(~samples["ok"]) | samples["orphan"]].copy()
     bad["error"] = bad["error"].fillna("").mask(bad["orphan"] & bad["ok"], "orphan: not named in the manifest")
     return bad
+
+
+def findings_text(found: pd.DataFrame, summary: dict, limit: int = 5) -> str:
+    lines = ["Findings (score 1 = most suspicious):"]
+    counts = summary.get("issue_counts", {})
+    width = max(len(k) for k in counts) if counts else 10
+    for issue, n in counts.items():
+        if n:
+            worst = found[found["issue"] == issue].head(1)
+            example = f"   e.g. {worst['path'].iloc[0]}: {worst['detail'].iloc[0]}" if len(worst) else ""
+            lines.append(f"  {issue.ljust(width)} {n:>7,}{example[:140]}")
+    if not any(counts.values()):
+        lines.append("  none")
+    matrix = summary.get("leak_matrix") or {}
+    splits = list(matrix)
+    if len(splits) > 1:
+        lines += ["", "Duplicate groups shared between splits (diagonal: groups within one split):",
+                  "  " + "".ljust(8) + "".join(s.rjust(8) for s in splits)]
+        lines += ["  " + a.ljust(8) + "".join(str(matrix[a].get(b, 0)).rjust(8) for b in splits) for a in splits]
+    ratios = summary.get("imbalance_ratio") or {}
+    if ratios:
+        split, ratio = max(ratios.items(), key=lambda kv: kv[1])
+        rare = summary.get("imbalanced_classes", {}).get(split, [])
+        lines += ["", f"Worst imbalance: {ratio:g}x between the largest and smallest class in {split}"
+                      + (f"; far rarer classes: {', '.join(rare)}" if rare else "")]
+        missing = {s: c for s, c in summary.get("missing_classes", {}).items() if c}
+        for s, classes in missing.items():
+            lines.append(f"  missing from {s}: {', '.join(classes)}")
+    cuts = summary.get("shortcuts") or []
+    if cuts:
+        lines += ["", "Shortcuts (a property alone predicts the label; a model could learn it instead of the content):"]
+        lines += [f"  {c['property']}: {c['accuracy']:.0%} accuracy vs {c['majority_baseline']:.0%} by always guessing "
+                  f"the majority class" for c in cuts[:limit]]
+    return "\n".join(lines)

@@ -14,20 +14,26 @@ from .schema import FINDING_COLUMNS, ISSUES, SCORE_DIRECTION
 from .workspace import atomic_write_bytes, atomic_write_text
 
 SPREADSHEET_TRIGGERS = ("=", "+", "-", "@")
+OTHER_SPLIT = "other"
+OTHER_PREFIX = "other:"  # paths of the --against dataset, so they never collide with ours
 
 
-def run(samples: pd.DataFrame, config: Config = Config(), scan_facts: dict | None = None):
-    """(findings, summary) for the samples table."""
+def run(samples: pd.DataFrame, config: Config = Config(), scan_facts: dict | None = None,
+        against: pd.DataFrame | None = None):
+    """(findings, summary) for the samples table. `against` (another dataset's samples) joins the
+    inspectors that compare datasets (CROSS_DATASET = True) as split "other", and gets no findings."""
     frames, timings, sections = [], {}, {}
+    combined = samples if against is None else pd.concat(
+        [samples, against.assign(split=OTHER_SPLIT, path=OTHER_PREFIX + against["path"])], ignore_index=True)
     for name, module in INSPECTORS.items():
-        section = getattr(config, name, None)
+        options = (getattr(config, name),) if hasattr(config, name) else ()  # a config section, if it has one
+        table = combined if getattr(module, "CROSS_DATASET", False) else samples
         start = time.perf_counter()
-        found = module.inspect(samples, section) if section is not None else module.inspect(samples)
+        found = module.inspect(table, *options)
         if hasattr(module, "summarize"):
-            sections.update(module.summarize(samples, found, section) if section is not None
-                            else module.summarize(samples, found))
+            sections.update(module.summarize(table, found, *options))
         timings[name] = round(time.perf_counter() - start, 4)
-        frames.append(found)
+        frames.append(found[~found["path"].str.startswith(OTHER_PREFIX)] if against is not None else found)
     found = F.concat(frames)
     counts = found["issue"].value_counts()
     summary = {
