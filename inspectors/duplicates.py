@@ -174,12 +174,14 @@ def _clusters(ok) -> pd.DataFrame:
 
 
 def _leak_rows(clusters):
-    first = clusters.groupby("cluster")["split_rank"].transform("min")
-    first_split = clusters.loc[clusters.groupby("cluster")["split_rank"].idxmin(), ["cluster", "split"]] \
+    """Members in a later split than the cluster's earliest one; files without a split never leak."""
+    in_split = clusters[clusters["split"].isin([*SPLITS, "other"])]
+    first_rank = in_split.groupby("cluster")["split_rank"].transform("min")
+    first_split = in_split.loc[in_split.groupby("cluster")["split_rank"].idxmin(), ["cluster", "split"]] \
         .set_index("cluster")["split"]
-    leak = clusters[(clusters["split_rank"] > first) & (clusters["split"] != "other")]
+    leak = in_split[(in_split["split_rank"] > first_rank) & (in_split["split"] != "other")]
     return F.findings(leak["path"], "split_leak", 1.0,
-                      [f"a copy of it is in {first_split[c] or 'another split'} (group {c})" for c in leak["cluster"]],
+                      [f"a copy of it is in {first_split[c]} (group {c})" for c in leak["cluster"]],
                       group=leak["cluster"])
 
 
@@ -193,11 +195,15 @@ def _conflict_rows(clusters):
                       group=rows["cluster"])
 
 
+def split_rank(split: str) -> int:
+    return SPLIT_ORDER.get(split, len(SPLITS))
+
+
 def leak_matrix(clusters: pd.DataFrame) -> dict:
     """{a: {b: number of duplicate clusters with members in both a and b}}; a == b counts clusters
     entirely inside a."""
-    per = clusters.groupby("cluster")["split"].agg(lambda s: sorted(set(s.fillna("")), key=SPLIT_ORDER.get))
-    splits = sorted({s for ss in per for s in ss}, key=lambda s: SPLIT_ORDER.get(s, 99))
+    per = clusters.groupby("cluster")["split"].agg(lambda s: sorted(set(s.fillna("")), key=split_rank))
+    splits = sorted({s for ss in per for s in ss}, key=split_rank)
     matrix = {a or "(none)": {b or "(none)": 0 for b in splits} for a in splits}
     for ss in per:
         if len(ss) == 1:

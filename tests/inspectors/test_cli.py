@@ -40,8 +40,10 @@ def test_progress_bar_goes_to_stderr_on_request(small_dataset, tmp_path):
 def test_json_output_and_second_scan_from_cache(small_dataset, tmp_path):
     run("scan", small_dataset, env_cache=tmp_path / "cache")
     r = run("scan", small_dataset, "--json", env_cache=tmp_path / "cache")
-    facts = json.loads(r.stdout)
+    summary = json.loads(r.stdout)
+    facts = summary["scan"]
     assert facts["read_this_scan"] == 0 and facts["from_cache"] == 41
+    assert summary["issue_counts"]["corrupt"] == 1 and summary["class_counts"]["train"] == {"cat": 12, "dog": 12}
     assert facts["class_counts"]["train"] == {"cat": 13, "dog": 12}
     assert facts["failure_kinds"] == {"OSError": 1} and facts["unsupported"] == 1
 
@@ -88,5 +90,7 @@ def test_csv_manifest_scan_reports_missing_and_orphans(tmp_path):
     (root / "labels.csv").write_text("path,label,split\nimages/a.png,cat,train\nimages/b.png,dog,val\n"
                                      "images/gone.png,dog,val\n")
     r = run("scan", root / "labels.csv", "--json", env_cache=tmp_path / "cache")
-    facts = json.loads(r.stdout)
+    summary = json.loads(r.stdout)
+    facts = summary["scan"]
     assert (facts["missing"], facts["orphans"], facts["decoded_ok"]) == (1, 1, 3)
+    assert summary["issue_counts"]["missing_file"] == 1 and summary["issue_counts"]["orphan_file"] == 1
