@@ -68,6 +68,7 @@ class OutliersConfig:
     k: int = 10  # neighbours: enough to be robust to a few near-copies of the outlier itself
     reference_size: int = 5_000  # kNN against a random reference sample keeps 100k+ rows fast
     robust_z: float = 4.0  # kNN distance this many robust stds above the median is an outlier
+    min_ratio: float = 1.5  # ...and at least 1.5x the median kNN distance, so a tight cluster's noise is not
     components: int = 32  # PCA of the 256-d appearance vectors; 32 dims keep >90% of the variance
 
 

@@ -55,11 +55,13 @@ def inspect(samples: pd.DataFrame, config: OutliersConfig = OutliersConfig()) ->
     z, ref = embed(ok, config, rng)
     same = np.full(len(ok), -1)
     same[ref] = np.arange(len(ref))
-    global_z, _, _ = F.robust_z(knn_distance(z, z[ref], config.k, same))
+    global_dist = knn_distance(z, z[ref], config.k, same)
+    global_z, log_median, _ = F.robust_z(np.log(global_dist + 1e-9))  # kNN distances are right-skewed
+    global_median = np.exp(log_median)
     labels = ok["label"].fillna("").to_numpy()
     class_dist = np.zeros(len(ok))
     class_z = np.zeros(len(ok))
-    class_refs = {}
+    class_refs, class_median = {}, {}
     for label in np.unique(labels):
         members = np.flatnonzero(labels == label)
         cref = members if len(members) <= config.reference_size else np.sort(
@@ -70,14 +72,16 @@ def inspect(samples: pd.DataFrame, config: OutliersConfig = OutliersConfig()) ->
         pos = np.full(len(ok), -1)
         pos[cref] = np.arange(len(cref))
         class_dist[members] = knn_distance(z[members], z[cref], config.k, pos[members])
-        class_z[members] = F.robust_z(class_dist[members], floor=1e-6)[0]
-    flagged = np.flatnonzero((global_z > config.robust_z) & (class_z > config.robust_z / 2))
+        class_z[members], log_median, _ = F.robust_z(np.log(class_dist[members] + 1e-9), floor=1e-6)
+        class_median[label] = np.exp(log_median)
+    far = global_dist > config.min_ratio * global_median  # a tight dataset's noise is not an outlier
+    flagged = np.flatnonzero((global_z > config.robust_z) & (class_z > config.robust_z / 2) & far)
     details, scores = [], []
     for i in flagged:
         closest, closest_d = _closest_other_class(z[i], labels[i], class_refs, z, config.k)
         hint = ""
-        if closest is not None and closest_d < class_dist[i]:
-            hint = f"; nearer to class {closest!r} than to its own: possibly mislabelled"
+        if closest is not None and closest_d <= config.min_ratio * class_median.get(closest, 0):
+            hint = f"; typical of class {closest!r} instead: possibly mislabelled"
         details.append(f"unlike the dataset ({global_z[i]:.1f} robust stds) and its class "
                        f"{labels[i] or '(unlabelled)'!r} ({class_z[i]:.1f}){hint}")
         scores.append(1 - np.exp(-(min(global_z[i], class_z[i] * 2) - config.robust_z) / config.robust_z) * 0.5)
