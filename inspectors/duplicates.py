@@ -20,7 +20,6 @@ from .schema import SPLITS
 CROSS_DATASET = True  # with --against, the other dataset joins as split "other"
 NEEDS = ["path", "ok", "label", "split", "pixel_hash", "phash", "contrast", "appearance"]
 SPLIT_ORDER = {"other": -1, **{s: i for i, s in enumerate(SPLITS)}}  # `other` (--against) comes first
-PAIR_BATCH = 20_000_000  # candidate pairs verified per numpy batch: bounds memory at ~500 MB
 
 
 def block_layout(radius: int) -> list[tuple[int, int]]:
@@ -43,39 +42,28 @@ def near_pairs(hashes, radius: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     for shift, width in block_layout(radius):
         key = (h >> np.uint64(shift)) & np.uint64((1 << width) - 1)
         order = np.argsort(key, kind="stable")
-        sorted_key = key[order]
-        run_end = np.r_[np.flatnonzero(np.diff(sorted_key)) + 1, n]
-        ends = np.repeat(run_end, np.diff(np.r_[0, run_end]))  # the end of each position's run
-        partners = ends - np.arange(n) - 1  # later positions in the same run
-        for lo, hi in _batches(partners, PAIR_BATCH):
-            count = partners[lo:hi]
-            left = np.repeat(np.arange(lo, hi), count)
-            offsets = np.arange(len(left)) - np.repeat(np.cumsum(count) - count, count)
-            right = left + 1 + offsets
-            i, j = order[left], order[right]
-            d = hamming(h[i], h[j])
-            keep = d <= radius
-            found_i.append(np.minimum(i, j)[keep])
-            found_j.append(np.maximum(i, j)[keep])
-            found_d.append(d[keep])
+        sorted_h = h[order]
+        run_end = np.r_[np.flatnonzero(np.diff(key[order])) + 1, n]
+        partners = np.repeat(run_end, np.diff(np.r_[0, run_end])) - np.arange(n) - 1  # later ones in the run
+        # Compare each position with the one k places later, k = 1, 2, ...: the positions still
+        # in play shrink as k grows, and both reads walk the sorted array almost in order.
+        active = np.flatnonzero(partners >= 1)
+        k = 1
+        while len(active):
+            d = np.bitwise_count(sorted_h[active] ^ sorted_h[active + k])
+            close = d <= radius
+            if close.any():
+                a, b = order[active[close]], order[active[close] + k]
+                found_i.append(np.minimum(a, b))
+                found_j.append(np.maximum(a, b))
+                found_d.append(d[close].astype(np.int64))
+            k += 1
+            active = active[partners[active] >= k]
     if not found_i:
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64)
     i, j, d = np.concatenate(found_i), np.concatenate(found_j), np.concatenate(found_d)
     _, first = np.unique(i * n + j, return_index=True)  # a pair may agree on several blocks
     return i[first], j[first], d[first]
-
-
-def _batches(partners: np.ndarray, limit: int):
-    """Split positions into ranges whose pair counts stay under `limit`."""
-    total = np.cumsum(partners)
-    lo = 0
-    while lo < len(partners):
-        base = total[lo - 1] if lo else 0
-        hi = int(np.searchsorted(total, base + limit, side="right"))
-        hi = max(hi, lo + 1)
-        if partners[lo:hi].sum() > 0:
-            yield lo, hi
-        lo = hi
 
 
 def normalised_appearance(values) -> np.ndarray:
