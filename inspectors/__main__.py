@@ -14,8 +14,8 @@ from pathlib import Path
 from . import report, review, scan_cache, workspace
 from .config import SECTION_TYPES, Config, load_config_file
 from .dataset import DatasetError, load_dataset
-from .run import read_findings, run, write_reports
-from .scan import scan, write_samples
+from .run import read_findings, scan_and_inspect
+from .scan import scan
 from .schema import ISSUES
 
 DESCRIPTION = """Scan an image-classification dataset once: one row per file (hashes, size, format, mode,
@@ -125,41 +125,38 @@ def progress_bar(enabled: bool):
     return update, bar.close
 
 
-def scan_one(path, labels, config, cache, no_cache, show, quiet):
-    listing = load_dataset(path, labels, config.load)
-    ws = None if no_cache else workspace.workspace_dir(listing.root, listing.labels_csv, cache)
-    update, close = progress_bar(show)
-    try:
-        result = scan(listing, config.scan, ws, progress=update,
-                      on_wait=lambda: quiet or print("waiting for another scan of this dataset to finish...",
-                                                     file=sys.stderr))
-    finally:
-        close()
-    return listing, ws, result
-
-
 def cmd_scan(args) -> int:
     config = effective_config(args)
     fail_on = parse_issues(args.fail_on)
     show = not args.quiet and not args.json and (args.progress or sys.stderr.isatty())
+
+    def wait_message():
+        if not args.quiet:
+            print("waiting for another scan of this dataset to finish...", file=sys.stderr)
+
+    def cached(path, labels):
+        listing = load_dataset(path, labels, config.load)
+        return listing, None if args.no_cache else workspace.workspace_dir(listing.root, listing.labels_csv,
+                                                                           args.cache)
+    listing, ws = cached(args.dataset, args.labels)
+    update, close = progress_bar(show)
     try:
-        listing, ws, result = scan_one(args.dataset, args.labels, config, args.cache, args.no_cache, show, args.quiet)
-        against = scan_one(args.against, None, config, args.cache, args.no_cache, show, args.quiet)[2].samples \
-            if args.against else None
+        against = None
+        if args.against:
+            other, other_ws = cached(args.against, None)
+            against = scan(other, config.scan, other_ws, progress=update, on_wait=wait_message).samples
+        result, found, summary, written = scan_and_inspect(listing, config, ws, args.out, update, wait_message,
+                                                           against)
     except KeyboardInterrupt:
+        close()
         print("\ninterrupted: finished files are cached; run the same command again to resume", file=sys.stderr)
         return 130
-    facts = report.scan_facts(result.samples, result.seconds, result.decoded, result.cached, result.pruned)
-    found, summary = run(result.samples, config, facts, against)
-    written = []
-    for folder in [p for p in (ws, args.out) if p]:
-        written.append(write_samples(result.samples, folder))
-        written += write_reports(folder, found, summary, config)
+    close()
     if args.json:
         print(json.dumps({"dataset": str(listing.root), "layout": listing.layout, "workspace": str(ws) if ws else None,
                           **summary, "warnings": listing.warnings}, indent=2, default=str))
     elif not args.quiet:
-        print(report.scan_text(facts, args.dataset, listing.layout, report.problem_rows(result.samples),
+        print(report.scan_text(summary["scan"], args.dataset, listing.layout, report.problem_rows(result.samples),
                                listing.warnings, []))
         print()
         print(report.findings_text(found, summary))

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import INSPECTORS
+from . import INSPECTORS, report
 from . import findings as F
 from .config import Config, config_to_dict
+from .scan import scan, write_samples
 from .schema import FINDING_COLUMNS, ISSUES, SCORE_DIRECTION
 from .workspace import atomic_write_bytes, atomic_write_text
 
@@ -90,3 +91,16 @@ def write_reports(folder, found: pd.DataFrame, summary: dict, config: Config) ->
 
 def read_summary(folder) -> dict:
     return json.loads((Path(folder) / "summary.json").read_text())
+
+
+def scan_and_inspect(listing, config: Config, workspace, out=None, progress=None, on_wait=None, against=None):
+    """What `inspectors scan` and the app's Scan button do: scan, run every inspector, write the four
+    report files to the workspace (and to `out`). Returns (scan result, findings, summary, written)."""
+    result = scan(listing, config.scan, workspace, progress=progress, on_wait=on_wait)
+    facts = report.scan_facts(result.samples, result.seconds, result.decoded, result.cached, result.pruned)
+    found, summary = run(result.samples, config, facts, against)
+    written = []
+    for folder in [p for p in (workspace, out) if p]:
+        written.append(write_samples(result.samples, folder))
+        written += write_reports(folder, found, summary, config)
+    return result, found, summary, written

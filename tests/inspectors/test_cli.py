@@ -94,3 +94,37 @@ def test_csv_manifest_scan_reports_missing_and_orphans(tmp_path):
     facts = summary["scan"]
     assert (facts["missing"], facts["orphans"], facts["decoded_ok"]) == (1, 1, 3)
     assert summary["issue_counts"]["missing_file"] == 1 and summary["issue_counts"]["orphan_file"] == 1
+
+
+def test_fail_on_gates_until_findings_are_kept_or_known(small_dataset, tmp_path):
+    import shutil
+
+    from inspectors import review, workspace
+    shutil.copy(small_dataset / "train" / "cat" / "cat_0.png", small_dataset / "test" / "cat" / "leaked.png")
+    cache = tmp_path / "cache"
+    r = run("scan", small_dataset, "--fail-on", "split_leak", "--out", tmp_path / "first", env_cache=cache)
+    assert r.returncode == 1 and "1 finding(s) of split_leak are new" in r.stdout
+    assert run("scan", small_dataset, "--fail-on", "split_leak", "--baseline", tmp_path / "first" / "findings.csv",
+               env_cache=cache).returncode == 0
+    ws = workspace.workspace_dir(small_dataset, None, cache)
+    review.set_mark(ws, "test/cat/leaked.png", "keep")
+    assert run("scan", small_dataset, "--fail-on", "split_leak", env_cache=cache).returncode == 0
+    assert run("scan", small_dataset, "--fail-on", "corrupt", env_cache=cache).returncode == 1
+    assert run("scan", small_dataset, "--fail-on", "nonsense", env_cache=cache).returncode == 2
+
+
+def test_against_finds_copies_in_another_dataset(small_dataset, tmp_path):
+    import shutil
+    other = tmp_path / "pretrain"
+    (other / "misc").mkdir(parents=True)
+    shutil.copy(small_dataset / "test" / "dog" / "dog_2.png", other / "misc" / "x.png")
+    r = run("scan", small_dataset, "--against", other, "--json", env_cache=tmp_path / "cache")
+    summary = json.loads(r.stdout)
+    assert summary["issue_counts"]["split_leak"] == 1 and summary["leak_matrix"]["other"]["test"] == 1
+
+
+def test_set_overrides_a_threshold_and_is_recorded(small_dataset, tmp_path):
+    r = run("scan", small_dataset, "--set", "duplicates.radius=6", "--out", tmp_path / "o", env_cache=tmp_path / "c")
+    assert r.returncode == 0
+    assert json.loads((tmp_path / "o" / "config.json").read_text())["duplicates"]["radius"] == 6
+    assert run("scan", small_dataset, "--set", "duplicates.nope=1", env_cache=tmp_path / "c").returncode == 2
