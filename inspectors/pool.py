@@ -7,7 +7,6 @@ it started it in shared memory. Workers start with `spawn`, never `fork`: forkin
 runs Streamlit's threads is unsafe.
 """
 
-import functools
 import multiprocessing as mp
 import signal
 import time
@@ -18,6 +17,7 @@ from . import features
 
 _CTX = mp.get_context("spawn")
 IDLE = -1
+MAX_START_FAILURES = 3
 
 
 def _worker_main(conn, current, started, options, work):
@@ -77,68 +77,76 @@ def scan_files(tasks, options, on_results, workers=1, timeout_s=30.0, chunk_size
     on_results(list of (index, row, thumb)) is called in this process as chunks finish. A file that
     exceeds timeout_s, or kills its worker, is delivered as a row with the reason in `error`.
     """
-    pending = deque(_chunks(list(tasks), chunk_size))
-    start_worker = functools.partial(_Worker, options, work)
-    pool = [start_worker() for _ in range(max(1, min(workers, len(pending))))] if pending else []
-    busy, attempts = [], {}
-    try:
-        while pending or busy:
-            for worker in [w for w in pool if w.chunk is None]:
-                if not pending:
-                    break
-                worker.send(pending.popleft())
-                busy.append(worker)
-            ready = wait([w.conn for w in busy], timeout=min(1.0, timeout_s / 4))
-            for worker in [w for w in busy if w.conn in ready]:
-                try:
-                    results = worker.conn.recv()
-                except (EOFError, OSError):
-                    code = worker.process.exitcode
-                    _replace(worker, pool, busy, pending, start_worker, on_results,
-                             f"WorkerCrashed: the decoder killed its process (exit code {code}) on this file", attempts)
-                    continue
-                worker.chunk = None
-                busy.remove(worker)
-                on_results(results)
-            now = time.monotonic()
-            for worker in list(busy):
-                index = worker.current.value
-                if index != IDLE and now - worker.started.value > timeout_s:
-                    _replace(worker, pool, busy, pending, start_worker, on_results,
-                             f"ScanTimeout: reading took longer than {timeout_s:g} s; worker replaced", attempts)
-                elif not worker.process.is_alive() and not worker.conn.poll():
-                    code = worker.process.exitcode
-                    _replace(worker, pool, busy, pending, start_worker, on_results,
-                             f"WorkerCrashed: the decoder killed its process (exit code {code}) on this file", attempts)
-    finally:
-        for worker in pool:
-            worker.kill() if worker.chunk is not None else worker.stop()
+    _Pool(list(tasks), options, on_results, workers, timeout_s, chunk_size, work).run()
 
 
-def _replace(worker, pool, busy, pending, start_worker, on_results, reason, attempts):
-    """Kill a worker, report the file it was on, re-queue the rest of its chunk, start a new one."""
-    bad = worker.current.value
-    chunk = worker.chunk or []
-    worker.kill()
-    busy.remove(worker)
-    pool.remove(worker)
-    failed = [bad] if bad != IDLE else []
-    if bad == IDLE:
-        # It died between files: blame nobody yet, retry each file alone so a culprit shows itself.
-        for index, _ in chunk:
-            attempts[index] = attempts.get(index, 0) + 1
-        failed = [index for index, _ in chunk if attempts[index] > 2]
-        pending.extendleft([task] for task in reversed(chunk) if attempts[task[0]] <= 2)
-    else:
-        rest = [task for task in chunk if task[0] != bad]
-        if rest:
-            pending.appendleft(rest)
-    for index in failed:
-        row = features.empty_row()
-        row["error"] = reason
-        on_results([(index, row, None)])
-    pool.append(start_worker())
+CRASHED = "WorkerCrashed: the decoder killed its process (exit code {code}) on this file"
+TIMED_OUT = "ScanTimeout: reading took longer than {timeout:g} s; the worker was replaced"
 
 
-def _chunks(tasks, size):
-    return [tasks[i:i + size] for i in range(0, len(tasks), size)]
+class _Pool:
+    def __init__(self, tasks, options, on_results, workers, timeout_s, chunk_size, work):
+        self.pending = deque(tasks[i:i + chunk_size] for i in range(0, len(tasks), chunk_size))
+        self.options, self.work, self.on_results, self.timeout_s = options, work, on_results, timeout_s
+        self.workers = [self.start() for _ in range(max(1, min(workers, len(self.pending))))] if self.pending else []
+        self.attempts = {}  # file index -> times its worker died between files
+        self.deaths_in_a_row = 0  # workers that died before reading any file
+
+    def start(self):
+        return _Worker(self.options, self.work)
+
+    def run(self):
+        try:
+            while self.pending or any(w.chunk is not None for w in self.workers):
+                for worker in self.workers:
+                    if worker.chunk is None and self.pending:
+                        worker.send(self.pending.popleft())
+                busy = [w for w in self.workers if w.chunk is not None]
+                ready = wait([w.conn for w in busy], timeout=min(1.0, self.timeout_s / 4))
+                for worker in [w for w in busy if w.conn in ready]:
+                    try:
+                        results = worker.conn.recv()
+                    except (EOFError, OSError):
+                        self.replace(worker, CRASHED.format(code=worker.process.exitcode))
+                        continue
+                    worker.chunk = None
+                    self.deaths_in_a_row = 0
+                    self.on_results(results)
+                now = time.monotonic()
+                for worker in [w for w in busy if w.chunk is not None and w in self.workers]:
+                    if worker.current.value != IDLE and now - worker.started.value > self.timeout_s:
+                        self.replace(worker, TIMED_OUT.format(timeout=self.timeout_s))
+                    elif not worker.process.is_alive() and not worker.conn.poll():
+                        self.replace(worker, CRASHED.format(code=worker.process.exitcode))
+        finally:
+            for worker in self.workers:
+                worker.kill() if worker.chunk is not None else worker.stop()
+
+    def replace(self, worker, reason):
+        """Kill a worker, report the file it was on, re-queue the rest of its chunk, start a new one."""
+        bad, chunk = worker.current.value, worker.chunk or []
+        never_started = bad == IDLE and worker.started.value == 0.0
+        worker.kill()
+        self.workers.remove(worker)
+        if never_started:
+            self.deaths_in_a_row += 1
+            if self.deaths_in_a_row >= MAX_START_FAILURES:
+                raise RuntimeError(f"{MAX_START_FAILURES} worker processes in a row exited before reading a file "
+                                   f"(last exit code {worker.process.exitcode}); if a script calls the scan, put "
+                                   f"its code under `if __name__ == '__main__':`")
+        failed = [bad] if bad != IDLE else []
+        if bad == IDLE:
+            # It died between files: blame nobody yet, retry each file alone so a culprit shows itself.
+            for index, _ in chunk:
+                self.attempts[index] = self.attempts.get(index, 0) + 1
+            failed = [index for index, _ in chunk if self.attempts[index] > 2]
+            self.pending.extendleft([task] for task in reversed(chunk) if self.attempts[task[0]] <= 2)
+        else:
+            rest = [task for task in chunk if task[0] != bad]
+            if rest:
+                self.pending.appendleft(rest)
+        for index in failed:
+            row = features.empty_row()
+            row["error"] = reason
+            self.on_results([(index, row, None)])
+        self.workers.append(self.start())

@@ -6,6 +6,7 @@ as they arrive, so a scan killed half-way resumes from its last batch.
 """
 
 import io
+import multiprocessing
 import os
 import time
 from dataclasses import dataclass
@@ -49,6 +50,10 @@ def worker_count(requested: int) -> int:
 def scan(listing: Listing, config: ScanConfig = ScanConfig(), workspace: Path | None = None,
          progress=None, on_wait=None) -> ScanResult:
     """Scan every image of the listing; `progress(done, total)` is called as files finish."""
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        # a spawned worker is re-running the caller's script: without this it would wait on the lock forever
+        raise RuntimeError("scan() ran while a worker process was starting: put the calling script's code "
+                           "under `if __name__ == '__main__':`")
     start = time.perf_counter()
     if workspace is None:
         features, decoded, cached, pruned = _scan_images(listing, config, None, progress)

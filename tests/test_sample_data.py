@@ -53,19 +53,30 @@ def labels_and_splits(name, root):
 
 
 @pytest.fixture(scope="module")
-def regenerated(tmp_path_factory):
-    out = tmp_path_factory.mktemp("sample_data")
-    subprocess.run([sys.executable, str(GENERATOR), "--out", str(out)], check=True, capture_output=True)
-    return out
+def generated(tmp_path_factory):
+    """Both generator runs at once: the shapes data again, and a glyph-style set. Yields (shapes out dir,
+    glyph base dir, glyph seconds)."""
+    out, base = tmp_path_factory.mktemp("sample_data"), tmp_path_factory.mktemp("glyph_style")
+    shapes = subprocess.Popen([sys.executable, str(GENERATOR), "--out", str(out)],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    start = time.perf_counter()
+    glyph = subprocess.run([sys.executable, str(GENERATOR), "--style", "glyphs", "--seed", "7",
+                            "--out", str(base / "glyphs")], capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    log = shapes.communicate()[0].decode(errors="replace")
+    assert glyph.returncode == 0, glyph.stdout + glyph.stderr
+    assert shapes.returncode == 0, log
+    return out, base, seconds
 
 
 @pytest.fixture(scope="module")
-def glyphs(tmp_path_factory):
-    base = tmp_path_factory.mktemp("glyph_style")
-    start = time.perf_counter()
-    subprocess.run([sys.executable, str(GENERATOR), "--style", "glyphs", "--seed", "7", "--out", str(base / "glyphs")],
-                   check=True, capture_output=True)
-    return base, time.perf_counter() - start
+def regenerated(generated):
+    return generated[0]
+
+
+@pytest.fixture(scope="module")
+def glyphs(generated):
+    return generated[1], generated[2]
 
 
 @pytest.mark.parametrize("part", ["shapes", "shapes_csv", "truth"])

@@ -13,3 +13,4 @@ def read_or_misbehave(fs_path, **options):
     if "crash" in name:
         os._exit(3)  # what a segfaulting decoder looks like from outside
     return features.file_features(fs_path, **options)
+

@@ -36,3 +36,13 @@ def test_a_crashing_decoder_is_reported_and_replaced(tmp_path):
 
 def test_no_tasks_starts_no_worker():
     assert run([], workers=4) == {}
+
+
+def test_workers_that_cannot_start_stop_the_scan_with_a_reason(tmp_path):
+    import pytest
+
+    from tests.inspectors.dies_on_import import work
+    data = encode(noise_image(), "PNG")
+    paths = [write(tmp_path / f"{i}.png", data) for i in range(4)]
+    with pytest.raises(RuntimeError, match="exited before reading a file"):
+        pool.scan_files(list(enumerate(map(str, paths))), {}, lambda rs: None, work=work, workers=1)
