@@ -66,6 +66,31 @@ def near_pairs(hashes, radius: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return i[first], j[first], d[first]
 
 
+def appearance_hash(values, chunk: int = 100_000) -> np.ndarray:
+    """A second perceptual hash from the 16x16 appearance vectors: 2x2-pooled to 8x8, each cell above
+    the median. pHash misses some resized copies of fine periodic patterns (stripes, text) that this
+    catches; built in chunks so a million rows cost 8 MB, not a float matrix."""
+    out = np.empty(len(values), dtype=np.int64)
+    values = list(values)
+    for lo in range(0, len(values), chunk):
+        arr = np.frombuffer(b"".join(values[lo:lo + chunk]), dtype=np.uint8).reshape(-1, 16, 16).astype(np.float32)
+        pooled = arr.reshape(-1, 8, 2, 8, 2).mean(axis=(2, 4)).reshape(-1, 64)
+        bits = pooled > np.median(pooled, axis=1, keepdims=True)
+        out[lo:lo + chunk] = np.packbits(bits, axis=1).view(">u8").ravel().astype(np.uint64).view(np.int64)
+    return out
+
+
+def candidate_pairs(phashes, ahashes, radius: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs within `radius` bits by pHash or by appearance hash; with their pHash distance."""
+    i1, j1, _ = near_pairs(phashes, radius)
+    i2, j2, _ = near_pairs(ahashes, radius)
+    n = max(len(phashes), 1)
+    keys = np.unique(np.r_[i1 * n + j1, i2 * n + j2])
+    i, j = keys // n, keys % n
+    p = np.asarray(phashes).astype(np.int64).view(np.uint64)
+    return i, j, hamming(p[i], p[j])
+
+
 def normalised_appearance(values) -> np.ndarray:
     """16x16 grey vectors, zero mean and unit std each: copies agree whatever their brightness."""
     arr = np.frombuffer(b"".join(values), dtype=np.uint8).reshape(len(values), -1).astype(np.float32)
@@ -112,9 +137,12 @@ def inspect(samples: pd.DataFrame, config: DuplicatesConfig = DuplicatesConfig()
     searchable = (firsts["contrast"].to_numpy(float) >= config.min_contrast)
     nodes = firsts[searchable]
     node_ids = np.flatnonzero(searchable)  # node number (= ngroup order of first appearance)
-    i, j, d = near_pairs(nodes["phash"].to_numpy(np.int64), config.radius)
+    i, j, d = candidate_pairs(nodes["phash"].to_numpy(np.int64), appearance_hash(nodes["appearance"]),
+                              config.radius)
     if len(i):
-        app = normalised_appearance(list(nodes["appearance"]))
+        involved = np.unique(np.r_[i, j])
+        app = np.zeros((len(nodes), 256), dtype=np.float32)
+        app[involved] = normalised_appearance(list(nodes["appearance"].iloc[involved]))
         confirm = np.abs(app[i] - app[j]).mean(axis=1) <= config.confirm_max_distance
         i, j, d = i[confirm], j[confirm], d[confirm]
     centre_local = group_without_chaining(len(nodes), i, j, np.arange(len(nodes)))

@@ -16,13 +16,21 @@ import pandas as pd
 from . import findings as F
 from .config import QualityConfig
 
-NEEDS = ["path", "ok", "label", "mode", "contrast", "sharpness", "entropy", "lum_p01", "lum_p99"]
+NEEDS = ["path", "ok", "label", "mode", "brightness", "contrast", "sharpness", "entropy", "lum_p01", "lum_p99"]
 
 MODE_FAMILY = {"RGB": "colour", "YCbCr": "colour", "L": "greyscale", "1": "greyscale", "P": "palette",
                "RGBA": "alpha", "LA": "alpha", "PA": "alpha", "RGBa": "alpha", "La": "alpha", "CMYK": "CMYK",
                "I;16": "16-bit", "I;16B": "16-bit", "I;16L": "16-bit", "I;16N": "16-bit", "I": "32-bit",
                "F": "32-bit float", "LAB": "LAB", "HSV": "HSV"}
 MIN_CLASS_SIZE = 10  # below this a class's own median is noise: compare with the whole dataset
+
+
+def relative_contrast(ok: pd.DataFrame) -> np.ndarray:
+    """Grey std over the room the mean leaves towards black or white: an under-exposed photo keeps its
+    structure (0.1+), a flat field has none (< 0.02), whatever its brightness."""
+    brightness = ok["brightness"].to_numpy(float)
+    room = np.maximum(np.minimum(brightness, 1 - brightness), 0.02)
+    return ok["contrast"].to_numpy(float) / room
 
 
 def edge_energy(ok: pd.DataFrame) -> np.ndarray:
@@ -34,7 +42,7 @@ def edge_energy(ok: pd.DataFrame) -> np.ndarray:
 def blur_scores(ok: pd.DataFrame, config: QualityConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(is_blurry, score, drop below the reference median) per image, each against its own class."""
     energy = edge_energy(ok)
-    informative = ok["contrast"].to_numpy(float) >= config.low_info_contrast
+    informative = relative_contrast(ok) >= config.low_info_contrast
     drop = np.zeros(len(ok))
     z = np.zeros(len(ok))
     labels = ok["label"].fillna("").to_numpy()
@@ -57,7 +65,7 @@ def inspect(samples: pd.DataFrame, config: QualityConfig = QualityConfig()) -> p
         return F.empty()
     p99, p01 = ok["lum_p99"].to_numpy(float), ok["lum_p01"].to_numpy(float)
     contrast, entropy = ok["contrast"].to_numpy(float), ok["entropy"].to_numpy(float)
-    low_info = (contrast < config.low_info_contrast) | (entropy < config.low_info_entropy)
+    low_info = relative_contrast(ok) < config.low_info_contrast
     dark = (p99 < config.dark_p99) & ~low_info
     light = (p01 > config.light_p01) & ~low_info
     blurry, blur_score, drop = blur_scores(ok, config)
@@ -74,7 +82,7 @@ def inspect(samples: pd.DataFrame, config: QualityConfig = QualityConfig()) -> p
         F.findings(ok["path"][blurry], "blurry", blur_score[blurry],
                    [f"edge energy {np.exp(d):.0f}x below the median of its class" for d in drop[blurry]]),
         F.findings(ok["path"][low_info], "low_information",
-                   1 - np.minimum(contrast[low_info] / config.low_info_contrast, 1) * 0.5,
+                   1 - relative_contrast(ok)[low_info] / config.low_info_contrast * 0.5,
                    [f"near-blank: grey std {c:.3f}, entropy {e:.2f} bits" for c, e in
                     zip(contrast[low_info], entropy[low_info], strict=True)]),
         F.findings(ok["path"][odd_mode], "odd_mode", 1 - share[odd_mode],

@@ -100,6 +100,5 @@ def findings_text(found: pd.DataFrame, summary: dict, limit: int = 5) -> str:
     cuts = summary.get("shortcuts") or []
     if cuts:
         lines += ["", "Shortcuts (a property alone predicts the label; a model could learn it instead of the content):"]
-        lines += [f"  {c['property']}: {c['accuracy']:.0%} accuracy vs {c['majority_baseline']:.0%} by always guessing "
-                  f"the majority class" for c in cuts[:limit]]
+        lines += [f"  {c['detail']}" for c in cuts[:limit]]
     return "\n".join(lines)

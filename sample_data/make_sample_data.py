@@ -560,10 +560,11 @@ class Dataset:
         self.groups += 1
         return f"{self.name}-g{self.groups:03d}"
 
-    def plant_target(self, only=None):
+    def plant_target(self, only=None, exclude=()):
         """A (class, split) for a planted file: neither a minority class nor the shortcut class."""
         style, (miss_cls, miss_split) = self.style, self.plan["missing"]
-        options = [c for c in (only or style.classes) if c not in style.minority and c != style.shortcut]
+        options = [c for c in (only or style.classes)
+                   if c not in style.minority and c != style.shortcut and c not in exclude]
         while True:
             cls = str(self.rng.choice(options))
             split = str(self.rng.choice(SPLITS, p=SPLIT_WEIGHTS))
@@ -920,8 +921,10 @@ def plant_odd_aspect(ds, k):
 
 def plant_quality(ds, k, issue):
     """dark: every pixel scaled to <= ~12% of full scale; light: washed out towards white;
-    blurry: a strong Gaussian blur (of an image with enough contrast to stay an image)."""
-    cls, split = ds.plant_target()
+    blurry: a strong Gaussian blur (of an image with enough contrast to stay an image), never in the
+    naturally smooth class: a blurred soft gradient is statistically the same as an unblurred one, so
+    that plant would contradict the class's smooth_normal hard negatives."""
+    cls, split = ds.plant_target(exclude=(ds.style.smooth_class,) if issue == "blurry" else ())
     rng, style = ds.rng, ds.style
 
     def make():
