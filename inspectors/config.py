@@ -59,6 +59,7 @@ class QualityConfig:
     light_p01: float = 0.80  # light: even the darkest 1% of pixels are above 80% grey (washed out)
     blur_z: float = 3.5  # blurry: edge energy this many robust stds below the image's own class
     blur_min_drop: float = 2.0  # ...and at least e^2 (7x) below the class median, so a tight class is not noise
+    blur_min_side: int = 16  # a 6x12 icon has no edges to judge: smaller images are never called blurry
     low_info_contrast: float = 0.04  # near-blank: grey std under 4% of the room between the mean and black/white
     # (measured: flat fields with a trace of noise <= 0.011; under-exposed or washed-out photos >= 0.12)
     odd_mode_max_share: float = 0.10  # a mode family held by under 10% of the images, unlike the majority

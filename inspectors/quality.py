@@ -16,7 +16,8 @@ import pandas as pd
 from . import findings as F
 from .config import QualityConfig
 
-NEEDS = ["path", "ok", "label", "mode", "brightness", "contrast", "sharpness", "entropy", "lum_p01", "lum_p99"]
+NEEDS = ["path", "ok", "label", "mode", "width", "height", "brightness", "contrast", "sharpness", "entropy",
+         "lum_p01", "lum_p99"]
 
 MODE_FAMILY = {"RGB": "colour", "YCbCr": "colour", "L": "greyscale", "1": "greyscale", "P": "palette",
                "RGBA": "alpha", "LA": "alpha", "PA": "alpha", "RGBa": "alpha", "La": "alpha", "CMYK": "CMYK",
@@ -69,7 +70,8 @@ def inspect(samples: pd.DataFrame, config: QualityConfig = QualityConfig()) -> p
     dark = (p99 < config.dark_p99) & ~low_info
     light = (p01 > config.light_p01) & ~low_info
     blurry, blur_score, drop = blur_scores(ok, config)
-    blurry &= ~low_info & ~dark & ~light
+    big_enough = np.minimum(ok["width"].to_numpy(float), ok["height"].to_numpy(float)) >= config.blur_min_side
+    blurry &= ~low_info & ~dark & ~light & big_enough
     family = ok["mode"].map(MODE_FAMILY).fillna(ok["mode"]).to_numpy()
     share = pd.Series(family).map(pd.Series(family).value_counts(normalize=True)).to_numpy()
     majority = pd.Series(family).value_counts().idxmax()
