@@ -59,6 +59,12 @@ def dataset_picker() -> None:
 dataset_picker()
 pages = [
     st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
-    st.Page("pages/files.py", title="Files", icon=":material/table_rows:"),
+    st.Page("pages/browse.py", title="Browse", icon=":material/photo_library:"),
+    st.Page("pages/duplicates.py", title="Duplicates", icon=":material/content_copy:"),
+    st.Page("pages/integrity.py", title="Integrity", icon=":material/broken_image:"),
+    st.Page("pages/balance.py", title="Balance", icon=":material/balance:"),
+    st.Page("pages/sizes.py", title="Sizes", icon=":material/aspect_ratio:"),
+    st.Page("pages/quality.py", title="Quality & outliers", icon=":material/tune:"),
+    st.Page("pages/review.py", title="Review & export", icon=":material/fact_check:"),
 ]
 st.navigation(pages).run()

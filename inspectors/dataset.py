@@ -171,6 +171,11 @@ def _load_csv(root: Path, manifest: Path, config) -> Listing:
             warnings.append(f"{manifest.name} line {line}: empty path; row skipped")
             continue
         fs_path = os.path.normpath(raw_path if os.path.isabs(raw_path) else os.path.join(base, raw_path))
+        if base != root and not os.path.lexists(fs_path) and not os.path.isabs(raw_path):
+            # a manifest kept outside the dataset (e.g. the app's cleaned manifest in the workspace)
+            # names paths relative to DATASET
+            in_root = os.path.normpath(os.path.join(root, raw_path))
+            fs_path = in_root if os.path.lexists(in_root) else fs_path
         rel = os.path.relpath(fs_path, root)
         path = display_path(Path(fs_path).as_posix() if rel.startswith("..") else Path(rel).as_posix())
         if fs_path in named:

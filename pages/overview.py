@@ -1,40 +1,54 @@
-"""Overview: what is in the dataset, what failed to read, and a first look at the images."""
+"""Overview: what is in the dataset, the recipe's data checklist, and a first look at the images."""
 
 import pandas as pd
 import streamlit as st
 
-from inspectors import report
-from ui import state, widgets
+from ui import checklist, state, widgets
 
-ds = state.current()
+PAGE_FILES = {"integrity": "pages/integrity.py", "duplicates": "pages/duplicates.py", "balance": "pages/balance.py",
+              "quality": "pages/quality.py", "sizes": "pages/sizes.py", "label_issues": "pages/browse.py"}
+
+ds = widgets.need_dataset()
+samples, found, summary = state.samples(ds), state.findings(ds), state.summary(ds)
+scan = summary.get("scan", {})
 st.title("Overview")
-if ds is None:
-    st.info("Pick a dataset in the sidebar.")
-    st.stop()
-samples = state.samples(ds)
-facts = report.scan_facts(samples, 0, 0, 0, 0)
+st.caption(f"{ds.root} · {scan.get('files', len(samples)):,} files")
 cols = st.columns(5)
-cols[0].metric("Files", f"{facts['files']:,}")
-cols[1].metric("Images that decode", f"{facts['decoded_ok']:,}")
-cols[2].metric("Images that fail", f"{facts['failed']:,}")
-cols[3].metric("Unsupported files", f"{facts['unsupported']:,}")
-cols[4].metric("Missing / orphan", f"{facts['missing']:,} / {facts['orphans']:,}")
+cols[0].metric("Files", f"{scan.get('files', len(samples)):,}")
+cols[1].metric("Images that decode", f"{scan.get('decoded_ok', 0):,}")
+cols[2].metric("Images that fail", f"{scan.get('failed', 0):,}")
+cols[3].metric("Files with a finding", f"{found['path'].nunique():,}")
+cols[4].metric("Classes", f"{len(summary.get('classes', [])):,}")
 
-st.subheader("Images per split and class")
-counts = pd.DataFrame(facts["class_counts"]).fillna(0).astype(int)
-left, right = st.columns([2, 1])
-left.bar_chart(counts, stack=False, horizontal=True)
-right.dataframe(counts, width="stretch")
+st.subheader("Recipe checklist: the data steps")
+for item in checklist.checklist(summary):
+    icon = "✅" if item["ok"] else "⚠️"
+    c1, c2 = st.columns([4, 1])
+    c1.markdown(f"{icon} **{item['step']}** — {item['verdict']}")
+    c2.page_link(PAGE_FILES[item["page"]], label="Open", icon=":material/arrow_forward:")
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Images per split and class")
+    counts = pd.DataFrame(summary.get("class_counts", {})).fillna(0).astype(int)
+    if len(counts):
+        st.bar_chart(counts, stack=False, horizontal=True)
+with right:
+    st.subheader("Findings per issue")
+    issue_counts = pd.Series(summary.get("issue_counts", {}), name="files")
+    issue_counts = issue_counts[issue_counts > 0]
+    if len(issue_counts):
+        st.dataframe(issue_counts.rename_axis("issue").reset_index().assign(
+            page=[checklist.ISSUE_PAGES[i] for i in issue_counts.index]), hide_index=True, width="stretch")
+    else:
+        st.success("No findings.")
+    st.caption(widgets.SCORE_LEGEND)
 
 st.subheader("Look at the data first")
-st.caption("Random decodable images per class (a new draw each time you press the button).")
+st.caption("Random decodable images per class. Spend time here: what do the classes really look like?")
 if st.button("Draw again"):
     st.session_state["overview_seed"] = st.session_state.get("overview_seed", 0) + 1
 per_class = widgets.random_per_class(samples, n=8, seed=st.session_state.get("overview_seed", 0))
 for label, group in per_class.groupby("label", sort=True):
     st.markdown(f"**{label or '(unlabelled)'}**")
     widgets.image_grid(ds, group, columns=8)
-
-problems = report.problem_rows(samples)
-st.subheader(f"Files with a problem ({len(problems):,})")
-st.dataframe(problems[["path", "label", "split", "entry", "error"]], width="stretch", hide_index=True)

@@ -9,10 +9,11 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from inspectors import scan_cache, workspace
-from inspectors.config import ScanConfig
+from inspectors import review, scan_cache, workspace
+from inspectors.config import Config
 from inspectors.dataset import DatasetError, load_dataset
-from inspectors.scan import read_samples, scan, write_samples
+from inspectors.run import read_findings, read_summary, scan_and_inspect
+from inspectors.scan import read_samples
 
 DEFAULT_DATASET = "sample_data/shapes"
 RECENT_FILE = "recent_datasets.json"
@@ -53,28 +54,46 @@ def resolve(path: str, labels: str | None) -> Dataset:
     return Dataset(path, None, p, workspace.workspace_dir(p, None))
 
 
+REPORT_FILES = ("samples.parquet", "findings.csv", "summary.json")
+
+
 def scanned(ds: Dataset) -> bool:
-    return (ds.workspace / "samples.parquet").exists()
+    return all((ds.workspace / f).exists() for f in REPORT_FILES)
+
+
+def _stamp(ds: Dataset) -> int:
+    # a re-scan (by the app or the CLI) rewrites the files: their mtimes key the caches
+    return sum((ds.workspace / f).stat().st_mtime_ns for f in REPORT_FILES)
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def _samples(workspace_dir: str, mtime_ns: int) -> pd.DataFrame:
-    # keyed by mtime: a re-scan (by the app or the CLI) writes a new file and is picked up
-    return read_samples(workspace_dir)
+def _tables(workspace_dir: str, stamp: int) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    # cache_resource: one shared read-only copy per dataset (cache_data would unpickle one per call)
+    return read_samples(workspace_dir), read_findings(f"{workspace_dir}/findings.csv"), read_summary(workspace_dir)
 
 
 def samples(ds: Dataset) -> pd.DataFrame:
-    f = ds.workspace / "samples.parquet"
-    return _samples(str(ds.workspace), f.stat().st_mtime_ns)
+    return _tables(str(ds.workspace), _stamp(ds))[0]
+
+
+def findings(ds: Dataset) -> pd.DataFrame:
+    return _tables(str(ds.workspace), _stamp(ds))[1]
+
+
+def summary(ds: Dataset) -> dict:
+    return _tables(str(ds.workspace), _stamp(ds))[2]
 
 
 def run_scan(ds: Dataset, progress=None):
-    """Scan (only what changed since the last scan) and write samples.parquet to the workspace."""
+    """Scan (only what changed since the last scan), run the inspectors, write the reports."""
     listing = load_dataset(ds.path, ds.labels)
-    result = scan(listing, ScanConfig(), ds.workspace, progress=progress)
-    write_samples(result.samples, ds.workspace)
+    result, _, _, _ = scan_and_inspect(listing, Config(), ds.workspace, progress=progress)
     remember(ds)
     return result, listing
+
+
+def marks(ds: Dataset) -> pd.DataFrame:
+    return review.marks(ds.workspace)
 
 
 def thumbnails(ds: Dataset, paths) -> dict:

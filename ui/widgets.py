@@ -1,9 +1,13 @@
-"""Page widgets over DataFrames: image grids from cached thumbnails (never full-size files)."""
+"""Page widgets over DataFrames: paged thumbnail galleries with review marks, the sample detail view,
+filters. Grids show cached thumbnails from the workspace, never full-size files."""
 
 import pandas as pd
 import streamlit as st
 
-from ui import state
+from inspectors import review
+from ui import images, state, tables
+
+SCORE_LEGEND = "Scores run from 0 to 1, and 1 is the most suspicious (unlike cleanvision/cleanlab, where low is bad)."
 
 
 def random_per_class(samples: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
@@ -11,13 +15,103 @@ def random_per_class(samples: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
     return ok.sample(frac=1.0, random_state=seed).groupby("label", sort=True).head(n)
 
 
-def image_grid(ds, rows: pd.DataFrame, columns: int = 8, caption=lambda r: r["path"].rsplit("/", 1)[-1]) -> None:
+def pager(total: int, size: int, key: str) -> int:
+    """A page number input; returns the 0-based page."""
+    pages = max(1, -(-total // size))
+    if pages == 1:
+        return 0
+    number = st.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, value=1, step=1, key=key)
+    return int(number) - 1
+
+
+def image_grid(ds, rows: pd.DataFrame, columns: int = 8, caption=None, select_key: str | None = None) -> list:
+    """Thumbnails in a grid; with select_key, a checkbox under each. Returns the selected paths."""
+    caption = caption or (lambda r: r["path"].rsplit("/", 1)[-1])
     thumbs = state.thumbnails(ds, rows["path"])
+    marks = state.marks(ds).set_index("path")["decision"].to_dict() if select_key else {}
+    selected = []
     cells = st.columns(columns)
     for i, (_, row) in enumerate(rows.iterrows()):
-        data = thumbs.get(row["path"])
         with cells[i % columns]:
+            data = thumbs.get(row["path"])
             if data is None:
-                st.caption(f"no thumbnail: {row['path']}")
+                st.caption(f"no thumbnail ({'does not decode' if not row.get('ok', True) else 'not scanned'})")
             else:
-                st.image(data, caption=caption(row), width="stretch")
+                st.image(data, width="stretch")
+            mark = marks.get(row["path"])
+            st.caption(caption(row) + (f" · **{mark}**" if mark else ""))
+            if select_key and st.checkbox("select", key=f"{select_key}::{row['path']}", label_visibility="collapsed"):
+                selected.append(row["path"])
+    return selected
+
+
+def mark_bar(ds, paths: list, key: str, labels: list) -> None:
+    """Keep / remove / relabel the selected samples; each mark is committed before the page says so."""
+    if not paths:
+        st.caption("Tick images to mark them keep / remove / relabel.")
+        return
+    c1, c2, c3 = st.columns([2, 2, 1])
+    decision = c1.radio(f"Mark {len(paths)} selected as", review.DECISIONS, horizontal=True, key=f"{key}_decision")
+    new_label = c2.selectbox("New label", labels, key=f"{key}_label") if decision == "relabel" else None
+    if c3.button("Apply", key=f"{key}_apply", type="primary"):
+        for path in paths:
+            review.set_mark(ds.workspace, path, decision, new_label)
+        for path in paths:
+            st.session_state[f"{key}::{path}"] = False
+        st.toast(f"Marked {len(paths)} as {decision}" + (f" → {new_label}" if new_label else ""))
+        st.rerun()
+
+
+def gallery(ds, table: pd.DataFrame, key: str, page_size: int = 40, columns: int = 8, caption=None) -> None:
+    """A paged gallery of the table's rows with review marks."""
+    number = pager(len(table), page_size, f"{key}_page")
+    shown = tables.page(table, number, page_size)
+    st.caption(f"Showing {len(shown):,} of {len(table):,}")
+    selected = image_grid(ds, shown, columns=columns, caption=caption, select_key=f"{key}_sel")
+    labels = sorted(x for x in state.samples(ds)["label"].dropna().unique() if x)
+    mark_bar(ds, selected, f"{key}_sel", labels)
+
+
+def detail(ds, path: str) -> None:
+    """One sample: the image at full size, its metadata and statistics, its findings, its copies."""
+    samples, found = state.samples(ds), state.findings(ds)
+    row = samples.set_index("path").loc[path]
+    st.subheader(path)
+    left, right = st.columns([3, 2])
+    with left:
+        image, error = images.open_for_display(ds.root, path)
+        if image is not None:
+            st.image(image, caption=f"{row['width']}×{row['height']} as stored, shown with EXIF orientation "
+                                    f"{row['exif_orientation']} applied")
+        else:
+            st.error(f"Cannot show this file: {error or row['error']}")
+    with right:
+        mine = found[found["path"] == path]
+        if len(mine):
+            st.markdown("**Findings**")
+            st.dataframe(mine[["issue", "score", "group", "detail"]], hide_index=True, width="stretch")
+        else:
+            st.success("No findings on this sample.")
+        facts = row.drop(labels=[c for c in tables.HIDDEN_COLUMNS if c in row.index]).astype(str)
+        st.dataframe(facts.rename("value"), width="stretch", height=300)
+    groups = [g for g in mine["group"].unique() if g] if len(mine) else []
+    if groups:
+        members = found[found["group"].isin(groups) & found["issue"].isin(["exact_duplicate", "near_duplicate"])]
+        copies = samples[samples["path"].isin(members["path"])]
+        st.markdown(f"**Its copies** (groups {', '.join(groups)})")
+        image_grid(ds, copies, columns=6, caption=lambda r: f"{r['split'] or '—'} / {r['label'] or '—'}: "
+                                                         f"{r['path'].rsplit('/', 1)[-1]}")
+
+
+def selected_row_path(event, table: pd.DataFrame) -> str | None:
+    """The path of the row picked in a st.dataframe with on_select (dict access works in AppTest too)."""
+    rows = event["selection"]["rows"] if event else []
+    return table.iloc[rows[0]]["path"] if rows else None
+
+
+def need_dataset():
+    ds = state.current()
+    if ds is None or not state.scanned(ds):
+        st.info("Pick a dataset in the sidebar and press Scan.")
+        st.stop()
+    return ds

@@ -166,3 +166,15 @@ def test_layout_can_be_forced(tmp_path):
     assert load_dataset(tmp_path, config=LoadConfig(layout="folders")).layout == "folders"
     with pytest.raises(DatasetError, match="--layout csv needs a manifest"):
         load_dataset(tmp_path / "images", config=LoadConfig(layout="csv"))
+
+
+def test_a_manifest_outside_the_dataset_may_name_paths_relative_to_the_dataset(tmp_path):
+    make(tmp_path / "data", "cat/a.png", "dog/b.png")
+    elsewhere = tmp_path / "workspace"
+    elsewhere.mkdir()
+    m = manifest(elsewhere, "path,label,split\n./cat/a.png,dog,train\n./dog/gone.png,dog,val\n")
+    listing = load_dataset(tmp_path / "data", labels=m)
+    got = rows(listing)
+    assert got["cat/a.png"] == ("dog", "train", "image")  # relabelled by the manifest
+    assert got["dog/b.png"][2] == "image" and listing.samples.set_index("path").loc["dog/b.png", "orphan"]
+    assert any(p.endswith("dog/gone.png") and v[2] == "missing" for p, v in got.items())

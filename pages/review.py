@@ -1,0 +1,48 @@
+"""Review and export: the marks made on any gallery, and the files to act on them."""
+
+import streamlit as st
+
+from inspectors import review
+from inspectors.workspace import atomic_write_text
+from ui import state, tables, widgets
+
+ds = widgets.need_dataset()
+samples, found = state.samples(ds), state.findings(ds)
+marks = state.marks(ds)
+st.title("Review and export")
+st.caption(f"Marks live in `{ds.workspace / review.REVIEW_FILE}`, never in the dataset, and survive reloads.")
+c1, c2, c3 = st.columns(3)
+for col, decision in zip((c1, c2, c3), review.DECISIONS, strict=True):
+    col.metric(decision, f"{int((marks['decision'] == decision).sum()):,}")
+
+st.subheader("Marks")
+if marks.empty:
+    st.info("No marks yet: tick images on any gallery (Browse, Duplicates, Quality, Sizes) and apply a decision.")
+else:
+    shown = marks.merge(samples[["path", "label", "split"]], on="path", how="left").merge(
+        tables.with_issues(samples, found)[["path", "issues"]], on="path", how="left")
+    event = st.dataframe(shown[["path", "decision", "new_label", "label", "split", "issues"]], hide_index=True,
+                         width="stretch", on_select="rerun", selection_mode="multi-row", key="review_marks")
+    picked = [shown.iloc[i]["path"] for i in (event["selection"]["rows"] if event else [])]
+    if picked and st.button(f"Clear {len(picked)} selected mark(s)"):
+        for path in picked:
+            review.clear_mark(ds.workspace, path)
+        st.rerun()
+    st.download_button("Download marks (CSV)", tables.spreadsheet_safe(shown).to_csv(index=False),
+                       file_name="review_marks.csv", mime="text/csv")
+
+st.subheader("Cleaned manifest")
+manifest = tables.cleaned_manifest(samples, marks)
+removed = int((marks["decision"] == "remove").sum())
+relabelled = int((marks["decision"] == "relabel").sum())
+st.caption(f"{len(manifest):,} decodable, labelled images; {removed:,} removed and {relabelled:,} relabelled by "
+           "your marks. Paths are ./relative to the dataset folder; the CLI and the trainer take it with "
+           "`--labels`.")
+st.dataframe(manifest.head(200), hide_index=True, width="stretch")
+text = tables.spreadsheet_safe(manifest).to_csv(index=False)
+left, right = st.columns(2)
+left.download_button("Download cleaned manifest (CSV)", text, file_name="cleaned_manifest.csv", mime="text/csv")
+if right.button("Save it in the workspace"):
+    target = ds.workspace / "cleaned_manifest.csv"
+    atomic_write_text(target, text)
+    st.success(f"Saved. Use it with: `python -m inspectors scan {ds.root} --labels {target}`")

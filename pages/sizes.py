@@ -1,0 +1,70 @@
+"""Sizes: width/height/aspect/megapixels/bytes/mode distributions, a width x height density whose
+selected cells filter the gallery, odd sizes, and a downsampling preview."""
+
+import numpy as np
+import plotly.express as px
+import streamlit as st
+
+from inspectors import sizes
+from ui import images, state, widgets
+
+ds = widgets.need_dataset()
+samples, found = state.samples(ds), state.findings(ds)
+st.title("Sizes")
+summary = state.summary(ds).get("sizes", {})
+if summary:
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Median size", f"{summary['median_width']:.0f}×{summary['median_height']:.0f}")
+    c2.metric("Distinct sizes", f"{summary['distinct_sizes']:,}")
+    c3.metric("Most common", f"{summary['most_common_size']} ({summary['most_common_share']:.0%})")
+
+column = st.radio("Distribution of", ["width", "height", "aspect", "megapixels", "bytes", "mode"], horizontal=True,
+                  key="sizes_column")
+dist = sizes.distribution(samples, column)
+if column == "mode":
+    st.plotly_chart(px.bar(dist, x="mode", y="count"), width="stretch")
+else:
+    dist["bin"] = [f"{a:.3g}–{b:.3g}" for a, b in zip(dist["bin_left"], dist["bin_right"], strict=True)]
+    st.plotly_chart(px.bar(dist, x="bin", y="count", labels={"bin": column}), width="stretch")
+
+st.subheader("Width × height")
+st.caption("Each dot is a cell of sizes (log bins), its size the number of images. Select dots (box or lasso) to "
+           "show those images below.")
+grid = sizes.size_grid(samples)
+grid["w"] = np.sqrt(grid["w_left"] * grid["w_right"])
+grid["h"] = np.sqrt(grid["h_left"] * grid["h_right"])
+fig = px.scatter(grid, x="w", y="h", size="count", log_x=True, log_y=True, hover_data=["count"],
+                 labels={"w": "width (px)", "h": "height (px)"})
+event = st.plotly_chart(fig, on_select="rerun", selection_mode=("box", "lasso", "points"), key="sizes_grid",
+                        width="stretch")
+points = event["selection"]["points"] if event else []
+if points:
+    cells = grid.iloc[[p["point_index"] for p in points]]
+    w, h = samples["width"].astype(float), samples["height"].astype(float)
+    inside = np.zeros(len(samples), dtype=bool)
+    for cell in cells.itertuples():
+        inside |= ((w >= cell.w_left) & (w < cell.w_right) & (h >= cell.h_left) & (h < cell.h_right)).to_numpy()
+    chosen = samples[inside & samples["ok"].to_numpy()]
+    st.markdown(f"**{len(chosen):,} images in the selected cells**")
+    widgets.gallery(ds, chosen, key="sizes_sel_gallery")
+
+st.subheader("Odd sizes and aspect ratios")
+odd = found[found["issue"].isin(["odd_size", "odd_aspect_ratio"])]
+st.dataframe(odd[["path", "issue", "score", "detail"]], hide_index=True, width="stretch")
+if len(odd):
+    widgets.image_grid(ds, samples[samples["path"].isin(odd["path"])].head(16), columns=8)
+
+st.subheader("Downsampling preview")
+st.caption("The same images at 224, 128, 64 and 32 px (longest side): how much resolution does the task need? "
+           "If you cannot tell the classes apart at 32 px, neither will a network fed 32 px.")
+ok = samples[samples["ok"]]
+if len(ok):
+    seed = st.number_input("Sample draw", 0, 10_000, 0, key="sizes_seed")
+    for _, row in ok.sample(min(4, len(ok)), random_state=int(seed)).iterrows():
+        image, error = images.open_for_display(ds.root, row["path"], max_side=448)
+        if image is None:
+            st.caption(f"{row['path']}: {error}")
+            continue
+        cols = st.columns(4)
+        for col, (side, shown) in zip(cols, images.downsampled(image), strict=True):
+            col.image(shown, caption=f"{side} px · {row['label']}", width="stretch")

@@ -1,0 +1,66 @@
+"""Every page renders on the scanned sample data without an exception and shows the expected numbers."""
+
+import pandas as pd
+import pytest
+
+from inspectors import review
+from inspectors.workspace import workspace_dir
+
+PAGES = ["pages/overview.py", "pages/browse.py", "pages/duplicates.py", "pages/integrity.py", "pages/balance.py",
+         "pages/sizes.py", "pages/quality.py", "pages/review.py"]
+
+
+def texts(at):
+    return " ".join(str(e.value) for kind in ("markdown", "caption", "subheader", "title", "info", "success",
+                                              "warning") for e in getattr(at, kind))
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_without_exception(app, page):
+    app.run()
+    app.switch_page(page).run()
+    assert not app.exception, app.exception
+
+
+def test_overview_shows_counts_and_the_checklist(app):
+    app.run()
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Files"] == "1,217"
+    assert "No copies leak across splits" in texts(app)
+
+
+def test_browse_filters_change_what_is_shown(app, shapes_copy):
+    app.run()
+    app.switch_page("pages/browse.py").run()
+    before = [c.value for c in app.caption if "files match" in str(c.value)][0]
+    app.multiselect(key="browse_issue").select("corrupt").run()
+    after = [c.value for c in app.caption if "files match" in str(c.value)][0]
+    assert before.startswith("1,217 of 1,217") and after.startswith("24 of 1,217")
+
+
+def test_integrity_lists_the_broken_files(app):
+    app.run()
+    app.switch_page("pages/integrity.py").run()
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Broken files"] == "24" and metrics["Unsupported files"] == "22"
+
+
+def test_review_marks_persist_and_shape_the_manifest(app, shapes_copy):
+    data, cache = shapes_copy
+    ws = workspace_dir(data, None, cache)
+    review.set_mark(ws, "train/circle/" + next((data / "train" / "circle").glob("*.jpg")).name, "remove")
+    app.run()
+    app.switch_page("pages/review.py").run()
+    assert {m.label: m.value for m in app.metric}["remove"] == "1"
+    assert not app.exception
+    marks = review.marks(ws)
+    assert list(marks["decision"]) == ["remove"]
+    review.clear_mark(ws, marks["path"].iloc[0])
+    assert review.marks(ws).empty and isinstance(marks, pd.DataFrame)
+
+
+def test_a_wrong_path_gets_a_message_not_a_traceback(app):
+    app.session_state["dataset_path"] = "/no/such/folder"
+    app.run()
+    assert not app.exception
+    assert any("no such file or folder" in e.value for e in app.sidebar.error)

@@ -1,0 +1,45 @@
+"""The few full-size views (detail, downsampling preview) open one image here; grids never do."""
+
+import os
+from pathlib import Path
+
+from PIL import Image, ImageOps
+
+Image.MAX_IMAGE_PIXELS = 256 * 2**20 // 3  # the scan's default limit: never decode a bomb for display
+
+
+def file_path(root: Path, path: str) -> Path:
+    """The file behind a samples `path` (relative to the root, or absolute for CSV rows outside it)."""
+    if path.startswith("/"):
+        return Path(path)
+    direct = Path(root) / path
+    if direct.exists():
+        return direct
+    # names that were not UTF-8 are stored with backslash escapes: undo them to find the file
+    raw = path.encode("utf-8").decode("unicode_escape").encode("latin-1", "surrogateescape")
+    return Path(os.fsdecode(os.path.join(os.fsencode(str(root)), raw)))
+
+
+def open_for_display(root: Path, path: str, max_side: int = 1600) -> tuple[Image.Image | None, str | None]:
+    """(image as a person sees it, with EXIF orientation applied and at most max_side px) or (None, reason)."""
+    try:
+        with Image.open(file_path(root, path)) as im:
+            im.draft("RGB", (max_side, max_side))
+            im = ImageOps.exif_transpose(im)
+            im.thumbnail((max_side, max_side))
+            return im.convert("RGB") if im.mode not in ("RGB", "L") else im.copy(), None
+    except Exception as exc:  # the page says why instead of failing
+        return None, f"{type(exc).__name__}: {exc}"
+
+
+def downsampled(image: Image.Image, sides=(224, 128, 64, 32)) -> list[tuple[int, Image.Image]]:
+    """The image squeezed to each side (longest side), then shown back at the largest size so the
+    loss of detail is visible, as a network at that input size would see it."""
+    out = []
+    for side in sides:
+        small = image.copy()
+        small.thumbnail((side, side), Image.Resampling.LANCZOS)
+        out.append((side, small.resize((max(1, small.width * sides[0] // max(small.size)),
+                                        max(1, small.height * sides[0] // max(small.size))),
+                                       Image.Resampling.NEAREST)))
+    return out
