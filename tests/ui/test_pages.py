@@ -64,3 +64,14 @@ def test_a_wrong_path_gets_a_message_not_a_traceback(app):
     app.run()
     assert not app.exception
     assert any("no such file or folder" in e.value for e in app.sidebar.error)
+
+
+def test_browse_opens_a_sample_with_its_findings_and_copies(app):
+    app.run()
+    app.switch_page("pages/browse.py").run()
+    app.multiselect(key="browse_issue").select("exact_duplicate").run()
+    app.radio(key="browse_view").set_value("Table").run()
+    app.session_state["browse_table"] = {"selection": {"rows": [0], "columns": []}}
+    app.run()
+    assert not app.exception, app.exception
+    assert any("Its copies" in str(m.value) for m in app.markdown)
