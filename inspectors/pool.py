@@ -17,6 +17,7 @@ from . import features
 
 _CTX = mp.get_context("spawn")
 IDLE = -1
+PREFETCH = 2  # chunks queued per worker, so it never waits for the main process between chunks
 MAX_START_FAILURES = 3
 
 
@@ -47,10 +48,10 @@ class _Worker:
                                     daemon=True)
         self.process.start()
         child_conn.close()
-        self.chunk = None
+        self.inflight = deque()  # chunks sent and not yet answered; the first is being read
 
     def send(self, chunk):
-        self.chunk = chunk
+        self.inflight.append(chunk)
         self.conn.send(chunk)
 
     def kill(self):
@@ -97,11 +98,11 @@ class _Pool:
 
     def run(self):
         try:
-            while self.pending or any(w.chunk is not None for w in self.workers):
+            while self.pending or any(w.inflight for w in self.workers):
                 for worker in self.workers:
-                    if worker.chunk is None and self.pending:
+                    while len(worker.inflight) < PREFETCH and self.pending:
                         worker.send(self.pending.popleft())
-                busy = [w for w in self.workers if w.chunk is not None]
+                busy = [w for w in self.workers if w.inflight]
                 ready = wait([w.conn for w in busy], timeout=min(1.0, self.timeout_s / 4))
                 for worker in [w for w in busy if w.conn in ready]:
                     try:
@@ -109,22 +110,24 @@ class _Pool:
                     except (EOFError, OSError):
                         self.replace(worker, CRASHED.format(code=worker.process.exitcode))
                         continue
-                    worker.chunk = None
+                    worker.inflight.popleft()
                     self.deaths_in_a_row = 0
                     self.on_results(results)
                 now = time.monotonic()
-                for worker in [w for w in busy if w.chunk is not None and w in self.workers]:
+                for worker in [w for w in busy if w.inflight and w in self.workers]:
                     if worker.current.value != IDLE and now - worker.started.value > self.timeout_s:
                         self.replace(worker, TIMED_OUT.format(timeout=self.timeout_s))
                     elif not worker.process.is_alive() and not worker.conn.poll():
                         self.replace(worker, CRASHED.format(code=worker.process.exitcode))
         finally:
             for worker in self.workers:
-                worker.kill() if worker.chunk is not None else worker.stop()
+                worker.kill() if worker.inflight else worker.stop()
 
     def replace(self, worker, reason):
         """Kill a worker, report the file it was on, re-queue the rest of its chunk, start a new one."""
-        bad, chunk = worker.current.value, worker.chunk or []
+        bad = worker.current.value
+        chunk = worker.inflight.popleft() if worker.inflight else []
+        self.pending.extendleft(reversed(worker.inflight))  # queued behind it, never started: as they were
         never_started = bad == IDLE and worker.started.value == 0.0
         worker.kill()
         self.workers.remove(worker)
