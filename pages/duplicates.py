@@ -43,7 +43,7 @@ if group:
     detail = members.set_index("path")["detail"].to_dict()
     rows = samples[samples["path"].isin(members["path"])]
     st.markdown(f"**Group {group}** — {len(rows)} files")
-    widgets.image_grid(ds, rows, columns=min(6, max(2, len(rows))), select_key="dup_sel",
+    widgets.image_grid(ds, rows, columns=6, select_key="dup_sel",
                        caption=lambda r: f"{r['split'] or '—'} / {r['label'] or '—'} · {r['path']} · "
                                          f"{detail.get(r['path'], '')}")
     labels = sorted(x for x in samples["label"].dropna().unique() if x)

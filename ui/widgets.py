@@ -15,6 +15,19 @@ def random_per_class(samples: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
     return ok.sample(frac=1.0, random_state=seed).groupby("label", sort=True).head(n)
 
 
+THUMB_PX = 120  # every thumbnail fits a THUMB_PX square, so strips and big images keep the grid even
+
+
+def display_width(row) -> int:
+    """Width to show a thumbnail at so that neither side exceeds THUMB_PX (EXIF turns swap the sides)."""
+    w, h = row.get("width"), row.get("height")
+    if not w or not h or w != w or h != h:
+        return THUMB_PX
+    if row.get("exif_orientation") in (5, 6, 7, 8):
+        w, h = h, w
+    return max(8, round(THUMB_PX * min(1.0, float(w) / float(h))))
+
+
 def pager(total: int, size: int, key: str) -> int:
     """A page number input; returns the 0-based page."""
     pages = max(1, -(-total // size))
@@ -37,7 +50,7 @@ def image_grid(ds, rows: pd.DataFrame, columns: int = 8, caption=None, select_ke
             if data is None:
                 st.caption(f"no thumbnail ({'does not decode' if not row.get('ok', True) else 'not scanned'})")
             else:
-                st.image(data, width="stretch")
+                st.image(data, width=display_width(row))
             mark = marks.get(row["path"])
             st.caption(caption(row) + (f" · **{mark}**" if mark else ""))
             if select_key and st.checkbox("select", key=f"{select_key}::{row['path']}", label_visibility="collapsed"):
