@@ -13,12 +13,11 @@ if counts.empty:
     st.info("No labelled images that decode.")
     st.stop()
 st.subheader("Images per class and split")
-left, right = st.columns([3, 2])
-left.bar_chart(counts, stack=False)
+st.bar_chart(counts, stack=False)
 table = counts.copy()
 table["prior (train)"] = pd.Series(summary.get("class_priors", {}))
-table["suggested weight"] = pd.Series(summary.get("suggested_class_weights", {}))
-right.dataframe(table, width="stretch")
+table["suggested class weight"] = pd.Series(summary.get("suggested_class_weights", {}))
+st.dataframe(table, width="stretch")
 
 st.subheader("Per split")
 rows = []
