@@ -8,8 +8,6 @@ import streamlit as st
 from inspectors.dataset import DatasetError
 from ui import state
 
-st.set_page_config(page_title="Dataset inspector", layout="wide")
-
 
 def dataset_picker() -> None:
     arg_path, arg_labels = state.command_line_dataset()
@@ -32,6 +30,10 @@ def dataset_picker() -> None:
         st.text_input("Labels CSV (optional)", key="labels_path",
                       help="A manifest whose paths are relative to the folder above.")
         scan_clicked = st.button("Scan", type="primary", width="stretch")
+    if not st.session_state["dataset_path"].strip():
+        st.session_state["dataset"] = None
+        st.sidebar.info("Type the path of a dataset folder or CSV manifest.")
+        return
     try:
         ds = state.resolve(st.session_state["dataset_path"].strip(), st.session_state["labels_path"].strip() or None)
     except DatasetError as exc:
@@ -56,15 +58,26 @@ def dataset_picker() -> None:
     st.sidebar.caption(f"Workspace: `{ds.workspace}`")
 
 
-dataset_picker()
-pages = [
-    st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
-    st.Page("pages/browse.py", title="Browse", icon=":material/photo_library:"),
-    st.Page("pages/duplicates.py", title="Duplicates", icon=":material/content_copy:"),
-    st.Page("pages/integrity.py", title="Integrity", icon=":material/broken_image:"),
-    st.Page("pages/balance.py", title="Balance", icon=":material/balance:"),
-    st.Page("pages/sizes.py", title="Sizes", icon=":material/aspect_ratio:"),
-    st.Page("pages/quality.py", title="Quality & outliers", icon=":material/tune:"),
-    st.Page("pages/review.py", title="Review & export", icon=":material/fact_check:"),
+PAGES = [
+    ("views/overview.py", "Overview", ":material/dashboard:"),
+    ("views/browse.py", "Browse", ":material/photo_library:"),
+    ("views/duplicates.py", "Duplicates", ":material/content_copy:"),
+    ("views/integrity.py", "Integrity", ":material/broken_image:"),
+    ("views/balance.py", "Balance", ":material/balance:"),
+    ("views/sizes.py", "Sizes", ":material/aspect_ratio:"),
+    ("views/quality.py", "Quality & outliers", ":material/tune:"),
+    ("views/review.py", "Review & export", ":material/fact_check:"),
 ]
-st.navigation(pages).run()
+
+
+def main() -> None:
+    st.set_page_config(page_title="Dataset inspector", layout="wide")
+    dataset_picker()
+    st.navigation([st.Page(path, title=title, icon=icon, default=i == 0)
+                   for i, (path, title, icon) in enumerate(PAGES)]).run()
+
+
+# Streamlit runs this file as __main__; the scan's spawned workers import it as __mp_main__ and must
+# not run the app (they would start a scan of their own and die).
+if __name__ == "__main__":
+    main()

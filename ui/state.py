@@ -41,6 +41,8 @@ def command_line_dataset(argv=None) -> tuple[str | None, str | None]:
 
 def resolve(path: str, labels: str | None) -> Dataset:
     """Where this dataset's workspace is; raises DatasetError with a message for the page."""
+    if not path:
+        raise DatasetError("no dataset path given")
     p = Path(os.path.expanduser(path)).resolve()
     if not p.exists():
         raise DatasetError(f"{path}: no such file or folder")

@@ -66,13 +66,17 @@ def mark_bar(ds, paths: list, key: str, labels: list) -> None:
     c1, c2, c3 = st.columns([2, 2, 1])
     decision = c1.radio(f"Mark {len(paths)} selected as", review.DECISIONS, horizontal=True, key=f"{key}_decision")
     new_label = c2.selectbox("New label", labels, key=f"{key}_label") if decision == "relabel" else None
-    if c3.button("Apply", key=f"{key}_apply", type="primary"):
-        for path in paths:
-            review.set_mark(ds.workspace, path, decision, new_label)
-        for path in paths:
-            st.session_state[f"{key}::{path}"] = False
-        st.toast(f"Marked {len(paths)} as {decision}" + (f" → {new_label}" if new_label else ""))
-        st.rerun()
+    c3.button("Apply", key=f"{key}_apply", type="primary", on_click=_apply_marks,
+              args=(ds.workspace, list(paths), decision, new_label, key))
+
+
+def _apply_marks(workspace, paths, decision, new_label, key):
+    """Runs before the page re-renders, so the checkboxes can still be cleared."""
+    for path in paths:
+        review.set_mark(workspace, path, decision, new_label)
+    for path in paths:
+        st.session_state[f"{key}::{path}"] = False
+    st.toast(f"Marked {len(paths)} as {decision}" + (f" → {new_label}" if new_label else ""))
 
 
 def gallery(ds, table: pd.DataFrame, key: str, page_size: int = 40, columns: int = 8, caption=None) -> None:

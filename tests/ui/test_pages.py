@@ -6,8 +6,8 @@ import pytest
 from inspectors import review
 from inspectors.workspace import workspace_dir
 
-PAGES = ["pages/overview.py", "pages/browse.py", "pages/duplicates.py", "pages/integrity.py", "pages/balance.py",
-         "pages/sizes.py", "pages/quality.py", "pages/review.py"]
+PAGES = ["views/overview.py", "views/browse.py", "views/duplicates.py", "views/integrity.py", "views/balance.py",
+         "views/sizes.py", "views/quality.py", "views/review.py"]
 
 
 def texts(at):
@@ -31,7 +31,7 @@ def test_overview_shows_counts_and_the_checklist(app):
 
 def test_browse_filters_change_what_is_shown(app, shapes_copy):
     app.run()
-    app.switch_page("pages/browse.py").run()
+    app.switch_page("views/browse.py").run()
     before = [c.value for c in app.caption if "files match" in str(c.value)][0]
     app.multiselect(key="browse_issue").select("corrupt").run()
     after = [c.value for c in app.caption if "files match" in str(c.value)][0]
@@ -40,7 +40,7 @@ def test_browse_filters_change_what_is_shown(app, shapes_copy):
 
 def test_integrity_lists_the_broken_files(app):
     app.run()
-    app.switch_page("pages/integrity.py").run()
+    app.switch_page("views/integrity.py").run()
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["Broken files"] == "24" and metrics["Unsupported files"] == "22"
 
@@ -50,7 +50,7 @@ def test_review_marks_persist_and_shape_the_manifest(app, shapes_copy):
     ws = workspace_dir(data, None, cache)
     review.set_mark(ws, "train/circle/" + next((data / "train" / "circle").glob("*.jpg")).name, "remove")
     app.run()
-    app.switch_page("pages/review.py").run()
+    app.switch_page("views/review.py").run()
     assert {m.label: m.value for m in app.metric}["remove"] == "1"
     assert not app.exception
     marks = review.marks(ws)
@@ -68,7 +68,7 @@ def test_a_wrong_path_gets_a_message_not_a_traceback(app):
 
 def test_browse_opens_a_sample_with_its_findings_and_copies(app):
     app.run()
-    app.switch_page("pages/browse.py").run()
+    app.switch_page("views/browse.py").run()
     app.multiselect(key="browse_issue").select("exact_duplicate").run()
     app.radio(key="browse_view").set_value("Table").run()
     app.session_state["browse_table"] = {"selection": {"rows": [0], "columns": []}}

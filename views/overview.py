@@ -5,8 +5,8 @@ import streamlit as st
 
 from ui import checklist, state, widgets
 
-PAGE_FILES = {"integrity": "pages/integrity.py", "duplicates": "pages/duplicates.py", "balance": "pages/balance.py",
-              "quality": "pages/quality.py", "sizes": "pages/sizes.py", "label_issues": "pages/browse.py"}
+PAGE_FILES = {"integrity": "views/integrity.py", "duplicates": "views/duplicates.py", "balance": "views/balance.py",
+              "quality": "views/quality.py", "sizes": "views/sizes.py", "label_issues": "views/browse.py"}
 
 ds = widgets.need_dataset()
 samples, found, summary = state.samples(ds), state.findings(ds), state.summary(ds)
