@@ -73,8 +73,11 @@ def scan(listing: Listing, config: ScanConfig = ScanConfig(), workspace: Path | 
 def _scan_images(listing, config, con, progress):
     images = listing.samples[listing.samples["entry"] == ENTRY_IMAGE]
     total = len(images)
-    cached_rows = _cache_hits(images, scan_cache.read_rows(con)) if con is not None else None
-    hit = images["path"].isin(cached_rows["path"]) if cached_rows is not None else pd.Series(False, images.index)
+    all_cached = scan_cache.read_rows(con) if con is not None else None
+    cached_rows = _cache_hits(images, all_cached) if con is not None else None
+    # plain Python sets: pandas 3's Arrow-string isin builds a scalar per value (0.7 s at 50k rows)
+    cached_paths = set(cached_rows["path"].tolist()) if cached_rows is not None else set()
+    hit = pd.Series([p in cached_paths for p in images["path"].tolist()], index=images.index, dtype=bool)
     todo = images[~hit]
     keys = todo[["path", "bytes", "mtime_ns"]].to_numpy().tolist()
     new_rows, batch, thumbs = [], [], []
@@ -110,7 +113,10 @@ def _scan_images(listing, config, con, progress):
                         timeout_s=config.file_timeout_s, chunk_size=config.chunk_size)
     finally:
         flush()  # also on Ctrl-C: what finished is kept, and the next scan resumes from it
-    pruned = scan_cache.prune(con, listing.samples["path"]) if con is not None else 0
+    pruned = 0
+    if con is not None:
+        listed = set(listing.samples["path"].tolist())
+        pruned = scan_cache.forget(con, [p for p in all_cached["path"].tolist() if p not in listed])
     parts = [pd.DataFrame(new_rows, columns=["path", *FEATURE_COLUMNS])]
     if cached_rows is not None and len(cached_rows):
         parts.insert(0, cached_rows[["path", *FEATURE_COLUMNS]])

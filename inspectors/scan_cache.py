@@ -53,16 +53,15 @@ def write_rows(con, rows: list[dict], thumbs: list[tuple[str, bytes]]) -> None:
             con.executemany("INSERT OR REPLACE INTO thumbs (path, data) VALUES (?, ?)", thumbs)
 
 
-def prune(con, keep_paths) -> int:
-    """Forget files that are gone from the dataset; returns how many rows went."""
+def forget(con, paths) -> int:
+    """Drop the rows (and thumbnails) of files that are gone from the dataset; returns how many."""
+    paths = list(paths)
     with con:
-        con.execute("CREATE TEMP TABLE IF NOT EXISTS keep (path TEXT PRIMARY KEY)")
-        con.execute("DELETE FROM keep")
-        con.executemany("INSERT OR IGNORE INTO keep VALUES (?)", ((p,) for p in keep_paths))
-        gone = con.execute("DELETE FROM files WHERE path NOT IN (SELECT path FROM keep)").rowcount
-        con.execute("DELETE FROM thumbs WHERE path NOT IN (SELECT path FROM keep)")
-        con.execute("DELETE FROM keep")
-    return gone
+        for i in range(0, len(paths), 500):
+            batch = [(p,) for p in paths[i:i + 500]]
+            con.executemany("DELETE FROM files WHERE path = ?", batch)
+            con.executemany("DELETE FROM thumbs WHERE path = ?", batch)
+    return len(paths)
 
 
 def read_thumbnails(workspace: Path, paths) -> dict:
