@@ -31,7 +31,8 @@ def checklist(summary: dict) -> list[dict]:
          "in an earlier split", "duplicates"),
         ("Copies agree on their label", count("conflicting_labels") == 0,
          f"{count('conflicting_labels'):,} files in groups whose copies carry different labels", "duplicates"),
-        ("Duplicates checked", True, f"{count('exact_duplicate'):,} exact and {count('near_duplicate'):,} near "
+        ("No duplicates", count("exact_duplicate", "near_duplicate") == 0,
+         f"{count('exact_duplicate'):,} exact and {count('near_duplicate'):,} near "
          "copies (they inflate what the model sees and what the metrics measure)", "duplicates"),
         ("Classes balanced", not rare and not missing,
          "; ".join([f"rare in {s}: {', '.join(c)}" for s, c in rare.items()]

@@ -32,7 +32,8 @@ view = tables.sort_table(tables.apply_filter(table, spec), sort_by, descending)
 st.caption(f"{len(view):,} of {len(table):,} files match")
 
 if view_as == "Gallery":
-    widgets.gallery(ds, view, key="browse", caption=lambda r: f"{r['label'] or '—'} · {r['issues'] or 'ok'}")
+    widgets.gallery(ds, view, key="browse", caption=lambda r: f"{r['path'].rsplit('/', 1)[-1]} · {r['label'] or '—'}"
+                                                           f" · {(r['issues'] or 'ok').replace('_', ' ')}")
     choice = st.selectbox("Open a sample", ["—"] + list(tables.page(view, 0, 200)["path"]), key="browse_open")
     picked = None if choice == "—" else choice
 else:

@@ -26,7 +26,8 @@ for issue, title, help_text in SECTIONS:
     st.subheader(f"{title} ({len(rows):,})")
     st.caption(help_text)
     if rows.empty:
-        st.success("None.")
+        st.success(f"No {title.lower()}." + (" (Only a CSV manifest can have these.)"
+                                               if issue in ("missing_file", "orphan_file") else ""))
         continue
     if issue == "corrupt":
         kinds = rows["detail"].str.split(":").str[0].value_counts().rename_axis("reason").reset_index(name="files")

@@ -22,7 +22,7 @@ cols[4].metric("Classes", f"{len(summary.get('classes', [])):,}")
 
 st.subheader("Recipe checklist: the data steps")
 for item in checklist.checklist(summary):
-    icon = "✅" if item["ok"] else "⚠️"
+    icon = ":material/check_circle:" if item["ok"] else ":material/warning:"  # no emoji font in every browser
     c1, c2 = st.columns([4, 1])
     c1.markdown(f"{icon} **{item['step']}** — {item['verdict']}")
     c2.page_link(PAGE_FILES[item["page"]], label="Open", icon=":material/arrow_forward:")
@@ -39,7 +39,8 @@ with right:
     issue_counts = issue_counts[issue_counts > 0]
     if len(issue_counts):
         st.dataframe(issue_counts.rename_axis("issue").reset_index().assign(
-            page=[checklist.ISSUE_PAGES[i] for i in issue_counts.index]), hide_index=True, width="stretch")
+            page=[checklist.ISSUE_PAGES[i] for i in issue_counts.index]), hide_index=True, width="stretch",
+            height=38 + 35 * len(issue_counts))
     else:
         st.success("No findings.")
     st.caption(widgets.SCORE_LEGEND)
