@@ -65,20 +65,18 @@ def app_server(tmp_path_factory):
     server = helpers.Server(dataset, cache, root / "streamlit.log")
     server.workspace = workspace_dir(dataset, None, cache)
     server.root = root
-    try:
-        try:
-            server.wait_healthy()
-        except RuntimeError as exc:
-            pytest.fail(str(exc))
-        yield server
-    finally:
-        server.stop()
+    yield from _serving(server)
 
 
 @pytest.fixture
 def fresh_server(app_server, first_load):
     """A second server on the same (already scanned) copy and cache, that no browser has visited yet."""
     server = helpers.Server(app_server.dataset, app_server.cache, app_server.root / f"streamlit-{time.time_ns()}.log")
+    yield from _serving(server)
+
+
+def _serving(server):
+    """Yield the server once it answers its health check; stop it afterwards, whatever happened."""
     try:
         try:
             server.wait_healthy()
