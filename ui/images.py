@@ -5,7 +5,8 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
-Image.MAX_IMAGE_PIXELS = 256 * 2**20 // 3  # the scan's default limit: never decode a bomb for display
+from inspectors.config import ScanConfig
+from inspectors.features import _check_declared_size as check_declared_size  # the scan's own rule
 
 
 def file_path(root: Path, path: str) -> Path:
@@ -24,6 +25,7 @@ def open_for_display(root: Path, path: str, max_side: int = 1600) -> tuple[Image
     """(image as a person sees it, with EXIF orientation applied and at most max_side px) or (None, reason)."""
     try:
         with Image.open(file_path(root, path)) as im:
+            check_declared_size(im, ScanConfig().max_pixel_bytes)  # never decode a bomb for display
             im.draft("RGB", (max_side, max_side))
             im = ImageOps.exif_transpose(im)
             im.thumbnail((max_side, max_side))
