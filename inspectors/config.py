@@ -33,7 +33,9 @@ class ScanConfig:
 @dataclass(frozen=True)
 class DuplicatesConfig:
     radius: int = 4  # pHash bits: planted re-encoded/resized copies measured at 0-4 (docs/benchmarks.md)
-    confirm_max_distance: float = 0.12  # mean |difference| of the normalised 16x16 appearance vectors, in stds
+    confirm_max_distance: float = 0.06  # mean |difference| of the normalised 16x16 appearance vectors, in stds:
+    # planted copies (re-encoded, resized, re-exposed, noised) measure <= 0.055 on the sample sets and 5 more seeds,
+    # distinct look-alikes within the pHash radius >= 0.065 (28x28 glyphs of one digit are alike by nature)
     min_contrast: float = 0.03  # near-blank images have noise for a hash: they pair only by exact pixels
 
 
@@ -48,7 +50,7 @@ class BalanceConfig:
 
 @dataclass(frozen=True)
 class SizesConfig:
-    size_factor: float = 3.0  # an image 3x smaller or larger (geometric-mean side) than the median is odd
+    size_factor: float = 2.2  # 2.2x off the median (geometric-mean side): catches a 12 px icon among 28 px glyphs
     aspect_factor: float = 2.0  # an aspect ratio 2x away from the median one is odd
     robust_z: float = 5.0  # ...or farther than 5 robust stds, when the dataset's own spread is wider
 
@@ -59,7 +61,10 @@ class QualityConfig:
     light_p01: float = 0.80  # light: even the darkest 1% of pixels are above 80% grey (washed out)
     blur_z: float = 3.5  # blurry: edge energy this many robust stds below the image's own class
     blur_min_drop: float = 2.0  # ...and at least e^2 (7x) below the class median, so a tight class is not noise
-    blur_min_side: int = 16  # a 6x12 icon has no edges to judge: smaller images are never called blurry
+    blur_min_side: int = 16  # a 6x12 icon or a 7 px strip has no room for edges or a scene: such images are
+    # never called blurry, dark or light (their geometry is the finding: odd_size, odd_aspect_ratio)
+    blur_max_stretch: float = 2.0  # aspect ratio this many times off its class's: the square sharpness grid
+    # stretches it that much more than its class, which blurs it by itself: not judged
     low_info_contrast: float = 0.04  # near-blank: grey std under 4% of the room between the mean and black/white
     # (measured: flat fields with a trace of noise <= 0.011; under-exposed or washed-out photos >= 0.12)
     odd_mode_max_share: float = 0.10  # a mode family held by under 10% of the images, unlike the majority
@@ -67,11 +72,19 @@ class QualityConfig:
 
 @dataclass(frozen=True)
 class OutliersConfig:
-    k: int = 10  # neighbours: enough to be robust to a few near-copies of the outlier itself
-    reference_size: int = 5_000  # kNN against a random reference sample keeps 100k+ rows fast
-    robust_z: float = 4.0  # kNN distance this many robust stds above the median is an outlier
-    min_ratio: float = 1.5  # ...and at least 1.5x the median kNN distance, so a tight cluster's noise is not
-    components: int = 32  # PCA of the 256-d appearance vectors; 32 dims keep >90% of the variance
+    k: int = 10  # an image needs k look-alikes to be typical; a kind of picture with fewer is a set of outliers
+    reference_size: int = 5_000  # kNN against a random reference sample keeps 100k+ rows fast (k of 5,000 = 0.2%)
+    max_distance: float = 1.7  # k-th neighbour farther than this, in robust stds of the four descriptors...
+    max_distance_smooth_aside: float = 1.35  # ...and still farther than this when less-than-typical detail is not
+    # counted (blur is quality's finding): an outlier. Measured on the three sample sets (docs/benchmarks.md):
+    # planted outliers >= 1.86 / 1.50, every other image at least 6% below one of the two limits
+    min_side: int = 16  # a 6x12 icon has too few pixels for texture or colour statistics: never an outlier
+    # floors of the robust std per descriptor: a smaller difference is not a difference in kind, so a set of
+    # near-identical images (glyphs) does not turn every small variation into a far distance
+    floor_colour_entropy: float = 1.0  # bits: twice the colours (one bit) is the same kind of picture
+    floor_edge_energy: float = 1.0  # log units: e^1 = 2.7x more or less edge energy, e.g. a softer JPEG
+    floor_tone_balance: float = 0.15  # of the tonal range: a somewhat bigger or smaller object on its background
+    floor_contrast: float = 0.06  # grey std: an exposure tweak
 
 
 @dataclass(frozen=True)

@@ -25,12 +25,19 @@ Image.MAX_IMAGE_PIXELS = None
 ImageFile.LOAD_TRUNCATED_IMAGES = False  # truncated files must fail, not decode half-grey
 
 BYTES_PER_BAND = {"I;16": 2, "I;16B": 2, "I;16L": 2, "I;16N": 2, "I": 4, "F": 4}
+# What kind of pixels a PIL mode holds: images of one family are measured alike (quality's odd_mode,
+# outliers compare within a family)
+MODE_FAMILY = {"RGB": "colour", "YCbCr": "colour", "L": "greyscale", "1": "greyscale", "P": "palette",
+               "RGBA": "alpha", "LA": "alpha", "PA": "alpha", "RGBa": "alpha", "La": "alpha", "CMYK": "CMYK",
+               "I;16": "16-bit", "I;16B": "16-bit", "I;16L": "16-bit", "I;16N": "16-bit", "I": "32-bit",
+               "F": "32-bit float", "LAB": "LAB", "HSV": "HSV"}
 ORIENTATION_TRANSPOSE = {
     2: [Image.Transpose.FLIP_LEFT_RIGHT], 3: [Image.Transpose.ROTATE_180],
     4: [Image.Transpose.FLIP_TOP_BOTTOM], 5: [Image.Transpose.TRANSPOSE],
     6: [Image.Transpose.ROTATE_270], 7: [Image.Transpose.TRANSVERSE], 8: [Image.Transpose.ROTATE_90],
 }
 SHARPNESS_SIDE = 64  # the Laplacian is scale-sensitive: measure images on the same grid (smaller ones as they are)
+COLOUR_BITS = 4  # colour_entropy bins each channel to 16 levels: JPEG noise and gradients merge, hues do not
 BROWSER_FORMATS = {"JPEG", "PNG"}  # thumbnails kept as the original bytes when already small
 
 
@@ -279,9 +286,21 @@ def image_statistics(work: Image.Image) -> dict:
         "lum_p01": p01, "lum_p05": p05, "lum_p95": p95, "lum_p99": p99,
         "sharpness": laplacian_variance(sharp.astype(np.float32) / 255.0),
         "entropy": float(-(p * np.log2(p)).sum()),
+        "colour_entropy": colour_entropy(work),
         "mean_r": mr, "mean_g": mg, "mean_b": mb, "std_r": sr, "std_g": sg, "std_b": sb,
         "appearance": small.reduce(32 // APPEARANCE_SIDE).tobytes(),
     }
+
+
+def colour_entropy(rgb: Image.Image) -> float:
+    """Entropy in bits of the colour histogram at COLOUR_BITS per channel (0 to 12): how many colours
+    the picture really uses. A drawing or a glyph keeps a handful (1-5 bits), a photo, a smooth colour
+    field or noise thousands (8+); a grey image stays within one channel's 4 bits."""
+    q = np.asarray(rgb, dtype=np.uint8).reshape(-1, 3) >> (8 - COLOUR_BITS)
+    codes = q[:, 0].astype(np.uint16) << 2 * COLOUR_BITS | q[:, 1].astype(np.uint16) << COLOUR_BITS | q[:, 2]
+    counts = np.bincount(codes, minlength=1 << 3 * COLOUR_BITS)
+    p = counts[counts > 0] / len(codes)
+    return float(-(p * np.log2(p)).sum())
 
 
 def laplacian_variance(grey: np.ndarray) -> float:

@@ -1,99 +1,174 @@
-"""Outliers: images unlike the rest of the dataset AND unlike their own class.
+"""Outliers: images unlike the rest of the dataset in the kind of picture they are.
 
-Each decoded image is its 16x16 grey appearance vector, normalised (zero mean, unit std, so
-exposure is the quality inspector's business, not this one's), reduced by PCA. Its typicality is
-the mean distance to its k nearest neighbours in a random reference sample, of the whole dataset and
-of its own class; each is turned into a robust z-score. Comparing with a fixed-size reference keeps
-the cost at O(N x reference) instead of O(N^2).
+Four numbers tell kinds of pictures apart whatever they show (DESCRIPTORS):
+- colour richness: entropy of the colour histogram (a drawing has a handful of colours; a photo, a
+  smooth colour field or noise thousands);
+- fine detail: edge energy, log(Laplacian variance / grey variance) (texture and sharp edges vs smooth);
+- tone balance: where the mean sits between the darkest and brightest tones (high on a light
+  background, low on a dark one, in the middle for a balanced picture);
+- contrast: the grey standard deviation.
+Each is robustly standardised (median and MAD of a reference sample, with a floor: a smaller
+difference is not a difference in kind). An image is an outlier when its k-th nearest neighbour in
+the reference sample is more than `max_distance` standardised units away (it has fewer than k
+look-alikes), and still more than `max_distance_smooth_aside` when less detail than typical is not
+counted: blur is quality's finding, so a blurred copy of a normal picture is not an outlier, while a
+smooth field of colours no picture here has is. A kind of picture with k or more members (night
+scenes, a naturally smooth class) is normal; a handful of strays is not, even when they look alike.
+
+Labels play no part: an image typical of another class is a label issue, not an outlier. Images are
+compared within their mode family, and only where they can be measured: decoded, not near-blank, not
+tiny. A fixed-size reference sample keeps the cost at O(N x reference), never O(N^2).
 """
 
 import numpy as np
 import pandas as pd
+from scipy.spatial import cKDTree
 
 from . import findings as F
 from .config import OutliersConfig
-from .duplicates import normalised_appearance
+from .features import MODE_FAMILY
 
-NEEDS = ["path", "ok", "label", "contrast", "appearance"]
-MIN_CONTRAST = 0.02  # near-blank images have no shape to compare: they are low_information instead
-CHUNK = 4096
+NEEDS = ["path", "ok", "mode", "width", "height", "brightness", "contrast", "sharpness", "lum_p01", "lum_p99",
+         "colour_entropy"]
+DESCRIPTORS = ["colour_entropy", "edge_energy", "tone_balance", "contrast"]
+MIN_CONTRAST = 0.02  # near-blank images have no picture to compare: they are low_information instead
+CLASS_SAMPLE = 1_000  # members per class to learn how close a class's own members are to each other
 
 
-def knn_distance(points: np.ndarray, reference: np.ndarray, k: int, same: np.ndarray | None = None) -> np.ndarray:
-    """Mean Euclidean distance from each point to its k nearest reference points. `same[i]` is the
-    row of point i inside `reference` (or -1), so a point never counts itself."""
+def descriptors(ok: pd.DataFrame) -> np.ndarray:
+    """The DESCRIPTORS of every row, as an (n, 4) array."""
+    contrast = ok["contrast"].to_numpy(float)
+    edge_energy = np.log(np.maximum(ok["sharpness"].to_numpy(float), 1e-9) / np.maximum(contrast**2, 1e-6))
+    p01, p99 = ok["lum_p01"].to_numpy(float), ok["lum_p99"].to_numpy(float)
+    tone_balance = (ok["brightness"].to_numpy(float) - p01) / np.maximum(p99 - p01, 1 / 255)
+    return np.column_stack([ok["colour_entropy"].to_numpy(float), edge_energy, tone_balance, contrast])
+
+
+def floors(config: OutliersConfig) -> np.ndarray:
+    return np.array([config.floor_colour_entropy, config.floor_edge_energy, config.floor_tone_balance,
+                     config.floor_contrast])
+
+
+def kth_distance(points: np.ndarray, reference: np.ndarray, k: int, same: np.ndarray | None = None) -> np.ndarray:
+    """Euclidean distance from each point to its k-th nearest reference point (a k-d tree: the space
+    has four dimensions). `same[i]` is the row of point i inside `reference` (or -1), so a point never
+    counts itself, while its exact copies still count."""
     k = max(1, min(k, len(reference) - (1 if same is not None else 0)))
-    ref_sq = (reference**2).sum(1)
-    out = np.empty(len(points))
-    for lo in range(0, len(points), CHUNK):
-        p = points[lo:lo + CHUNK]
-        d2 = (p**2).sum(1)[:, None] + ref_sq[None, :] - 2 * p @ reference.T
-        if same is not None:
-            rows = np.flatnonzero(same[lo:lo + CHUNK] >= 0)
-            d2[rows, same[lo:lo + CHUNK][rows]] = np.inf
-        part = np.partition(d2, k - 1, axis=1)[:, :k]
-        out[lo:lo + CHUNK] = np.sqrt(np.maximum(part, 0)).mean(1)
+    if same is None:
+        return cKDTree(reference).query(points, k=[k])[0][:, 0]
+    dist, index = cKDTree(reference).query(points, k=k + 1)
+    itself_counted = (index[:, :k] == same[:, None]).any(axis=1)
+    return np.where(itself_counted, dist[:, k], dist[:, k - 1])
+
+
+def standardiser(reference: np.ndarray, config: OutliersConfig) -> tuple[np.ndarray, np.ndarray]:
+    """(median, robust std with its floor) of each descriptor over the reference rows."""
+    med = np.median(reference, axis=0)
+    return med, np.maximum(1.4826 * np.median(np.abs(reference - med), axis=0), floors(config))
+
+
+def comparable(samples: pd.DataFrame, config: OutliersConfig) -> pd.DataFrame:
+    """The rows that can be judged, with their mode family: decoded, not near-blank, not tiny (a
+    few pixels give no texture or colour statistics), in a family with enough members to know what
+    is typical (a rare family is odd_mode's finding)."""
+    ok = samples[samples["ok"].astype(bool) & samples["contrast"].notna() & samples["colour_entropy"].notna()]
+    ok = ok[(ok["contrast"].astype(float) >= MIN_CONTRAST)
+            & (np.minimum(ok["width"].astype(float), ok["height"].astype(float)) >= config.min_side)]
+    family = ok["mode"].map(MODE_FAMILY).fillna(ok["mode"])
+    counts = family.map(family.value_counts())
+    return ok.assign(family=family)[counts >= 3 * config.k].reset_index(drop=True)
+
+
+def judge(ok: pd.DataFrame, config: OutliersConfig, rows=None) -> pd.DataFrame:
+    """For rows of `comparable(...)` (all by default): the k-th neighbour distance with smoothness set
+    aside and counted (the latter only where the former is over its limit, else a lower bound), whether
+    that makes an outlier, and the descriptor that stands out most. Each mode family is compared with
+    a random reference sample of itself."""
+    x = descriptors(ok)
+    rows = np.arange(len(ok)) if rows is None else np.asarray(rows, dtype=int)
+    out = pd.DataFrame({"path": ok["path"].to_numpy()[rows], "distance": 0.0, "distance_smooth_aside": 0.0,
+                        "worst": "", "value": 0.0, "typical": 0.0}, index=rows)
+    rng = np.random.default_rng(0)  # the same reference on every run: findings are reproducible
+    family = ok["family"].to_numpy()
+    for name, members in ok.groupby("family").indices.items():
+        ref = np.sort(rng.choice(members, min(len(members), config.reference_size), replace=False))
+        todo = rows[family[rows] == name]
+        if len(todo) == 0:
+            continue
+        med, scale = standardiser(x[ref], config)
+        z, z_ref = (x[todo] - med) / scale, (x[ref] - med) / scale
+        same = np.full(len(ok), -1)
+        same[ref] = np.arange(len(ref))
+        # Less detail than typical is blur, which quality judges against the class: set aside, an
+        # image must still be far from everything (a blurred copy of a normal picture is not).
+        aside, aside_ref = z.copy(), z_ref.copy()
+        aside[:, 1], aside_ref[:, 1] = np.maximum(z[:, 1], 0), np.maximum(z_ref[:, 1], 0)
+        far = kth_distance(aside, aside_ref, config.k, same[todo])
+        out.loc[todo, "distance_smooth_aside"] = far
+        near = far <= config.max_distance_smooth_aside  # typical once blur is set aside: no need to look further
+        out.loc[todo, "distance"] = np.where(near, far, 0.0)
+        out.loc[todo[~near], "distance"] = kth_distance(z[~near], z_ref, config.k, same[todo[~near]])
+        worst = np.argmax(np.abs(z), axis=1)
+        out.loc[todo, "worst"] = np.asarray(DESCRIPTORS)[worst]
+        out.loc[todo, "value"] = x[todo, worst]
+        out.loc[todo, "typical"] = med[worst]
+    out["outlier"] = (out["distance"] > config.max_distance) & \
+        (out["distance_smooth_aside"] > config.max_distance_smooth_aside)
     return out
 
 
-def embed(ok: pd.DataFrame, config: OutliersConfig, rng) -> tuple[np.ndarray, np.ndarray]:
-    """(PCA coordinates of every image, indices of the reference sample)."""
-    x = normalised_appearance(list(ok["appearance"]))
-    ref = np.sort(rng.choice(len(x), min(len(x), config.reference_size), replace=False))
-    mean = x[ref].mean(0)
-    _, _, vt = np.linalg.svd(x[ref] - mean, full_matrices=False)
-    return (x - mean) @ vt[: config.components].T, ref
+def outlier_paths(samples: pd.DataFrame, config: OutliersConfig = OutliersConfig(), paths=None) -> set:
+    """Which of `paths` (default: all) the outlier rule flags. Quality asks this about its blur
+    candidates: an outlier has no class sharpness to be judged against."""
+    F.require(samples, NEEDS, "outliers (asked by quality)")
+    ok = comparable(samples, config)
+    if len(ok) < 3 * config.k:
+        return set()
+    rows = None if paths is None else np.flatnonzero(ok["path"].isin(set(paths)).to_numpy())
+    judged = judge(ok, config, rows)
+    return set(judged.loc[judged["outlier"], "path"])
+
+
+def typical_of_another_class(samples: pd.DataFrame, paths, config: OutliersConfig = OutliersConfig()) -> dict:
+    """{path: class} for those of `paths` that are typical members of a class other than their own: their
+    k-th nearest neighbour in that class is no farther than the class's own members' median k-th
+    neighbour. Quality asks this about blur candidates: a smooth picture filed under the wrong class
+    is smooth by nature (a label issue), not blurred."""
+    F.require(samples, NEEDS, "outliers (asked by quality)")
+    ok = comparable(samples, config)
+    asked = np.flatnonzero(ok["path"].isin(set(paths)).to_numpy())
+    labels = ok["label"].fillna("").to_numpy()
+    x = descriptors(ok)
+    found, best = {}, np.full(len(asked), np.inf)
+    rng = np.random.default_rng(0)
+    for _, members in ok.groupby("family").indices.items():
+        med, scale = standardiser(x[rng.choice(members, min(len(members), config.reference_size), replace=False)],
+                                  config)
+        z = (x - med) / scale
+        for label in np.unique(labels[members]):
+            cls = members[labels[members] == label]
+            if label == "" or len(cls) < 3 * config.k:
+                continue
+            ref = np.sort(rng.choice(cls, min(len(cls), CLASS_SAMPLE), replace=False))
+            typical = np.median(kth_distance(z[ref], z[ref], config.k, np.arange(len(ref))))
+            todo = np.flatnonzero((labels[asked] != label) & np.isin(asked, members))
+            ratio = kth_distance(z[asked[todo]], z[ref], config.k) / max(typical, 1e-9)
+            closer = ratio < best[todo]
+            best[todo[closer]] = ratio[closer]
+            for i in todo[closer & (ratio <= 1)]:
+                found[ok["path"].iloc[asked[i]]] = label
+    return found
 
 
 def inspect(samples: pd.DataFrame, config: OutliersConfig = OutliersConfig()) -> pd.DataFrame:
     F.require(samples, NEEDS, "outliers")
-    ok = samples[samples["ok"].astype(bool) & samples["appearance"].notna()
-                 & (samples["contrast"].astype(float) >= MIN_CONTRAST)].reset_index(drop=True)
+    ok = comparable(samples, config)
     if len(ok) < 3 * config.k:
         return F.empty()
-    rng = np.random.default_rng(0)
-    z, ref = embed(ok, config, rng)
-    same = np.full(len(ok), -1)
-    same[ref] = np.arange(len(ref))
-    global_dist = knn_distance(z, z[ref], config.k, same)
-    global_z, log_median, _ = F.robust_z(np.log(global_dist + 1e-9))  # kNN distances are right-skewed
-    global_median = np.exp(log_median)
-    labels = ok["label"].fillna("").to_numpy()
-    class_dist = np.zeros(len(ok))
-    class_z = np.zeros(len(ok))
-    class_refs, class_median = {}, {}
-    for label in np.unique(labels):
-        members = np.flatnonzero(labels == label)
-        cref = members if len(members) <= config.reference_size else np.sort(
-            rng.choice(members, config.reference_size, replace=False))
-        class_refs[label] = cref
-        if len(cref) < 3:
-            continue
-        pos = np.full(len(ok), -1)
-        pos[cref] = np.arange(len(cref))
-        class_dist[members] = knn_distance(z[members], z[cref], config.k, pos[members])
-        class_z[members], log_median, _ = F.robust_z(np.log(class_dist[members] + 1e-9), floor=1e-6)
-        class_median[label] = np.exp(log_median)
-    far = global_dist > config.min_ratio * global_median  # a tight dataset's noise is not an outlier
-    flagged = np.flatnonzero((global_z > config.robust_z) & (class_z > config.robust_z / 2) & far)
-    details, scores = [], []
-    for i in flagged:
-        closest, closest_d = _closest_other_class(z[i], labels[i], class_refs, z, config.k)
-        hint = ""
-        if closest is not None and closest_d <= config.min_ratio * class_median.get(closest, 0):
-            hint = f"; typical of class {closest!r} instead: possibly mislabelled"
-        details.append(f"unlike the dataset ({global_z[i]:.1f} robust stds) and its class "
-                       f"{labels[i] or '(unlabelled)'!r} ({class_z[i]:.1f}){hint}")
-        scores.append(1 - np.exp(-(min(global_z[i], class_z[i] * 2) - config.robust_z) / config.robust_z) * 0.5)
-    return F.findings(ok["path"].to_numpy()[flagged], "outlier", scores, details)
-
-
-def _closest_other_class(point, own, class_refs, z, k):
-    best, best_d = None, np.inf
-    for label, cref in class_refs.items():
-        if label == own or len(cref) < k:
-            continue
-        d = knn_distance(point[None, :], z[cref], k)[0]
-        if d < best_d:
-            best, best_d = label, d
-    return best, best_d
+    judged = judge(ok, config)
+    out = judged[judged["outlier"]]
+    details = [f"fewer than {config.k} look-alikes: the {config.k}th nearest is {d:.1f} robust stds away "
+               f"(limit {config.max_distance}); most unusual: {w.replace('_', ' ')} {v:.2f}, typical {t:.2f}"
+               for d, w, v, t in zip(out["distance"], out["worst"], out["value"], out["typical"], strict=True)]
+    score = 0.5 + 0.5 * (out["distance"].to_numpy() - config.max_distance) / config.max_distance  # 1 at 2x the limit
+    return F.findings(out["path"], "outlier", score, details)

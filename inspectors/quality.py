@@ -2,10 +2,15 @@
 
 Each rule looks at what makes the problem, not at a proxy that normal images share:
 - dark: the brightest pixels are dim too (the 99th luminance percentile), so a bright object on a
-  black background is not "dark"; light: the darkest pixels are bright (washed out);
+  black background is not "dark"; light: the darkest pixels are bright (washed out); neither is
+  judged on icons and strips under blur_min_side a side (their geometry is the finding);
 - blurry: edge energy (Laplacian variance on a fixed 64x64 grid) relative to the image's own
   variance, compared with the image's own class, so a class of naturally smooth images is not
-  blurry, and a sharp object on a flat background (all its variance at the edges) is sharp;
+  blurry, and a sharp object on a flat background (all its variance at the edges) is sharp. Not
+  judged where the comparison means nothing: images too small to have edges, images stretched on
+  the square grid far more than their class (strips), outliers (unlike every class, they have no
+  class sharpness: a smooth random field is an outlier, not a blurred picture), and typical members
+  of another class (a naturally smooth picture filed under the wrong class is a label issue);
 - low information: next to no contrast or entropy;
 - odd mode: a mode family (colour, grey, palette, alpha, CMYK, 16-bit) that few images share.
 """
@@ -14,16 +19,16 @@ import numpy as np
 import pandas as pd
 
 from . import findings as F
-from .config import QualityConfig
+from . import outliers
+from .config import OutliersConfig, QualityConfig
+from .features import MODE_FAMILY
 
 NEEDS = ["path", "ok", "label", "mode", "width", "height", "brightness", "contrast", "sharpness", "entropy",
          "lum_p01", "lum_p99"]
 
-MODE_FAMILY = {"RGB": "colour", "YCbCr": "colour", "L": "greyscale", "1": "greyscale", "P": "palette",
-               "RGBA": "alpha", "LA": "alpha", "PA": "alpha", "RGBa": "alpha", "La": "alpha", "CMYK": "CMYK",
-               "I;16": "16-bit", "I;16B": "16-bit", "I;16L": "16-bit", "I;16N": "16-bit", "I": "32-bit",
-               "F": "32-bit float", "LAB": "LAB", "HSV": "HSV"}
 MIN_CLASS_SIZE = 10  # below this a class's own median is noise: compare with the whole dataset
+UNLABELLED = ""  # no class: in a set without classes (a flat folder) compared with the whole set; among classes
+# (orphans outside a CSV) not judged for blur, since the whole set would call a naturally smooth picture blurry
 
 
 def relative_contrast(ok: pd.DataFrame) -> np.ndarray:
@@ -46,17 +51,32 @@ def blur_scores(ok: pd.DataFrame, config: QualityConfig) -> tuple[np.ndarray, np
     informative = relative_contrast(ok) >= config.low_info_contrast
     drop = np.zeros(len(ok))
     z = np.zeros(len(ok))
-    labels = ok["label"].fillna("").to_numpy()
+    labels = ok["label"].fillna(UNLABELLED).to_numpy()
     counts = pd.Series(labels).value_counts()
+    classes = [c for c, n in counts.items() if c != UNLABELLED and n >= MIN_CLASS_SIZE]
     for label in np.unique(labels):
         members = (labels == label) & informative
-        ref = members if counts.get(label, 0) >= MIN_CLASS_SIZE else informative
+        if label == UNLABELLED and classes:
+            continue  # no class to compare with, in a set that has classes: not judged
+        ref = members if label in classes else informative
         _, med, scale = F.robust_z(energy[ref], floor=0.1)
         drop[labels == label] = med - energy[labels == label]
         z[labels == label] = drop[labels == label] / scale
-    blurry = informative & (z > config.blur_z) & (drop > config.blur_min_drop)
+    blurry = informative & (z > config.blur_z) & (drop > config.blur_min_drop) & measurable_blur(ok, config)
     score = np.clip(drop / (2 * config.blur_min_drop), 0, 1)
     return blurry, score, drop
+
+
+def measurable_blur(ok: pd.DataFrame, config: QualityConfig) -> np.ndarray:
+    """Where edge energy can be compared with the class: the image has room for edges, and the square
+    sharpness grid does not stretch it much more than its class (a 240x20 strip of a 60x60 class is
+    stretched 12x, which blurs it by itself)."""
+    w, h = ok["width"].to_numpy(float), ok["height"].to_numpy(float)
+    log_aspect = np.log(w / h)
+    labels = ok["label"].fillna(UNLABELLED).to_numpy()
+    typical = pd.Series(log_aspect).groupby(labels).transform("median").to_numpy()
+    return (np.minimum(w, h) >= config.blur_min_side) & \
+        (np.abs(log_aspect - typical) <= np.log(config.blur_max_stretch))
 
 
 def inspect(samples: pd.DataFrame, config: QualityConfig = QualityConfig()) -> pd.DataFrame:
@@ -67,11 +87,17 @@ def inspect(samples: pd.DataFrame, config: QualityConfig = QualityConfig()) -> p
     p99, p01 = ok["lum_p99"].to_numpy(float), ok["lum_p01"].to_numpy(float)
     contrast, entropy = ok["contrast"].to_numpy(float), ok["entropy"].to_numpy(float)
     low_info = relative_contrast(ok) < config.low_info_contrast
-    dark = (p99 < config.dark_p99) & ~low_info
-    light = (p01 > config.light_p01) & ~low_info
+    room = np.minimum(ok["width"].to_numpy(float), ok["height"].to_numpy(float)) >= config.blur_min_side
+    dark = (p99 < config.dark_p99) & ~low_info & room
+    light = (p01 > config.light_p01) & ~low_info & room
     blurry, blur_score, drop = blur_scores(ok, config)
-    big_enough = np.minimum(ok["width"].to_numpy(float), ok["height"].to_numpy(float)) >= config.blur_min_side
-    blurry &= ~low_info & ~dark & ~light & big_enough
+    blurry &= ~low_info & ~dark & ~light
+    if blurry.any():  # no class to be blurrier than: outliers, and typical members of another class
+        # (asked with the outlier inspector's default settings: an inspector sees only its own config section)
+        candidates = ok["path"][blurry]
+        not_judged = outliers.outlier_paths(samples, OutliersConfig(), candidates) | \
+            set(outliers.typical_of_another_class(samples, candidates, OutliersConfig()))
+        blurry &= ~ok["path"].isin(not_judged).to_numpy()
     family = ok["mode"].map(MODE_FAMILY).fillna(ok["mode"]).to_numpy()
     share = pd.Series(family).map(pd.Series(family).value_counts(normalize=True)).to_numpy()
     majority = pd.Series(family).value_counts().idxmax()

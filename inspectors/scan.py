@@ -21,11 +21,11 @@ from .schema import ENTRY_IMAGE, FEATURE_COLUMNS, SAMPLE_COLUMNS
 from .workspace import atomic_write_bytes, ensure_outside
 
 # Bump when features.py changes what it computes: cached rows of another version are read again.
-SCANNER_VERSION = "3"
+SCANNER_VERSION = "4"
 
 INT_COLUMNS = ["bytes", "mtime_ns", "width", "height", "exif_orientation", "frames", "phash", "dhash"]
-FLOAT_COLUMNS = ["brightness", "contrast", "sharpness", "entropy", "lum_p01", "lum_p05", "lum_p95", "lum_p99",
-                 "mean_r", "mean_g", "mean_b", "std_r", "std_g", "std_b"]
+FLOAT_COLUMNS = ["brightness", "contrast", "sharpness", "entropy", "colour_entropy", "lum_p01", "lum_p05",
+                 "lum_p95", "lum_p99", "mean_r", "mean_g", "mean_b", "std_r", "std_g", "std_b"]
 
 
 @dataclass

@@ -17,7 +17,8 @@ ENTRY_KINDS = (ENTRY_IMAGE, ENTRY_UNSUPPORTED, ENTRY_MISSING)
 SCAN_COLUMNS = [
     "bytes", "mtime_ns", "file_hash", "pixel_hash", "format", "width", "height", "exif_orientation",
     "mode", "frames", "ok", "error", "phash", "dhash", "brightness", "contrast", "sharpness",
-    "entropy", "lum_p01", "lum_p05", "lum_p95", "lum_p99",  # luminance percentiles: dark/light judge by them
+    "entropy", "colour_entropy",  # bits of grey-level and of 12-bit colour histogram entropy
+    "lum_p01", "lum_p05", "lum_p95", "lum_p99",  # luminance percentiles: dark/light judge by them
     "mean_r", "mean_g", "mean_b", "std_r", "std_g", "std_b", "appearance",
 ]
 SAMPLE_COLUMNS = LISTING_COLUMNS + SCAN_COLUMNS

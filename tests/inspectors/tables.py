@@ -18,9 +18,9 @@ def samples(rows: list[dict]) -> pd.DataFrame:
     base = {"label": "cat", "split": "train", "entry": "image", "orphan": False, "bytes": 1000, "mtime_ns": 0,
             "file_hash": None, "pixel_hash": None, "format": "PNG", "width": 64, "height": 64,
             "exif_orientation": 1, "mode": "RGB", "frames": 1, "ok": True, "error": None, "phash": 0, "dhash": 0,
-            "brightness": 0.5, "contrast": 0.2, "sharpness": 0.02, "entropy": 6.0, "lum_p01": 0.05,
-            "lum_p05": 0.1, "lum_p95": 0.9, "lum_p99": 0.95, "mean_r": 0.5, "mean_g": 0.5, "mean_b": 0.5,
-            "std_r": 0.2, "std_g": 0.2, "std_b": 0.2, "appearance": None}
+            "brightness": 0.5, "contrast": 0.2, "sharpness": 0.02, "entropy": 6.0, "colour_entropy": 6.0,
+            "lum_p01": 0.05, "lum_p05": 0.1, "lum_p95": 0.9, "lum_p99": 0.95,
+            "mean_r": 0.5, "mean_g": 0.5, "mean_b": 0.5, "std_r": 0.2, "std_g": 0.2, "std_b": 0.2, "appearance": None}
     out = []
     for i, row in enumerate(rows):
         r = {**base, "path": f"f{i}.png", "file_hash": f"h{i}", "pixel_hash": f"p{i}", "phash": i * 0x0F0F0F0F,

@@ -97,6 +97,19 @@ def test_jpeg_content_is_detected_whatever_the_name():
     assert row["format"] == "JPEG" and row["ok"]  # the name (e.g. x.png) plays no part here
 
 
+def test_colour_entropy_counts_the_colours_a_picture_uses():
+    flat = Image.new("RGB", (64, 64), (200, 40, 40))
+    two = flat.copy()
+    two.paste((20, 90, 200), (0, 0, 32, 64))  # half red, half blue: two colours, one bit
+    rng = np.random.default_rng(0)
+    grey_noise = Image.fromarray(rng.integers(0, 256, (64, 64), dtype=np.uint8), "L")
+    colour_noise = Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8), "RGB")
+    got = [feats(encode(im, "PNG"))[0]["colour_entropy"] for im in (flat, two, grey_noise, colour_noise)]
+    assert got[0] == 0.0 and got[1] == pytest.approx(1.0)
+    assert 3.9 < got[2] <= 4.0  # a grey image keeps to one channel's 16 levels
+    assert got[3] > 11.0  # 4,096 colour bins, 4,096 pixels: nearly all distinct
+
+
 def test_cmyk_jpeg_decodes_to_rgb_statistics():
     row, _ = feats(encode(noise_image().convert("CMYK"), "JPEG"))
     assert row["ok"] and row["mode"] == "CMYK" and row["mean_r"] is not None

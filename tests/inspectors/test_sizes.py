@@ -7,7 +7,7 @@ from tests.inspectors.tables import samples
 def test_one_dominant_size_does_not_make_every_other_size_odd():
     rows = [{"width": 32, "height": 32}] * 95 + [{"width": 36, "height": 30}, {"width": 28, "height": 34},
                                                 {"width": 8, "height": 8}, {"width": 400, "height": 380},
-                                                {"width": 320, "height": 20}]
+                                                {"width": 160, "height": 10}]
     found = sizes.inspect(samples(rows))
     got = sorted(zip(found["path"], found["issue"], strict=True))
     assert got == [("f97.png", "odd_size"), ("f98.png", "odd_size"), ("f99.png", "odd_aspect_ratio")]
