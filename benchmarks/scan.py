@@ -36,6 +36,7 @@ ROOT = HERE.parent
 sys.path[:0] = [str(ROOT), str(HERE)]
 
 import _data  # noqa: E402
+import _doc  # noqa: E402
 import PIL  # noqa: E402
 from PIL import Image, features  # noqa: E402
 
@@ -46,7 +47,6 @@ from inspectors.scan import scan  # noqa: E402
 WORKERS = 2
 CONFIG = ScanConfig(workers=WORKERS)
 PEERS_ENV = HERE / "env" / "bin" / "python"
-DOC = ROOT / "docs" / "benchmarks.md"
 NOTES_HEADING = "### Notes"  # hand-written notes under this heading survive a rerun
 
 # ---------------------------------------------------------------- the floor: decode only
@@ -195,22 +195,6 @@ def goal(ok: bool, text: str) -> str:
     return f"- {'met' if ok else '**not met**'}: {text}"
 
 
-def write_doc(section: str) -> None:
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    lines = text.splitlines()
-    start = next((i for i, line in enumerate(lines) if line.strip() == "## Scan"), None)
-    if start is None:
-        DOC.parent.mkdir(parents=True, exist_ok=True)
-        DOC.write_text(text.rstrip("\n") + "\n\n" + section)
-        return
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-    notes = next((i for i in range(start, end) if lines[i].strip() == NOTES_HEADING), None)
-    if notes is not None:  # keep the hand-written notes
-        section = section.rstrip("\n") + "\n\n" + "\n".join(lines[notes:end]).rstrip("\n") + "\n"
-    after = "\n".join(lines[end:])
-    DOC.write_text("\n".join(lines[:start]) + "\n" + section + ("\n" + after + "\n" if after else ""))
-
-
 def measure_set(name: str, root: Path, target: float, n_runs: int) -> tuple[str, list[str]]:
     """One table row and the goal lines of one set."""
     paths = [str(p) for p in _data.image_files(root)]
@@ -329,8 +313,8 @@ def main() -> None:
     ])
     print("\n" + section)
     if not args.no_doc:
-        write_doc(section)
-        print(f"wrote the Scan section of {DOC.relative_to(ROOT)}")
+        _doc.write_section("Scan", section, keep=NOTES_HEADING)
+        print(f"wrote the Scan section of {_doc.DOC.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
