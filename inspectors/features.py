@@ -83,11 +83,7 @@ def file_features(fs_path, work_side=128, thumb_side=128, thumb_quality=85,
     """(row, thumbnail JPEG/PNG bytes or None) for one file. Every failure becomes row["error"]."""
     try:
         data = read_file(fs_path)
-    except OSError as exc:
-        row = empty_row()
-        row["error"] = error_text(exc)
-        return row, None
-    except NotRegularFileError as exc:
+    except (OSError, NotRegularFileError) as exc:
         row = empty_row()
         row["error"] = error_text(exc)
         return row, None

@@ -81,7 +81,8 @@ def _scan_images(listing, config, con, progress):
     todo = images[~hit]
     keys = todo[["path", "bytes", "mtime_ns"]].to_numpy().tolist()
     new_rows, batch, thumbs = [], [], []
-    done = [int(hit.sum())]
+    done_before = int(hit.sum())
+    done = [done_before]
     if progress:
         progress(done[0], total)
 
@@ -117,12 +118,10 @@ def _scan_images(listing, config, con, progress):
     if con is not None:
         listed = set(listing.samples["path"].tolist())
         pruned = scan_cache.forget(con, [p for p in all_cached["path"].tolist() if p not in listed])
-    parts = [pd.DataFrame(new_rows, columns=["path", *FEATURE_COLUMNS])]
-    if cached_rows is not None and len(cached_rows):
-        parts.insert(0, cached_rows[["path", *FEATURE_COLUMNS]])
-    features = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) \
-        else parts[-1]
-    return features, len(todo), int(hit.sum()), pruned
+    new = pd.DataFrame(new_rows, columns=["path", *FEATURE_COLUMNS])
+    cached = cached_rows[["path", *FEATURE_COLUMNS]] if cached_rows is not None else new.head(0)
+    parts = [p for p in (cached, new) if len(p)] or [new]  # concat of empty frames muddles the dtypes
+    return pd.concat(parts, ignore_index=True), len(todo), done_before, pruned
 
 
 def _cache_hits(images, cached) -> pd.DataFrame:
