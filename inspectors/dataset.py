@@ -35,6 +35,18 @@ def display_path(name: str) -> str:
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
+def source_path(root, path: str) -> Path:
+    """The file behind a samples `path` (relative to the root, or absolute for CSV rows outside it)."""
+    if path.startswith("/"):
+        return Path(path)
+    direct = Path(root) / path
+    if direct.exists():
+        return direct
+    # names that were not UTF-8 are stored with backslash escapes: undo them to find the file
+    raw = path.encode("utf-8").decode("unicode_escape").encode("latin-1", "surrogateescape")
+    return Path(os.fsdecode(os.path.join(os.fsencode(str(root)), raw)))
+
+
 def normalise_split(value: str) -> str:
     value = (value or "").strip().lower()
     return SPLIT_ALIASES.get(value, value)

@@ -1,0 +1,1 @@
+"""Toy baselines with the recipe's sanity checks (torch; never imports streamlit)."""

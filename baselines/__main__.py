@@ -1,0 +1,142 @@
+"""python -m baselines {train,check,label-issues,tolerance} DATASET ...
+
+Report on stdout, progress bars on stderr (only on a terminal, or with --progress). Exit codes: 0 done,
+1 a check failed (check) or the loss diverged (train), 2 usage error or nothing to train on.
+"""
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch: spin-waiting threads starve shared cores
+
+from inspectors.dataset import DatasetError  # noqa: E402
+
+from . import data  # noqa: E402
+from .config import AUGMENTATIONS, LABEL_ISSUE_DEFAULTS, MODELS, TrainConfig, config_from_dict, validate  # noqa: E402
+
+DESCRIPTION = """Toy baselines that tell the truth (the recipe's "Baselines" step). DATASET is scanned first,
+or its workspace reused (see `python -m inspectors scan --help`); only images that decode are used, and
+the dataset is only ever read. Results go to the workspace's runs/ folder (or --out)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m baselines", description=DESCRIPTION)
+    sub = parser.add_subparsers(dest="command", required=True)
+    helps = {"train": "train one baseline and write a run folder",
+             "check": "run the recipe's sanity checks and print a report card (exit 1 if any fails)",
+             "label-issues": "k-fold out-of-sample predictions -> likely mislabelled samples (findings.csv)",
+             "tolerance": "train at several input sizes: how much downsampling the task tolerates"}
+    for name, text in helps.items():
+        p = sub.add_parser(name, help=text, description=text)
+        p.add_argument("dataset", metavar="DATASET")
+        p.add_argument("--labels", metavar="CSV", help="CSV manifest path,label[,split], e.g. the cleaned "
+                       "manifest the dashboard exports")
+        p.add_argument("--cache", metavar="DIR", help="cache root holding the workspaces (default: $INSPECTORS_CACHE "
+                       "or ~/.cache/image-inspectors)")
+        p.add_argument("--rescan", action="store_true", help="scan again even when the workspace has results")
+        p.add_argument("--config", metavar="JSON", help="training settings from a run's config.json (its 'train' "
+                       "part) or a plain JSON object; flags override it")
+        p.add_argument("--model", choices=MODELS)
+        p.add_argument("--epochs", type=int)
+        p.add_argument("--max-steps", type=int, help="stop after this many steps (0 = epochs decide)")
+        p.add_argument("--batch-size", type=int)
+        p.add_argument("--lr", type=float)
+        p.add_argument("--width", type=int, help="channels of tiny_cnn's first layer")
+        p.add_argument("--input-size", type=int, help="side in px (default: from the scan's sizes)")
+        p.add_argument("--dropout", type=float)
+        p.add_argument("--weight-decay", type=float)
+        p.add_argument("--augment", choices=AUGMENTATIONS)
+        p.add_argument("--early-stopping", type=int, metavar="N", help="stop after N evaluations without a better "
+                       "validation loss")
+        p.add_argument("--seed", type=int)
+        p.add_argument("--prior-bias", choices=["auto", "on", "off"])
+        p.add_argument("--device", help="auto, cpu, cuda, cuda:1 ...")
+        p.add_argument("--threads", type=int, help="CPU threads for torch (default 1)")
+        p.add_argument("--pretrained", metavar="FILE", help="resnet18 only: a local state_dict; nothing is downloaded")
+        p.add_argument("--out", metavar="DIR", help="train/check: the run folder (default: a new one in the "
+                       "workspace); label-issues: also write findings.csv here")
+        p.add_argument("--json", action="store_true", help="print the result as JSON")
+        p.add_argument("--progress", action="store_true", help="show progress bars even when stderr is not a terminal")
+        if name == "label-issues":
+            p.add_argument("--folds", type=int, default=0, help="cross-validation folds (default: 5, or 2 above "
+                           "20,000 images)")
+        if name == "tolerance":
+            p.add_argument("--sizes", default="16,32,64", help="input sides to compare (default 16,32,64)")
+    return parser
+
+
+FLAGS = ("model", "epochs", "max_steps", "batch_size", "lr", "width", "input_size", "dropout", "weight_decay",
+         "augment", "early_stopping", "seed", "prior_bias", "device", "threads", "pretrained")
+
+
+def train_config(args) -> TrainConfig:
+    config = TrainConfig(**LABEL_ISSUE_DEFAULTS) if args.command == "label-issues" else TrainConfig()
+    if args.config:
+        values = json.loads(Path(args.config).read_text())
+        config = config_from_dict(values.get("train", values))
+    config = dataclasses.replace(config, **{k: getattr(args, k) for k in FLAGS if getattr(args, k) is not None})
+    validate(config)
+    return config
+
+
+class Bars:
+    """tqdm bars on stderr, one per phase, only when asked for."""
+
+    def __init__(self, enabled: bool):
+        self.enabled, self.bar, self.name = enabled, None, None
+
+    def __call__(self, name):
+        if not self.enabled:
+            return None
+
+        def update(done, total):
+            from tqdm import tqdm
+            if self.name != name:
+                self.close()
+                self.bar, self.name = tqdm(total=total, desc=name, file=sys.stderr, dynamic_ncols=True), name
+            self.bar.total, self.bar.n = total, done
+            self.bar.refresh()
+        return update
+
+    def close(self):
+        if self.bar:
+            self.bar.close()
+            self.bar = None
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        config = train_config(args)
+    except (ValueError, OSError, json.JSONDecodeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    bars = Bars(args.progress or sys.stderr.isatty())
+    say = (lambda m: None) if args.json else print
+    try:
+        prepared = data.prepare(args.dataset, args.labels, args.cache, args.rescan, progress=bars("scan"))
+        bars.close()
+        split = data.split(prepared.samples, config.seed, config.val_fraction)
+    except (DatasetError, ValueError) as exc:
+        bars.close()
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    say(f"{len(split.classes)} classes; {len(split.train)} train / {len(split.val)} val images from {split.how}")
+    for note in split.notes:
+        say(f"note: {note}")
+    from . import commands  # torch is imported only past argument checks (5-8 s)
+    try:
+        return commands.COMMANDS[args.command](args, prepared, split, config, bars, say)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    finally:
+        bars.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""The CLI's subcommands, past argument parsing: each prints a short report and returns the exit code."""
+
+import json
+from pathlib import Path
+
+from . import recipe, runs
+from .train import Diverged, load_tensors, train
+
+
+def run_folder(args, prepared, name: str) -> Path:
+    if args.out:
+        folder = Path(args.out)
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+    return runs.new_run_dir(prepared.workspace, name)
+
+
+def cmd_train(args, prepared, split, config, bars, say) -> int:
+    folder = run_folder(args, prepared, config.model)
+    t = load_tensors(prepared, split, config, progress=bars("decode"))
+    bars.close()
+    for path, reason in t.failed:
+        say(f"skipped {path}: {reason}")
+    say(f"training {config.model} at {t.size} px on {t.device}; run folder {folder}")
+    try:
+        result = train(t, config, folder, progress=bars("train"),
+                       extra_config={"split": split.how, "notes": split.notes, "dataset": str(prepared.root)})
+    except Diverged as exc:
+        print(f"error: {exc}")
+        return 1
+    bars.close()
+    public = {k: v for k, v in result.items() if k not in ("model", "last_eval", "train_losses")}
+    if args.json:
+        print(json.dumps({**public, "run": str(folder)}, indent=1))
+    else:
+        say(f"{result['state']} after {result['steps']} steps: val loss {result['val_loss']:.4f}, "
+            f"val acc {result['val_acc']:.3f}, train loss {result['train_loss']:.4f}")
+        if result["message"]:
+            say(result["message"])
+    return 0
+
+
+def cmd_check(args, prepared, split, config, bars, say) -> int:
+    folder = run_folder(args, prepared, f"check-{config.model}")
+    verdicts = recipe.run_checks(prepared, split, config, folder, progress=bars("train"),
+                                 log=(lambda m: None) if args.json else say)
+    bars.close()
+    failed = [v for v in verdicts if not v.passed]
+    if args.json:
+        print(json.dumps({"run": str(folder), "passed": not failed, "checks": [v.to_dict() for v in verdicts]},
+                         indent=1))
+    else:
+        say("")
+        say(report_card(verdicts))
+        say(f"\nrun folder: {folder}")
+    return 1 if failed else 0
+
+
+def report_card(verdicts) -> str:
+    lines = [f"Report card: {sum(v.passed for v in verdicts)}/{len(verdicts)} checks passed"]
+    for v in verdicts:
+        lines.append(f"  [{'PASS' if v.passed else 'FAIL'}] {v.title}")
+        lines.append(f"         measured {v.measured}; expected {v.expected}")
+        if not v.passed:
+            lines.append(f"         what to do: {v.todo}")
+    return "\n".join(lines)
+
+
+def cmd_label_issues(args, prepared, split, config, bars, say) -> int:
+    from . import label_issues
+    found, facts = label_issues.find(prepared, config, folds=args.folds, progress=bars("folds"), log=say)
+    written = label_issues.write(prepared.workspace, found, facts, args.out)
+    bars.close()
+    if args.json:
+        print(json.dumps({**facts, "written": [str(p) for p in written]}, indent=1))
+        return 0
+    say(f"{len(found)} likely label issues among {facts['samples']} images "
+        f"({facts['folds']}-fold out-of-sample accuracy {facts['oos_accuracy']:.3f})")
+    for row in found.head(15).itertuples():
+        say(f"  {row.score:.2f}  {row.path}: {row.detail}")
+    say("written: " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def cmd_tolerance(args, prepared, split, config, bars, say) -> int:
+    sizes = [int(s) for s in str(args.sizes).split(",") if s.strip()]
+    table = recipe.tolerance(prepared, split, config, sizes, progress=bars("train"), log=say)
+    if args.json:
+        print(table.to_json(orient="records"))
+    return 0
+
+
+COMMANDS = {"train": cmd_train, "check": cmd_check, "label-issues": cmd_label_issues, "tolerance": cmd_tolerance}

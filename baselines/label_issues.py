@@ -1,0 +1,181 @@
+"""Out-of-sample predictions of the baseline point back at the data: likely mislabelled samples.
+
+Every labelled image gets a predicted distribution from a model that never trained on it (k-fold cross-
+validation), and confident learning (Northcutt et al., 2021) turns those into `label_issue` findings: a
+sample is suspect when the model is confidently sure of another class — confident meaning above that
+class's own average self-confidence, so a class the model finds hard does not flood the list."""
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from inspectors.run import write_findings
+from inspectors.workspace import atomic_write_text
+
+from .config import TrainConfig, config_to_dict
+from .data import Prepared, choose_input_size, tensor_cache, usable
+from .train import Tensors, pick_device, train
+
+FOLDER = "label_issues"
+SMALL_ENOUGH = 20_000  # up to this many images, 5 folds; above, 2 (each image still predicted out of sample)
+
+
+def assign_folds(targets: np.ndarray, k: int, seed: int) -> np.ndarray:
+    """A fold per sample, stratified: each class spread evenly over the folds."""
+    rng = np.random.default_rng(seed)
+    folds = np.zeros(len(targets), dtype=np.int64)
+    for c in np.unique(targets):
+        members = rng.permutation(np.flatnonzero(targets == c))
+        folds[members] = (np.arange(len(members)) + rng.integers(k)) % k
+    return folds
+
+
+def confident_learning(labels: np.ndarray, probs: np.ndarray) -> pd.DataFrame:
+    """Per sample: the confident class (the most probable class whose probability reaches that class's
+    mean self-confidence), whether it disagrees with the given label, and a score in [0, 1]."""
+    n = len(labels)
+    above = probs >= _thresholds(labels, probs)[None, :]
+    confident = np.where(above, probs, -1.0).argmax(1)
+    has = above.any(1)
+    p_given = probs[np.arange(n), labels]
+    p_conf = probs[np.arange(n), confident]
+    issue = has & (confident != labels)
+    score = np.where(issue, (1 + p_conf - p_given) / 2, 0.0)  # 1 = sure of another class, given one ~0
+    return pd.DataFrame({"confident": confident, "counted": has, "issue": issue, "score": score.round(4),
+                         "p_given": p_given, "p_confident": p_conf})
+
+
+def prune_by_noise_rate(labels: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """Confident learning's default filter: estimate from the confident joint how many samples of each
+    given class are mislabelled, then flag that many per class, those with the largest margin by which
+    another class beats the given one. Catches suspects that no class's threshold quite reaches."""
+    n, c = probs.shape
+    cl = confident_learning(labels, probs)
+    counted = cl["counted"].to_numpy()
+    joint = np.zeros((c, c))
+    np.add.at(joint, (labels[counted], cl["confident"].to_numpy()[counted]), 1)
+    per_class = np.bincount(labels, minlength=c)
+    calibrated = joint / np.maximum(joint.sum(1, keepdims=True), 1) * per_class[:, None]
+    flagged = np.zeros(n, dtype=bool)
+    for i in range(c):
+        n_prune = int(round(calibrated[i].sum() - calibrated[i, i]))
+        members = np.flatnonzero(labels == i)
+        if n_prune <= 0 or len(members) == 0:
+            continue
+        others = probs[members].copy()
+        others[:, i] = -np.inf
+        margin = others.max(1) - probs[members, i]
+        flagged[members[np.argsort(-margin, kind="stable")[:n_prune]]] = True
+    return flagged
+
+
+def _thresholds(labels: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """Each class's mean self-confidence: the bar another sample must reach to count as that class."""
+    return np.array([probs[labels == j, j].mean() if (labels == j).any() else 1.0 for j in range(probs.shape[1])])
+
+
+def out_of_sample(prepared: Prepared, rows: pd.DataFrame, config: TrainConfig, k: int, progress=None,
+                  log=lambda message: None) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
+    """(probabilities (N, C), fold per row, ok mask, files that no longer decode)."""
+    size = config.input_size or choose_input_size(prepared.samples)
+    device = pick_device(config.device)
+    images, ok, failed = tensor_cache(prepared, rows, size)
+    targets = rows["target"].to_numpy()
+    folds = assign_folds(targets, k, config.seed)
+    classes = sorted(rows["label"].astype(str).unique())
+    x_all = torch.from_numpy(np.array(images)).to(device)  # a copy: the memmap is read-only
+    y_all = torch.as_tensor(targets, dtype=torch.long, device=device)
+    probs = np.zeros((len(rows), len(classes)), dtype=np.float32)
+    cfg = dataclasses.replace(config, input_size=size, evals_per_epoch=1, fixed_batch=1, early_stopping=0)
+    for f in range(k):
+        fit, held = np.flatnonzero((folds != f) & ok), np.flatnonzero((folds == f) & ok)
+        x_fit = x_all[fit]
+        pixels = x_fit.float().div(255)
+        t = Tensors(classes, size, x_fit, y_all[fit], x_all[held], y_all[held],
+                    list(rows["path"].iloc[fit]), list(rows["path"].iloc[held]),
+                    pixels.mean(dim=(0, 2, 3)), pixels.std(dim=(0, 2, 3)).clamp_min(1e-3), [], device)
+        del pixels
+        result = train(t, cfg, None)
+        probs[held] = result["last_eval"]["probs"].numpy()
+        log(f"fold {f + 1}/{k}: held-out accuracy {result['val_acc']:.3f} on {len(held)} images")
+        if progress:
+            progress(f + 1, k)
+    return probs, folds, ok, failed
+
+
+FILTERS = ("confident_learning", "prune_by_noise_rate")
+
+
+def find(prepared: Prepared, config: TrainConfig, folds: int = 0, progress=None, log=lambda message: None,
+         filter_by: str = "prune_by_noise_rate") -> tuple[pd.DataFrame, dict]:
+    """(label_issue findings, facts). Uses every decodable labelled image, whatever its split."""
+    rows = usable(prepared.samples)
+    classes = sorted(rows["label"].astype(str).unique())
+    if len(classes) < 2:
+        raise ValueError("label issues need at least two classes")
+    rows = rows.assign(target=rows["label"].astype(str).map({c: i for i, c in enumerate(classes)}).astype("int64"))
+    k = folds or (5 if len(rows) <= SMALL_ENOUGH else 2)
+    probs, fold, ok, failed = out_of_sample(prepared, rows, config, k, progress, log)
+    rows, probs, fold = rows[ok].reset_index(drop=True), probs[ok], fold[ok]
+    labels = rows["target"].to_numpy()
+    verdict = confident_learning(labels, probs)
+    if filter_by == "prune_by_noise_rate":
+        pruned = prune_by_noise_rate(labels, probs)
+        margin = probs.copy()
+        margin[np.arange(len(labels)), labels] = -np.inf
+        runner_up = margin.argmax(1)
+        # the class that beats the given one: the confident class when there is one, else the runner-up
+        verdict["confident"] = np.where(verdict["counted"], verdict["confident"], runner_up)
+        verdict["p_confident"] = probs[np.arange(len(labels)), verdict["confident"].to_numpy()]
+        verdict["issue"] = pruned
+        verdict["score"] = np.where(pruned, (1 + verdict["p_confident"] - verdict["p_given"]) / 2, 0.0).round(4)
+    predicted = probs.argmax(1)
+    loss = -np.log(np.clip(probs[np.arange(len(rows)), labels], 1e-12, None))
+    predictions = pd.DataFrame({
+        "path": rows["path"], "label": rows["label"], "split": rows["split"],
+        "predicted": [classes[i] for i in predicted], "p_label": verdict["p_given"].round(5),
+        "p_predicted": probs.max(1).round(5), "loss": loss.round(5), "fold": fold,
+        "suspect": verdict["issue"], "score": verdict["score"]}).sort_values("loss", ascending=False)
+    suspects = predictions[predictions["suspect"]].sort_values("score", ascending=False)
+    found = pd.DataFrame({
+        "path": suspects["path"], "issue": "label_issue", "score": suspects["score"], "group": "",
+        "detail": [f"labelled {lab!r}; the baseline, never trained on it, says {classes[c]!r} "
+                   f"(p={pc:.2f}; p of {lab!r} = {pg:.2f})"
+                   for lab, c, pc, pg in zip(suspects["label"], verdict.loc[suspects.index, "confident"],
+                                             verdict.loc[suspects.index, "p_confident"], suspects["p_label"],
+                                             strict=True)]}).reset_index(drop=True)
+    matrix = np.zeros((len(classes), len(classes)), dtype=int)
+    np.add.at(matrix, (labels, predicted), 1)
+    facts = {"samples": int(len(rows)), "folds": k, "found": int(len(found)),
+             "oos_accuracy": float((predicted == labels).mean()), "classes": classes,
+             "skipped_files": failed, "config": config_to_dict(config)}
+    facts["filter_by"] = filter_by
+    return found, {**facts, "predictions": predictions, "confusion": matrix.tolist(), "probabilities": probs,
+                   "labels": labels}
+
+
+def write(workspace, found: pd.DataFrame, facts: dict, out=None) -> list:
+    """findings.csv (+ predictions.csv, confusion.json, facts.json) under workspace/label_issues/, and
+    findings.csv to `out` when given."""
+    folder = workspace / FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    written = [write_findings(found, folder)]
+    predictions = facts.pop("predictions")
+    confusion = facts.pop("confusion")
+    np.savez_compressed(folder / "probabilities.npz", probs=facts.pop("probabilities"), labels=facts.pop("labels"),
+                        paths=np.array(predictions.sort_index()["path"], dtype=str))
+    tmp = folder / ".predictions.csv.tmp"
+    predictions.to_csv(tmp, index=False)
+    tmp.replace(folder / "predictions.csv")
+    atomic_write_text(folder / "confusion.json", json.dumps({"classes": facts["classes"], "matrix": confusion}))
+    atomic_write_text(folder / "facts.json", json.dumps(facts, indent=1, default=str))
+    written += [folder / "predictions.csv", folder / "confusion.json", folder / "facts.json",
+                folder / "probabilities.npz"]
+    if out:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        written.append(write_findings(found, Path(out)))
+    return written

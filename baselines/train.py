@@ -1,0 +1,310 @@
+"""The training loop (the recipe's "Baselines"): fixed seed, Adam, constant lr, full-set validation at
+every evaluation, a fixed batch of validation images whose predictions are recorded as it learns, and
+a run folder that a page can read while it runs."""
+
+import itertools
+import math
+import os
+import platform
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import models, runs
+from .config import TrainConfig, config_to_dict
+from .data import Prepared, Split, choose_input_size, tensor_cache
+
+HEARTBEAT_S = 1.0
+EVAL_BATCH = 512
+
+
+class Diverged(RuntimeError):
+    """The loss became NaN or inf."""
+
+
+@dataclass
+class Tensors:
+    """A split as uint8 tensors (on the device when they fit) plus what turns them into network input."""
+    classes: list
+    size: int
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_val: torch.Tensor
+    y_val: torch.Tensor
+    train_paths: list
+    val_paths: list
+    mean: torch.Tensor  # (3,) of the train images in [0, 1]: normalisation from the data, not ImageNet's
+    std: torch.Tensor
+    failed: list  # (path, reason): files the scan read but that no longer decode
+    device: torch.device
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def load_tensors(prepared: Prepared, split: Split, config: TrainConfig, progress=None) -> Tensors:
+    size = config.input_size or choose_input_size(prepared.samples)
+    device = pick_device(config.device)
+    parts, failed = {}, []
+    for name, rows in (("train", split.train), ("val", split.val)):
+        limit = max(1, config.max_cache_mb * 2**20 // (3 * size * size) // 2)
+        if len(rows) > limit:  # say so rather than run out of memory
+            rows = rows.sample(limit, random_state=config.seed).sort_index()
+            split.notes.append(f"{name}: subsampled to {limit} images to fit max_cache_mb={config.max_cache_mb}")
+        images, ok, bad = tensor_cache(prepared, rows, size, progress)
+        failed += bad
+        x = torch.from_numpy(np.array(images[ok]))
+        y = torch.as_tensor(rows["target"].to_numpy()[ok], dtype=torch.long)
+        parts[name] = (x.to(device), y.to(device), list(rows["path"][ok]))
+    x = parts["train"][0].float().div_(255)
+    mean, std = x.mean(dim=(0, 2, 3)), x.std(dim=(0, 2, 3)).clamp_min(1e-3)
+    return Tensors(split.classes, size, *parts["train"][:2], *parts["val"][:2], parts["train"][2], parts["val"][2],
+                   mean, std, failed, device)
+
+
+def normalise(x_uint8: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
+    """The one transform between the cached images and the network: [0, 255] -> [0, 1] -> standardised."""
+    return (x_uint8.float().div_(255) - mean[None, :, None, None]) / std[None, :, None, None]
+
+
+def augment(x: torch.Tensor, kind: str, gen: torch.Generator) -> torch.Tensor:
+    """Flips (and random 1/8-padded crops) per sample, drawn from the run's seeded generator."""
+    if kind == "none":
+        return x
+    flip = torch.rand(len(x), generator=gen, device="cpu").to(x.device) < 0.5
+    x = torch.where(flip[:, None, None, None], x.flip(3), x)
+    if kind == "flip_crop":
+        pad = max(1, x.shape[-1] // 8)
+        padded = F.pad(x, (pad, pad, pad, pad), mode="reflect")
+        offsets = torch.randint(0, 2 * pad + 1, (len(x), 2), generator=gen)
+        x = torch.stack([padded[i, :, dy:dy + x.shape[2], dx:dx + x.shape[3]]
+                         for i, (dy, dx) in enumerate(offsets.tolist())])
+    return x
+
+
+def class_priors(t: Tensors) -> np.ndarray:
+    counts = np.bincount(t.y_train.cpu().numpy(), minlength=len(t.classes)).astype(float)
+    return counts / counts.sum()
+
+
+def use_prior_bias(config: TrainConfig, priors: np.ndarray) -> bool:
+    if config.prior_bias != "auto":
+        return config.prior_bias == "on"
+    present = priors[priors > 0]
+    return len(present) > 1 and present.max() / present.min() >= config.imbalance_ratio
+
+
+def build_model(t: Tensors, config: TrainConfig) -> tuple[torch.nn.Module, bool]:
+    torch.manual_seed(config.seed)
+    model = models.build(config.model, len(t.classes), t.size, config.width, config.dropout, config.pretrained)
+    priors = class_priors(t)
+    biased = bool(use_prior_bias(config, priors))
+    if biased:
+        models.set_prior_bias(model, priors)
+    return model.to(t.device), biased
+
+
+def expected_init_loss(priors: np.ndarray, biased: bool) -> float:
+    """Uniform logits: ln C. Prior-biased: the priors' entropy (their cross-entropy with themselves)."""
+    if not biased:
+        return math.log(len(priors))
+    p = priors[priors > 0]
+    return float(-(p * np.log(p)).sum())
+
+
+@torch.no_grad()
+def evaluate(model, x, y, mean, std, batch: int = EVAL_BATCH) -> dict:
+    """Loss and accuracy on the WHOLE split (never one batch), with every sample's probabilities."""
+    was_training = model.training
+    model.eval()
+    probs = []
+    for i in range(0, len(x), batch):
+        probs.append(F.softmax(model(normalise(x[i:i + batch], mean, std)).float(), dim=1))
+    model.train(was_training)
+    p = torch.cat(probs) if probs else torch.zeros(0, 1)
+    losses = -torch.log(p[torch.arange(len(y)), y].clamp_min(1e-12))
+    return {"loss": float(losses.mean()), "acc": float((p.argmax(1) == y).float().mean()), "probs": p.cpu(),
+            "losses": losses.cpu()}
+
+
+def confusion(y: torch.Tensor, predicted: torch.Tensor, num_classes: int) -> list:
+    m = torch.bincount(y.cpu() * num_classes + predicted.cpu(), minlength=num_classes ** 2)
+    return m.reshape(num_classes, num_classes).tolist()
+
+
+def fixed_batch(t: Tensors, n: int, seed: int) -> list[int]:
+    """Validation indices, round-robin over classes (seeded), so every class is in the picture."""
+    rng = np.random.default_rng(seed)
+    y = t.y_val.cpu().numpy()
+    queues = [list(rng.permutation(np.flatnonzero(y == c))) for c in range(len(t.classes))]
+    out = []
+    while len(out) < min(n, len(y)):
+        for q in queues:
+            if q and len(out) < n:
+                out.append(int(q.pop()))
+    return out
+
+
+def shuffled_batches(n: int, batch_size: int, gen: torch.Generator, device):
+    """Index batches, epoch after epoch, each epoch a fresh permutation from the run's generator."""
+    while True:
+        order = torch.randperm(n, generator=gen).to(device)
+        for i in range(0, n, batch_size):
+            yield order[i:i + batch_size]
+
+
+def total_steps(n_train: int, config: TrainConfig) -> int:
+    steps = config.epochs * math.ceil(n_train / config.batch_size)
+    return min(steps, config.max_steps) if config.max_steps else steps
+
+
+def train(t: Tensors, config: TrainConfig, run_dir: Path | None = None, model=None, progress=None,
+          should_stop=None, extra_config: dict | None = None) -> dict:
+    """Train and record. Returns the result (also result.json). A NaN/inf loss raises Diverged after
+    writing status 'failed' with the step; a stop request ends the run as 'stopped'."""
+    torch.set_num_threads(max(1, config.threads)) if t.device.type == "cpu" else None
+    if model is None:
+        model, biased = build_model(t, config)
+    else:
+        biased = False
+    priors = class_priors(t)
+    gen = torch.Generator().manual_seed(config.seed)
+    opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    n, steps = len(t.y_train), total_steps(len(t.y_train), config)
+    per_epoch = math.ceil(n / config.batch_size)
+    eval_every = max(1, per_epoch // max(1, config.evals_per_epoch))
+    fixed = fixed_batch(t, config.fixed_batch, config.seed)
+    rec = Recorder(run_dir, steps)
+    if run_dir:
+        runs.write_json(run_dir, "config.json", {
+            "kind": "train", "train": config_to_dict(config), "input_size": t.size, "classes": t.classes,
+            "prior_bias_applied": biased, "class_priors": priors.round(6).tolist(),
+            "expected_init_loss": expected_init_loss(priors, biased), "n_train": n, "n_val": len(t.y_val),
+            "normalise": {"mean": t.mean.tolist(), "std": t.std.tolist()}, "device": str(t.device),
+            "skipped_files": t.failed, "versions": {"torch": torch.__version__, "python": platform.python_version()},
+            **(extra_config or {})})
+        runs.write_json(run_dir, "fixed_batch.json", {"paths": [t.val_paths[i] for i in fixed],
+                                                      "labels": [t.classes[int(t.y_val[i])] for i in fixed],
+                                                      "classes": t.classes})
+    best, stale, step, state, message = math.inf, 0, 0, "finished", ""
+    last = rec.evaluation(model, t, fixed, step=0, epoch=0.0, train_loss=None)
+    model.train()
+    for idx in itertools.islice(shuffled_batches(n, config.batch_size, gen, t.device), steps):
+        if (should_stop and should_stop()) or (run_dir and runs.stop_requested(run_dir)):
+            state, message = "stopped", f"stopped on request at step {step}"
+            break
+        started = time.perf_counter()
+        xb = augment(normalise(t.x_train[idx], t.mean, t.std), config.augment, gen)
+        yb = t.y_train[idx]
+        data_s = time.perf_counter() - started
+        loss = F.cross_entropy(model(xb), yb)
+        if not torch.isfinite(loss):
+            message = f"the loss became {float(loss)} at step {step + 1}: training stopped"
+            rec.finish("failed", message, step)
+            raise Diverged(message)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        step += 1
+        rec.train_step(step, step / per_epoch, loss.item(), data_s, time.perf_counter() - started)
+        if progress:
+            progress(step, steps)
+        if step % eval_every == 0 or step == steps:
+            last = rec.evaluation(model, t, fixed, step, step / per_epoch, rec.recent_train_loss())
+            if last["loss"] < best - 1e-4:
+                best, stale = last["loss"], 0
+            else:
+                stale += 1
+            if config.early_stopping and stale >= config.early_stopping:
+                message = f"early stopping at step {step}: no better validation loss in {stale} evaluations"
+                break
+    if rec.last_eval_step != step:
+        last = rec.evaluation(model, t, fixed, step, step / per_epoch, rec.recent_train_loss())
+    result = {"state": state, "message": message, "steps": step, "val_loss": last["loss"], "val_acc": last["acc"],
+              "train_loss": rec.recent_train_loss(), "init_loss": rec.first_train_loss,
+              "expected_init_loss": expected_init_loss(priors, biased), "prior_bias_applied": biased,
+              "data_wait_fraction": rec.data_wait_fraction(), "seconds": rec.seconds()}
+    if run_dir:
+        torch.save(model.state_dict(), run_dir / "checkpoint.pt")
+        write_val_predictions(run_dir, t, last)
+        runs.write_json(run_dir, "result.json", result)
+    rec.finish(state, message, step)
+    result["model"], result["last_eval"], result["train_losses"] = model, last, rec.losses
+    return result
+
+
+def write_val_predictions(run_dir: Path, t: Tensors, last: dict) -> None:
+    import pandas as pd
+    p, y = last["probs"], t.y_val.cpu()
+    predicted = p.argmax(1)
+    pd.DataFrame({"path": t.val_paths, "label": [t.classes[i] for i in y.tolist()],
+                  "predicted": [t.classes[i] for i in predicted.tolist()],
+                  "p_label": p[torch.arange(len(y)), y].numpy().round(5),
+                  "p_predicted": p.max(1).values.numpy().round(5),
+                  "loss": last["losses"].numpy().round(5)}).sort_values("loss", ascending=False).to_csv(
+        run_dir / "val_predictions.csv", index=False)
+    matrix = confusion(y, predicted, len(t.classes))
+    runs.write_json(run_dir, "confusion.json", {"classes": t.classes, "matrix": matrix})
+
+
+class Recorder:
+    """Appends metrics and the fixed batch's predictions; keeps status.json's heartbeat fresh."""
+
+    def __init__(self, run_dir: Path | None, steps: int):
+        self.run_dir, self.steps, self.started = run_dir, steps, time.time()
+        self.pending, self.recent, self.losses, self.data_s, self.step_s = [], [], [], 0.0, 0.0
+        self.first_train_loss, self.last_beat, self.last_eval_step = None, 0.0, -1
+        if run_dir:
+            (run_dir / "metrics.jsonl").touch()
+            self.beat("running", 0, force=True)
+
+    def beat(self, state: str, step: int, message: str = "", force: bool = False) -> None:
+        now = time.time()
+        if self.run_dir and (force or now - self.last_beat >= HEARTBEAT_S):
+            runs.append_jsonl(self.run_dir / "metrics.jsonl", self.pending)
+            self.pending = []
+            runs.write_json(self.run_dir, "status.json", {
+                "state": state, "pid": os.getpid(), "heartbeat": now, "started": self.started, "step": step,
+                "total_steps": self.steps, "message": message})
+            self.last_beat = now
+
+    def train_step(self, step, epoch, loss, data_s, step_s) -> None:
+        if self.first_train_loss is None:
+            self.first_train_loss = loss
+        self.recent = (self.recent + [loss])[-50:]
+        self.losses.append(loss)
+        if step > 1:  # the first step pays one-off costs (allocations, lazy init): not steady state
+            self.data_s, self.step_s = self.data_s + data_s, self.step_s + step_s
+        self.pending.append({"kind": "train", "step": step, "epoch": round(epoch, 4), "loss": loss,
+                             "data_s": round(data_s, 6), "step_s": round(step_s, 6)})
+        self.beat("running", step)
+
+    def recent_train_loss(self):
+        return float(np.mean(self.recent)) if self.recent else None
+
+    def evaluation(self, model, t: Tensors, fixed: list, step: int, epoch: float, train_loss) -> dict:
+        ev = evaluate(model, t.x_val, t.y_val, t.mean, t.std)
+        self.last_eval_step = step
+        self.pending.append({"kind": "eval", "step": step, "epoch": round(epoch, 4), "val_loss": ev["loss"],
+                             "val_acc": ev["acc"], "train_loss": train_loss})
+        if self.run_dir:
+            runs.append_jsonl(self.run_dir / "fixed_predictions.jsonl", [
+                {"step": step, "probs": ev["probs"][fixed].numpy().round(4).tolist()}])
+        self.beat("running", step, force=True)
+        return ev
+
+    def data_wait_fraction(self):
+        return self.data_s / self.step_s if self.step_s else None
+
+    def seconds(self):
+        return round(time.time() - self.started, 3)
+
+    def finish(self, state: str, message: str, step: int) -> None:
+        self.beat(state, step, message, force=True)
