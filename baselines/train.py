@@ -206,14 +206,15 @@ def train(t: Tensors, config: TrainConfig, run_dir: Path | None = None, model=No
         data_s = time.perf_counter() - started
         loss = F.cross_entropy(model(xb), yb)
         if not torch.isfinite(loss):
-            message = f"the loss became {float(loss)} at step {step + 1}: training stopped"
+            message = f"the loss became {loss.item()} at step {step + 1}: training stopped"
             rec.finish("failed", message, step)
             raise Diverged(message)
         opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        if loss.requires_grad:  # a fully frozen model trains nothing: record its flat curve, let the checks say so
+            loss.backward()
+            opt.step()
         step += 1
-        rec.train_step(step, step / per_epoch, loss.item(), data_s, time.perf_counter() - started)
+        rec.train_step(step, step / per_epoch, loss.item(), data_s, time.perf_counter() - started, len(idx))
         if progress:
             progress(step, steps)
         if step % eval_every == 0 or step == steps:
@@ -230,7 +231,8 @@ def train(t: Tensors, config: TrainConfig, run_dir: Path | None = None, model=No
     result = {"state": state, "message": message, "steps": step, "val_loss": last["loss"], "val_acc": last["acc"],
               "train_loss": rec.recent_train_loss(), "init_loss": rec.first_train_loss,
               "expected_init_loss": expected_init_loss(priors, biased), "prior_bias_applied": biased,
-              "data_wait_fraction": rec.data_wait_fraction(), "seconds": rec.seconds()}
+              "data_wait_fraction": rec.data_wait_fraction(), "seconds": rec.seconds(),
+              "images_per_s": rec.images / rec.step_s if rec.step_s else None}
     if run_dir:
         torch.save(model.state_dict(), run_dir / "checkpoint.pt")
         write_val_predictions(run_dir, t, last)
@@ -259,7 +261,7 @@ class Recorder:
 
     def __init__(self, run_dir: Path | None, steps: int):
         self.run_dir, self.steps, self.started = run_dir, steps, time.time()
-        self.pending, self.recent, self.losses, self.data_s, self.step_s = [], [], [], 0.0, 0.0
+        self.pending, self.recent, self.losses, self.data_s, self.step_s, self.images = [], [], [], 0.0, 0.0, 0
         self.first_train_loss, self.last_beat, self.last_eval_step = None, 0.0, -1
         if run_dir:
             (run_dir / "metrics.jsonl").touch()
@@ -275,13 +277,13 @@ class Recorder:
                 "total_steps": self.steps, "message": message})
             self.last_beat = now
 
-    def train_step(self, step, epoch, loss, data_s, step_s) -> None:
+    def train_step(self, step, epoch, loss, data_s, step_s, images) -> None:
         if self.first_train_loss is None:
             self.first_train_loss = loss
         self.recent = (self.recent + [loss])[-50:]
         self.losses.append(loss)
         if step > 1:  # the first step pays one-off costs (allocations, lazy init): not steady state
-            self.data_s, self.step_s = self.data_s + data_s, self.step_s + step_s
+            self.data_s, self.step_s, self.images = self.data_s + data_s, self.step_s + step_s, self.images + images
         self.pending.append({"kind": "train", "step": step, "epoch": round(epoch, 4), "loss": loss,
                              "data_s": round(data_s, 6), "step_s": round(step_s, 6)})
         self.beat("running", step)
