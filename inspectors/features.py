@@ -17,7 +17,8 @@ import numpy as np
 import xxhash
 from PIL import Image, ImageFile
 
-from .schema import APPEARANCE_SIDE, FEATURE_COLUMNS
+from . import statistics
+from .schema import FEATURE_COLUMNS
 
 # We check the declared size against our own limit before decoding (see _check_declared_size);
 # PIL's own bomb guard would otherwise fire at a different, unconfigurable size.
@@ -36,8 +37,6 @@ ORIENTATION_TRANSPOSE = {
     4: [Image.Transpose.FLIP_TOP_BOTTOM], 5: [Image.Transpose.TRANSPOSE],
     6: [Image.Transpose.ROTATE_270], 7: [Image.Transpose.TRANSVERSE], 8: [Image.Transpose.ROTATE_90],
 }
-SHARPNESS_SIDE = 64  # the Laplacian is scale-sensitive: measure images on the same grid (smaller ones as they are)
-COLOUR_BITS = 4  # colour_entropy bins each channel to 16 levels: JPEG noise and gradients merge, hues do not
 BROWSER_FORMATS = {"JPEG", "PNG"}  # thumbnails kept as the original bytes when already small
 
 
@@ -78,20 +77,28 @@ def read_file(fs_path) -> bytes:
         os.close(fd)
 
 
-def file_features(fs_path, work_side=128, thumb_side=128, thumb_quality=85,
-                  max_pixel_bytes=256 * 2**20) -> tuple[dict, bytes | None]:
+def file_features(fs_path, **options) -> tuple[dict, bytes | None]:
     """(row, thumbnail JPEG/PNG bytes or None) for one file. Every failure becomes row["error"]."""
+    return finish([decode_file(fs_path, **options)])[0]
+
+
+def bytes_features(data: bytes, **options) -> tuple[dict, bytes | None]:
+    return finish([decode_bytes(data, **options)])[0]
+
+
+def decode_file(fs_path, work_side=128, thumb_side=128, thumb_quality=85, max_pixel_bytes=256 * 2**20) -> tuple:
+    """The per-file half of file_features: (row, thumbnail, prepared arrays or None). `finish` adds
+    the statistics, for a whole chunk of files at once (see statistics.py)."""
     try:
         data = read_file(fs_path)
     except (OSError, NotRegularFileError) as exc:
         row = empty_row()
         row["error"] = error_text(exc)
-        return row, None
-    return bytes_features(data, work_side, thumb_side, thumb_quality, max_pixel_bytes)
+        return row, None, None
+    return decode_bytes(data, work_side, thumb_side, thumb_quality, max_pixel_bytes)
 
 
-def bytes_features(data: bytes, work_side=128, thumb_side=128, thumb_quality=85,
-                   max_pixel_bytes=256 * 2**20) -> tuple[dict, bytes | None]:
+def decode_bytes(data: bytes, work_side=128, thumb_side=128, thumb_quality=85, max_pixel_bytes=256 * 2**20) -> tuple:
     row = empty_row()
     row["file_hash"] = xxhash.xxh3_128_hexdigest(data)
     try:
@@ -113,17 +120,43 @@ def bytes_features(data: bytes, work_side=128, thumb_side=128, thumb_quality=85,
         im.load()
     except Exception as exc:  # any decoder error is the file's problem, reported as a row
         row["error"] = error_text(exc)
-        return row, None
+        return row, None, None
     row["ok"] = True
     try:
         row["pixel_hash"] = _pixel_hash(data, im, row["exif_orientation"])
         work = work_image(im, row["exif_orientation"], work_side)
-        row.update(image_statistics(work))
+        prepared = statistics.prepare(work)
         thumb = _thumbnail(data, im, work, row["exif_orientation"], thumb_side, thumb_quality)
     except Exception as exc:  # decoded, but an unusual mode defeated our maths: say so, keep the row
-        row["error"] = f"decoded, but its statistics failed: {error_text(exc)}"
-        return row, None
-    return row, thumb
+        return _statistics_failed(row, exc), None, None
+    return row, thumb, prepared
+
+
+def finish(decoded: list) -> list[tuple[dict, bytes | None]]:
+    """decode_file results of a chunk -> [(row, thumbnail)], the statistics measured for all at once."""
+    todo = [i for i, (_, _, prepared) in enumerate(decoded) if prepared is not None]
+    rows = [row for row, _, _ in decoded]
+    try:
+        measured = statistics.chunk_statistics([decoded[i][2] for i in todo]) if todo else []
+    except Exception:  # one odd image must not cost the chunk its statistics: measure each alone
+        measured = []
+        for i in todo:
+            try:
+                measured.append(statistics.chunk_statistics([decoded[i][2]])[0])
+            except Exception as exc:
+                measured.append(exc)
+    thumbs = [thumb for _, thumb, _ in decoded]
+    for i, stats in zip(todo, measured, strict=True):
+        if isinstance(stats, Exception):
+            rows[i], thumbs[i] = _statistics_failed(rows[i], stats), None
+        else:
+            rows[i].update(stats)
+    return list(zip(rows, thumbs, strict=True))
+
+
+def _statistics_failed(row: dict, exc: BaseException) -> dict:
+    row["error"] = f"decoded, but its statistics failed: {error_text(exc)}"
+    return row
 
 
 def _orientation(im) -> int:
@@ -248,98 +281,6 @@ def work_image(im, orientation: int, work_side: int) -> Image.Image:
     for method in ORIENTATION_TRANSPOSE.get(orientation, []):
         rgb = rgb.transpose(method)
     return rgb
-
-
-_MOMENTS = np.stack([np.ones(256), np.arange(256.0), np.arange(256.0) ** 2], axis=1)  # count, sum, sum of squares
-
-
-def _means_stds(hists: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Means and standard deviations in [0, 1] of each 256-bin histogram row, in one product."""
-    n, total, squares = (hists @ _MOMENTS).T
-    mean = total / n
-    return mean / 255.0, np.sqrt(np.maximum(squares / n - mean**2, 0.0)) / 255.0
-
-
-def image_statistics(work: Image.Image) -> dict:
-    """Every statistic from one grey conversion and a handful of C calls: for 32x32 images the
-    per-call overhead, not the arithmetic, is the cost."""
-    grey_img = work.convert("L")
-    grey = np.asarray(grey_img)
-    counts = np.bincount(grey.ravel(), minlength=256).astype(np.float64)
-    hists = np.vstack([np.asarray(work.histogram(), dtype=np.float64).reshape(3, 256), counts])
-    means, stds = _means_stds(hists)
-    (mr, mg, mb, brightness), (sr, sg, sb, contrast) = means.tolist(), stds.tolist()
-    cdf = np.cumsum(counts) / counts.sum()
-    p01, p05, p95, p99 = (np.searchsorted(cdf, (0.01, 0.05, 0.95, 0.99)) / 255.0).tolist()
-    p = counts[counts > 0] / counts.sum()
-    small = grey_img if grey_img.size == (32, 32) else grey_img.resize((32, 32), Image.Resampling.LANCZOS)
-    side = min(SHARPNESS_SIDE, max(grey_img.size))  # never upsample a small image to measure its edges
-    sharp = grey if grey_img.size == (side, side) else np.asarray(
-        grey_img.resize((side, side), Image.Resampling.BILINEAR))
-    return {
-        "phash": phash_of_32(small), "dhash": dhash(small),
-        "brightness": brightness, "contrast": contrast,
-        "lum_p01": p01, "lum_p05": p05, "lum_p95": p95, "lum_p99": p99,
-        "sharpness": laplacian_variance(sharp.astype(np.float32) / 255.0),
-        "entropy": float(-(p * np.log2(p)).sum()),
-        "colour_entropy": colour_entropy(work),
-        "mean_r": mr, "mean_g": mg, "mean_b": mb, "std_r": sr, "std_g": sg, "std_b": sb,
-        "appearance": small.reduce(32 // APPEARANCE_SIDE).tobytes(),
-    }
-
-
-def colour_entropy(rgb: Image.Image) -> float:
-    """Entropy in bits of the colour histogram at COLOUR_BITS per channel (0 to 12): how many colours
-    the picture really uses. A drawing or a glyph keeps a handful (1-5 bits), a photo, a smooth colour
-    field or noise thousands (8+); a grey image stays within one channel's 4 bits."""
-    q = np.asarray(rgb, dtype=np.uint8).reshape(-1, 3) >> (8 - COLOUR_BITS)
-    codes = q[:, 0].astype(np.uint16) << 2 * COLOUR_BITS | q[:, 1].astype(np.uint16) << COLOUR_BITS | q[:, 2]
-    counts = np.bincount(codes, minlength=1 << 3 * COLOUR_BITS)
-    p = counts[counts > 0] / len(codes)
-    return float(-(p * np.log2(p)).sum())
-
-
-def laplacian_variance(grey: np.ndarray) -> float:
-    """Variance of the 4-neighbour Laplacian (grey in [0, 1]): high for sharp edges, ~0 when blurred."""
-    if grey.shape[0] < 3 or grey.shape[1] < 3:
-        return 0.0
-    lap = (grey[:-2, 1:-1] + grey[2:, 1:-1] + grey[1:-1, :-2] + grey[1:-1, 2:] - 4 * grey[1:-1, 1:-1])
-    lap -= lap.mean()
-    return float(np.dot(lap.ravel(), lap.ravel()) / lap.size)  # the variance, without np.var's overhead
-
-
-def _dct_matrix(n: int) -> np.ndarray:
-    # Unnormalised DCT-II as scipy.fftpack.dct computes it (what imagehash uses): y_k = 2 sum x_n cos(...)
-    k, i = np.arange(n)[:, None], np.arange(n)[None, :]
-    return 2.0 * np.cos(np.pi * k * (2 * i + 1) / (2 * n))
-
-
-_DCT32_LOW = _dct_matrix(32)[:8]
-
-
-def bits_to_int64(bits: np.ndarray) -> int:
-    """64 booleans, first one most significant, as a signed int64 (parquet has no uint64 everywhere)."""
-    value = int(np.packbits(bits.astype(np.uint8).ravel()).view(">u8")[0])
-    return value - (1 << 64) if value >= 1 << 63 else value
-
-
-def phash(grey: Image.Image) -> int:
-    """imagehash.phash on the same image, bit for bit: 32x32 LANCZOS, DCT, 8x8 low band > median."""
-    return phash_of_32(grey.convert("L").resize((32, 32), Image.Resampling.LANCZOS))
-
-
-def phash_of_32(grey32: Image.Image) -> int:
-    pixels = np.asarray(grey32, dtype=np.float64)
-    low = (_DCT32_LOW @ pixels @ _DCT32_LOW.T).ravel()
-    middle = np.sort(low)[31:33]  # the median of 64 values, as np.median computes it (10x cheaper)
-    return bits_to_int64(low > (middle[0] + middle[1]) / 2)
-
-
-def dhash(grey: Image.Image) -> int:
-    """imagehash.dhash on the same image: 9x8 LANCZOS, each pixel brighter than its left neighbour.
-    The scan passes the 32x32 grey image pHash uses: from there the 9x8 resize costs next to nothing."""
-    pixels = np.asarray(grey.convert("L").resize((9, 8), Image.Resampling.LANCZOS), dtype=np.int16)
-    return bits_to_int64(pixels[:, 1:] > pixels[:, :-1])
 
 
 def _thumbnail(data, im, work, orientation, thumb_side, quality) -> bytes:

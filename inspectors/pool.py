@@ -21,7 +21,7 @@ PREFETCH = 2  # chunks queued per worker, so it never waits for the main process
 MAX_START_FAILURES = 3
 
 
-def _worker_main(conn, current, started, options, work):
+def _worker_main(conn, current, started, options, work, finish):
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     while True:
         try:
@@ -30,22 +30,24 @@ def _worker_main(conn, current, started, options, work):
             return
         if chunk is None:
             return
-        results = []
+        outputs = []
         for index, fs_path in chunk:
             started.value = time.monotonic()
             current.value = index
-            results.append((index, *work(fs_path, **options)))
+            outputs.append(work(fs_path, **options))
         current.value = IDLE
-        conn.send(results)
+        if finish is not None:  # chunk-level work (batched maths): between files, so no file is blamed for it
+            outputs = finish(outputs)
+        conn.send([(index, *output) for (index, _), output in zip(chunk, outputs, strict=True)])
 
 
 class _Worker:
-    def __init__(self, options, work):
+    def __init__(self, options, work, finish):
         self.current = _CTX.Value("q", IDLE, lock=False)
         self.started = _CTX.Value("d", 0.0, lock=False)
         self.conn, child_conn = _CTX.Pipe()
-        self.process = _CTX.Process(target=_worker_main, args=(child_conn, self.current, self.started, options, work),
-                                    daemon=True)
+        self.process = _CTX.Process(target=_worker_main, daemon=True,
+                                    args=(child_conn, self.current, self.started, options, work, finish))
         self.process.start()
         child_conn.close()
         self.inflight = deque()  # chunks sent and not yet answered; the first is being read
@@ -72,13 +74,16 @@ class _Worker:
         self.conn.close()
 
 
-def scan_files(tasks, options, on_results, workers=1, timeout_s=30.0, chunk_size=32, work=features.file_features):
+def scan_files(tasks, options, on_results, workers=1, timeout_s=30.0, chunk_size=32, work=features.file_features,
+               finish=None):
     """Run work(fs_path, **options) -> (row, thumb) over tasks [(index, fs_path)] in `workers` processes.
 
-    on_results(list of (index, row, thumb)) is called in this process as chunks finish. A file that
-    exceeds timeout_s, or kills its worker, is delivered as a row with the reason in `error`.
+    With `finish`, work's results of one chunk go through finish(list) -> [(row, thumb)] in the worker
+    (features.decode_file + features.finish measure a chunk's statistics at once). on_results(list of
+    (index, row, thumb)) is called in this process as chunks finish. A file that exceeds timeout_s, or
+    kills its worker, is delivered as a row with the reason in `error`.
     """
-    _Pool(list(tasks), options, on_results, workers, timeout_s, chunk_size, work).run()
+    _Pool(list(tasks), options, on_results, workers, timeout_s, chunk_size, work, finish).run()
 
 
 CRASHED = "WorkerCrashed: the decoder killed its process (exit code {code}) on this file"
@@ -86,15 +91,16 @@ TIMED_OUT = "ScanTimeout: reading took longer than {timeout:g} s; the worker was
 
 
 class _Pool:
-    def __init__(self, tasks, options, on_results, workers, timeout_s, chunk_size, work):
+    def __init__(self, tasks, options, on_results, workers, timeout_s, chunk_size, work, finish):
         self.pending = deque(tasks[i:i + chunk_size] for i in range(0, len(tasks), chunk_size))
-        self.options, self.work, self.on_results, self.timeout_s = options, work, on_results, timeout_s
+        self.options, self.work, self.finish = options, work, finish
+        self.on_results, self.timeout_s = on_results, timeout_s
         self.workers = [self.start() for _ in range(max(1, min(workers, len(self.pending))))] if self.pending else []
         self.attempts = {}  # file index -> times its worker died between files
         self.deaths_in_a_row = 0  # workers that died before reading any file
 
     def start(self):
-        return _Worker(self.options, self.work)
+        return _Worker(self.options, self.work, self.finish)
 
     def run(self):
         try:

@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import pool, scan_cache
+from . import features, pool, scan_cache
 from .config import ScanConfig
 from .dataset import Listing
 from .schema import ENTRY_IMAGE, FEATURE_COLUMNS, SAMPLE_COLUMNS
 from .workspace import atomic_write_bytes, ensure_outside
 
 # Bump when features.py changes what it computes: cached rows of another version are read again.
-SCANNER_VERSION = "4"
+SCANNER_VERSION = "5"
 
 INT_COLUMNS = ["bytes", "mtime_ns", "width", "height", "exif_orientation", "frames", "phash", "dhash"]
 FLOAT_COLUMNS = ["brightness", "contrast", "sharpness", "entropy", "colour_entropy", "lum_p01", "lum_p05",
@@ -111,7 +111,8 @@ def _scan_images(listing, config, con, progress):
     tasks = list(enumerate(todo["fs_path"]))
     try:
         pool.scan_files(tasks, options, on_results, workers=worker_count(config.workers),
-                        timeout_s=config.file_timeout_s, chunk_size=config.chunk_size)
+                        timeout_s=config.file_timeout_s, chunk_size=config.chunk_size,
+                        work=features.decode_file, finish=features.finish)
     finally:
         flush()  # also on Ctrl-C: what finished is kept, and the next scan resumes from it
     pruned = 0

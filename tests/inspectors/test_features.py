@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFilter
 
-from inspectors import features
+from inspectors import features, statistics
 from tests.conftest import encode, noise_image
 
 
@@ -155,9 +155,69 @@ def test_exif_rotation_is_applied_to_statistics_but_not_to_stored_size():
 def test_phash_and_dhash_equal_imagehash_on_the_same_pixels():
     for seed in range(20):
         grey = noise_image(97, 71, seed=seed).convert("L")
-        assert features.phash(grey) == features.bits_to_int64(imagehash.phash(grey).hash)
-        assert features.dhash(grey) == features.bits_to_int64(imagehash.dhash(grey).hash)
-        assert f"{features.phash(grey) & (2**64 - 1):016x}" == str(imagehash.phash(grey))
+        assert statistics.phash(grey) == statistics.bits_to_int64(imagehash.phash(grey).hash)
+        assert statistics.dhash(grey) == statistics.bits_to_int64(imagehash.dhash(grey).hash)
+        assert f"{statistics.phash(grey) & (2**64 - 1):016x}" == str(imagehash.phash(grey))
+
+
+def small_greys(n=300, seed=0) -> np.ndarray:
+    """32x32 grey images: noise, smooth, two-level and flat ones (the flat ones tie at the pHash median)."""
+    rng = np.random.default_rng(seed)
+    smooth = [np.asarray(noise_image(32, 32, seed=i).convert("L")) for i in range(n // 3)]
+    noise = rng.integers(0, 256, (n // 3, 32, 32), dtype=np.uint8)
+    binary = np.where(rng.random((n // 3 - 3, 32, 32)) < 0.5, 0, 255).astype(np.uint8)
+    flat = np.array([0, 128, 255], dtype=np.uint8)[:, None, None].repeat(32, axis=1).repeat(32, axis=2)
+    return np.concatenate([np.stack(smooth), noise, binary, flat])
+
+
+def test_batched_hashes_equal_imagehash_on_the_same_32px_image():
+    stack = small_greys()
+    phashes, dhashes = statistics.phash_of_32(stack), statistics.dhash_of_32(stack)
+    for grey, p, d in zip(stack[::7], phashes[::7], dhashes[::7], strict=True):
+        im = Image.fromarray(grey)
+        assert p == statistics.bits_to_int64(imagehash.phash(im).hash)
+        assert d == statistics.bits_to_int64(imagehash.dhash(im).hash)
+
+
+def test_batched_dhash_and_appearance_equal_pillow_resize_and_reduce_bit_for_bit():
+    stack = small_greys()
+    dhashes, looks = statistics.dhash_of_32(stack), statistics.appearance_of_32(stack)
+    for grey, d, look in zip(stack, dhashes, looks, strict=True):
+        im = Image.fromarray(grey)
+        assert d == statistics.dhash(im)  # Pillow's own 9x8 LANCZOS, against our integer port of it
+        assert look.tobytes() == im.reduce(2).tobytes()
+
+
+def test_a_chunk_measures_each_image_as_if_it_were_alone():
+    works = [noise_image(40 + 13 * i, 90 - 7 * i, seed=i) for i in range(6)]
+    works += [Image.new("RGB", (32, 32), (9, 9, 9)), Image.new("RGB", (2, 50), (200, 10, 10))]
+    together = statistics.chunk_statistics([statistics.prepare(w) for w in works])
+    alone = [statistics.image_statistics(w) for w in works]
+    assert together == alone  # exactly: a value never depends on which files share a chunk
+
+
+def test_statistics_match_plain_numpy_on_the_work_image():
+    work = noise_image(120, 80, seed=3)
+    got = statistics.image_statistics(work)
+    rgb = np.asarray(work, dtype=np.float64) / 255.0
+    grey = np.asarray(work.convert("L"))
+    assert got["brightness"] == pytest.approx(grey.mean() / 255.0)
+    assert got["contrast"] == pytest.approx(grey.std() / 255.0)
+    assert [got["mean_r"], got["mean_g"], got["mean_b"]] == pytest.approx(rgb.mean(axis=(0, 1)).tolist())
+    assert [got["std_r"], got["std_g"], got["std_b"]] == pytest.approx(rgb.std(axis=(0, 1)).tolist())
+    assert got["lum_p05"] == np.searchsorted(np.cumsum(np.bincount(grey.ravel(), minlength=256)) / grey.size,
+                                             0.05) / 255.0
+    p = np.bincount(grey.ravel()) / grey.size
+    assert got["entropy"] == pytest.approx(-(p[p > 0] * np.log2(p[p > 0])).sum())
+
+
+def test_a_chunk_with_a_broken_file_still_measures_the_others(tmp_path):
+    good = tmp_path / "a.png"
+    good.write_bytes(encode(noise_image(), "PNG"))
+    (tmp_path / "b.png").write_bytes(b"not an image")
+    results = features.finish([features.decode_file(str(p)) for p in (good, tmp_path / "b.png", good)])
+    assert [row["ok"] for row, _ in results] == [True, False, True]
+    assert results[0][0] == results[2][0] and results[0][0]["brightness"] is not None
 
 
 def test_same_pixels_share_pixel_hash_across_png_compression_levels():
