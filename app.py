@@ -67,6 +67,9 @@ PAGES = [
     ("views/sizes.py", "Sizes", ":material/aspect_ratio:"),
     ("views/quality.py", "Quality & outliers", ":material/tune:"),
     ("views/review.py", "Review & export", ":material/fact_check:"),
+    ("views/baselines.py", "Baselines", ":material/model_training:"),
+    ("views/label_issues.py", "Label issues", ":material/label_off:"),
+    ("views/human_baseline.py", "Human baseline", ":material/person_check:"),
 ]
 
 

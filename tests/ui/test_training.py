@@ -1,0 +1,245 @@
+"""ui/training.py and ui/labels.py: the tables behind the Baselines, Label issues and Human baseline pages,
+and the background launcher (one real `python -m baselines train`, stopped from outside)."""
+
+import math
+import shutil
+import time
+
+import pandas as pd
+import pytest
+
+from baselines import runs
+from inspectors.workspace import workspace_dir
+from tests.ui import lab_runs
+from ui import labels, training
+from ui.state import Dataset
+
+CLASSES = ["circle", "square", "star"]
+
+
+def test_fixed_batch_heatmap_has_one_row_per_image_and_one_column_per_evaluation():
+    fixed = {"paths": ["a", "b"], "labels": ["square", "circle"], "classes": CLASSES}
+    predictions = [{"step": 0, "probs": [[0.3, 0.4, 0.3], [0.2, 0.5, 0.3]]},
+                   {"step": 10, "probs": [[0.1, 0.8, 0.1], [0.9, 0.05, 0.05]]}]
+    matrix = training.fixed_batch_heatmap(fixed, predictions)
+    assert list(matrix.index) == ["#1 square", "#2 circle"] and list(matrix.columns) == [0, 10]
+    assert matrix.to_numpy().tolist() == [[0.4, 0.8], [0.2, 0.9]]
+
+
+def test_latest_probabilities_give_the_top_classes_and_the_true_class():
+    fixed = {"paths": ["a", "b"], "labels": ["square", "star"], "classes": CLASSES}
+    predictions = [{"step": 0, "probs": [[0.3, 0.4, 0.3], [0.3, 0.4, 0.3]]},
+                   {"step": 5, "probs": [[0.1, 0.7, 0.2], [0.6, 0.3, 0.1]]}]
+    first, second = training.latest_probabilities(fixed, predictions, top=2)
+    assert first["step"] == 5 and first["correct"] and first["bars"][0] == {"class": "square", "p": 0.7, "true": True}
+    assert not second["correct"] and [b["class"] for b in second["bars"]] == ["circle", "square"]
+    assert second["p_true"] == 0.1
+    assert training.latest_probabilities(fixed, []) == []
+
+
+def test_compare_table_keeps_only_the_knobs_that_differ_and_computes_the_gap(tmp_path):
+    val = [f"val/x{i}.png" for i in range(6)]
+    given = [CLASSES[i % 3] for i in range(6)]
+    a = lab_runs.finished_run(tmp_path, "a", val, CLASSES, given, width=64, final_train=0.1, final_val=1.3)
+    b = lab_runs.finished_run(tmp_path, "b", val, CLASSES, given, width=64, dropout=0.3, final_train=0.4,
+                              final_val=0.9)
+    table = training.compare_table([training.run_summary(a), training.run_summary(b)])
+    assert list(table.columns) == ["run", "state", "dropout", "steps", "train_loss", "val_loss", "val_acc", "gap",
+                                   "best_val_loss", "best_step"]
+    assert table["gap"].round(4).tolist() == [1.2, 0.5]
+    assert table["best_step"].tolist() == [40, 40] and table["state"].tolist() == ["finished", "finished"]
+    one = training.compare_table([training.run_summary(a)])
+    assert {"model", "width", "input_size", "dropout"} <= set(one.columns)  # a single run shows every knob
+    assert training.compare_table([]).empty
+
+
+def test_run_summary_of_a_running_run_uses_its_last_evaluation(tmp_path):
+    folder = tmp_path / "runs" / "r"
+    folder.mkdir(parents=True)
+    runs.append_jsonl(folder / "metrics.jsonl", [
+        {"kind": "train", "step": 1, "epoch": 0.1, "loss": 2.0},
+        {"kind": "eval", "step": 1, "epoch": 0.1, "val_loss": 2.5, "val_acc": 0.2, "train_loss": 2.0},
+        {"kind": "eval", "step": 2, "epoch": 0.2, "val_loss": 2.1, "val_acc": 0.3, "train_loss": None}])
+    s = training.run_summary(folder)
+    assert (s["steps"], s["val_loss"], s["val_acc"], s["best_step"]) == (2, 2.1, 0.3, 2)
+    assert math.isnan(s["train_loss"]) and math.isnan(s["gap"])
+
+
+def test_compare_curves_are_long_with_train_and_val_at_each_evaluation(tmp_path):
+    val, given = ["v1", "v2"], ["circle", "star"]
+    a = lab_runs.finished_run(tmp_path, "a", val, CLASSES, given)
+    curves = training.compare_curves([a, tmp_path / "runs" / "missing"])
+    assert set(curves["curve"]) == {"train loss", "val loss", "val acc"}
+    assert (curves["curve"] == "val loss").sum() == 4 and set(curves["run"]) == {"a"}
+
+
+def test_tolerance_frame_is_sorted_by_size(tmp_path):
+    runs.write_json(tmp_path, training.TOLERANCE_FILE, {"model": "tiny_cnn", "rows": [
+        {"input_size": 64, "val_acc": 0.9, "val_loss": 0.3, "train_loss": 0.2, "run": "c"},
+        {"input_size": 16, "val_acc": 0.5, "val_loss": 1.3, "train_loss": 1.2, "run": "a"}]})
+    model, table = training.tolerance_frame(tmp_path)
+    assert model == "tiny_cnn" and table["input_size"].tolist() == [16, 64]
+    assert training.tolerance_frame(tmp_path / "none")[1].empty
+
+
+def test_progress_is_read_from_the_last_bar_in_a_log():
+    log = "10 classes\nfolds:  20%|██        | 1/5 [00:01<00:04]\rfolds:  60%|██████    | 3/5 [00:03<00:02]"
+    assert training.bar_progress(log) == (0.6, "folds")
+    assert training.bar_progress("scanning\nwritten: x.csv\n") == (None, "written: x.csv")
+    assert training.readable_log("a\rb\nc") == "b\nc"
+
+
+def test_command_line_skips_unset_knobs_and_adds_progress_where_only_a_bar_reports():
+    args = training.command_line("tolerance", "/data", None, {"epochs": 2, "max_steps": None, "sizes": "16,32"})
+    assert args[1:] == ["-m", "baselines", "tolerance", "/data", "--epochs", "2", "--sizes", "16,32", "--progress"]
+    args = training.command_line("train", "/d", "/d/l.csv", {"lr": 0.001}, out="/r")
+    assert args[4:] == ["/d", "--labels", "/d/l.csv", "--lr", "0.001", "--out", "/r"]
+
+
+def test_data_uri_names_the_image_type():
+    assert training.data_uri(b"\x89PNG\r\n\x1a\nrest").startswith("data:image/png;base64,")
+    assert training.data_uri(b"\xff\xd8\xff\xe0").startswith("data:image/jpeg;base64,")
+    assert training.data_uri(None) is None
+
+
+def test_current_run_prefers_the_remembered_then_the_running_then_the_newest(tmp_path):
+    val, given = ["v1"], ["circle"]
+    old = lab_runs.finished_run(tmp_path, "20260101-000000-tiny_cnn", val, CLASSES, given)
+    new = lab_runs.finished_run(tmp_path, "20260101-000200-tiny_cnn", val, CLASSES, given)
+    running = lab_runs.finished_run(tmp_path, "20260101-000100-tiny_cnn", val, CLASSES, given)
+    assert training.current_run(tmp_path) == new
+    assert training.current_run(tmp_path, remembered=old.name) == old
+    runs.write_json(running, training.JOB_FILE, {"command": "train", "pid": 1, "started": time.time()})  # pid 1 lives
+    assert training.job_status(running)["state"] == "running"
+    assert training.current_run(tmp_path) == running
+    assert training.current_run(tmp_path / "empty") is None
+
+
+def test_a_job_that_dies_at_once_is_failed_with_its_last_line(tmp_path):
+    folder = tmp_path / "jobs" / "x-tolerance"
+    folder.mkdir(parents=True)
+    (folder / training.LOG_FILE).write_text("error: input_size 4: choose 8-512 px\n")
+    runs.write_json(folder, training.JOB_FILE, {"command": "tolerance", "pid": 0, "exit_code": 2, "started": 1})
+    status = training.job_status(folder)
+    assert status["state"] == "failed" and status["message"] == "error: input_size 4: choose 8-512 px"
+    runs.write_json(folder, training.JOB_FILE, {"command": "check", "pid": 0, "exit_code": 1, "started": 1})
+    assert training.job_status(folder)["state"] == "finished"  # check: exit 1 means a check failed
+
+
+# ---- ui/labels.py ----------------------------------------------------------------------------------------------
+
+def test_suspects_join_findings_with_predictions_and_marks(tmp_path):
+    paths = ["a.png", "b.png", "c.png", "d.png"]
+    lab_runs.label_issue_results(tmp_path, paths, ["circle", "square", "star", "circle"], CLASSES, suspects=2)
+    found = labels.read_label_issues(tmp_path)
+    marks = pd.DataFrame({"path": ["b.png"], "decision": ["relabel"], "new_label": ["star"]})
+    table = labels.suspects(found["findings"], found["predictions"], marks)
+    assert table[["path", "given", "predicted", "score", "mark"]].values.tolist() == [
+        ["a.png", "circle", "square", 1.0, ""], ["b.png", "square", "star", 0.9, "relabel → star"]]
+    assert labels.top_losses(found["predictions"], 3)["path"].tolist() == ["a.png", "b.png", "c.png"]
+    matrix = labels.confusion_frame(found["confusion"])
+    assert matrix.index.name == "given" and matrix.loc["star", "star"] == 5
+    empty = labels.read_label_issues(tmp_path / "nothing")
+    assert labels.suspects(empty["findings"], empty["predictions"], marks).empty and not empty["facts"]
+
+
+def test_the_human_sheet_is_seeded_and_scored_against_the_model_on_the_same_images(tmp_path):
+    samples = pd.DataFrame({"path": [f"val/{i}.png" for i in range(10)] + ["train/t.png"],
+                            "label": [CLASSES[i % 3] for i in range(10)] + ["circle"],
+                            "split": ["val"] * 10 + ["train"], "ok": [True] * 11})
+    pool = labels.candidates(samples)
+    assert len(pool) == 10
+    sheet = labels.draw_sheet(pool, 4, seed=3, now=100.0)
+    assert sheet == labels.draw_sheet(pool, 4, seed=3, now=100.0) and len(set(sheet["paths"])) == 4
+    truth = dict(zip(pool["path"], pool["label"], strict=True))
+    answers = {sheet["paths"][0]: truth[sheet["paths"][0]], sheet["paths"][1]: "—",
+               sheet["paths"][2]: "wrong"}
+    done = labels.answer_sheet(sheet, answers, now=160.0)
+    assert done["seconds"] == 60.0 and sheet["paths"][1] not in done["answers"]
+    model = {sheet["paths"][0]: "wrong", sheet["paths"][1]: truth[sheet["paths"][1]]}
+    facts, table = labels.score_sheet(done, truth, model)
+    assert (facts["answered"], facts["correct"], facts["human_acc"]) == (2, 1, 0.25)
+    assert (facts["model_n"], facts["model_correct"], facts["model_acc"]) == (2, 1, 0.5)
+    assert table["you"].tolist() == [True, False, False, False]
+    labels.save_sheet(tmp_path, done)
+    assert labels.load_sheet(tmp_path) == done
+
+
+def test_the_model_predictions_come_from_the_newest_finished_training_run(tmp_path):
+    lab_runs.finished_run(tmp_path, "20260101-000000-tiny_cnn", ["v1", "v2"], CLASSES, ["circle", "star"])
+    lab_runs.finished_run(tmp_path, "20260101-000100-check-tiny_cnn", ["v1", "v2"], CLASSES, ["star", "star"],
+                          kind="check")
+    run, predicted = labels.model_predictions(tmp_path)
+    assert run == "20260101-000000-tiny_cnn" and predicted == {"v1": "circle", "v2": "circle"}
+    assert labels.model_predictions(tmp_path / "none") == (None, {})
+
+
+# ---- the launcher, for real --------------------------------------------------------------------------------------
+
+def wait_for(predicate, timeout_s: float, what: str, folder):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"{what} within {timeout_s} s; status {training.job_status(folder)}; log:\n"
+                         f"{training.log_text(folder)[-2000:]}")
+
+
+@pytest.fixture
+def dataset(shapes_copy, tmp_path, monkeypatch):
+    data, cache = shapes_copy
+    source = workspace_dir(data, None, cache)
+    shutil.copytree(source, tmp_path / "cache" / source.name, ignore=shutil.ignore_patterns("runs", "jobs"))
+    monkeypatch.setenv("INSPECTORS_CACHE", str(tmp_path / "cache"))
+    return Dataset(str(data), None, data, tmp_path / "cache" / source.name)
+
+
+def test_a_launched_run_trains_in_the_background_and_stops_on_request(dataset):
+    folder = training.launch(dataset, "train", {"epochs": 200, "seed": 1})
+    assert folder.parent == dataset.workspace / "runs" and (folder / training.JOB_FILE).exists()
+    assert training.job_status(folder)["state"] in ("starting", "running")
+    assert training.current_run(dataset.workspace) == folder  # what a reload re-attaches to
+    wait_for(lambda: len(runs.metrics(folder)[0]) >= 3, 180, "no training steps", folder)
+    training.stop(folder)
+    wait_for(lambda: training.job_status(folder)["state"] == "stopped", 60, "not stopped", folder)
+    status = training.job_status(folder)
+    assert status["exit_code"] == 0 and "stopped on request" in status["message"]
+    assert (folder / "fixed_batch.json").exists() and runs.read_jsonl(folder / "fixed_predictions.jsonl")
+    assert runs.read_json(folder, training.JOB_FILE)["args"][:3] == ["-m", "baselines", "train"]
+
+
+def test_a_launch_with_a_bad_setting_fails_with_the_clis_message(dataset):
+    folder = training.launch(dataset, "tolerance", {"lr": -1.0, "sizes": "16"})
+    assert folder.parent == dataset.workspace / "jobs"
+    wait_for(lambda: training.job_status(folder)["state"] == "failed", 60, "not failed", folder)
+    assert "must be >= 0" in training.job_status(folder)["message"]
+    assert training.jobs(dataset.workspace, "tolerance") == [folder]
+
+
+def test_run_names_add_the_knobs_that_differ_and_chance_is_the_largest_class_share(tmp_path):
+    a = lab_runs.finished_run(tmp_path, "a", ["v"], CLASSES, ["star"], dropout=0.0)
+    b = lab_runs.finished_run(tmp_path, "b", ["v"], CLASSES, ["star"], dropout=0.5)
+    names = training.run_names([training.run_summary(a), training.run_summary(b)])
+    assert names == {"a": "a (dropout 0.0)", "b": "b (dropout 0.5)"}
+    assert training.run_names([training.run_summary(a)]) == {"a": "a"}
+    assert training.chance_accuracy({"class_counts": {"val": {"a": 3, "b": 1}}}) == 0.75
+    assert training.chance_accuracy({}) is None
+
+
+def test_fit_width_keeps_tall_images_inside_the_square():
+    import io
+
+    from PIL import Image
+    tall = io.BytesIO()
+    Image.new("RGB", (10, 100)).save(tall, "PNG")
+    assert training.fit_width(tall.getvalue(), 100) == 10
+    assert training.fit_width(Image.new("RGB", (300, 100)), 90) == 90
+    assert training.fit_width(b"not an image", 50) == 50
+
+
+def test_a_weak_out_of_sample_model_is_called_weak():
+    assert labels.weak_model({"samples": 100, "oos_accuracy": 0.5, "found": 3})
+    assert labels.weak_model({"samples": 100, "oos_accuracy": 0.9, "found": 30})
+    assert not labels.weak_model({"samples": 100, "oos_accuracy": 0.9, "found": 5})
+    assert not labels.weak_model({})

@@ -1,0 +1,157 @@
+"""Tables for the Label issues and Human baseline pages: what `python -m baselines label-issues` wrote to the
+workspace's label_issues/ folder, and the human sheet kept in human_baseline.json. Pure functions over
+DataFrames and dicts, plus the two small readers/writers of those files; no Streamlit, no torch."""
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from baselines import runs
+from inspectors.workspace import atomic_write_text
+from ui import training
+
+PREDICTION_COLUMNS = ["path", "label", "split", "predicted", "p_label", "p_predicted", "loss", "fold"]
+FINDING_COLUMNS = ["path", "issue", "score", "group", "detail"]
+UNANSWERED = "—"
+
+
+# ---- label issues --------------------------------------------------------------------------------------------
+
+def read_label_issues(workspace: Path) -> dict:
+    """findings, predictions (DataFrames, empty when absent), confusion and facts (dicts) of label_issues/."""
+    folder = Path(workspace) / training.LABEL_ISSUES
+    out = {"findings": pd.DataFrame(columns=FINDING_COLUMNS), "predictions": pd.DataFrame(columns=PREDICTION_COLUMNS)}
+    for name in ("findings", "predictions"):
+        try:
+            out[name] = pd.read_csv(folder / f"{name}.csv", keep_default_na=False,
+                                    dtype={"path": str, "label": str, "predicted": str, "group": str})
+        except (FileNotFoundError, pd.errors.EmptyDataError):
+            pass
+    out["confusion"] = runs.read_json(folder, "confusion.json", {}) or {}
+    out["facts"] = runs.read_json(folder, "facts.json", {}) or {}
+    return out
+
+
+def suspects(findings: pd.DataFrame, predictions: pd.DataFrame, marks: pd.DataFrame) -> pd.DataFrame:
+    """One row per suspected mislabel, most suspicious first: path, given, predicted, confidence (the model's
+    probability of its own prediction), p_given, score (1 = most suspicious), loss, split, mark, detail."""
+    found = findings[findings["issue"] == "label_issue"] if "issue" in findings else findings
+    columns = ["path", "given", "predicted", "confidence", "p_given", "score", "loss", "split", "mark", "detail"]
+    if found.empty:
+        return pd.DataFrame(columns=columns)
+    pred = predictions.drop_duplicates("path").set_index("path")
+    table = found[["path", "score", "detail"]].copy()
+    table["given"] = table["path"].map(pred["label"]) if "label" in pred else ""
+    table["predicted"] = table["path"].map(pred["predicted"]) if "predicted" in pred else ""
+    table["confidence"] = table["path"].map(pred["p_predicted"]) if "p_predicted" in pred else np.nan
+    table["p_given"] = table["path"].map(pred["p_label"]) if "p_label" in pred else np.nan
+    table["loss"] = table["path"].map(pred["loss"]) if "loss" in pred else np.nan
+    table["split"] = table["path"].map(pred["split"]) if "split" in pred else ""
+    marked = mark_text(marks)
+    table["mark"] = [marked.get(path, "") for path in table["path"]]
+    table = table.fillna({"given": "", "predicted": "", "split": ""})
+    return table.sort_values(["score", "path"], ascending=[False, True])[columns].reset_index(drop=True)
+
+
+def weak_model(facts: dict, min_accuracy: float = 0.7, max_share: float = 0.2) -> bool:
+    """Whether the out-of-sample model is too weak for its suspects to mean much: accuracy below min_accuracy,
+    or more than max_share of the images suspected (real label noise is rarely that common)."""
+    samples, acc = facts.get("samples") or 0, facts.get("oos_accuracy")
+    return bool(samples) and ((acc is not None and acc < min_accuracy) or facts.get("found", 0) > max_share * samples)
+
+
+def mark_text(marks: pd.DataFrame) -> dict:
+    """{path: "keep" | "remove" | "relabel → x"} from the review store's marks."""
+    if marks is None or marks.empty:
+        return {}
+    return {r.path: (f"relabel → {r.new_label}" if r.decision == "relabel" else r.decision)
+            for r in marks.itertuples()}
+
+
+def top_losses(predictions: pd.DataFrame, n: int = 50) -> pd.DataFrame:
+    """The n images the out-of-sample model found hardest (highest loss on the given label)."""
+    if predictions.empty:
+        return predictions
+    columns = [c for c in ("path", "label", "predicted", "p_label", "p_predicted", "loss", "split", "fold")
+               if c in predictions]
+    return predictions.sort_values(["loss", "path"], ascending=[False, True]).head(n)[columns].reset_index(drop=True)
+
+
+def confusion_frame(confusion: dict) -> pd.DataFrame:
+    """Rows = given label, columns = predicted label, values = images."""
+    classes = confusion.get("classes", [])
+    matrix = confusion.get("matrix", [])
+    if not classes or not matrix:
+        return pd.DataFrame()
+    return pd.DataFrame(matrix, index=pd.Index(classes, name="given"), columns=pd.Index(classes, name="predicted"))
+
+
+# ---- the human baseline ----------------------------------------------------------------------------------------
+
+def candidates(samples: pd.DataFrame) -> pd.DataFrame:
+    """Images a person may be asked about: labelled, decodable, from the val split (all of them when the
+    dataset has no val split)."""
+    usable = samples[samples["ok"].fillna(False).astype(bool) & samples["label"].fillna("").astype(str).ne("")]
+    val = usable[usable["split"].fillna("").astype(str) == "val"]
+    return (val if len(val) else usable)[["path", "label"]].reset_index(drop=True)
+
+
+def draw_sheet(pool: pd.DataFrame, n: int, seed: int, now: float | None = None) -> dict:
+    """n images drawn from the pool with a seed (the same seed, the same sheet); no labels on it."""
+    picked = pool.sample(n=min(n, len(pool)), random_state=seed) if len(pool) else pool
+    return {"seed": int(seed), "n": int(len(picked)), "paths": list(picked["path"]), "answers": {},
+            "created": time.time() if now is None else now, "submitted": None, "seconds": None}
+
+
+def answer_sheet(sheet: dict, answers: dict, now: float | None = None) -> dict:
+    now = time.time() if now is None else now
+    kept = {p: a for p, a in answers.items() if p in sheet["paths"] and a and a != UNANSWERED}
+    return {**sheet, "answers": kept, "submitted": now, "seconds": round(now - sheet["created"], 1)}
+
+
+def load_sheet(workspace: Path) -> dict | None:
+    try:
+        sheet = json.loads((Path(workspace) / training.HUMAN_FILE).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+    return sheet if isinstance(sheet, dict) and "paths" in sheet else None
+
+
+def save_sheet(workspace: Path, sheet: dict) -> None:
+    atomic_write_text(Path(workspace) / training.HUMAN_FILE, json.dumps(sheet, indent=1))
+
+
+def model_predictions(workspace: Path) -> tuple[str | None, dict]:
+    """(run id, {path: predicted label}) of the newest finished training run with val predictions."""
+    for folder in training.run_folders(workspace):
+        if training.run_kind(folder) != "train" or not (folder / "val_predictions.csv").exists():
+            continue
+        if training.job_status(folder)["state"] != "finished":
+            continue
+        table = pd.read_csv(folder / "val_predictions.csv", keep_default_na=False, dtype=str)
+        return folder.name, dict(zip(table["path"], table["predicted"], strict=True))
+    return None, {}
+
+
+def score_sheet(sheet: dict, truth: dict, model: dict) -> tuple[dict, pd.DataFrame]:
+    """({answered, correct, human_acc, model_n, model_correct, model_acc, seconds}, one row per image: number,
+    path, answer, label, right, model, model_right). Unanswered images count as wrong; the model is scored on
+    the images it has a prediction for."""
+    rows = []
+    for i, path in enumerate(sheet["paths"]):
+        answer, label, predicted = sheet["answers"].get(path, ""), truth.get(path, ""), model.get(path)
+        rows.append({"image": i + 1, "path": path, "your answer": answer or "(none)", "label": label,
+                     "you": bool(answer) and answer == label, "model": predicted or "",
+                     "model right": None if predicted is None else predicted == label})
+    table = pd.DataFrame(rows, columns=["image", "path", "your answer", "label", "you", "model", "model right"])
+    scored = table[table["model right"].notna()]
+    n = len(table)
+    facts = {"images": n, "answered": int((table["your answer"] != "(none)").sum()), "correct": int(table["you"].sum()),
+             "human_acc": float(table["you"].mean()) if n else float("nan"), "model_n": len(scored),
+             "model_correct": int(scored["model right"].astype(bool).sum()),
+             "model_acc": float(scored["model right"].astype(bool).mean()) if len(scored) else float("nan"),
+             "seconds": sheet.get("seconds")}
+    return facts, table

@@ -1,0 +1,131 @@
+"""Label issues: images whose given label a model that never saw them finds implausible (k-fold out-of-sample
+predictions, confident learning), the hardest images, and the confusion matrix. Each suspect can be marked
+keep / remove / relabel in the review store (Review & export turns the marks into a cleaned manifest)."""
+
+import plotly.express as px
+import streamlit as st
+
+from inspectors import review
+from ui import labels, run_widgets, state, tables, training, widgets
+
+ds = widgets.need_dataset()
+st.title("Label issues")
+st.caption("A tiny ConvNet is trained k times, each time without one fold of the images, and predicts that fold: "
+           "every image gets a prediction from a model that never saw it. Images whose given label gets a low "
+           "probability while the model is confident of another class are suspected mislabels (confident "
+           "learning). " + widgets.SCORE_LEGEND)
+
+found = labels.read_label_issues(ds.workspace)
+with st.expander("Settings", expanded=not found["facts"]):
+    c = st.columns(4)
+    c[0].number_input("Folds", 0, 20, 0, key="li_folds", help="0 = 5, or 2 above 20,000 images.")
+    c[1].number_input("Epochs per fold", 1, 1000, 15, key="li_epochs")
+    c[2].number_input("Stop after steps", 0, 1_000_000, 0, key="li_steps", help="0 = the epochs decide.")
+    c[3].number_input("Seed", 0, 2**31 - 1, 0, key="li_seed")
+
+
+def start() -> None:
+    get = st.session_state.get
+    training.launch(ds, "label-issues", {"folds": int(get("li_folds", 0)) or None, "epochs": int(get("li_epochs", 15)),
+                                         "max_steps": int(get("li_steps", 0)) or None, "seed": int(get("li_seed", 0))})
+
+
+st.button("Find label issues", type="primary", key="li_start", on_click=start)
+job = training.jobs(ds.workspace, "label-issues")
+if job:
+    run_widgets.follow(job[0], "li_job", None)
+if not found["facts"] and found["findings"].empty:
+    if job and training.job_status(job[0])["state"] in ("starting", "running"):
+        st.info("Training the folds: the suspects, top losses and confusion matrix appear here when it finishes.")
+    else:
+        st.info("Not run yet for this dataset. Press **Find label issues** (about a minute per fold on a CPU).")
+    st.stop()
+
+facts = found["facts"]
+c = st.columns(4)
+c[0].metric("Images", f"{facts.get('samples', len(found['predictions'])):,}")
+c[1].metric("Folds", facts.get("folds", "—"))
+acc = facts.get("oos_accuracy")
+c[2].metric("Out-of-sample accuracy", f"{acc:.1%}" if isinstance(acc, int | float) else "—")
+c[3].metric("Suspected mislabels", f"{facts.get('found', len(found['findings'])):,}")
+if labels.weak_model(facts):
+    st.warning("The out-of-sample model is weak (it gets few images right, or doubts a large share of them): many of "
+               "these suspects are its own mistakes, not bad labels. Train each fold longer (more epochs, *Stop after "
+               "steps* 0) before trusting the list.")
+
+
+def mark(path: str, decision: str, key: str | None = None) -> None:
+    new_label = st.session_state.get(key) if key else None
+    review.set_mark(ds.workspace, path, decision, new_label)
+    st.toast(f"{path.rsplit('/', 1)[-1]}: {decision}" + (f" → {new_label}" if new_label else ""))
+
+
+st.subheader("Suspected mislabels")
+suspects = labels.suspects(found["findings"], found["predictions"], state.marks(ds))
+if suspects.empty:
+    st.success("No image's given label looks implausible to the out-of-sample model.")
+else:
+    orders = {"most suspicious first": ("score", False), "model most confident first": ("confidence", False),
+              "lowest probability of the given label first": ("p_given", True), "given label": ("given", True)}
+    order = st.selectbox("Sort by", list(orders), key="li_sort")
+    column, ascending = orders[order]
+    suspects = suspects.sort_values([column, "path"], ascending=[ascending, True]).reset_index(drop=True)
+    thumbs = state.thumbnails(ds, suspects["path"])
+    shown = suspects.assign(image=suspects["path"].map(lambda p: training.data_uri(thumbs.get(p))))
+    st.dataframe(shown[["image", "path", "given", "predicted", "confidence", "p_given", "score", "mark", "detail"]],
+                 hide_index=True, width="stretch", height=320, row_height=48,
+                 column_config={"image": st.column_config.ImageColumn("image", width="small"),
+                                "confidence": st.column_config.NumberColumn("model's confidence", format="percent"),
+                                "p_given": st.column_config.NumberColumn("p(given label)", format="percent"),
+                                "score": st.column_config.NumberColumn("score", format="%.2f")})
+    st.markdown("**Review them** (in the order above): keep the label, remove the image, or relabel it (the model's "
+                "prediction is preselected). Marks go to the review store; *Review & export* writes the cleaned "
+                "manifest.")
+    classes = sorted(x for x in state.samples(ds)["label"].dropna().astype(str).unique() if x)
+    size = 12
+    number = widgets.pager(len(suspects), size, "li_page")
+    cells = st.columns(3)
+    for i, row in enumerate(tables.page(suspects, number, size).to_dict("records")):
+        with cells[i % 3].container(border=True):
+            data = thumbs.get(row["path"])
+            if data is not None:
+                st.image(data, width=training.fit_width(data, 110))
+            st.markdown(f"given **{row['given']}** → model **{row['predicted']}** ({row['confidence']:.0%})")
+            st.caption(f"score {row['score']:.2f} · {row['split'] or 'no split'}"
+                       + (f" · marked **{row['mark']}**" if row["mark"] else ""), help=row["path"])
+            key = f"li_new::{row['path']}"
+            st.selectbox("Relabel to", classes, index=classes.index(row["predicted"]) if row["predicted"] in classes
+                         else 0, key=key)
+            b = st.columns(3)
+            b[0].button("Keep", key=f"li_keep::{row['path']}", on_click=mark, args=(row["path"], "keep"),
+                        width="stretch")
+            b[1].button("Remove", key=f"li_remove::{row['path']}", on_click=mark, args=(row["path"], "remove"),
+                        width="stretch")
+            b[2].button("Relabel", key=f"li_relabel::{row['path']}", on_click=mark,
+                        args=(row["path"], "relabel", key), width="stretch", help="to the label chosen above")
+
+st.subheader("Top losses")
+st.caption("The images the out-of-sample model found hardest: the loss of its prediction on the given label. "
+           "Mislabels, ambiguous images and rare kinds of a class collect here.")
+top = labels.top_losses(found["predictions"], 50)
+if top.empty:
+    st.caption("No predictions written.")
+else:
+    thumbs = state.thumbnails(ds, top["path"])
+    st.dataframe(top.assign(image=top["path"].map(lambda p: training.data_uri(thumbs.get(p))))[
+        ["image"] + list(top.columns)], hide_index=True, width="stretch", height=320, row_height=48,
+        column_config={"image": st.column_config.ImageColumn("image", width="small"),
+                       "p_label": st.column_config.NumberColumn("p(given label)", format="percent"),
+                       "p_predicted": st.column_config.NumberColumn("p(predicted)", format="percent")})
+
+st.subheader("Confusion matrix")
+matrix = labels.confusion_frame(found["confusion"])
+if matrix.empty:
+    st.caption("No confusion matrix written.")
+else:
+    fig = px.imshow(matrix, text_auto=True, color_continuous_scale="Blues", aspect="auto",
+                    labels={"x": "predicted (out of sample)", "y": "given label", "color": "images"},
+                    height=max(320, 40 * len(matrix) + 120))
+    st.plotly_chart(fig, width="stretch", key="li_confusion")
+    st.caption("Rows: the label in the dataset; columns: what the model that never saw the image predicted. Large "
+               "cells off the diagonal are classes that get confused: look at those images first.")
