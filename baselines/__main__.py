@@ -120,17 +120,23 @@ def main(argv=None) -> int:
     try:
         prepared = data.prepare(args.dataset, args.labels, args.cache, args.rescan, progress=bars("scan"))
         bars.close()
-        split = data.split(prepared.samples, config.seed, config.val_fraction)
+        # label-issues predicts every image out of sample (k-fold): it needs no validation split
+        split = None if args.command == "label-issues" else data.split(prepared.samples, config.seed,
+                                                                         config.val_fraction)
     except (DatasetError, ValueError) as exc:
         bars.close()
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    say(f"{len(split.classes)} classes; {len(split.train)} train / {len(split.val)} val images from {split.how}")
-    for note in split.notes:
-        say(f"note: {note}")
+    if split:
+        say(f"{len(split.classes)} classes; {len(split.train)} train / {len(split.val)} val images from {split.how}")
+        for note in split.notes:
+            say(f"note: {note}")
     from . import commands  # torch is imported only past argument checks (5-8 s)
     try:
         return commands.COMMANDS[args.command](args, prepared, split, config, bars, say)
+    except ValueError as exc:  # a dataset the command cannot work with: say why, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -84,7 +84,7 @@ def out_of_sample(prepared: Prepared, rows: pd.DataFrame, config: TrainConfig, k
     size = config.input_size or choose_input_size(prepared.samples)
     device = pick_device(config.device)
     images, ok, failed = tensor_cache(prepared, rows, size)
-    targets = rows["target"].to_numpy()
+    targets = rows["target"].to_numpy().copy()  # pandas hands out read-only views
     folds = assign_folds(targets, k, config.seed)
     classes = sorted(rows["label"].astype(str).unique())
     x_all = torch.from_numpy(np.array(images)).to(device)  # a copy: the memmap is read-only
@@ -117,6 +117,10 @@ def find(prepared: Prepared, config: TrainConfig, folds: int = 0, progress=None,
     classes = sorted(rows["label"].astype(str).unique())
     if len(classes) < 2:
         raise ValueError("label issues need at least two classes")
+    counts = rows["label"].astype(str).value_counts()
+    lonely = sorted(counts[counts < 2].index)
+    if lonely:  # a lone image has no classmate to learn its class from when it is held out
+        raise ValueError(f"label issues need at least 2 images of each class; too few: {', '.join(lonely[:10])}")
     rows = rows.assign(target=rows["label"].astype(str).map({c: i for i, c in enumerate(classes)}).astype("int64"))
     k = folds or (5 if len(rows) <= SMALL_ENOUGH else 2)
     probs, fold, ok, failed = out_of_sample(prepared, rows, config, k, progress, log)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from .config import LoadConfig
-from .schema import ENTRY_IMAGE, ENTRY_MISSING, ENTRY_UNSUPPORTED, SPLIT_ALIASES
+from .schema import ENTRY_IMAGE, ENTRY_MISSING, ENTRY_UNSUPPORTED, SPLIT_ALIASES, unneutralise
 
 
 class DatasetError(Exception):
@@ -244,8 +244,8 @@ def _read_manifest(manifest: Path, config):
                 if not any(v.strip() for v in values):
                     continue
                 values = values + [""] * (len(header) - len(values))
-                split = values[isplit] if isplit is not None else ""
-                out.append((reader.line_num, values[ip], values[il].strip(), split))
+                split = unneutralise(values[isplit]) if isplit is not None else ""
+                out.append((reader.line_num, unneutralise(values[ip]), unneutralise(values[il].strip()), split))
             return out
     except UnicodeDecodeError as exc:
         raise DatasetError(f"{manifest}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None

@@ -10,6 +10,7 @@ raises exactly as a full decode would, at a fraction of the cost.
 import io
 import math
 import os
+import re
 import stat
 import zlib
 
@@ -58,6 +59,7 @@ class ChecksumError(Exception):
 
 def error_text(exc: BaseException) -> str:
     msg = str(exc).strip() or repr(exc)
+    msg = re.sub(r" ?<_io\.BytesIO object at 0x[0-9a-f]+>", " the file", msg)  # same file, same reason, every scan
     return f"{type(exc).__name__}: {msg}"[:500]
 
 
@@ -106,9 +108,8 @@ def decode_bytes(data: bytes, work_side=128, thumb_side=128, thumb_quality=85, m
             raise EmptyFileError("the file is 0 bytes")
         im = Image.open(io.BytesIO(data))
         row.update(format=im.format, width=im.size[0], height=im.size[1], mode=im.mode)
-        row["exif_orientation"] = _orientation(im)
+        _check_declared_size(im, max_pixel_bytes)  # first: for a PNG even getexif() decodes the pixels
         row["frames"] = _frame_count(im)
-        _check_declared_size(im, max_pixel_bytes)
         if im.format == "PNG":
             verify_png_checksums(data)
         if im.format == "JPEG":
@@ -118,6 +119,7 @@ def decode_bytes(data: bytes, work_side=128, thumb_side=128, thumb_quality=85, m
                 im.draft(im.mode if im.mode in ("L", "RGB") else "RGB",
                          (math.ceil(im.size[0] * scale), math.ceil(im.size[1] * scale)))
         im.load()
+        row["exif_orientation"] = _orientation(im)
     except Exception as exc:  # any decoder error is the file's problem, reported as a row
         row["error"] = error_text(exc)
         return row, None, None

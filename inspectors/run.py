@@ -11,10 +11,9 @@ from . import INSPECTORS, report
 from . import findings as F
 from .config import Config, config_to_dict
 from .scan import scan, write_samples
-from .schema import FINDING_COLUMNS, ISSUES, SCORE_DIRECTION
+from .schema import FINDING_COLUMNS, ISSUES, SCORE_DIRECTION, neutralise, unneutralise  # noqa: F401 (re-exported)
 from .workspace import atomic_write_bytes, atomic_write_text
 
-SPREADSHEET_TRIGGERS = ("=", "+", "-", "@")
 OTHER_SPLIT = "other"
 OTHER_PREFIX = "other:"  # paths of the --against dataset, so they never collide with ours
 
@@ -47,19 +46,6 @@ def run(samples: pd.DataFrame, config: Config = Config(), scan_facts: dict | Non
     if scan_facts:
         summary["scan"] = scan_facts
     return found, summary
-
-
-def neutralise(value):
-    """Spreadsheets run cells starting with = + - @ as formulas: prefix them with a quote."""
-    if isinstance(value, str) and value.startswith(SPREADSHEET_TRIGGERS):
-        return "'" + value
-    return value
-
-
-def unneutralise(value):
-    if isinstance(value, str) and value.startswith("'") and value[1:2] in SPREADSHEET_TRIGGERS:
-        return value[1:]
-    return value
 
 
 def write_findings(found: pd.DataFrame, folder) -> Path:

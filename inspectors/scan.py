@@ -21,7 +21,7 @@ from .schema import ENTRY_IMAGE, FEATURE_COLUMNS, SAMPLE_COLUMNS
 from .workspace import atomic_write_bytes, ensure_outside
 
 # Bump when features.py changes what it computes: cached rows of another version are read again.
-SCANNER_VERSION = "5"
+SCANNER_VERSION = "6"
 
 INT_COLUMNS = ["bytes", "mtime_ns", "width", "height", "exif_orientation", "frames", "phash", "dhash"]
 FLOAT_COLUMNS = ["brightness", "contrast", "sharpness", "entropy", "colour_entropy", "lum_p01", "lum_p05",

@@ -39,3 +39,19 @@ ISSUES = (
     "outlier", "label_issue",
 )
 SCORE_DIRECTION = "1 = most suspicious (ranked within one issue type); cleanvision/cleanlab use low = bad"
+
+SPREADSHEET_TRIGGERS = ("=", "+", "-", "@")
+
+
+def neutralise(value):
+    """Spreadsheets run cells starting with = + - @ as formulas: prefix them with a quote."""
+    if isinstance(value, str) and value.startswith(SPREADSHEET_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def unneutralise(value):
+    """Undo neutralise: our own exports read back as written (a manifest saved spreadsheet-safe included)."""
+    if isinstance(value, str) and value.startswith("'") and value[1:2] in SPREADSHEET_TRIGGERS:
+        return value[1:]
+    return value
