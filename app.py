@@ -14,6 +14,9 @@ def dataset_picker() -> None:
     if "dataset_path" not in st.session_state:
         st.session_state["dataset_path"] = arg_path or state.DEFAULT_DATASET
         st.session_state["labels_path"] = arg_labels or ""
+    # keep the typed values across page changes (Streamlit forgets a widget's state on navigation otherwise)
+    for key in ("dataset_path", "labels_path"):
+        st.session_state[key] = st.session_state[key]
     with st.sidebar:
         st.subheader("Dataset")
         recent = [r["path"] + (f"  (labels: {r['labels']})" if r.get("labels") else "") for r in state.recent()]

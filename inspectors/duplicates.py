@@ -34,17 +34,29 @@ def hamming(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.bitwise_count(np.bitwise_xor(a, b)).astype(np.int64)
 
 
+CROWDED_RUN = 2_000  # hashes sharing one block value: beyond this the block carries no information
+CROWDED_WINDOW = 32  # ...and each hash is compared only with its nearest neighbours in hash order
+
+
 def near_pairs(hashes, radius: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """All pairs (i < j) whose 64-bit hashes differ in at most `radius` bits, and their distances."""
+    """All pairs (i < j) whose 64-bit hashes differ in at most `radius` bits, and their distances.
+
+    Degenerate data (thousands of smooth gradients with one appearance hash) would make one run of
+    equal block values quadratic: 5,000 alike images are 12.5M pairs, and a scan ran out of memory on
+    it. In runs longer than CROWDED_RUN each hash meets only its CROWDED_WINDOW successors, sorted by
+    the whole hash, so identical and nearly identical hashes still meet and the cost stays linear."""
     h = np.asarray(hashes).astype(np.int64).view(np.uint64)
     n = len(h)
     found_i, found_j, found_d = [], [], []
     for shift, width in block_layout(radius):
         key = (h >> np.uint64(shift)) & np.uint64((1 << width) - 1)
-        order = np.argsort(key, kind="stable")
+        order = np.lexsort((h, key))
         sorted_h = h[order]
         run_end = np.r_[np.flatnonzero(np.diff(key[order])) + 1, n]
-        partners = np.repeat(run_end, np.diff(np.r_[0, run_end])) - np.arange(n) - 1  # later ones in the run
+        run_length = np.diff(np.r_[0, run_end])
+        partners = np.repeat(run_end, run_length) - np.arange(n) - 1  # later ones in the run
+        crowded = np.repeat(run_length > CROWDED_RUN, run_length)
+        partners[crowded] = np.minimum(partners[crowded], CROWDED_WINDOW)
         # Compare each position with the one k places later, k = 1, 2, ...: the positions still
         # in play shrink as k grows, and both reads walk the sorted array almost in order.
         active = np.flatnonzero(partners >= 1)

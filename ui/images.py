@@ -34,14 +34,23 @@ def open_for_display(root: Path, path: str, max_side: int = 1600) -> tuple[Image
         return None, f"{type(exc).__name__}: {exc}"
 
 
-def downsampled(image: Image.Image, sides=(224, 128, 64, 32)) -> list[tuple[int, Image.Image]]:
-    """The image squeezed to each side (longest side), then shown back at the largest size so the
-    loss of detail is visible, as a network at that input size would see it."""
-    out = []
+def downsampled(image: Image.Image, sides=(224, 128, 64, 32)) -> list[tuple[str, Image.Image]]:
+    """(caption, picture) of the image squeezed to each side (longest side) smaller than it is, as a
+    network at that input size would see it; each is shown back at sides[0] px with square pixels so
+    the loss of detail is visible. An image already smaller than a side is never blown up and called
+    that size: it comes first, "as stored", and only the smaller sides follow."""
+    longest = max(image.size)
+    display = sides[0]
+
+    def shown(im):
+        scale = display / max(im.size)
+        return im.resize((max(1, round(im.width * scale)), max(1, round(im.height * scale))),
+                         Image.Resampling.NEAREST)
+    out = [] if longest > sides[0] else [(f"as stored, {image.width}×{image.height} px", shown(image))]
     for side in sides:
+        if side >= longest:
+            continue
         small = image.copy()
         small.thumbnail((side, side), Image.Resampling.LANCZOS)
-        out.append((side, small.resize((max(1, small.width * sides[0] // max(small.size)),
-                                        max(1, small.height * sides[0] // max(small.size))),
-                                       Image.Resampling.NEAREST)))
+        out.append((f"{side} px ({small.width}×{small.height})", shown(small)))
     return out

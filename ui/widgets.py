@@ -1,6 +1,7 @@
 """Page widgets over DataFrames: paged thumbnail galleries with review marks, the sample detail view,
 filters. Grids show cached thumbnails from the workspace, never full-size files."""
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -11,21 +12,25 @@ SCORE_LEGEND = "Scores run from 0 to 1, and 1 is the most suspicious (unlike cle
 
 
 def random_per_class(samples: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
-    ok = samples[samples["ok"]]
-    return ok.sample(frac=1.0, random_state=seed).groupby("label", sort=True).head(n)
+    """n random decodable images per class (shuffles the labels only, not the 100k-row table)."""
+    labels = samples.loc[samples["ok"].astype(bool), "label"]
+    shuffled = labels.iloc[np.random.default_rng(seed).permutation(len(labels))]
+    return samples.loc[shuffled.groupby(shuffled, sort=True).head(n).index]
 
 
 THUMB_PX = 120  # every thumbnail fits a THUMB_PX square, so strips and big images keep the grid even
+COMPARE_PX = 240  # duplicate groups: big enough to tell a copy from a look-alike
+COMPARE_FULL_MAX = 12  # groups up to this size open their files (the thumbnails are only 128 px)
 
 
-def display_width(row) -> int:
-    """Width to show a thumbnail at so that neither side exceeds THUMB_PX (EXIF turns swap the sides)."""
+def display_width(row, side: int = THUMB_PX) -> int:
+    """Width to show an image at so that neither side exceeds `side` (EXIF turns swap the sides)."""
     w, h = row.get("width"), row.get("height")
     if not w or not h or w != w or h != h:
-        return THUMB_PX
+        return side
     if row.get("exif_orientation") in (5, 6, 7, 8):
         w, h = h, w
-    return max(8, round(THUMB_PX * min(1.0, float(w) / float(h))))
+    return max(8, round(side * min(1.0, float(w) / float(h))))
 
 
 def pager(total: int, size: int, key: str) -> int:
@@ -33,29 +38,54 @@ def pager(total: int, size: int, key: str) -> int:
     pages = max(1, -(-total // size))
     if pages == 1:
         return 0
-    number = st.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, value=1, step=1, key=key)
+    number = st.columns([1, 3])[0].number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, value=1, step=1,
+                                                key=key)
     return int(number) - 1
 
 
-def image_grid(ds, rows: pd.DataFrame, columns: int = 8, caption=None, select_key: str | None = None) -> list:
-    """Thumbnails in a grid; with select_key, a checkbox under each. Returns the selected paths."""
+def image_grid(ds, rows: pd.DataFrame, columns: int = 8, caption=None, select_key: str | None = None,
+               side: int = THUMB_PX, full_size: bool = False) -> list:
+    """Images in a grid, `side` px at most; with select_key, a checkbox under each. Cached thumbnails,
+    unless full_size (a few files opened at `side`, for side-by-side comparison). Returns the selected paths."""
     caption = caption or (lambda r: r["path"].rsplit("/", 1)[-1])
-    thumbs = state.thumbnails(ds, rows["path"])
+    thumbs = {} if full_size else state.thumbnails(ds, rows["path"])
     marks = state.marks(ds).set_index("path")["decision"].to_dict() if select_key else {}
     selected = []
-    cells = st.columns(columns)
     for i, (_, row) in enumerate(rows.iterrows()):
+        if i % columns == 0:  # a fresh row of columns per line, so rows line up whatever the captions' length
+            cells = st.columns(columns)
         with cells[i % columns]:
-            data = thumbs.get(row["path"])
+            data = images.open_for_display(ds.root, row["path"], max_side=side)[0] if full_size \
+                else thumbs.get(row["path"])
             if data is None:
-                st.caption(f"no thumbnail ({'does not decode' if not row.get('ok', True) else 'not scanned'})")
+                st.caption(f"no image ({'does not decode' if not row.get('ok', True) else 'not scanned'})")
             else:
-                st.image(data, width=display_width(row))
+                st.image(data, width=display_width(row, side))
             mark = marks.get(row["path"])
             st.caption(caption(row) + (f" · **{mark}**" if mark else ""))
             if select_key and st.checkbox("select", key=f"{select_key}::{row['path']}", label_visibility="collapsed"):
                 selected.append(row["path"])
     return selected
+
+
+def pair_grid(ds, pairs: pd.DataFrame, caption, columns: int = 4, side: int = 110) -> None:
+    """Pairs of images side by side (path_a, path_b columns), `columns` pairs to a row, one caption each."""
+    if pairs.empty:
+        st.caption("None.")
+        return
+    thumbs = state.thumbnails(ds, list(pairs["path_a"]) + list(pairs["path_b"]))
+    for i, pair in enumerate(pairs.to_dict("records")):
+        if i % columns == 0:
+            cells = st.columns(columns)
+        with cells[i % columns].container(border=True):
+            left, right = st.columns(2)
+            for col, path in ((left, pair["path_a"]), (right, pair["path_b"])):
+                data = thumbs.get(path)
+                if data is None:
+                    col.caption("no thumbnail")
+                else:
+                    col.image(data, width=side)
+            st.caption(caption(pair))
 
 
 def mark_bar(ds, paths: list, key: str, labels: list) -> None:
@@ -92,7 +122,7 @@ def gallery(ds, table: pd.DataFrame, key: str, page_size: int = 40, columns: int
 def detail(ds, path: str) -> None:
     """One sample: the image at full size, its metadata and statistics, its findings, its copies."""
     samples, found = state.samples(ds), state.findings(ds)
-    row = samples.set_index("path").loc[path]
+    row = state.rows_of(ds, [path]).iloc[0]
     st.subheader(path)
     left, right = st.columns([3, 2])
     with left:
@@ -106,7 +136,8 @@ def detail(ds, path: str) -> None:
         mine = found[found["path"] == path]
         if len(mine):
             st.markdown("**Findings**")
-            st.dataframe(mine[["issue", "score", "group", "detail"]], hide_index=True, width="stretch")
+            st.dataframe(tables.readable(mine[["issue", "score", "group", "detail"]]), hide_index=True,
+                         width="stretch")
         else:
             st.success("No findings on this sample.")
         facts = row.drop(labels=[c for c in tables.HIDDEN_COLUMNS if c in row.index]).astype(str)
@@ -131,4 +162,5 @@ def need_dataset():
     if ds is None or not state.scanned(ds):
         st.info("Pick a dataset in the sidebar and press Scan.")
         st.stop()
+    state.warm(ds)
     return ds

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from ui import state, widgets
+from ui import charts, state, widgets
 
 ds = widgets.need_dataset()
 summary = state.summary(ds)
@@ -13,7 +13,7 @@ if counts.empty:
     st.info("No labelled images that decode.")
     st.stop()
 st.subheader("Images per class and split")
-st.bar_chart(counts, stack=False)
+st.plotly_chart(charts.class_counts_bar(counts), width="stretch", key="balance_counts")
 table = counts.copy()
 table["prior (train)"] = pd.Series(summary.get("class_priors", {}))
 table["suggested class weight"] = pd.Series(summary.get("suggested_class_weights", {}))

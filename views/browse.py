@@ -6,7 +6,7 @@ from ui import state, tables, widgets
 
 ds = widgets.need_dataset()
 samples, found = state.samples(ds), state.findings(ds)
-table = tables.with_issues(samples, found)
+table = state.derived(ds, "with_issues")
 st.title("Browse")
 
 with st.expander("Filters", expanded=True):
@@ -14,7 +14,8 @@ with st.expander("Filters", expanded=True):
     spec = tables.Filter(
         splits=c1.multiselect("Split", sorted(table["split"].unique()), key="browse_split"),
         labels=c2.multiselect("Class", sorted(table["label"].unique()), key="browse_label"),
-        issues=c3.multiselect("Issue", sorted(found["issue"].unique()), key="browse_issue"),
+        issues=c3.multiselect("Issue", sorted(found["issue"].unique()), key="browse_issue",
+                              format_func=tables.issue_name),
         text=c4.text_input("Path contains", key="browse_text"))
     numeric = st.selectbox("Range on", ["—"] + tables.NUMERIC_FILTERS, key="browse_range_col")
     if numeric != "—":
@@ -25,25 +26,28 @@ with st.expander("Filters", expanded=True):
             spec.ranges[numeric] = (low, high)
 c1, c2, c3 = st.columns([2, 1, 1])
 sortable = [c for c in table.columns if c not in tables.HIDDEN_COLUMNS]
-sort_by = c1.selectbox("Sort by", sortable, index=sortable.index("worst_score"), key="browse_sort")
+sort_by = c1.selectbox("Sort by", sortable, index=sortable.index("worst_score"), key="browse_sort",
+                       format_func=lambda c: c.replace("_", " "))
 descending = c2.toggle("Descending", value=True, key="browse_desc")
 view_as = c3.radio("View", ["Gallery", "Table"], horizontal=True, key="browse_view")
-view = tables.sort_table(tables.apply_filter(table, spec), sort_by, descending)
+view = tables.apply_filter(state.sorted_with_issues(ds, sort_by, descending), spec)
 st.caption(f"{len(view):,} of {len(table):,} files match")
 
 if view_as == "Gallery":
     widgets.gallery(ds, view, key="browse", caption=lambda r: f"{r['path'].rsplit('/', 1)[-1]} · {r['label'] or '—'}"
-                                                           f" · {(r['issues'] or 'ok').replace('_', ' ')}")
-    choice = st.selectbox("Open a sample", ["—"] + list(tables.page(view, 0, 200)["path"]), key="browse_open")
+                                                           f" · {tables.issue_name(r['issues'] or 'ok')}")
+    choice = st.selectbox("Open a sample: full size, metadata, findings and copies",
+                          ["—"] + list(tables.page(view, 0, 200)["path"]), key="browse_open")
     picked = None if choice == "—" else choice
 else:
     number = widgets.pager(len(view), 200, "browse_table_page")
     shown = tables.page(view, number, 200)
     columns = [c for c in shown.columns if c not in tables.HIDDEN_COLUMNS]
-    event = st.dataframe(shown[columns], hide_index=True, width="stretch", on_select="rerun",
+    event = st.dataframe(tables.readable(shown[columns]), hide_index=True, width="stretch", on_select="rerun",
                          selection_mode="single-row", key="browse_table")
     picked = widgets.selected_row_path(event, shown)
-    st.download_button("Export this filtered view (CSV)", tables.spreadsheet_safe(view[columns]).to_csv(index=False),
-                       file_name="filtered_view.csv", mime="text/csv")
+    # built only when clicked: a 100k-row CSV on every rerun would slow every click on the page
+    st.download_button("Export this filtered view (CSV)", lambda: tables.spreadsheet_safe(view[columns]).to_csv(
+        index=False), file_name="filtered_view.csv", mime="text/csv", on_click="ignore")
 if picked:
     widgets.detail(ds, picked)

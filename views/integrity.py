@@ -31,7 +31,7 @@ for issue, title, help_text in SECTIONS:
         continue
     if issue == "corrupt":
         kinds = rows["detail"].str.split(":").str[0].value_counts().rename_axis("reason").reset_index(name="files")
-        st.dataframe(kinds, hide_index=True)
+        st.dataframe(kinds, hide_index=True, width="content")
     st.dataframe(rows[["path", "label", "split", "bytes", "format", "detail"]], hide_index=True, width="stretch")
     if issue == "format_mismatch":
         widgets.image_grid(ds, samples[samples["path"].isin(rows["path"])].head(16), columns=8)

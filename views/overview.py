@@ -3,10 +3,12 @@
 import pandas as pd
 import streamlit as st
 
-from ui import checklist, state, widgets
+from ui import charts, checklist, state, tables, widgets
 
 PAGE_FILES = {"integrity": "views/integrity.py", "duplicates": "views/duplicates.py", "balance": "views/balance.py",
               "quality": "views/quality.py", "sizes": "views/sizes.py", "label_issues": "views/browse.py"}
+PAGE_TITLES = {"integrity": "Integrity", "duplicates": "Duplicates", "balance": "Balance",
+               "quality": "Quality & outliers", "sizes": "Sizes", "label_issues": "Browse"}
 
 ds = widgets.need_dataset()
 samples, found, summary = state.samples(ds), state.findings(ds), state.summary(ds)
@@ -22,7 +24,8 @@ cols[4].metric("Classes", f"{len(summary.get('classes', [])):,}")
 
 st.subheader("Recipe checklist: the data steps")
 for item in checklist.checklist(summary):
-    icon = ":material/check_circle:" if item["ok"] else ":material/warning:"  # no emoji font in every browser
+    # material icons (no emoji font in every browser), coloured so the eye finds what to look at
+    icon = ":green[:material/check_circle:]" if item["ok"] else ":orange[:material/warning:]"
     c1, c2 = st.columns([4, 1])
     c1.markdown(f"{icon} **{item['step']}** — {item['verdict']}")
     c2.page_link(PAGE_FILES[item["page"]], label="Open", icon=":material/arrow_forward:")
@@ -32,15 +35,14 @@ with left:
     st.subheader("Images per split and class")
     counts = pd.DataFrame(summary.get("class_counts", {})).fillna(0).astype(int)
     if len(counts):
-        st.bar_chart(counts, stack=False, horizontal=True)
+        st.plotly_chart(charts.class_counts_bar(counts, horizontal=True), width="stretch", key="overview_counts")
 with right:
     st.subheader("Findings per issue")
     issue_counts = pd.Series(summary.get("issue_counts", {}), name="files")
     issue_counts = issue_counts[issue_counts > 0]
     if len(issue_counts):
-        st.dataframe(issue_counts.rename_axis("issue").reset_index().assign(
-            page=[checklist.ISSUE_PAGES[i] for i in issue_counts.index]), hide_index=True, width="stretch",
-            height=38 + 35 * len(issue_counts))
+        st.dataframe(tables.issue_table(issue_counts, checklist.ISSUE_PAGES, PAGE_TITLES), hide_index=True,
+                     width="stretch", height=38 + 35 * len(issue_counts))
     else:
         st.success("No findings.")
     st.caption(widgets.SCORE_LEGEND)

@@ -19,17 +19,18 @@ st.subheader("Marks")
 if marks.empty:
     st.info("No marks yet: tick images on any gallery (Browse, Duplicates, Quality, Sizes) and apply a decision.")
 else:
-    shown = marks.merge(samples[["path", "label", "split"]], on="path", how="left").merge(
-        tables.with_issues(samples, found)[["path", "issues"]], on="path", how="left")
-    event = st.dataframe(shown[["path", "decision", "new_label", "label", "split", "issues"]], hide_index=True,
-                         width="stretch", on_select="rerun", selection_mode="multi-row", key="review_marks")
+    shown = marks.merge(state.derived(ds, "with_issues")[["path", "label", "split", "issues"]], on="path",
+                        how="left")
+    event = st.dataframe(tables.readable(shown[["path", "decision", "new_label", "label", "split", "issues"]]),
+                         hide_index=True, width="stretch", on_select="rerun", selection_mode="multi-row",
+                         key="review_marks")
     picked = [shown.iloc[i]["path"] for i in (event["selection"]["rows"] if event else [])]
     if picked and st.button(f"Clear {len(picked)} selected mark(s)"):
         for path in picked:
             review.clear_mark(ds.workspace, path)
         st.rerun()
-    st.download_button("Download marks (CSV)", tables.spreadsheet_safe(shown).to_csv(index=False),
-                       file_name="review_marks.csv", mime="text/csv")
+    st.download_button("Download marks (CSV)", lambda: tables.spreadsheet_safe(shown).to_csv(index=False),
+                       file_name="review_marks.csv", mime="text/csv", on_click="ignore")
 
 st.subheader("Cleaned manifest")
 manifest = tables.cleaned_manifest(samples, marks)
@@ -39,10 +40,13 @@ st.caption(f"{len(manifest):,} decodable, labelled images; {removed:,} removed a
            "your marks. Paths are ./relative to the dataset folder; the CLI and the trainer take it with "
            "`--labels`.")
 st.dataframe(manifest.head(200), hide_index=True, width="stretch")
-text = tables.spreadsheet_safe(manifest).to_csv(index=False)
+if len(manifest) > 200:
+    st.caption(f"The first 200 of {len(manifest):,} rows; the download has them all.")
 left, right = st.columns(2)
-left.download_button("Download cleaned manifest (CSV)", text, file_name="cleaned_manifest.csv", mime="text/csv")
+# the CSV is built when asked for: at 100k rows, building it on every rerun costs a second
+left.download_button("Download cleaned manifest (CSV)", lambda: tables.spreadsheet_safe(manifest).to_csv(index=False),
+                     file_name="cleaned_manifest.csv", mime="text/csv", on_click="ignore")
 if right.button("Save it in the workspace"):
     target = ds.workspace / "cleaned_manifest.csv"
-    atomic_write_text(target, text)
+    atomic_write_text(target, tables.spreadsheet_safe(manifest).to_csv(index=False))
     st.success(f"Saved. Use it with: `python -m inspectors scan {ds.root} --labels {target}`")

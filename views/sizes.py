@@ -5,8 +5,7 @@ import numpy as np
 import plotly.express as px
 import streamlit as st
 
-from inspectors import sizes
-from ui import images, state, widgets
+from ui import charts, images, state, tables, widgets
 
 ds = widgets.need_dataset()
 samples, found = state.samples(ds), state.findings(ds)
@@ -16,21 +15,17 @@ if summary:
     c1, c2, c3 = st.columns(3)
     c1.metric("Median size", f"{summary['median_width']:.0f}×{summary['median_height']:.0f}")
     c2.metric("Distinct sizes", f"{summary['distinct_sizes']:,}")
-    c3.metric("Most common", f"{summary['most_common_size']} ({summary['most_common_share']:.0%})")
+    c3.metric("Most common", f"{summary['most_common_size'].replace('x', '×')} ({summary['most_common_share']:.0%})")
 
 column = st.radio("Distribution of", ["width", "height", "aspect", "megapixels", "bytes", "mode"], horizontal=True,
                   key="sizes_column")
-dist = sizes.distribution(samples, column)
-if column == "mode":
-    st.plotly_chart(px.bar(dist, x="mode", y="count"), width="stretch")
-else:
-    dist["bin"] = [f"{a:.3g}–{b:.3g}" for a, b in zip(dist["bin_left"], dist["bin_right"], strict=True)]
-    st.plotly_chart(px.bar(dist, x="bin", y="count", labels={"bin": column}), width="stretch")
+st.plotly_chart(charts.distribution_bar(state.size_distribution(ds, column), column), width="stretch",
+                key="sizes_dist")
 
 st.subheader("Width × height")
 st.caption("Each dot is a cell of sizes (log bins), its size the number of images. Select dots (box or lasso) to "
            "show those images below.")
-grid = sizes.size_grid(samples)
+grid = state.size_grid(ds).copy()
 grid["w"] = np.sqrt(grid["w_left"] * grid["w_right"])
 grid["h"] = np.sqrt(grid["h_left"] * grid["h_right"])
 fig = px.scatter(grid, x="w", y="h", size="count", log_x=True, log_y=True, hover_data=["count"],
@@ -50,21 +45,25 @@ if points:
 
 st.subheader("Odd sizes and aspect ratios")
 odd = found[found["issue"].isin(["odd_size", "odd_aspect_ratio"])]
-st.dataframe(odd[["path", "issue", "score", "detail"]], hide_index=True, width="stretch")
+st.dataframe(tables.readable(odd[["path", "issue", "score", "detail"]]), hide_index=True, width="stretch")
 if len(odd):
     widgets.image_grid(ds, samples[samples["path"].isin(odd["path"])].head(16), columns=8)
 
 st.subheader("Downsampling preview")
-st.caption("The same images at 224, 128, 64 and 32 px (longest side): how much resolution does the task need? "
-           "If you cannot tell the classes apart at 32 px, neither will a network fed 32 px.")
-ok = samples[samples["ok"]]
+st.caption("The same images squeezed to 224, 128, 64 and 32 px (longest side), all drawn at one size: how much "
+           "resolution does the task need? If you cannot tell the classes apart at 32 px, neither will a network "
+           "fed 32 px. Images already smaller than a size are shown as stored, never blown up.")
+ok = np.flatnonzero(samples["ok"].astype(bool).to_numpy())
 if len(ok):
-    seed = st.number_input("Sample draw", 0, 10_000, 0, key="sizes_seed")
-    for _, row in ok.sample(min(4, len(ok)), random_state=int(seed)).iterrows():
+    seed = st.columns([1, 3])[0].number_input("Sample draw (another number, other images)", 0, 10_000, 0,
+                                              key="sizes_seed")
+    drawn = np.random.default_rng(int(seed)).choice(ok, min(4, len(ok)), replace=False)
+    for _, row in samples.iloc[np.sort(drawn)].iterrows():
         image, error = images.open_for_display(ds.root, row["path"], max_side=448)
         if image is None:
             st.caption(f"{row['path']}: {error}")
             continue
+        versions = images.downsampled(image)
         cols = st.columns(4)
-        for col, (side, shown) in zip(cols, images.downsampled(image), strict=True):
-            col.image(shown, caption=f"{side} px · {row['label']}", width="stretch")
+        for col, (what, shown) in zip(cols, versions, strict=False):
+            col.image(shown, caption=f"{what} · {row['label'] or '—'}", width=shown.width)

@@ -30,6 +30,9 @@ PAGES = [
     ("Sizes", "Sizes", "sizes", "sizes"),
     ("Quality & outliers", "Quality and outliers", "quality", "quality"),
     ("Review & export", "Review and export", "review", "review"),
+    ("Baselines", "Baselines", "baselines", "baselines"),
+    ("Label issues", "Label issues", "label_issues", "label_issues"),
+    ("Human baseline", "Human baseline", "human_baseline", "human_baseline"),
 ]
 TITLE = {label: title for label, title, _, _ in PAGES}
 
@@ -104,12 +107,8 @@ def count_in(text: str, pattern: str) -> int:
     return int(found.group(1).replace(",", ""))
 
 
-def full_page_screenshot(page: Page, name: str) -> Path:
-    """Grow the viewport to the height of Streamlit's scrolling main area, shoot, restore."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    size = page.viewport_size or {"width": 1400, "height": 900}
-    height = page.evaluate("""() => {
+def _content_height(page: Page) -> int:
+    return page.evaluate("""() => {
         const heights = [document.documentElement.scrollHeight];
         for (const sel of ['[data-testid="stMain"]', '[data-testid="stAppViewContainer"]',
                            '[data-testid="stMainBlockContainer"]', '[data-testid="stSidebarContent"]']) {
@@ -118,10 +117,24 @@ def full_page_screenshot(page: Page, name: str) -> Path:
         }
         return Math.max(...heights);
     }""")
-    page.set_viewport_size({"width": size["width"], "height": min(max(size["height"], height + 40), 16_000)})
+
+
+def full_page_screenshot(page: Page, name: str) -> Path:
+    """Grow the viewport to the height of Streamlit's scrolling main area, shoot, restore. Charts and
+    images lay out after the viewport grows, and can make the page taller: grow again until it holds."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    size = page.viewport_size or {"width": 1400, "height": 900}
     try:
-        page.wait_for_timeout(800)  # let charts and images re-lay out at the new size
-        wait_idle(page)
+        height = size["height"]
+        for _ in range(4):
+            wanted = min(max(size["height"], _content_height(page) + 40), 16_000)
+            if wanted <= height:
+                break
+            height = wanted
+            page.set_viewport_size({"width": size["width"], "height": height})
+            page.wait_for_timeout(800)  # let charts and images re-lay out at the new size
+            wait_idle(page)
         page.screenshot(path=str(path), full_page=True)
     finally:
         page.set_viewport_size(size)

@@ -195,7 +195,8 @@ def test_label_issues_run_from_the_page_and_a_suspect_is_relabelled(app, app_ser
     app.get_by_role("button", name="Relabel", exact=True).first.click()
     expect(app.get_by_text(re.compile(r"marked relabel → ")).first).to_be_visible()
     marks = review.marks(app_server.workspace)
-    assert marks["decision"].tolist() == ["relabel"] and marks["new_label"].tolist() == [predicted], marks
+    relabels = marks[marks["decision"] == "relabel"]  # other browser tests may have left other marks
+    assert relabels["new_label"].tolist() == [predicted], marks
     helpers.full_page_screenshot(app, "label_issues")
     assert_no_exception(app, "label issues")
     review.clear_mark(app_server.workspace, marks["path"].iloc[0])

@@ -112,3 +112,15 @@ def test_hash_index_agrees_with_brute_force():
     bi, bj = np.nonzero(np.triu(dist <= 4, k=1))
     assert sorted(zip(i.tolist(), j.tolist(), strict=True)) == sorted(zip(bi.tolist(), bj.tolist(), strict=True))
     assert (d == dist[i, j]).all()
+
+
+def test_a_crowd_of_identical_hashes_stays_linear_and_keeps_its_exact_neighbours():
+    # 20,000 images with one hash (smooth gradients, say) would be 200M pairs; the crowd is windowed
+    from inspectors.duplicates import CROWDED_WINDOW, near_pairs
+
+    hashes = np.zeros(20_000, dtype=np.int64)
+    hashes[-1] = 0b111  # 3 bits away from the crowd
+    i, j, d = near_pairs(hashes, radius=4)
+    assert len(i) <= 20_000 * 5 * CROWDED_WINDOW
+    assert len(i) >= 19_999  # every member still pairs with its neighbours
+    assert (d <= 4).all()

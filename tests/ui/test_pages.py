@@ -75,3 +75,18 @@ def test_browse_opens_a_sample_with_its_findings_and_copies(app):
     app.run()
     assert not app.exception, app.exception
     assert any("Its copies" in str(m.value) for m in app.markdown)
+
+
+def test_duplicates_shows_pair_distances_around_the_threshold(app):
+    app.run()
+    app.switch_page("views/duplicates.py").run()
+    assert not app.exception, app.exception
+    shown = texts(app)
+    assert "Where is the line?" in shown and "Just inside the line" in shown and "Just outside" in shown
+    assert "(≤ 4 bits)" in shown  # the configured radius, read from the scan's config.json
+
+
+def test_issue_names_are_shown_as_words(app):
+    app.run()  # the overview's findings per issue
+    issues = [df.value for df in app.dataframe if "issue" in df.value.columns]
+    assert issues and all("_" not in name for df in issues for name in df["issue"])
