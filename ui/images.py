@@ -1,30 +1,18 @@
 """The few full-size views (detail, downsampling preview) open one image here; grids never do."""
 
-import os
 from pathlib import Path
 
 from PIL import Image, ImageOps
 
 from inspectors.config import ScanConfig
+from inspectors.dataset import source_path
 from inspectors.features import _check_declared_size as check_declared_size  # the scan's own rule
-
-
-def file_path(root: Path, path: str) -> Path:
-    """The file behind a samples `path` (relative to the root, or absolute for CSV rows outside it)."""
-    if path.startswith("/"):
-        return Path(path)
-    direct = Path(root) / path
-    if direct.exists():
-        return direct
-    # names that were not UTF-8 are stored with backslash escapes: undo them to find the file
-    raw = path.encode("utf-8").decode("unicode_escape").encode("latin-1", "surrogateescape")
-    return Path(os.fsdecode(os.path.join(os.fsencode(str(root)), raw)))
 
 
 def open_for_display(root: Path, path: str, max_side: int = 1600) -> tuple[Image.Image | None, str | None]:
     """(image as a person sees it, with EXIF orientation applied and at most max_side px) or (None, reason)."""
     try:
-        with Image.open(file_path(root, path)) as im:
+        with Image.open(source_path(root, path)) as im:
             check_declared_size(im, ScanConfig().max_pixel_bytes)  # never decode a bomb for display
             im.draft("RGB", (max_side, max_side))
             im = ImageOps.exif_transpose(im)
