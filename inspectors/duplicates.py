@@ -111,6 +111,16 @@ def normalised_appearance(values) -> np.ndarray:
     return arr
 
 
+def confirmed(app: np.ndarray, i: np.ndarray, j: np.ndarray, max_distance: float, chunk: int = 65_536) -> np.ndarray:
+    """Which candidate pairs have appearance vectors within max_distance. In chunks: 10M candidates
+    (degenerate data: thousands of smooth gradients) at once would be a 10 GB temporary."""
+    out = np.empty(len(i), dtype=bool)
+    for lo in range(0, len(i), chunk):
+        a, b = i[lo:lo + chunk], j[lo:lo + chunk]
+        out[lo:lo + chunk] = np.abs(app[a] - app[b]).mean(axis=1) <= max_distance
+    return out
+
+
 def exact_groups(ok: pd.DataFrame) -> pd.Series:
     """Group number per row (by pixel hash) for rows that share their pixels with another; else -1."""
     sizes = ok.groupby("pixel_hash")["path"].transform("size")
@@ -155,7 +165,7 @@ def inspect(samples: pd.DataFrame, config: DuplicatesConfig = DuplicatesConfig()
         involved = np.unique(np.r_[i, j])
         app = np.zeros((len(nodes), 256), dtype=np.float32)
         app[involved] = normalised_appearance(list(nodes["appearance"].iloc[involved]))
-        confirm = np.abs(app[i] - app[j]).mean(axis=1) <= config.confirm_max_distance
+        confirm = confirmed(app, i, j, config.confirm_max_distance)
         i, j, d = i[confirm], j[confirm], d[confirm]
     centre_local = group_without_chaining(len(nodes), i, j, np.arange(len(nodes)))
     node_centre = np.full(len(firsts), -1)
