@@ -72,7 +72,7 @@ def cmd_label_issues(args, prepared, split, config, bars, say) -> int:
     written = label_issues.write(prepared.workspace, found, facts, args.out)
     bars.close()
     if args.json:
-        print(json.dumps({**facts, "written": [str(p) for p in written]}, indent=1))
+        print(json.dumps({**label_issues.public(facts), "written": [str(p) for p in written]}, indent=1))
         return 0
     say(f"{len(found)} likely label issues among {facts['samples']} images "
         f"({facts['folds']}-fold out-of-sample accuracy {facts['oos_accuracy']:.3f})")

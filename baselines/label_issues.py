@@ -18,7 +18,7 @@ from inspectors.workspace import atomic_write_text
 
 from .config import TrainConfig, config_to_dict
 from .data import Prepared, choose_input_size, tensor_cache, usable
-from .train import Tensors, pick_device, train
+from .train import Tensors, channel_stats, pick_device, train
 
 FOLDER = "label_issues"
 SMALL_ENOUGH = 20_000  # up to this many images, 5 folds; above, 2 (each image still predicted out of sample)
@@ -94,11 +94,8 @@ def out_of_sample(prepared: Prepared, rows: pd.DataFrame, config: TrainConfig, k
     for f in range(k):
         fit, held = np.flatnonzero((folds != f) & ok), np.flatnonzero((folds == f) & ok)
         x_fit = x_all[fit]
-        pixels = x_fit.float().div(255)
         t = Tensors(classes, size, x_fit, y_all[fit], x_all[held], y_all[held],
-                    list(rows["path"].iloc[fit]), list(rows["path"].iloc[held]),
-                    pixels.mean(dim=(0, 2, 3)), pixels.std(dim=(0, 2, 3)).clamp_min(1e-3), [], device)
-        del pixels
+                    list(rows["path"].iloc[fit]), list(rows["path"].iloc[held]), *channel_stats(x_fit), [], device)
         result = train(t, cfg, None)
         probs[held] = result["last_eval"]["probs"].numpy()
         log(f"fold {f + 1}/{k}: held-out accuracy {result['val_acc']:.3f} on {len(held)} images")
@@ -162,21 +159,28 @@ def find(prepared: Prepared, config: TrainConfig, folds: int = 0, progress=None,
                    "labels": labels}
 
 
+BULKY = ("predictions", "confusion", "probabilities", "labels")  # written as files of their own
+
+
+def public(facts: dict) -> dict:
+    """The facts without the tables and arrays: what facts.json and `--json` show."""
+    return {k: v for k, v in facts.items() if k not in BULKY}
+
+
 def write(workspace, found: pd.DataFrame, facts: dict, out=None) -> list:
     """findings.csv (+ predictions.csv, confusion.json, facts.json) under workspace/label_issues/, and
     findings.csv to `out` when given."""
     folder = workspace / FOLDER
     folder.mkdir(parents=True, exist_ok=True)
     written = [write_findings(found, folder)]
-    predictions = facts.pop("predictions")
-    confusion = facts.pop("confusion")
-    np.savez_compressed(folder / "probabilities.npz", probs=facts.pop("probabilities"), labels=facts.pop("labels"),
+    predictions, confusion = facts["predictions"], facts["confusion"]
+    np.savez_compressed(folder / "probabilities.npz", probs=facts["probabilities"], labels=facts["labels"],
                         paths=np.array(predictions.sort_index()["path"], dtype=str))
     tmp = folder / ".predictions.csv.tmp"
     predictions.to_csv(tmp, index=False)
     tmp.replace(folder / "predictions.csv")
     atomic_write_text(folder / "confusion.json", json.dumps({"classes": facts["classes"], "matrix": confusion}))
-    atomic_write_text(folder / "facts.json", json.dumps(facts, indent=1, default=str))
+    atomic_write_text(folder / "facts.json", json.dumps(public(facts), indent=1, default=str))
     written += [folder / "predictions.csv", folder / "confusion.json", folder / "facts.json",
                 folder / "probabilities.npz"]
     if out:

@@ -63,10 +63,15 @@ def load_tensors(prepared: Prepared, split: Split, config: TrainConfig, progress
         x = torch.from_numpy(np.array(images[ok]))
         y = torch.as_tensor(rows["target"].to_numpy()[ok], dtype=torch.long)
         parts[name] = (x.to(device), y.to(device), list(rows["path"][ok]))
-    x = parts["train"][0].float().div_(255)
-    mean, std = x.mean(dim=(0, 2, 3)), x.std(dim=(0, 2, 3)).clamp_min(1e-3)
+    mean, std = channel_stats(parts["train"][0])
     return Tensors(split.classes, size, *parts["train"][:2], *parts["val"][:2], parts["train"][2], parts["val"][2],
                    mean, std, failed, device)
+
+
+def channel_stats(x_uint8: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-channel mean and std in [0, 1] of the training images: normalisation from the data itself."""
+    x = x_uint8.float().div_(255)
+    return x.mean(dim=(0, 2, 3)), x.std(dim=(0, 2, 3)).clamp_min(1e-3)
 
 
 def normalise(x_uint8: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
