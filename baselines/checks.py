@@ -4,20 +4,25 @@ A check that cannot fail is worthless: tests/baselines/test_checks.py plants the
 catch (logits x10, zeroed inputs, a frozen model, a batch-mixing `view`, ignored EXIF, an unseeded
 shuffle) and requires the verdict to fail."""
 
+import dataclasses
 import math
+import tempfile
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import models
-from .train import Tensors, augment, class_priors, expected_init_loss, normalise, shuffled_batches
+from . import models, runs, train
+from .config import TrainConfig
+from .train import Tensors, class_priors, expected_init_loss, normalise
 
 INIT_TOLERANCE = 0.05  # relative: default inits leave logits small but not exactly zero (measured 1-3%)
 OVERFIT_LOSS = 0.05  # "near zero": every example at >= ~95% probability on its own label
 DECREASE = 0.9  # the last tenth of training steps must average <= 90% of the first tenth
 INDEPENDENT_LEAK = 1e-6  # gradient on other samples, relative to the sample's own: float32 noise is far below
+REPRODUCIBLE_STEPS = 5  # init, shuffle, augmentation and dropout all act from step 1; ~1 s on the sample data
 
 
 @dataclass
@@ -137,19 +142,44 @@ def batch_independence(model, t: Tensors, n: int = 4) -> Verdict:
         {"own_gradient": own, "relative_leak": leaks, "checked_in": "eval" if bn else "train", "has_batchnorm": bn})
 
 
-def reproducible(run_losses) -> Verdict:
-    """Two runs with one seed: identical losses for the first steps. `run_losses` trains and returns them."""
-    a, b = run_losses(), run_losses()
+def reproducible(t: Tensors, config: TrainConfig, steps: int = REPRODUCIBLE_STEPS) -> Verdict:
+    """Two runs of the real training loop (`train.train`, not a copy of it) with one config and seed, each
+    into a temporary run folder: the per-step train losses they record must be identical."""
+    cfg = dataclasses.replace(config, max_steps=steps, early_stopping=0)
+    with tempfile.TemporaryDirectory(prefix="reproducible-") as tmp:
+        a, a_stop = _recorded_losses(t, cfg, Path(tmp) / "first")
+        b, b_stop = _recorded_losses(t, cfg, Path(tmp) / "second")
     k = min(len(a), len(b))
     diff = float(np.max(np.abs(np.array(a[:k]) - np.array(b[:k])))) if k else math.inf
-    passed = k > 0 and diff <= 1e-6 * max(1.0, abs(a[0]))
+    passed = k > 0 and a == b  # exactly: same seed, same arithmetic, same numbers
+    measured = f"largest difference over {k} steps: {diff:.2e}"
+    if len(a) != len(b):
+        measured += f" (the runs recorded {len(a)} and {len(b)} steps)"
+    evidence = {"first": [round(v, 6) for v in a[:k]], "second": [round(v, 6) for v in b[:k]], "max_steps": steps}
+    if a_stop or b_stop:
+        measured += "; the loss diverged"
+        evidence["diverged"] = [a_stop, b_stop]
     return Verdict(
-        "reproducible", "Same seed, same losses", passed, f"largest difference over {k} steps: {diff:.2e}", "0",
+        "reproducible", "Same seed, same losses", passed, measured, "0",
         "With one fixed seed every run must follow the same curve; otherwise a change in a curve cannot be "
         "told apart from noise.",
         "Seed every source of randomness (init, shuffling, augmentation, dropout) from the run's seed; on "
         "a GPU also turn on deterministic algorithms.",
-        {"first": [round(v, 6) for v in a[:k]], "second": [round(v, 6) for v in b[:k]]})
+        evidence)
+
+
+def _recorded_losses(t: Tensors, config: TrainConfig, run_dir: Path) -> tuple[list, str]:
+    """Train into run_dir and read back the train losses its metrics.jsonl recorded, step by step (and the
+    message if the loss diverged: the steps before it still count)."""
+    run_dir.mkdir()
+    try:
+        train.train(t, config, run_dir)
+        stop = ""
+    except train.Diverged as e:
+        stop = str(e)
+    steps = sorted((r for r in runs.read_jsonl(run_dir / "metrics.jsonl") if r.get("kind") == "train"),
+                   key=lambda r: r["step"])
+    return [r["loss"] for r in steps], stop
 
 
 def loss_decreases(losses: list) -> Verdict:
@@ -162,26 +192,6 @@ def loss_decreases(losses: list) -> Verdict:
         "A training loss that does not go down means the model is not learning.",
         "Check the learning rate (not 0), that parameters are not frozen, and that the optimiser steps.",
         {"steps": len(losses)})
-
-
-def first_losses(t: Tensors, build, lr: float, batch_size: int, seed: int, steps: int = 5, augment_kind="none",
-                 batches=shuffled_batches) -> list:
-    """The first training losses of a fresh model, seeded like a run (for `reproducible`)."""
-    model = build()
-    gen = torch.Generator().manual_seed(seed)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    out = []
-    for idx in batches(len(t.y_train), batch_size, gen, t.device):
-        loss = F.cross_entropy(model(augment(normalise(t.x_train[idx], t.mean, t.std), augment_kind, gen)),
-                               t.y_train[idx])
-        if loss.requires_grad:  # a frozen model still yields its (constant) losses
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-        out.append(loss.item())
-        if len(out) >= steps:
-            break
-    return out
 
 
 def _one_per_class(y: torch.Tensor, n: int) -> torch.Tensor:

@@ -36,8 +36,7 @@ def run_checks(prepared: Prepared, split: Split, config: TrainConfig, run_dir: P
     record(verdict)
     record(checks.batch_independence(build(), t))
     record(checks.overfit_one_batch(build(), t, config.lr))
-    record(checks.reproducible(lambda: checks.first_losses(t, build, config.lr, config.batch_size, config.seed,
-                                                            augment_kind=config.augment)))
+    record(checks.reproducible(t, config))
     log(f"training {config.model} ({config.epochs} epochs) ...")
     real = train(t, config, run_dir, model=None, progress=progress,
                  extra_config={"kind": "check", "split": split.how, "notes": split.notes})

@@ -11,7 +11,7 @@ import pandas as pd
 
 from baselines import runs
 from inspectors.workspace import atomic_write_text
-from ui import training
+from ui import launcher, training
 
 PREDICTION_COLUMNS = ["path", "label", "split", "predicted", "p_label", "p_predicted", "loss", "fold"]
 FINDING_COLUMNS = ["path", "issue", "score", "group", "detail"]
@@ -22,7 +22,7 @@ UNANSWERED = "—"
 
 def read_label_issues(workspace: Path) -> dict:
     """findings, predictions (DataFrames, empty when absent), confusion and facts (dicts) of label_issues/."""
-    folder = Path(workspace) / training.LABEL_ISSUES
+    folder = Path(workspace) / launcher.LABEL_ISSUES
     out = {"findings": pd.DataFrame(columns=FINDING_COLUMNS), "predictions": pd.DataFrame(columns=PREDICTION_COLUMNS)}
     for name in ("findings", "predictions"):
         try:
@@ -126,10 +126,10 @@ def save_sheet(workspace: Path, sheet: dict) -> None:
 
 def model_predictions(workspace: Path) -> tuple[str | None, dict]:
     """(run id, {path: predicted label}) of the newest finished training run with val predictions."""
-    for folder in training.run_folders(workspace):
-        if training.run_kind(folder) != "train" or not (folder / "val_predictions.csv").exists():
+    for folder in launcher.run_folders(workspace):
+        if launcher.run_kind(folder) != "train" or not (folder / "val_predictions.csv").exists():
             continue
-        if training.job_status(folder)["state"] != "finished":
+        if launcher.job_status(folder)["state"] != "finished":
             continue
         table = pd.read_csv(folder / "val_predictions.csv", keep_default_na=False, dtype=str)
         return folder.name, dict(zip(table["path"], table["predicted"], strict=True))

@@ -1,6 +1,6 @@
 """Widgets for background baseline jobs: a live status panel that refreshes itself while the job runs (a
 fragment, so the rest of the page stays put), and the charts of one run. They read the run or job folder
-only (ui.training); nothing here imports torch."""
+only (ui.launcher, ui.training); nothing here imports torch."""
 
 import time
 from pathlib import Path
@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from baselines import runs
-from ui import training
+from ui import launcher, training
 
 REFRESH_S = 1.5
 ACTIVE = ("starting", "running")
@@ -21,11 +21,11 @@ def follow(folder: Path, key: str, body=None) -> None:
     """The job's state, progress, stop button and log; then body(folder, status). While the job runs the
     panel re-renders every REFRESH_S seconds; when it ends, the whole page reruns once to show the results."""
     folder = Path(folder)
-    was_active = training.job_status(folder)["state"] in ACTIVE
+    was_active = launcher.job_status(folder)["state"] in ACTIVE
 
     @st.fragment(run_every=REFRESH_S if was_active else None)
     def panel():
-        status = training.job_status(folder)
+        status = launcher.job_status(folder)
         status_line(folder, status, key)
         if body is not None:
             body(folder, status)
@@ -60,19 +60,19 @@ def status_line(folder: Path, status: dict, key: str) -> None:
             st.info(text)
         if state in ACTIVE or state == "stopped":
             if status["command"] in ("train", "check") and status.get("total_steps"):
-                st.progress(training.fraction_done(status),
+                st.progress(launcher.fraction_done(status),
                             text=f"step {status['step']:,} of {status['total_steps']:,}")
             else:
-                fraction, phase = training.bar_progress(training.log_text(folder))
+                fraction, phase = launcher.bar_progress(launcher.log_text(folder))
                 if fraction is not None:
                     st.progress(fraction, text=phase)
                 elif phase:
                     st.caption(phase)
     with right:
         if state in ACTIVE:
-            st.button("Stop", key=f"{key}_stop_{folder.name}", on_click=training.stop, args=(folder,),
+            st.button("Stop", key=f"{key}_stop_{folder.name}", on_click=launcher.stop, args=(folder,),
                       help="Ask the process to stop; what it wrote so far stays.")
-    log = training.readable_log(training.log_text(folder))
+    log = launcher.readable_log(launcher.log_text(folder))
     if log:
         with st.expander("Log", expanded=state == "failed"):
             st.code(log[-4000:], language=None)

@@ -6,7 +6,7 @@ import plotly.express as px
 import streamlit as st
 
 from baselines.config import AUGMENTATIONS, MODELS, TrainConfig
-from ui import run_widgets, state, training, widgets
+from ui import launcher, run_widgets, state, training, widgets
 
 ds = widgets.need_dataset()
 DEFAULT = TrainConfig()
@@ -66,7 +66,7 @@ def start(command: str, remember: str, extra: dict | None = None) -> None:
     extra = dict(extra or {})
     if command == "tolerance":
         extra = {"sizes": st.session_state.get("bl_sizes", "16,32,64").replace(" ", ""), "input_size": None}
-    folder = training.launch(ds, command, {**chosen_knobs(), **extra})
+    folder = launcher.launch(ds, command, {**chosen_knobs(), **extra})
     st.session_state[remember] = folder.name
 
 
@@ -76,7 +76,7 @@ live_tab, checks_tab, compare_tab, tolerance_tab = st.tabs(
 
 with live_tab:
     st.button("Start training", type="primary", key="bl_start", on_click=start, args=("train", "bl_run"))
-    current = training.current_run(ds.workspace, ("train", "check"), st.session_state.get("bl_run"))
+    current = launcher.current_run(ds.workspace, ("train", "check"), st.session_state.get("bl_run"))
     if current is None:
         st.info("No runs yet. Press **Start training**: the curves appear here as the model learns.")
     else:
@@ -101,7 +101,7 @@ with checks_tab:
                 "decreasing training loss, and beating the same network fed zeros. They train with the settings "
                 "above (a minute or two on a CPU).")
     st.button("Run the checks", key="bl_check_start", on_click=start, args=("check", "bl_check"))
-    check = training.current_run(ds.workspace, ("check",), st.session_state.get("bl_check"))
+    check = launcher.current_run(ds.workspace, ("check",), st.session_state.get("bl_check"))
     if check is None:
         st.info("No checks run yet for this dataset.")
     else:
@@ -154,7 +154,7 @@ with tolerance_tab:
     st.text_input("Input sizes (px, comma separated)", "16,32,64", key="bl_sizes")
     st.button("Measure downsampling tolerance", key="bl_tolerance_start", on_click=start,
               args=("tolerance", "bl_tolerance"))
-    job = training.jobs(ds.workspace, "tolerance")
+    job = launcher.jobs(ds.workspace, "tolerance")
     if job:
         run_widgets.follow(job[0], "bl_tolerance", None)
     model, result = training.tolerance_frame(ds.workspace)

@@ -6,7 +6,7 @@ import plotly.express as px
 import streamlit as st
 
 from inspectors import review
-from ui import labels, run_widgets, state, tables, training, widgets
+from ui import labels, launcher, run_widgets, state, tables, training, widgets
 
 ds = widgets.need_dataset()
 st.title("Label issues")
@@ -26,16 +26,16 @@ with st.expander("Settings", expanded=not found["facts"]):
 
 def start() -> None:
     get = st.session_state.get
-    training.launch(ds, "label-issues", {"folds": int(get("li_folds", 0)) or None, "epochs": int(get("li_epochs", 15)),
+    launcher.launch(ds, "label-issues", {"folds": int(get("li_folds", 0)) or None, "epochs": int(get("li_epochs", 15)),
                                          "max_steps": int(get("li_steps", 0)) or None, "seed": int(get("li_seed", 0))})
 
 
 st.button("Find label issues", type="primary", key="li_start", on_click=start)
-job = training.jobs(ds.workspace, "label-issues")
+job = launcher.jobs(ds.workspace, "label-issues")
 if job:
     run_widgets.follow(job[0], "li_job", None)
 if not found["facts"] and found["findings"].empty:
-    if job and training.job_status(job[0])["state"] in ("starting", "running"):
+    if job and launcher.job_status(job[0])["state"] in ("starting", "running"):
         st.info("Training the folds: the suspects, top losses and confusion matrix appear here when it finishes.")
     else:
         st.info("Not run yet for this dataset. Press **Find label issues** (about a minute per fold on a CPU).")

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from baselines import checks, models, train
-from baselines.train import build_model, shuffled_batches
+from baselines.train import build_model
 
 from .conftest import FAST
 
@@ -272,23 +272,34 @@ def test_batch_independence_catches_batchnorm_forced_into_batch_statistics(colou
 
 
 # --- reproducibility ----------------------------------------------------------------------------------------
-
-def losses(t, config=FAST, batches=shuffled_batches):
-    return checks.first_losses(t, lambda: build_model(t, config)[0], config.lr, config.batch_size, config.seed,
-                               steps=4, batches=batches)
-
+# The check runs the real loop (baselines.train.train) twice, so each bug is planted in the real loop.
 
 def test_reproducible_passes_when_everything_is_seeded(colour_tensors):
-    v = checks.reproducible(lambda: losses(colour_tensors))
+    v = checks.reproducible(colour_tensors, FAST)
     assert v.passed, v.measured
-    assert len(v.evidence["first"]) == 4
+    assert len(v.evidence["first"]) == checks.REPRODUCIBLE_STEPS
+    assert v.evidence["first"] == v.evidence["second"]
+
+
+def test_reproducible_reads_the_losses_the_real_loop_records(colour_tensors, monkeypatch):
+    calls = []
+    real_train = train.train
+
+    def spy(t, config, run_dir=None, **kwargs):
+        calls.append((config, run_dir))
+        return real_train(t, config, run_dir, **kwargs)
+
+    monkeypatch.setattr(train, "train", spy)
+    v = checks.reproducible(colour_tensors, FAST, steps=3)
+    assert v.passed, v.measured
+    assert [c.max_steps for c, _ in calls] == [3, 3] and all(c.seed == FAST.seed for c, _ in calls)
+    assert calls[0][1] != calls[1][1]  # two run folders
+    assert not any(d.exists() for _, d in calls)  # temporary: removed afterwards
+    assert len(v.evidence["first"]) == 3
 
 
 def test_reproducible_passes_with_augmentation_and_dropout(colour_tensors):
-    config = dataclasses.replace(FAST, dropout=0.3)
-    v = checks.reproducible(lambda: checks.first_losses(
-        colour_tensors, lambda: build_model(colour_tensors, config)[0], config.lr, config.batch_size, config.seed,
-        steps=4, augment_kind="flip_crop"))
+    v = checks.reproducible(colour_tensors, dataclasses.replace(FAST, dropout=0.3, augment="flip_crop"))
     assert v.passed, v.measured
 
 
@@ -309,18 +320,44 @@ def unseeded_numpy_shuffle(n, batch_size, gen, device):
 
 
 @pytest.mark.parametrize("batches", [unseeded_python_shuffle, unseeded_numpy_shuffle])
-def test_reproducible_catches_an_unseeded_shuffle(colour_tensors, batches):
-    v = checks.reproducible(lambda: losses(colour_tensors, batches=batches))
+def test_reproducible_catches_an_unseeded_shuffle_in_the_real_loop(colour_tensors, monkeypatch, batches):
+    monkeypatch.setattr(train, "shuffled_batches", batches)
+    v = checks.reproducible(colour_tensors, FAST)
     assert not v.passed, v.measured
 
 
-def test_reproducible_catches_an_unseeded_init(colour_tensors):
-    def build():
-        torch.manual_seed(random.randrange(2**31))  # a seed from the clock, in effect
-        return models.TinyCNN(3, FAST.width)
+def test_reproducible_catches_an_unseeded_augmentation_in_the_real_loop(colour_tensors, monkeypatch):
+    real_augment = train.augment
+    monkeypatch.setattr(train, "augment", lambda x, kind, gen: real_augment(x, kind, torch.Generator().manual_seed(
+        random.randrange(2**31))))  # planted bug: a fresh generator per batch instead of the run's
+    v = checks.reproducible(colour_tensors, dataclasses.replace(FAST, augment="flip_crop"))
+    assert not v.passed, v.measured
 
-    v = checks.reproducible(lambda: checks.first_losses(colour_tensors, build, FAST.lr, FAST.batch_size, 0, steps=3))
-    assert not v.passed
+
+def test_reproducible_catches_an_unseeded_init(colour_tensors, monkeypatch):
+    real_build = models.build
+
+    def unseeded(*args, **kwargs):
+        torch.manual_seed(random.randrange(2**31))  # a seed from the clock, in effect
+        return real_build(*args, **kwargs)
+
+    monkeypatch.setattr(models, "build", unseeded)
+    v = checks.reproducible(colour_tensors, FAST, steps=3)
+    assert not v.passed, v.measured
+
+
+def test_reproducible_compares_the_steps_before_a_divergence_and_says_so(colour_tensors, monkeypatch):
+    real_augment, calls = train.augment, []
+
+    def blows_up_at_step_3(x, kind, gen):
+        calls.append(1)
+        return real_augment(x, kind, gen) * (math.inf if len(calls) % 3 == 0 else 1.0)
+
+    monkeypatch.setattr(train, "augment", blows_up_at_step_3)
+    v = checks.reproducible(colour_tensors, FAST)
+    assert v.passed, v.measured  # both runs diverge at step 3 after the same two losses: reproducibly
+    assert len(v.evidence["first"]) == 2 and "diverged" in v.measured
+    assert all("at step 3" in m for m in v.evidence["diverged"])
 
 
 def test_verdicts_serialise_with_their_evidence(colour_tensors):

@@ -1,5 +1,5 @@
 """Run folders and label-issue results written directly, the way `python -m baselines` writes them, so page
-tests do not wait for torch. tests/ui/test_training.py also launches the real CLI once."""
+tests do not wait for torch. tests/ui/test_launcher.py also launches the real CLI once."""
 
 import json
 from pathlib import Path

@@ -11,7 +11,7 @@ from inspectors.scan import read_samples
 from inspectors.workspace import workspace_dir
 from tests.ui import lab_runs
 from tests.ui.conftest import REPO
-from ui import labels, training
+from ui import labels, launcher
 
 PAGES = ["views/baselines.py", "views/label_issues.py", "views/human_baseline.py"]
 
@@ -93,7 +93,7 @@ def test_compare_runs_lists_the_knob_that_differs_and_the_gap(lab):
 
 def test_tolerance_result_is_shown(lab):
     at, workspace, _ = lab
-    (workspace / training.TOLERANCE_FILE).write_text(
+    (workspace / launcher.TOLERANCE_FILE).write_text(
         '{"model": "tiny_cnn", "rows": [{"input_size": 32, "val_acc": 0.8, "val_loss": 0.6, "train_loss": 0.5, '
         '"run": "b"}, {"input_size": 16, "val_acc": 0.6, "val_loss": 0.9, "train_loss": 0.8, "run": "a"}]}')
     open_page(at, "views/baselines.py")

@@ -1,18 +1,13 @@
-"""ui/training.py and ui/labels.py: the tables behind the Baselines, Label issues and Human baseline pages,
-and the background launcher (one real `python -m baselines train`, stopped from outside)."""
+"""ui/training.py and ui/labels.py: the tables behind the Baselines, Label issues and Human baseline pages
+(the background launcher is tests/ui/test_launcher.py)."""
 
 import math
-import shutil
-import time
 
 import pandas as pd
-import pytest
 
 from baselines import runs
-from inspectors.workspace import workspace_dir
 from tests.ui import lab_runs
-from ui import labels, training
-from ui.state import Dataset
+from ui import labels, launcher, training
 
 CLASSES = ["circle", "square", "star"]
 
@@ -74,7 +69,7 @@ def test_compare_curves_are_long_with_train_and_val_at_each_evaluation(tmp_path)
 
 
 def test_tolerance_frame_is_sorted_by_size(tmp_path):
-    runs.write_json(tmp_path, training.TOLERANCE_FILE, {"model": "tiny_cnn", "rows": [
+    runs.write_json(tmp_path, launcher.TOLERANCE_FILE, {"model": "tiny_cnn", "rows": [
         {"input_size": 64, "val_acc": 0.9, "val_loss": 0.3, "train_loss": 0.2, "run": "c"},
         {"input_size": 16, "val_acc": 0.5, "val_loss": 1.3, "train_loss": 1.2, "run": "a"}]})
     model, table = training.tolerance_frame(tmp_path)
@@ -82,48 +77,10 @@ def test_tolerance_frame_is_sorted_by_size(tmp_path):
     assert training.tolerance_frame(tmp_path / "none")[1].empty
 
 
-def test_progress_is_read_from_the_last_bar_in_a_log():
-    log = "10 classes\nfolds:  20%|██        | 1/5 [00:01<00:04]\rfolds:  60%|██████    | 3/5 [00:03<00:02]"
-    assert training.bar_progress(log) == (0.6, "folds")
-    assert training.bar_progress("scanning\nwritten: x.csv\n") == (None, "written: x.csv")
-    assert training.readable_log("a\rb\nc") == "b\nc"
-
-
-def test_command_line_skips_unset_knobs_and_adds_progress_where_only_a_bar_reports():
-    args = training.command_line("tolerance", "/data", None, {"epochs": 2, "max_steps": None, "sizes": "16,32"})
-    assert args[1:] == ["-m", "baselines", "tolerance", "/data", "--epochs", "2", "--sizes", "16,32", "--progress"]
-    args = training.command_line("train", "/d", "/d/l.csv", {"lr": 0.001}, out="/r")
-    assert args[4:] == ["/d", "--labels", "/d/l.csv", "--lr", "0.001", "--out", "/r"]
-
-
 def test_data_uri_names_the_image_type():
     assert training.data_uri(b"\x89PNG\r\n\x1a\nrest").startswith("data:image/png;base64,")
     assert training.data_uri(b"\xff\xd8\xff\xe0").startswith("data:image/jpeg;base64,")
     assert training.data_uri(None) is None
-
-
-def test_current_run_prefers_the_remembered_then_the_running_then_the_newest(tmp_path):
-    val, given = ["v1"], ["circle"]
-    old = lab_runs.finished_run(tmp_path, "20260101-000000-tiny_cnn", val, CLASSES, given)
-    new = lab_runs.finished_run(tmp_path, "20260101-000200-tiny_cnn", val, CLASSES, given)
-    running = lab_runs.finished_run(tmp_path, "20260101-000100-tiny_cnn", val, CLASSES, given)
-    assert training.current_run(tmp_path) == new
-    assert training.current_run(tmp_path, remembered=old.name) == old
-    runs.write_json(running, training.JOB_FILE, {"command": "train", "pid": 1, "started": time.time()})  # pid 1 lives
-    assert training.job_status(running)["state"] == "running"
-    assert training.current_run(tmp_path) == running
-    assert training.current_run(tmp_path / "empty") is None
-
-
-def test_a_job_that_dies_at_once_is_failed_with_its_last_line(tmp_path):
-    folder = tmp_path / "jobs" / "x-tolerance"
-    folder.mkdir(parents=True)
-    (folder / training.LOG_FILE).write_text("error: input_size 4: choose 8-512 px\n")
-    runs.write_json(folder, training.JOB_FILE, {"command": "tolerance", "pid": 0, "exit_code": 2, "started": 1})
-    status = training.job_status(folder)
-    assert status["state"] == "failed" and status["message"] == "error: input_size 4: choose 8-512 px"
-    runs.write_json(folder, training.JOB_FILE, {"command": "check", "pid": 0, "exit_code": 1, "started": 1})
-    assert training.job_status(folder)["state"] == "finished"  # check: exit 1 means a check failed
 
 
 # ---- ui/labels.py ----------------------------------------------------------------------------------------------
@@ -172,49 +129,6 @@ def test_the_model_predictions_come_from_the_newest_finished_training_run(tmp_pa
     run, predicted = labels.model_predictions(tmp_path)
     assert run == "20260101-000000-tiny_cnn" and predicted == {"v1": "circle", "v2": "circle"}
     assert labels.model_predictions(tmp_path / "none") == (None, {})
-
-
-# ---- the launcher, for real --------------------------------------------------------------------------------------
-
-def wait_for(predicate, timeout_s: float, what: str, folder):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"{what} within {timeout_s} s; status {training.job_status(folder)}; log:\n"
-                         f"{training.log_text(folder)[-2000:]}")
-
-
-@pytest.fixture
-def dataset(shapes_copy, tmp_path, monkeypatch):
-    data, cache = shapes_copy
-    source = workspace_dir(data, None, cache)
-    shutil.copytree(source, tmp_path / "cache" / source.name, ignore=shutil.ignore_patterns("runs", "jobs"))
-    monkeypatch.setenv("INSPECTORS_CACHE", str(tmp_path / "cache"))
-    return Dataset(str(data), None, data, tmp_path / "cache" / source.name)
-
-
-def test_a_launched_run_trains_in_the_background_and_stops_on_request(dataset):
-    folder = training.launch(dataset, "train", {"epochs": 200, "seed": 1})
-    assert folder.parent == dataset.workspace / "runs" and (folder / training.JOB_FILE).exists()
-    assert training.job_status(folder)["state"] in ("starting", "running")
-    assert training.current_run(dataset.workspace) == folder  # what a reload re-attaches to
-    wait_for(lambda: len(runs.metrics(folder)[0]) >= 3, 180, "no training steps", folder)
-    training.stop(folder)
-    wait_for(lambda: training.job_status(folder)["state"] == "stopped", 60, "not stopped", folder)
-    status = training.job_status(folder)
-    assert status["exit_code"] == 0 and "stopped on request" in status["message"]
-    assert (folder / "fixed_batch.json").exists() and runs.read_jsonl(folder / "fixed_predictions.jsonl")
-    assert runs.read_json(folder, training.JOB_FILE)["args"][:3] == ["-m", "baselines", "train"]
-
-
-def test_a_launch_with_a_bad_setting_fails_with_the_clis_message(dataset):
-    folder = training.launch(dataset, "tolerance", {"lr": -1.0, "sizes": "16"})
-    assert folder.parent == dataset.workspace / "jobs"
-    wait_for(lambda: training.job_status(folder)["state"] == "failed", 60, "not failed", folder)
-    assert "must be >= 0" in training.job_status(folder)["message"]
-    assert training.jobs(dataset.workspace, "tolerance") == [folder]
 
 
 def test_run_names_add_the_knobs_that_differ_and_chance_is_the_largest_class_share(tmp_path):
