@@ -111,14 +111,83 @@ def normalised_appearance(values) -> np.ndarray:
     return arr
 
 
-def confirmed(app: np.ndarray, i: np.ndarray, j: np.ndarray, max_distance: float, chunk: int = 65_536) -> np.ndarray:
-    """Which candidate pairs have appearance vectors within max_distance. In chunks: 10M candidates
+def mean_abs_distance(app: np.ndarray, i: np.ndarray, j: np.ndarray, chunk: int = 65_536) -> np.ndarray:
+    """Mean |difference| of the appearance vectors of pairs (i, j). In chunks: 10M candidates
     (degenerate data: thousands of smooth gradients) at once would be a 10 GB temporary."""
-    out = np.empty(len(i), dtype=bool)
+    out = np.empty(len(i), dtype=np.float32)
     for lo in range(0, len(i), chunk):
-        a, b = i[lo:lo + chunk], j[lo:lo + chunk]
-        out[lo:lo + chunk] = np.abs(app[a] - app[b]).mean(axis=1) <= max_distance
+        out[lo:lo + chunk] = np.abs(app[i[lo:lo + chunk]] - app[j[lo:lo + chunk]]).mean(axis=1)
     return out
+
+
+def shift_sensitivity(app: np.ndarray) -> np.ndarray:
+    """How far a half-pixel shift moves each 16x16 vector (mean |difference| of neighbouring cells / 2,
+    the larger of the two axes). A 1-3 % crop or a resize moves a fine-textured picture's vector this
+    much without it becoming another picture; a smooth one's barely."""
+    v = app.reshape(len(app), 16, 16)
+    return np.maximum(np.abs(np.diff(v, axis=1)).mean(axis=(1, 2)), np.abs(np.diff(v, axis=2)).mean(axis=(1, 2))) / 2
+
+
+def nearest_other(app: np.ndarray, nodes: np.ndarray, reference: np.ndarray, cand_i: np.ndarray,
+                  cand_j: np.ndarray, min_reference: int, chunk: int = 2048) -> np.ndarray:
+    """RMS distance from each of `nodes` (sorted) to its nearest picture in `reference` (sorted) that is
+    neither itself nor one of its hash candidates (its copies are among those). 0 where fewer than
+    `min_reference` such pictures exist: with nothing to compare against, isolation is not shown."""
+    a, b = np.r_[cand_i, cand_j, nodes], np.r_[cand_j, cand_i, nodes]  # pairs to leave out, self included
+    row = np.searchsorted(nodes, a).clip(max=len(nodes) - 1)
+    col = np.searchsorted(reference, b).clip(max=len(reference) - 1)
+    keep = (nodes[row] == a) & (reference[col] == b)
+    row, col = row[keep], col[keep]
+    ref = app[reference]
+    ref_sq = (ref * ref).sum(axis=1)
+    out = np.zeros(len(nodes), dtype=np.float32)
+    for lo in range(0, len(nodes), chunk):
+        part = app[nodes[lo:lo + chunk]]
+        sq = (part * part).sum(axis=1)[:, None] + ref_sq[None, :] - 2 * part @ ref.T
+        inside = (row >= lo) & (row < lo + len(part))
+        sq[row[inside] - lo, col[inside]] = np.inf
+        enough = np.isfinite(sq).sum(axis=1) >= min_reference
+        out[lo:lo + len(part)] = np.where(enough, np.sqrt(np.maximum(sq.min(axis=1), 0) / app.shape[1]), 0)
+    return out
+
+
+def reference_sample(phashes: np.ndarray, size: int) -> np.ndarray:
+    """Positions of `size` pictures picked by a scramble of their pHash: the same pictures whatever the
+    table's order, so the inspector and the pair-distance view judge a pair alike."""
+    key = np.asarray(phashes).astype(np.int64).view(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    return np.sort(np.argsort(key, kind="stable")[:size])
+
+
+def confirmed(appearance: pd.Series, phashes: np.ndarray, i: np.ndarray, j: np.ndarray,
+              config: DuplicatesConfig) -> np.ndarray:
+    """Which candidate pairs (i, j: positions in `appearance`, the nodes' 16x16 vectors) are copies.
+
+    Within confirm_max_distance (mean |difference| of the normalised vectors): a copy. Up to
+    loose_max_distance, a copy only if both hold:
+    - the distance is within what a half-pixel shift of the finer of the two pictures explains
+      (shift_tolerance x its shift_sensitivity): a cropped or resized textured photo, not another picture;
+    - the two are far closer to each other than to anything else (isolation_ratio x the RMS distance to
+      the nearest non-candidate in a reference sample): look-alikes (glyphs of one digit, icons)
+      live in crowds of other look-alikes, copies stand alone."""
+    reference = reference_sample(phashes, config.reference_sample)
+    rows, inverse = np.unique(np.r_[i, j, reference], return_inverse=True)  # only these are normalised
+    app = normalised_appearance(list(appearance.iloc[rows]))
+    i, j, reference = inverse[:len(i)], inverse[len(i):2 * len(i)], np.sort(inverse[2 * len(i):])
+    dist = mean_abs_distance(app, i, j)
+    ok = dist <= config.confirm_max_distance
+    border = np.flatnonzero(~ok & (dist <= config.loose_max_distance))
+    if len(border):
+        nodes = np.unique(np.r_[i[border], j[border]])
+        s = shift_sensitivity(app[nodes])
+        sens = np.maximum(s[np.searchsorted(nodes, i[border])], s[np.searchsorted(nodes, j[border])])
+        border = border[dist[border] <= config.shift_tolerance * sens]
+    if len(border):
+        nodes = np.unique(np.r_[i[border], j[border]])
+        near = nearest_other(app, nodes, reference, i, j, config.min_reference)
+        pair = np.sqrt(((app[i[border]] - app[j[border]]) ** 2).mean(axis=1))
+        apart = np.minimum(near[np.searchsorted(nodes, i[border])], near[np.searchsorted(nodes, j[border])])
+        ok[border[pair <= config.isolation_ratio * apart]] = True
+    return ok
 
 
 def exact_groups(ok: pd.DataFrame) -> pd.Series:
@@ -162,10 +231,7 @@ def inspect(samples: pd.DataFrame, config: DuplicatesConfig = DuplicatesConfig()
     i, j, d = candidate_pairs(nodes["phash"].to_numpy(np.int64), appearance_hash(nodes["appearance"]),
                               config.radius)
     if len(i):
-        involved = np.unique(np.r_[i, j])
-        app = np.zeros((len(nodes), 256), dtype=np.float32)
-        app[involved] = normalised_appearance(list(nodes["appearance"].iloc[involved]))
-        confirm = confirmed(app, i, j, config.confirm_max_distance)
+        confirm = confirmed(nodes["appearance"], nodes["phash"].to_numpy(np.int64), i, j, config)
         i, j, d = i[confirm], j[confirm], d[confirm]
     centre_local = group_without_chaining(len(nodes), i, j, np.arange(len(nodes)))
     node_centre = np.full(len(firsts), -1)

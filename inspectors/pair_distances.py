@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .config import DuplicatesConfig
-from .duplicates import block_layout, near_pairs, normalised_appearance
+from .duplicates import appearance_hash, block_layout, candidate_pairs, confirmed, near_pairs, normalised_appearance
 from .scan import read_samples
 
 NEEDS = ["path", "ok", "phash", "appearance"]
@@ -36,6 +36,7 @@ class PairDistances:
     histogram: pd.DataFrame  # hamming (every integer 0..searched_radius), confirmed, not_confirmed, estimated
     radius: int  # the configured threshold (a pair at hamming <= radius may be a duplicate)
     confirm_max_distance: float  # the configured appearance threshold
+    loose_max_distance: float  # past confirm_max_distance, pairs up to this may still be confirmed (see duplicates)
     searched_radius: int  # how far beyond the line the search looked
     pictures: int  # distinct pictures searched
     sampled: int  # pictures the search beyond the line covered (== pictures unless the budget forced a sample)
@@ -80,6 +81,17 @@ def searchable(samples: pd.DataFrame, config: DuplicatesConfig) -> pd.DataFrame:
     return ok.reset_index(drop=True)
 
 
+def inspector_verdicts(pictures: pd.DataFrame, config: DuplicatesConfig) -> np.ndarray:
+    """Keys i * n + j (i < j) of the pairs the duplicates inspector confirms among `pictures`: its own
+    candidates (pHash or appearance hash) and its own confirmation, so the line drawn here is its line."""
+    hashes = pictures["phash"].to_numpy(np.int64)
+    i, j, _ = candidate_pairs(hashes, appearance_hash(pictures["appearance"]), config.radius)
+    if not len(i):
+        return np.empty(0, np.int64)
+    keep = confirmed(pictures["appearance"], hashes, i, j, config)
+    return i[keep] * len(hashes) + j[keep]
+
+
 def pair_distances(samples: pd.DataFrame, config: DuplicatesConfig = DuplicatesConfig(),
                    extra_bits: int = EXTRA_BITS, budget: int = MAX_COMPARISONS, seed: int = 0) -> PairDistances:
     pictures = searchable(samples, config)
@@ -97,7 +109,8 @@ def pair_distances(samples: pd.DataFrame, config: DuplicatesConfig = DuplicatesC
     paths = pictures["path"].to_numpy(object)
     pairs = pd.DataFrame({"path_a": paths[i], "path_b": paths[j], "hamming": d.astype(np.int64), "appearance": app})
     pairs["within_radius"] = pairs["hamming"] <= config.radius
-    pairs["confirmed"] = pairs["within_radius"] & (pairs["appearance"] <= config.confirm_max_distance)
+    pairs["confirmed"] = pairs["within_radius"] & np.isin(np.minimum(i, j) * n + np.maximum(i, j),
+                                                          inspector_verdicts(pictures, config))
     pairs = pairs.sort_values(["hamming", "appearance", "path_a", "path_b"], kind="stable").reset_index(drop=True)
     bins = np.arange(wide + 1)
     confirmed = np.bincount(pairs.loc[pairs["confirmed"], "hamming"], minlength=wide + 1)[:wide + 1]
@@ -108,7 +121,8 @@ def pair_distances(samples: pd.DataFrame, config: DuplicatesConfig = DuplicatesC
         rest[estimated] = np.round(rest[estimated] * n * (n - 1) / max(m * (m - 1), 1))
     histogram = pd.DataFrame({"hamming": bins, "confirmed": confirmed, "not_confirmed": rest.astype(np.int64),
                               "estimated": estimated})
-    return PairDistances(pairs, histogram, config.radius, config.confirm_max_distance, wide, n, len(sample))
+    return PairDistances(pairs, histogram, config.radius, config.confirm_max_distance, config.loose_max_distance,
+                         wide, n, len(sample))
 
 
 def of_workspace(workspace_dir, config: DuplicatesConfig = DuplicatesConfig()) -> PairDistances:

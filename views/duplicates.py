@@ -58,7 +58,9 @@ def pair_section(result) -> None:
     st.caption(f"Every pair of distinct pictures whose perceptual hashes (pHash, 64 bits) differ in at most "
                f"{result.searched_radius} bits, by that distance. Pairs at or left of the line "
                f"(≤ {result.radius} bits) are near copies when their grey thumbnails also agree (mean difference ≤ "
-               f"{result.confirm_max_distance:g} std). Exact copies count once. Change the line with "
+               f"{result.confirm_max_distance:g} std; up to {result.loose_max_distance:g} when a slight crop or resize "
+               f"explains the difference and the pair stands apart from the rest of the dataset). Exact copies "
+               f"count once. Change the line with "
                f"`--set duplicates.radius=N` on the command line." + (
                    f" Beyond the line, searching all {result.pictures:,} pictures would cost too much: those bars "
                    f"are estimated from the pairs among a random {result.sampled:,} of them."

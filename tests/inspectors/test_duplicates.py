@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 
 from inspectors import duplicates
 from inspectors.config import DuplicatesConfig
@@ -124,3 +125,62 @@ def test_a_crowd_of_identical_hashes_stays_linear_and_keeps_its_exact_neighbours
     assert len(i) <= 20_000 * 5 * CROWDED_WINDOW
     assert len(i) >= 19_999  # every member still pairs with its neighbours
     assert (d <= 4).all()
+
+
+def _loose_tier_table(pair: tuple[np.ndarray, np.ndarray], others: list[np.ndarray]):
+    """The pair shares a pHash (1 bit apart); every other picture hashes far away (never a candidate)."""
+    h = 0x1234_5678_9ABC_DEF0
+    rows = [{"path": "a.png", "phash": h, "appearance": pair[0].astype(np.uint8).tobytes()},
+            {"path": "b.png", "phash": flip(h, [7]), "appearance": pair[1].astype(np.uint8).tobytes()}]
+    rows += [{"path": f"other{k:03d}.png", "phash": flip(h, range(8 + k % 30, 30 + k % 30)),
+              "appearance": v.astype(np.uint8).tobytes()} for k, v in enumerate(others)]
+    return samples(rows)
+
+
+def _pair_distance(a, b):
+    app = duplicates.normalised_appearance([a.astype(np.uint8).tobytes(), b.astype(np.uint8).tobytes()])
+    return float(np.abs(app[0] - app[1]).mean())
+
+
+def _near_paths(table):
+    return [p for p, _ in rows_of(duplicates.inspect(table), "near_duplicate")]
+
+
+def test_a_resampled_textured_copy_past_the_strict_line_is_confirmed_when_it_stands_apart():
+    """Fine texture moves a lot under a slight crop or resize: such a copy measures past 0.06, but it is
+    within what a half-pixel shift explains and far closer to its original than to anything else."""
+    rng = np.random.default_rng(5)
+    texture = rng.integers(0, 256, 256)
+    copy = np.clip(texture + rng.integers(-16, 17, 256), 0, 255)
+    assert 0.06 < _pair_distance(texture, copy) < 0.2
+    table = _loose_tier_table((texture, copy), [rng.integers(0, 256, 256) for _ in range(80)])
+    assert _near_paths(table) == ["a.png", "b.png"]
+    assert _near_paths(table.iloc[:40]) == []  # 38 others: too few to show that the pair stands apart
+
+
+def test_look_alikes_in_a_crowd_are_not_confirmed_past_the_strict_line():
+    """Glyphs of one digit: the pair is as close as a resampled copy, but so is a crowd of others (here
+    none of them a hash candidate of the pair, as look-alikes past the radius are)."""
+    rng = np.random.default_rng(6)
+    glyph = rng.integers(0, 256, 256)
+    variants = [np.clip(glyph + rng.integers(-16, 17, 256), 0, 255).astype(np.uint8).tobytes() for _ in range(81)]
+    appearance_column = pd.Series(variants)
+    hashes = np.arange(81, dtype=np.int64) * 0x0F0F_0F0F_0F0F
+    pair = np.array([0]), np.array([1])
+    assert 0.06 < float(duplicates.mean_abs_distance(duplicates.normalised_appearance(variants[:2]),
+                                                      np.array([0]), np.array([1]))[0]) < 0.2
+    assert not duplicates.confirmed(appearance_column, hashes, *pair, DuplicatesConfig())[0]
+    assert duplicates.confirmed(appearance_column, hashes, *pair, DuplicatesConfig(isolation_ratio=100))[0]
+
+
+def test_a_difference_no_half_pixel_shift_explains_is_not_a_copy():
+    """A smooth picture barely moves under resampling: the same two-tone picture with a small object
+    added is another picture, however far the pair stands from the rest."""
+    rng = np.random.default_rng(7)
+    step = np.tile(np.where(np.arange(16) < 8, 40, 210), 16).reshape(16, 16)
+    with_object = step.copy()
+    with_object[3:6, 2:5] = 200
+    step, with_object = step.ravel(), with_object.ravel()
+    assert 0.06 < _pair_distance(step, with_object) < 0.2
+    table = _loose_tier_table((step, with_object), [rng.integers(0, 256, 256) for _ in range(80)])
+    assert _near_paths(table) == []
