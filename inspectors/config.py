@@ -44,8 +44,8 @@ class DuplicatesConfig:
     loose_max_distance: float = 0.2
     shift_tolerance: float = 1.0  # distance / the finer picture's half-pixel shift sensitivity: copies <= 0.91,
     # distinct photo pairs >= 1.15 on the planted photo set
-    isolation_ratio: float = 0.45  # pair RMS distance / nearest non-candidate's: copies <= 0.41; crowds of
-    # look-alikes (glyphs) >= 0.5
+    isolation_ratio: float = 0.45  # pair RMS distance / nearest non-candidate's: planted copies <= 0.41 but one
+    # (0.46, the one miss); crowds of look-alikes (glyphs) >= 0.5
     reference_sample: int = 2000  # pictures (a fixed sample) the isolation is measured against
     min_reference: int = 50  # fewer pictures to compare with than this: isolation is not shown, no loosening
 
