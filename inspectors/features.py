@@ -89,7 +89,7 @@ def bytes_features(data: bytes, **options) -> tuple[dict, bytes | None]:
 
 
 def decode_file(fs_path, work_side=128, thumb_side=128, thumb_quality=85, max_pixel_bytes=256 * 2**20) -> tuple:
-    """The per-file half of file_features: (row, thumbnail, prepared arrays or None). `finish` adds
+    """The per-file half of file_features: (row, thumbnail, `statistics.prepare` output or None). `finish` adds
     the statistics, for a whole chunk of files at once (see statistics.py)."""
     try:
         data = read_file(fs_path)
@@ -125,9 +125,13 @@ def decode_bytes(data: bytes, work_side=128, thumb_side=128, thumb_quality=85, m
         return row, None, None
     row["ok"] = True
     try:
-        row["pixel_hash"] = _pixel_hash(data, im, row["exif_orientation"])
+        pixels = None if im.format == "JPEG" else im.tobytes()
+        row["pixel_hash"] = _pixel_hash(data, im, row["exif_orientation"], pixels)
         work = work_image(im, row["exif_orientation"], work_side)
-        prepared = statistics.prepare(work)
+        rgb = None
+        if work is im and pixels is not None:  # an RGB image measured as stored: its bytes are already the array
+            rgb = np.frombuffer(pixels, np.uint8).reshape(im.size[1], im.size[0], 3)
+        prepared = statistics.prepare(work, rgb)
         thumb = _thumbnail(data, im, work, row["exif_orientation"], thumb_side, thumb_quality)
     except Exception as exc:  # decoded, but an unusual mode defeated our maths: say so, keep the row
         return _statistics_failed(row, exc), None, None
@@ -206,7 +210,7 @@ def verify_png_checksums(data: bytes) -> None:
         i = end + 4
 
 
-def _pixel_hash(data: bytes, im, orientation: int) -> str:
+def _pixel_hash(data: bytes, im, orientation: int, pixels: bytes | None = None) -> str:
     """Same pixels -> same value. For JPEG: the coded image data without metadata segments, since
     identical coefficients and tables decode to identical pixels (hashing the DCT-scaled pixels
     would merge images that differ only in fine detail)."""
@@ -217,7 +221,7 @@ def _pixel_hash(data: bytes, im, orientation: int) -> str:
             h.update(part)
     else:
         h.update(f"{im.mode}|{im.size[0]}x{im.size[1]}|".encode())
-        h.update(im.tobytes())
+        h.update(im.tobytes() if pixels is None else pixels)
     return h.hexdigest()
 
 

@@ -1,13 +1,16 @@
 """Hashes and statistics of a chunk of small work images at once.
 
-A worker decodes a chunk of files one by one (features.py) and keeps from each what grows with its
-pixel count (`prepare`: histograms, colour entropy, PIL's resizes to 32x32 and 64x64), then measures
-the whole chunk on those fixed-size arrays in a few numpy calls (`chunk_statistics`: moments,
-percentiles, entropy, pHash's DCT, dHash, appearance, Laplacian). Per image, those were ~30 calls
-on arrays of a few KB, each costing more in call overhead than in arithmetic: for 32x32 PNGs, 5x
-the decode itself. No statistic mixes images, and how files are chunked never changes a value.
+A worker decodes a chunk of files one by one (features.py) and keeps each work image's pixels
+(`prepare`; for images over BATCH_PIXELS also Pillow's grey conversion and 64x64 resize, which beat
+numpy there), then measures the whole chunk (`chunk_statistics`): the small images' grey levels and
+colour counts in one pass over all their pixels, histograms, the 32x32 LANCZOS grey (a numpy port of
+Pillow's), then moments, percentiles, entropy, pHash's DCT, dHash, appearance and the Laplacian in a
+few numpy calls. Per image, those were ~30 calls on arrays of a few KB, each costing more in call
+overhead than in arithmetic: for 32x32 PNGs, 5x the decode itself. No statistic mixes images, every
+value equals Pillow's / the per-image code's bit for bit, and how files are chunked never changes one.
 """
 
+import functools
 import math
 
 import numpy as np
@@ -19,23 +22,19 @@ SHARPNESS_SIDE = 64  # the Laplacian is scale-sensitive: measure images on the s
 COLOUR_BITS = 4  # colour_entropy bins each channel to 16 levels: JPEG noise and gradients merge, hues do not
 HASH_SIDE = 32  # pHash's DCT input, dHash's source and the appearance vector's source: imagehash's 32x32 grey
 PERCENTILES = np.array([0.01, 0.05, 0.95, 0.99])
+BATCH_PIXELS = 64 * 64  # images up to this size get their grey levels and colour counts with their chunk
 
 
-def prepare(work: Image.Image) -> tuple:
-    """The part that stays per image: what grows with the pixel count (histograms, colour codes) and
-    PIL's resamplers. Returns (the R, G, B and grey histograms (1,024 counts), colour entropy,
-    32x32 grey, the grey grid the Laplacian is measured on)."""
-    rgb = np.asarray(work).reshape(-1, 3)
-    grey_img = work.convert("L")
-    grey = np.asarray(grey_img)
-    hists = np.concatenate([np.bincount(rgb[:, 0], minlength=256), np.bincount(rgb[:, 1], minlength=256),
-                            np.bincount(rgb[:, 2], minlength=256), np.bincount(grey.ravel(), minlength=256)])
-    small = grey if grey_img.size == (HASH_SIDE, HASH_SIDE) else \
-        np.asarray(grey_img.resize((HASH_SIDE, HASH_SIDE), Image.Resampling.LANCZOS))
-    side = min(SHARPNESS_SIDE, max(grey_img.size))  # never upsample a small image to measure its edges
-    sharp = grey if grey_img.size == (side, side) else \
-        np.asarray(grey_img.resize((side, side), Image.Resampling.BILINEAR))
-    return hists, colour_entropy(rgb), small, sharp
+def prepare(work: Image.Image, rgb: np.ndarray | None = None) -> tuple:
+    """The part that stays per image: its pixels (h, w, 3) uint8 (`rgb` when the caller has them
+    already) and, for an image big enough that Pillow's C loops beat numpy's per-call overhead, its
+    grey levels and the grey grid the Laplacian is measured on; a small image's are computed with the
+    rest of its chunk (`chunk_statistics`)."""
+    rgb = np.asarray(work) if rgb is None else rgb
+    if rgb.shape[0] * rgb.shape[1] <= BATCH_PIXELS:
+        return rgb, None, None
+    grey = work.convert("L")
+    return rgb, np.asarray(grey), sharpness_grid(np.asarray(grey), grey)
 
 
 def image_statistics(work: Image.Image) -> dict:
@@ -49,27 +48,70 @@ _MOMENTS = np.stack([np.ones(256), np.arange(256.0), np.arange(256.0) ** 2], axi
 def chunk_statistics(prepared: list) -> list[dict]:
     """`prepare` outputs of several images -> one statistics dict per image, in order."""
     n = len(prepared)
-    hists, colour, smalls, sharps = zip(*prepared, strict=True)
-    hists = np.stack(hists).astype(np.float64).reshape(n * 4, 256)  # R, G, B, grey of each image
+    rgbs, greys, sharps = [list(column) for column in zip(*prepared, strict=True)]
+    sizes = np.array([rgb.shape[0] * rgb.shape[1] for rgb in rgbs])
+    batch = [i for i in range(n) if greys[i] is None]
+    colour = np.zeros(n)
+    if batch:  # the small images' per-pixel work in one go: per image it would be mostly call overhead
+        flat = np.concatenate([rgbs[i].reshape(-1, 3) for i in batch])
+        for i, grey in zip(batch, np.split(grey_levels(flat), np.cumsum(sizes[batch])[:-1]), strict=True):
+            greys[i] = grey.reshape(rgbs[i].shape[:2])
+            sharps[i] = sharpness_grid(greys[i])
+        colour[batch] = colour_entropies(flat, sizes[batch])
+    for i in sorted(set(range(n)) - set(batch)):
+        colour[i] = colour_entropy(rgbs[i].reshape(-1, 3))
+    hists = np.stack([histograms(rgb, grey) for rgb, grey in zip(rgbs, greys, strict=True)])
+    hists = hists.astype(np.float64).reshape(n * 4, 256)  # R, G, B, grey of each image
     count, total, squares = (hists @ _MOMENTS).T
     means = (total / count).reshape(n, 4)
     stds = np.sqrt(np.maximum(squares / count - (total / count) ** 2, 0.0)).reshape(n, 4) / 255.0
-    sizes, counts = count[3::4], hists[3::4]
+    counts = hists[3::4]
     cdf = np.cumsum(counts, axis=1) / sizes[:, None]
     lum = (cdf[:, :, None] < PERCENTILES).sum(axis=1) / 255.0  # = np.searchsorted(cdf, PERCENTILES) per row
-    small = np.stack(smalls)
+    small = np.stack([grey_32(g) for g in greys])
     columns = {
         "phash": phash_of_32(small), "dhash": dhash_of_32(small),
         "brightness": means[:, 3] / 255.0, "contrast": stds[:, 3],
         "lum_p01": lum[:, 0], "lum_p05": lum[:, 1], "lum_p95": lum[:, 2], "lum_p99": lum[:, 3],
         "sharpness": laplacian_variances(sharps), "entropy": _entropies(counts, sizes),
-        "colour_entropy": np.array(colour),
+        "colour_entropy": colour,
         "mean_r": means[:, 0] / 255.0, "mean_g": means[:, 1] / 255.0, "mean_b": means[:, 2] / 255.0,
         "std_r": stds[:, 0], "std_g": stds[:, 1], "std_b": stds[:, 2],
     }
     columns = {name: values.tolist() for name, values in columns.items()}  # Python ints and floats
     columns["appearance"] = [a.tobytes() for a in appearance_of_32(small)]
     return [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+
+
+def histograms(rgb: np.ndarray, grey: np.ndarray) -> np.ndarray:
+    """The R, G, B and grey histograms of one image, (4, 256) counts."""
+    flat = rgb.reshape(-1, 3)
+    return np.stack([np.bincount(flat[:, 0], minlength=256), np.bincount(flat[:, 1], minlength=256),
+                     np.bincount(flat[:, 2], minlength=256), np.bincount(grey.ravel(), minlength=256)])
+
+
+def grey_levels(rgb: np.ndarray) -> np.ndarray:
+    """(..., 3) uint8 RGB -> (...) uint8 grey: Pillow's convert("L") (ITU-R 601-2 luma in 16-bit fixed
+    point, rounded), bit for bit over all 2**24 colours."""
+    r, g, b = (rgb[..., i].astype(np.uint32) for i in range(3))
+    return ((r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16).astype(np.uint8)
+
+
+def grey_32(grey: np.ndarray) -> np.ndarray:
+    """The 32x32 grey image pHash, dHash and the appearance vector start from (imagehash's LANCZOS)."""
+    if grey.shape == (HASH_SIDE, HASH_SIDE):
+        return grey
+    return lanczos_to_32(grey)
+
+
+def sharpness_grid(grey: np.ndarray, image: Image.Image | None = None) -> np.ndarray:
+    """The grey grid the Laplacian is measured on: SHARPNESS_SIDE square, never upsampled (`image`:
+    the same grey levels as a PIL image, when the caller has one)."""
+    side = min(SHARPNESS_SIDE, max(grey.shape))  # never upsample a small image to measure its edges
+    if grey.shape == (side, side):
+        return grey
+    image = Image.fromarray(grey) if image is None else image
+    return np.asarray(image.resize((side, side), Image.Resampling.BILINEAR))
 
 
 def _entropies(counts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
@@ -82,13 +124,29 @@ def _entropies(counts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
 def colour_entropy(rgb: np.ndarray) -> float:
     """Entropy in bits of the colour histogram at COLOUR_BITS per channel (0 to 12): how many colours
     the picture really uses. A drawing or a glyph keeps a handful (1-5 bits), a photo, a smooth colour
-    field or noise thousands (8+); a grey image stays within one channel's 4 bits. Per image: with
-    4,096 bins an image, a chunk's histograms in one bincount cost more than they save."""
+    field or noise thousands (8+); a grey image stays within one channel's 4 bits."""
     q = rgb >> (8 - COLOUR_BITS)  # uint8: G << 4 still fits
     codes = q[:, 0].astype(np.uint16) << 2 * COLOUR_BITS | (q[:, 1] << COLOUR_BITS | q[:, 2])
     counts = np.bincount(codes, minlength=1 << 3 * COLOUR_BITS)
     p = counts[counts > 0] / len(codes)
     return float(-(p * np.log2(p)).sum())
+
+
+def colour_entropies(flat: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """colour_entropy of several small images at once, their pixels (P, 3) one image after the other:
+    one bincount for all (each image's codes offset by its index), then each image's sum alone, so
+    that a value never depends on which images share the call."""
+    n = len(sizes)
+    q = flat >> (8 - COLOUR_BITS)
+    codes = q[:, 0].astype(np.uint32) << 2 * COLOUR_BITS | (q[:, 1] << COLOUR_BITS | q[:, 2])
+    codes += np.repeat(np.arange(n, dtype=np.uint32) << 3 * COLOUR_BITS, sizes)
+    counts = np.bincount(codes, minlength=n << 3 * COLOUR_BITS).reshape(n, -1)
+    rows, cols = np.nonzero(counts)
+    p = counts[rows, cols] / sizes[rows]
+    terms = p * np.log2(p)
+    ends = np.cumsum(np.bincount(rows, minlength=n))
+    starts = ends - np.bincount(rows, minlength=n)
+    return np.array([-terms[a:b].sum() for a, b in zip(starts, ends, strict=True)])
 
 
 def laplacian_variances(greys) -> np.ndarray:
@@ -210,3 +268,58 @@ def _lanczos_32_to_9x8(small: np.ndarray) -> np.ndarray:
     """(n, 32, 32) uint8 -> (n, 8, 9): Image.resize((9, 8), LANCZOS) of each, bit for bit."""
     rows = _round_clip(small.astype(np.float64) @ _LANCZOS_32_TO_9.T)  # horizontal pass first, as Pillow here
     return _round_clip(_LANCZOS_32_TO_8 @ rows).astype(np.uint8)
+
+
+# ---------------------------------------------------------------- Pillow's (w, h) -> 32x32 LANCZOS, in numpy
+# The hashes' 32x32 grey image, without a PIL call per image (~90 us for a JPEG's work image, most of it
+# recomputing the same coefficients): the same integer coefficients and per-pass rounding as above, for
+# any size. Pillow 13 does the two passes in an order it picks from the sizes; for a 32x32 output and
+# inputs up to 128 px a side (the work image's bound) the rule below matches Pillow on every one of the
+# 128 x 128 sizes (found by resizing noise both ways; tests pin it). Anything else, or a Pillow that
+# disagrees on the probes at import, goes through Pillow itself.
+LANCZOS_PORTED_SIDE = 128
+
+
+@functools.cache
+def _lanczos_matrix(in_size: int, out_size: int) -> np.ndarray:
+    return _lanczos_weights(in_size, out_size)
+
+
+def _horizontal_first(w: int, h: int) -> bool:
+    return h <= HASH_SIDE or 2 * (w - HASH_SIDE // 2) >= h
+
+
+def _ported_lanczos_to_32(grey: np.ndarray) -> np.ndarray:
+    h, w = grey.shape
+    x = grey.astype(np.float64)
+
+    def horizontal(a):
+        return a if w == HASH_SIDE else _round_clip(a @ _lanczos_matrix(w, HASH_SIDE).T)
+
+    def vertical(a):
+        return a if h == HASH_SIDE else _round_clip(_lanczos_matrix(h, HASH_SIDE) @ a)
+    return (vertical(horizontal(x)) if _horizontal_first(w, h) else horizontal(vertical(x))).astype(np.uint8)
+
+
+def _pillow_lanczos_to_32(grey: np.ndarray) -> np.ndarray:
+    return np.asarray(Image.fromarray(grey).resize((HASH_SIDE, HASH_SIDE), Image.Resampling.LANCZOS))
+
+
+def _port_agrees_with_pillow() -> bool:
+    """Noise at sizes on both sides of the pass-order rule: a Pillow that orders or rounds differently shows here."""
+    rng = np.random.default_rng(0)
+    for w, h in [(7, 50), (33, 35), (34, 35), (40, 40), (47, 64), (48, 64), (79, 128), (80, 128), (128, 20)]:
+        grey = rng.integers(0, 256, (h, w), dtype=np.uint8)
+        if not np.array_equal(_ported_lanczos_to_32(grey), _pillow_lanczos_to_32(grey)):
+            return False
+    return True
+
+
+_PORT_OK = _port_agrees_with_pillow()
+
+
+def lanczos_to_32(grey: np.ndarray) -> np.ndarray:
+    """(h, w) uint8 -> (32, 32) uint8: Image.fromarray(grey).resize((32, 32), LANCZOS), bit for bit."""
+    if _PORT_OK and max(grey.shape) <= LANCZOS_PORTED_SIDE:
+        return _ported_lanczos_to_32(grey)
+    return _pillow_lanczos_to_32(grey)

@@ -254,3 +254,26 @@ def test_fifo_is_not_read(tmp_path):
 def test_missing_file_is_a_row_not_an_exception(tmp_path):
     row, _ = features.file_features(str(tmp_path / "gone.jpg"))
     assert not row["ok"] and row["error"].startswith("FileNotFoundError")
+
+
+def test_ported_lanczos_to_32_equals_pillow_on_every_pass_order():
+    rng = np.random.default_rng(7)
+    sizes = [(w, h) for w in range(1, 129, 3) for h in range(1, 129, 5)] + [(33, 35), (34, 35), (80, 128), (79, 128)]
+    for w, h in sizes:  # both sides of the rule that picks which pass Pillow runs first
+        grey = rng.integers(0, 256, (h, w), dtype=np.uint8)
+        assert np.array_equal(statistics.lanczos_to_32(grey), statistics._pillow_lanczos_to_32(grey)), (w, h)
+    assert statistics._PORT_OK
+
+
+def test_grey_levels_equal_pillow_convert_l_for_every_colour():
+    colours = np.arange(1 << 24, dtype=np.uint32)
+    rgb = np.stack([colours >> 16, colours >> 8 & 255, colours & 255], axis=1).astype(np.uint8).reshape(4096, 4096, 3)
+    assert np.array_equal(statistics.grey_levels(rgb), np.asarray(Image.fromarray(rgb).convert("L")))
+
+
+def test_batched_colour_entropies_equal_each_image_alone():
+    images = [np.asarray(noise_image(32, 32, seed=i)) for i in range(5)] + [np.zeros((8, 8, 3), np.uint8)]
+    flat = np.concatenate([im.reshape(-1, 3) for im in images])
+    sizes = np.array([im.shape[0] * im.shape[1] for im in images])
+    together = statistics.colour_entropies(flat, sizes).tolist()
+    assert together == [statistics.colour_entropy(im.reshape(-1, 3)) for im in images]
