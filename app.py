@@ -81,6 +81,8 @@ def main() -> None:
     dataset_picker()
     st.navigation([st.Page(path, title=title, icon=icon, default=i == 0)
                    for i, (path, title, icon) in enumerate(PAGES)]).run()
+    if st.session_state.get("dataset") is not None and state.scanned(st.session_state["dataset"]):
+        state.warm(st.session_state["dataset"])  # after the page: the derived tables would slow its first run
 
 
 # Streamlit runs this file as __main__; the scan's spawned workers import it as __mp_main__ and must

@@ -2,6 +2,13 @@
 the navigation until the page is idle (median of 3 visits). Figures go to docs/benchmarks.md.
 
     .venv/bin/python benchmarks/dashboard.py [--count 100000] [--visits 3] [--no-doc]
+    .venv/bin/python benchmarks/dashboard.py --dataset DIR [--cache CACHE] [--visits 3] [--no-doc]
+
+With --dataset, an existing dataset folder is opened instead (scanned into CACHE first if it is not
+there yet), and the figures go to the "## Scale" section (through benchmarks/scale.py's results file),
+e.g. the 200,000-file set that `benchmarks/scale.py --keep-cache` scanned:
+    .venv/bin/python benchmarks/dashboard.py --dataset benchmarks/data/tiny_200000 \
+        --cache benchmarks/data/scale_scan_cache
 
 The dataset (benchmarks/data/dash_100000, gitignored) is generated once: small PNGs (32-64 px, some
 wider or taller) in a folder per class under train/ and val/, with planted exact copies, near copies
@@ -15,6 +22,7 @@ import argparse
 import io
 import multiprocessing as mp
 import os
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -143,14 +151,14 @@ def ensure_dataset(count: int, workers: int = 2) -> Path:
     return final
 
 
-def ensure_scanned(dataset: Path) -> float | None:
+def ensure_scanned(dataset: Path, cache: Path = CACHE) -> float | None:
     """Scan with our CLI into the benchmark's own cache; returns the seconds if it scanned."""
     from inspectors.workspace import workspace_dir
-    ws = workspace_dir(dataset, None, CACHE)
+    ws = workspace_dir(dataset, None, cache)
     if all((ws / f).exists() for f in ("samples.parquet", "findings.csv", "summary.json")):
         return None
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "inspectors", "scan", str(dataset), "--cache", str(CACHE), "--quiet"],
+    subprocess.run([sys.executable, "-m", "inspectors", "scan", str(dataset), "--cache", str(cache), "--quiet"],
                    cwd=REPO, check=True)
     return time.perf_counter() - start
 
@@ -166,6 +174,11 @@ PAGES = [
     ("Quality & outliers", "Quality and outliers", '[data-testid="stImage"] img'),
     ("Review & export", "Review and export", '[data-testid="stDataFrame"]'),
 ]
+# with --dataset, a set made for something else: Duplicates counts as shown with its groups table (the
+# pair-distance histogram comes from a background process, minutes on sets of look-alike images, with a
+# "measuring" notice until then), and Integrity may have no table, only its "No ..." notices
+OTHER_DATASET = {"Duplicates": '[data-testid="stDataFrame"]',
+                 "Integrity": '[data-testid="stDataFrame"], [data-testid="stAlert"]'}
 STATUS = '[data-testid="stStatusWidget"]'
 EXCEPTION = '[data-testid="stException"]'
 STABLE_S = 0.5  # idle must hold this long (a rerun can start just after one ends); not counted in the time
@@ -193,14 +206,15 @@ def wait_shown(page, title: str, content: str, started: float, timeout_s: float 
     raise RuntimeError(f"{title}: not shown within {timeout_s:.0f} s")
 
 
-def measure(dataset: Path, visits: int) -> dict:
+def measure(dataset: Path, visits: int, cache: Path = CACHE, content: dict | None = None) -> dict:
+    """content: a page's main-content selector instead of the one in PAGES."""
     from playwright.sync_api import sync_playwright
 
     from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
     from tests.browser.helpers import Server
 
     log = DATA / "dash_streamlit.log"
-    server = Server(dataset, CACHE, log)
+    server = Server(dataset, cache, log)
     times = {label: [] for label, _, _ in PAGES}
     try:
         server.wait_healthy()
@@ -210,14 +224,16 @@ def measure(dataset: Path, visits: int) -> dict:
             started = time.perf_counter()
             page.goto(server.url + "/", wait_until="domcontentloaded")
             first_load = wait_shown(page, "Overview", PAGES[0][2], started, timeout_s=300)
+            print(f"  first load {first_load:.2f} s", flush=True)
             nav = page.locator('[data-testid="stSidebarNav"]')
             order = PAGES[1:] + PAGES[:1]  # from the Overview on, every page is reached by a click
             for visit in range(visits):
-                for label, title, content in order:
+                for label, title, shown in order:
+                    shown = (content or {}).get(label, shown)
                     link = nav.get_by_role("link", name=label, exact=True)
                     started = time.perf_counter()
                     link.click()
-                    times[label].append(wait_shown(page, title, content, started))
+                    times[label].append(wait_shown(page, title, shown, started))
                     print(f"  visit {visit + 1}: {label:<20} {times[label][-1]:.2f} s", flush=True)
             browser.close()
     finally:
@@ -267,18 +283,26 @@ def main() -> None:
     parser.add_argument("--visits", type=int, default=3)
     parser.add_argument("--no-doc", action="store_true", help="print the section, do not write docs/benchmarks.md")
     parser.add_argument("--prepare-only", action="store_true", help="generate and scan the dataset, then stop")
+    parser.add_argument("--dataset", type=Path, help="open this dataset folder instead of generating dash_COUNT; "
+                                                     "the figures go to the Scale section")
+    parser.add_argument("--cache", type=Path, default=CACHE, help="the cache that holds (or will hold) its scan")
     args = parser.parse_args()
-    dataset = ensure_dataset(args.count)
-    scan_seconds = ensure_scanned(dataset)
+    dataset = args.dataset or ensure_dataset(args.count)
+    scan_seconds = ensure_scanned(dataset, args.cache)
     if args.prepare_only:
         return
     from inspectors.scan import read_samples
     from inspectors.workspace import workspace_dir
-    rows = len(read_samples(workspace_dir(dataset, None, CACHE)))
+    rows = len(read_samples(workspace_dir(dataset, None, args.cache)))
     start_load = os.getloadavg()[0]
-    result = measure(dataset, args.visits)
-    body = report(result, args.count, scan_seconds, (start_load, os.getloadavg()[0]), rows,
-                  " ".join(["python benchmarks/dashboard.py", *sys.argv[1:]]))
+    result = measure(dataset, args.visits, args.cache, OTHER_DATASET if args.dataset else None)
+    loads = (start_load, os.getloadavg()[0])
+    command = shlex.join(["python", "benchmarks/dashboard.py", *sys.argv[1:]])
+    if args.dataset:
+        from benchmarks import scale  # it imports this module: import it only here
+        scale.record_dashboard(dataset, args.cache, result, rows, loads, command, write_doc=not args.no_doc)
+        return
+    body = report(result, args.count, scan_seconds, loads, rows, command)
     print(body)
     if not args.no_doc:
         from benchmarks._doc import write_section

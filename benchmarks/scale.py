@@ -3,7 +3,11 @@ large generated dataset scanned end to end by the CLI (wall time, files/s, peak 
 the "## Scale" section of docs/benchmarks.md.
 
     .venv/bin/python benchmarks/scale.py [--rows 1000000] [--files 200000] [--repeats 3]
-                                         [--skip-table] [--skip-scan] [--keep-images] [--no-doc]
+                                         [--skip-table] [--skip-scan] [--keep-images] [--keep-cache] [--no-doc]
+
+With --keep-cache the scan's cache (benchmarks/data/scale_scan_cache) stays, so that the app can open the
+scanned dataset: `benchmarks/dashboard.py --dataset benchmarks/data/tiny_200000 --cache
+benchmarks/data/scale_scan_cache` times every page on it and adds the figures to this section.
 
 The table (benchmarks/data/scale_1m_ws, gitignored) has no image files and no thumbnails: it is the
 schema the scan writes (inspectors.schema.SAMPLE_COLUMNS, the dtypes of a real samples.parquet) filled
@@ -21,6 +25,7 @@ import argparse
 import json
 import os
 import re
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -44,6 +49,7 @@ RESULTS = DATA / "scale_results.json"  # the last figures of each part, so one p
 SEED = 20_261_127
 CLASSES = 10
 GOAL_S = 5.0
+DASHBOARD_GOAL_S = 2.0  # the goal of "Dashboard at 100k samples": every page under 2 s after navigation
 
 
 # ---------------------------------------------------------------- the 1M-row table
@@ -355,7 +361,43 @@ SCAN_SETS = {"tiny": "32×32 PNGs, benchmarks/_data.py tiny generator: smooth gr
              "dash_x2": "the dash set with every file hard-linked twice: each image also an exact copy"}
 
 
-def report(table: dict | None, facts: dict | None, scans: dict, loads, command: str) -> str:
+def dashboard_report(name: str, dash: dict) -> list[str]:
+    """The app on a dataset the CLI scanned (benchmarks/dashboard.py --dataset): every page's times."""
+    lines = [f"### The app on {name} ({dash['rows']:,} files, scanned by the CLI)", "",
+             f"Measured {dash['measured']} with `{dash['command']}` (load average {dash['loads'][0]:.2f} at start, "
+             f"{dash['loads'][1]:.2f} at the end): `streamlit run app.py -- benchmarks/data/{name}` with "
+             f"INSPECTORS_CACHE={dash['cache']}, one browser session, as in \"Dashboard at 100k samples\" (first "
+             "load = `page.goto` of a fresh server until the Overview shows and is idle; each page from the click "
+             "on its link until its title and main content show and the app is idle; visited "
+             f"{len(next(iter(dash['pages'].values())))} times in navigation order). Duplicates counts as shown when "
+             "its groups table is: its pair-distance histogram comes from a background process (see the notes), "
+             "with a \"measuring\" notice until then; Integrity when its table or its \"No ...\" notices are. "
+             f"Goal as at 100k: every page under {DASHBOARD_GOAL_S:.0f} s after navigation (judged on the median).", "",
+             f"First load: **{dash['first_load']:.2f} s**", "",
+             "| page | first visit (s) | median (s) | max (s) | < 2 s (median) |", "|---|---:|---:|---:|---|"]
+    for page, values in dash["pages"].items():
+        median = statistics.median(values)
+        lines.append(f"| {page} | {values[0]:.2f} | {median:.2f} | {max(values):.2f} | "
+                     f"{'met' if median < DASHBOARD_GOAL_S else '**not met**'} |")
+    return lines + [""]
+
+
+def record_dashboard(dataset: Path, cache: Path, result: dict, rows: int, loads, command: str, write_doc: bool):
+    """Called by benchmarks/dashboard.py --dataset: keep its figures with this script's, rewrite the section."""
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"table": None, "facts": None, "scans": {}}
+    results.setdefault("dashboards", {})[dataset.name] = dict(
+        result, rows=rows, loads=list(loads), command=command, cache=str(Path(cache).resolve().relative_to(REPO)),
+        measured=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
+    RESULTS.write_text(json.dumps(results, indent=2))
+    body = report(results["table"], results["facts"], results["scans"], None,
+                  results.get("command", "python benchmarks/scale.py"), results["dashboards"])
+    print(body)
+    if write_doc:
+        from benchmarks._doc import write_section
+        write_section("Scale", body, keep="### Notes")
+
+
+def report(table: dict | None, facts: dict | None, scans: dict, loads, command: str, dashboards=None) -> str:
     med = statistics.median
     lines = ["## Scale", "",
              f"Written {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by `{command}` (each part keeps its "
@@ -372,7 +414,8 @@ def report(table: dict | None, facts: dict | None, scans: dict, loads, command: 
             f"findings, {facts['inspect_s']:.0f} s): {facts['issue_counts']}. Opened with `streamlit run app.py -- "
             "benchmarks/data/scale_1m` (INSPECTORS_CACHE=benchmarks/data/scale_1m_ws), Debian's chromium driven "
             f"by Playwright, viewport 1400×900; a fresh server per repeat, {n} repeat(s). Measured "
-            f"{table.get('measured', '?')}, load average {table.get('loads', [0, 0])[0]:.2f} at start and "
+            f"{table.get('measured', '?')}" + (f" by `{table['command']}`" if table.get("command") else "") +
+            f", load average {table.get('loads', [0, 0])[0]:.2f} at start and "
             f"{table.get('loads', [0, 0])[1]:.2f} at the end.", "",
             "First load = `page.goto` until the Overview's title and metrics show and the app is idle. Browse = "
             "the click on its link until its title and its \"N of M files match\" caption show and the app is idle. "
@@ -411,14 +454,16 @@ def report(table: dict | None, facts: dict | None, scans: dict, loads, command: 
                 f"{'yes' if not scan.get('failed') else '**no**'} |")
         lines.append("")
         for name, scan in scans.items():
-            text = [f"{name}: measured {scan['measured']}, load average {scan['loads'][0]:.2f} at start, "
-                    f"{scan['loads'][1]:.2f} at the end."]
+            text = [f"{name}: measured {scan['measured']}" + (f" by `{scan['command']}`" if scan.get("command") else "")
+                    + f", load average {scan['loads'][0]:.2f} at start, {scan['loads'][1]:.2f} at the end."]
             if scan.get("failed"):
                 text.append(f"**Did not complete**: {scan['failed']}; wall = until it was stopped.")
             if scan.get("note"):
                 text.append(scan["note"])
             lines += ["- " + " ".join(text)]
         lines.append("")
+    for name, dash in (dashboards or {}).items():
+        lines += dashboard_report(name, dash)
     return "\n".join(lines)
 
 
@@ -431,17 +476,19 @@ def main() -> None:
     parser.add_argument("--skip-table", action="store_true", help="reuse the stored table figures")
     parser.add_argument("--skip-scan", action="store_true")
     parser.add_argument("--keep-images", action="store_true", help="keep the generated images even above 1 GB")
+    parser.add_argument("--keep-cache", action="store_true", help="keep the scan's cache, for benchmarks/dashboard.py")
     parser.add_argument("--note", default="", help="a sentence added under the scan figures")
     parser.add_argument("--no-doc", action="store_true")
     args = parser.parse_args()
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"table": None, "facts": None, "scans": {}}
     loads = [os.getloadavg()[0]]
+    command = shlex.join(["python", "benchmarks/scale.py", *sys.argv[1:]])
     if not args.skip_table:
         ws, results["facts"] = ensure_table(args.rows)
         table_loads = [os.getloadavg()[0]]
         results["table"] = measure_table(args.repeats)
         results["table"].update(measured=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-                                loads=table_loads + [os.getloadavg()[0]])
+                                loads=table_loads + [os.getloadavg()[0]], command=command)
         RESULTS.write_text(json.dumps(results, indent=2))
     if not args.skip_scan:
         t0 = time.perf_counter()
@@ -455,18 +502,21 @@ def main() -> None:
         mb = _du_mb(dataset)
         scan_loads = [os.getloadavg()[0]]
         scan = run_scan(dataset, SCAN_CACHE)
-        scan.update(set=args.scan_set, files=args.files, mb=mb, gen_s=gen_s, note=args.note,
+        scan.update(set=args.scan_set, files=args.files, mb=mb, gen_s=gen_s, note=args.note, command=command,
                     measured=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                     loads=scan_loads + [os.getloadavg()[0]])
         print(f"scan: {scan}", flush=True)
         results["scans"][dataset.name] = scan
         RESULTS.write_text(json.dumps(results, indent=2))
-        shutil.rmtree(SCAN_CACHE, ignore_errors=True)
+        if not args.keep_cache:
+            shutil.rmtree(SCAN_CACHE, ignore_errors=True)
         if mb > 1000 and not args.keep_images and not dataset.name.endswith("_x2"):
             shutil.rmtree(dataset, ignore_errors=True)
     loads.append(os.getloadavg()[0])
-    body = report(results["table"], results["facts"], results["scans"], loads,
-                  " ".join(["python benchmarks/scale.py", *sys.argv[1:]]))
+    results["command"] = command
+    RESULTS.write_text(json.dumps(results, indent=2))
+    body = report(results["table"], results["facts"], results["scans"], loads, results["command"],
+                  results.get("dashboards"))
     print(body)
     if not args.no_doc:
         from benchmarks._doc import write_section

@@ -12,10 +12,15 @@ SCORE_LEGEND = "Scores run from 0 to 1, and 1 is the most suspicious (unlike cle
 
 
 def random_per_class(samples: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
-    """n random decodable images per class (shuffles the labels only, not the 100k-row table)."""
-    labels = samples.loc[samples["ok"].astype(bool), "label"]
-    shuffled = labels.iloc[np.random.default_rng(seed).permutation(len(labels))]
-    return samples.loc[shuffled.groupby(shuffled, sort=True).head(n).index]
+    """n random decodable images per class, in shuffled order: numpy over label codes (a groupby over a
+    shuffled 1M-row label column took seconds)."""
+    ok = np.flatnonzero(samples["ok"].astype(bool).to_numpy(bool))
+    shuffled = ok[np.random.default_rng(seed).permutation(len(ok))]
+    codes = pd.factorize(samples["label"])[0][shuffled]  # -1: no label (NaN), left out like groupby does
+    by_class = np.argsort(codes, kind="stable")  # each class's rows together, still in shuffled order
+    rank = np.arange(len(codes)) - np.searchsorted(codes[by_class], codes[by_class])  # position within its class
+    chosen = np.sort(by_class[(rank < n) & (codes[by_class] >= 0)])
+    return samples.iloc[shuffled[chosen]]
 
 
 THUMB_PX = 120  # every thumbnail fits a THUMB_PX square, so strips and big images keep the grid even
@@ -109,11 +114,13 @@ def _apply_marks(workspace, paths, decision, new_label, key):
     st.toast(f"Marked {len(paths)} as {decision}" + (f" → {new_label}" if new_label else ""))
 
 
-def gallery(ds, table: pd.DataFrame, key: str, page_size: int = 40, columns: int = 8, caption=None) -> None:
-    """A paged gallery of the table's rows with review marks."""
-    number = pager(len(table), page_size, f"{key}_page")
-    shown = tables.page(table, number, page_size)
-    st.caption(f"Showing {len(shown):,} of {len(table):,}")
+def gallery(ds, table: pd.DataFrame, key: str, page_size: int = 40, columns: int = 8, caption=None,
+            positions=None) -> None:
+    """A paged gallery of the table's rows (or of its rows at `positions`, in that order) with review marks."""
+    total = len(table) if positions is None else len(positions)
+    number = pager(total, page_size, f"{key}_page")
+    shown = tables.page(table, number, page_size, positions)
+    st.caption(f"Showing {len(shown):,} of {total:,}")
     selected = image_grid(ds, shown, columns=columns, caption=caption, select_key=f"{key}_sel")
     labels = sorted(x for x in state.samples(ds)["label"].dropna().unique() if x)
     mark_bar(ds, selected, f"{key}_sel", labels)
@@ -162,5 +169,5 @@ def need_dataset():
     if ds is None or not state.scanned(ds):
         st.info("Pick a dataset in the sidebar and press Scan.")
         st.stop()
-    state.warm(ds)
+    state.start_reading(ds)
     return ds

@@ -30,24 +30,27 @@ sort_by = c1.selectbox("Sort by", sortable, index=sortable.index("worst_score"),
                        format_func=lambda c: c.replace("_", " "))
 descending = c2.toggle("Descending", value=True, key="browse_desc")
 view_as = c3.radio("View", ["Gallery", "Table"], horizontal=True, key="browse_view")
-view = tables.apply_filter(state.sorted_with_issues(ds, sort_by, descending), spec)
+# positions, not a frame: the sort is cached per column, the filter is a mask, and only the rows shown are taken
+view = tables.view_positions(state.sort_order(ds, sort_by, descending), tables.filter_mask(table, spec))
 st.caption(f"{len(view):,} of {len(table):,} files match")
 
 if view_as == "Gallery":
-    widgets.gallery(ds, view, key="browse", caption=lambda r: f"{r['path'].rsplit('/', 1)[-1]} · {r['label'] or '—'}"
-                                                           f" · {tables.issue_name(r['issues'] or 'ok')}")
+    widgets.gallery(ds, table, key="browse", positions=view,
+                    caption=lambda r: f"{r['path'].rsplit('/', 1)[-1]} · {r['label'] or '—'}"
+                                      f" · {tables.issue_name(r['issues'] or 'ok')}")
     choice = st.selectbox("Open a sample: full size, metadata, findings and copies",
-                          ["—"] + list(tables.page(view, 0, 200)["path"]), key="browse_open")
+                          ["—"] + list(tables.page(table, 0, 200, view)["path"]), key="browse_open")
     picked = None if choice == "—" else choice
 else:
     number = widgets.pager(len(view), 200, "browse_table_page")
-    shown = tables.page(view, number, 200)
+    shown = tables.page(table, number, 200, view)
     columns = [c for c in shown.columns if c not in tables.HIDDEN_COLUMNS]
     event = st.dataframe(tables.readable(shown[columns]), hide_index=True, width="stretch", on_select="rerun",
                          selection_mode="single-row", key="browse_table")
     picked = widgets.selected_row_path(event, shown)
     # built only when clicked: a 100k-row CSV on every rerun would slow every click on the page
-    st.download_button("Export this filtered view (CSV)", lambda: tables.spreadsheet_safe(view[columns]).to_csv(
-        index=False), file_name="filtered_view.csv", mime="text/csv", on_click="ignore")
+    st.download_button("Export this filtered view (CSV)", lambda: tables.spreadsheet_safe(
+        table.iloc[view][columns]).to_csv(index=False), file_name="filtered_view.csv", mime="text/csv",
+        on_click="ignore")
 if picked:
     widgets.detail(ds, picked)

@@ -11,12 +11,12 @@ PAGE_TITLES = {"integrity": "Integrity", "duplicates": "Duplicates", "balance": 
                "quality": "Quality & outliers", "sizes": "Sizes", "label_issues": "Browse"}
 
 ds = widgets.need_dataset()
-samples, found, summary = state.samples(ds), state.findings(ds), state.summary(ds)
+rows, found, summary = state.overview_rows(ds), state.findings(ds), state.summary(ds)
 scan = summary.get("scan", {})
 st.title("Overview")
-st.caption(f"{ds.root} · {scan.get('files', len(samples)):,} files")
+st.caption(f"{ds.root} · {scan.get('files', len(rows)):,} files")
 cols = st.columns(5)
-cols[0].metric("Files", f"{scan.get('files', len(samples)):,}")
+cols[0].metric("Files", f"{scan.get('files', len(rows)):,}")
 cols[1].metric("Images that decode", f"{scan.get('decoded_ok', 0):,}")
 cols[2].metric("Images that fail", f"{scan.get('failed', 0):,}")
 cols[3].metric("Files with a finding", f"{found['path'].nunique():,}")
@@ -51,7 +51,7 @@ st.subheader("Look at the data first")
 st.caption("Random decodable images per class. Spend time here: what do the classes really look like?")
 if st.button("Draw again"):
     st.session_state["overview_seed"] = st.session_state.get("overview_seed", 0) + 1
-per_class = widgets.random_per_class(samples, n=8, seed=st.session_state.get("overview_seed", 0))
+per_class = widgets.random_per_class(rows, n=8, seed=st.session_state.get("overview_seed", 0))
 for label, group in per_class.groupby("label", sort=True):
     st.markdown(f"**{label or '(unlabelled)'}**")
     widgets.image_grid(ds, group, columns=8)

@@ -1,9 +1,10 @@
 """Quality & outliers: dark, light, blurry, near-blank, odd-mode and outlier images, sorted by score,
 with strips of images on both sides of each threshold."""
 
+import numpy as np
 import streamlit as st
 
-from ui import state, widgets
+from ui import state, tables, widgets
 
 ISSUES = ["dark", "light", "blurry", "low_information", "odd_mode", "outlier"]
 # the statistic each threshold cuts, whether high is bad, and how a person reads it
@@ -33,11 +34,14 @@ if issue in SIGNAL:
                "Would you draw the line in the same place?" + (" (Blurry is judged against each image's own "
                                                                "class, so the line is not one number.)"
                                                                if issue == "blurry" else ""))
-    ranked = state.sorted_with_issues(ds, column, high_is_bad)  # sorted once per dataset, not per click
-    ranked = ranked[ranked["ok"].astype(bool) & ranked[column].notna()]
-    is_flagged = ranked["path"].isin(rows["path"])
-    cut = int(is_flagged.to_numpy().nonzero()[0].max()) + 1 if is_flagged.any() else 0
-    left, right = ranked.iloc[max(0, cut - 6):cut], ranked.iloc[cut:cut + 6]
+    table = state.derived(ds, "with_issues")
+    order = state.sort_order(ds, column, high_is_bad)  # sorted once per dataset, not per click
+    ranked = tables.view_positions(order, (table["ok"].astype(bool) & table[column].notna()).to_numpy(bool))
+    flagged_rows = np.zeros(len(table), dtype=bool)
+    flagged_rows[state.positions_of(ds, rows["path"])] = True
+    is_flagged = flagged_rows[ranked]
+    cut = int(is_flagged.nonzero()[0].max()) + 1 if is_flagged.any() else 0
+    left, right = table.iloc[ranked[max(0, cut - 6):cut]], table.iloc[ranked[cut:cut + 6]]
     st.markdown("**Flagged, nearest the line**")
     widgets.image_grid(ds, left, columns=6, caption=lambda r: f"{column} {r[column]:.3g}")
     st.markdown("**Not flagged, nearest the line**")

@@ -67,3 +67,37 @@ def test_the_cleaned_manifest_drops_removals_and_applies_relabels():
     assert out.to_dict("list") == {"path": ["./a.png", "./c.png", "/abs/e.png"], "label": ["cat", "cat", "cat"],
                                    "split": ["train", "train", "train"]}
     assert len(tables.cleaned_manifest(table, marks.head(0))) == 4
+
+
+def test_with_issues_adds_each_files_issues_and_worst_score_in_sample_order():
+    table = pd.DataFrame({"path": ["c.png", "a.png", "b.png"], "label": ["x", "y", "x"]})
+    found = pd.DataFrame({"path": ["a.png", "a.png", "c.png", "gone.png"], "issue": ["split_leak", "exact_duplicate",
+                                                                                      "dark", "missing_file"],
+                          "score": [0.2, 0.9, 0.5, 1.0]})
+    out = tables.with_issues(table, found)
+    assert list(out["path"]) == ["c.png", "a.png", "b.png"]
+    assert list(out["issues"]) == ["dark", "exact_duplicate, split_leak", ""]
+    assert list(out["worst_score"]) == [0.5, 0.9, 0.0]
+
+
+def test_the_issue_filter_matches_whole_issue_names():
+    table = tables.with_issues(pd.DataFrame({"path": ["a", "b", "c"], "split": ["train"] * 3, "label": ["x"] * 3}),
+                               pd.DataFrame({"path": ["a", "b"], "issue": ["near_duplicate", "exact_duplicate"],
+                                             "score": [1.0, 1.0]}))
+    assert list(tables.apply_filter(table, tables.Filter(issues=["exact_duplicate"]))["path"]) == ["b"]
+    assert list(tables.apply_filter(table, tables.Filter(issues=["duplicate"]))["path"]) == []
+
+
+def test_sort_order_is_a_stable_sort_by_the_column_then_path_with_missing_values_last():
+    table = pd.DataFrame({"path": ["d", "b", "a", "c", "e"], "score": [0.5, np.nan, 0.5, 0.9, 0.1],
+                          "label": pd.Series(["y", None, "x", "y", "x"], dtype="string"),
+                          "mtime_ns": np.array([2**60 + 1, 2**60, 2**60 + 1, 5, 2**60], dtype=np.int64)})
+    for column in ("score", "label", "mtime_ns", "path"):
+        for descending in (True, False):
+            expected = table.sort_values([column, "path"], ascending=[not descending, True], kind="stable",
+                                         na_position="last")
+            assert list(tables.sort_table(table, column, descending)["path"]) == list(expected["path"]), column
+    order = tables.sort_order(table, "score", True)
+    keep = tables.filter_mask(table, tables.Filter(text="b")) | tables.filter_mask(table, tables.Filter(text="d"))
+    assert list(table["path"].iloc[tables.view_positions(order, keep)]) == ["d", "b"]
+    assert list(tables.page(table, 1, 2, order)["path"]) == ["d", "e"]
