@@ -76,6 +76,9 @@ def cmd_label_issues(args, prepared, split, config, bars, say) -> int:
         return 0
     say(f"{len(found)} likely label issues among {facts['samples']} images "
         f"({facts['folds']}-fold out-of-sample accuracy {facts['oos_accuracy']:.3f})")
+    if facts.get("unreliable"):
+        say(f"  {facts['unreliable']} images not judged: the inspectors found the picture itself off "
+            f"({', '.join(facts['unreliable_issues'])}); see predictions.csv, column unreliable")
     for row in found.head(15).itertuples():
         say(f"  {row.score:.2f}  {row.path}: {row.detail}")
     say("written: " + ", ".join(str(p) for p in written))

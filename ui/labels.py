@@ -75,8 +75,8 @@ def top_losses(predictions: pd.DataFrame, n: int = 50) -> pd.DataFrame:
     """The n images the out-of-sample model found hardest (highest loss on the given label)."""
     if predictions.empty:
         return predictions
-    columns = [c for c in ("path", "label", "predicted", "p_label", "p_predicted", "loss", "split", "fold")
-               if c in predictions]
+    columns = [c for c in ("path", "label", "predicted", "p_label", "p_predicted", "loss", "split", "fold",
+                           "unreliable") if c in predictions]  # unreliable: the inspector findings that set it aside
     return predictions.sort_values(["loss", "path"], ascending=[False, True]).head(n)[columns].reset_index(drop=True)
 
 

@@ -5,6 +5,7 @@ keep / remove / relabel in the review store (Review & export turns the marks int
 import plotly.express as px
 import streamlit as st
 
+from baselines.config import LABEL_ISSUE_DEFAULTS
 from inspectors import review
 from ui import labels, launcher, run_widgets, state, tables, training, widgets
 
@@ -19,14 +20,15 @@ found = labels.read_label_issues(ds.workspace)
 with st.expander("Settings", expanded=not found["facts"]):
     c = st.columns(4)
     c[0].number_input("Folds", 0, 20, 0, key="li_folds", help="0 = 5, or 2 above 20,000 images.")
-    c[1].number_input("Epochs per fold", 1, 1000, 15, key="li_epochs")
+    c[1].number_input("Epochs per fold", 1, 1000, LABEL_ISSUE_DEFAULTS["epochs"], key="li_epochs")
     c[2].number_input("Stop after steps", 0, 1_000_000, 0, key="li_steps", help="0 = the epochs decide.")
     c[3].number_input("Seed", 0, 2**31 - 1, 0, key="li_seed")
 
 
 def start() -> None:
     get = st.session_state.get
-    launcher.launch(ds, "label-issues", {"folds": int(get("li_folds", 0)) or None, "epochs": int(get("li_epochs", 15)),
+    epochs = int(get("li_epochs", LABEL_ISSUE_DEFAULTS["epochs"]))
+    launcher.launch(ds, "label-issues", {"folds": int(get("li_folds", 0)) or None, "epochs": epochs,
                                          "max_steps": int(get("li_steps", 0)) or None, "seed": int(get("li_seed", 0))})
 
 
@@ -38,7 +40,8 @@ if not found["facts"] and found["findings"].empty:
     if job and launcher.job_status(job[0])["state"] in ("starting", "running"):
         st.info("Training the folds: the suspects, top losses and confusion matrix appear here when it finishes.")
     else:
-        st.info("Not run yet for this dataset. Press **Find label issues** (about a minute per fold on a CPU).")
+        st.info("Not run yet for this dataset. Press **Find label issues** (a minute or two per fold for 1,000 "
+                "images on a CPU).")
     st.stop()
 
 facts = found["facts"]
@@ -52,6 +55,10 @@ if labels.weak_model(facts):
     st.warning("The out-of-sample model is weak (it gets few images right, or doubts a large share of them): many of "
                "these suspects are its own mistakes, not bad labels. Train each fold longer (more epochs, *Stop after "
                "steps* 0) before trusting the list.")
+if facts.get("unreliable"):
+    st.caption(f"{facts['unreliable']:,} images were predicted but not judged: the inspectors found the picture "
+               f"itself off ({', '.join(facts.get('unreliable_issues', []))}), so the model's disagreement there "
+               "says more about the image than about its label. They are listed under those findings.")
 
 
 def mark(path: str, decision: str, key: str | None = None) -> None:

@@ -1,6 +1,18 @@
 import numpy as np
+import pandas as pd
+import pytest
+import torch
 
-from baselines.label_issues import assign_folds, confident_learning, prune_by_noise_rate
+from baselines.label_issues import (
+    assign_folds,
+    confident_learning,
+    input_size,
+    judge,
+    predict_held_out,
+    prune_by_noise_rate,
+    unreliable_images,
+)
+from baselines.train import Tensors
 
 
 def test_folds_are_stratified_and_cover_every_sample():
@@ -35,3 +47,81 @@ def test_prune_by_noise_rate_flags_the_estimated_count_by_margin():
                       [0.1, 0.9], [0.2, 0.8], [0.3, 0.7], [0.25, 0.75]])
     flagged = prune_by_noise_rate(labels, probs)
     assert flagged.tolist() == [False, False, False, True, False, False, False, False]
+
+
+def test_unreliable_images_are_predicted_but_never_judged():
+    # the third "0" is a dark image the model calls a 1: a bad picture, not evidence of a bad label
+    labels = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    probs = np.array([[0.9, 0.1], [0.8, 0.2], [0.05, 0.95], [0.02, 0.98],
+                      [0.1, 0.9], [0.2, 0.8], [0.3, 0.7], [0.25, 0.75]])
+    judged = np.array([True, True, False, True, True, True, True, True])
+    out = judge(labels, probs, judged)
+    assert out["issue"].tolist() == [False, False, False, True, False, False, False, False]
+    assert out["score"].tolist() == [0.0, 0.0, 0.0, 0.98, 0.0, 0.0, 0.0, 0.0]
+    assert out.loc[3, "confident"] == 1 and out.loc[2, "confident"] == 1  # the runner-up, for the predictions table
+    # judged alone, the unreliable sample would have been flagged too
+    assert judge(labels, probs, np.ones(8, bool))["issue"].tolist()[2]
+
+
+def test_unreliable_samples_do_not_lower_a_class_threshold():
+    # two dark "1"s with low self-confidence would drag class 1's threshold down to 0.5, so that the "0"
+    # at p(1) = 0.7 counted as confidently a 1; left out, the threshold is 0.8 and it is not
+    labels = np.array([0, 0, 0, 1, 1, 1, 1])
+    probs = np.array([[0.9, 0.1], [0.9, 0.1], [0.3, 0.7], [0.2, 0.8], [0.2, 0.8], [0.8, 0.2], [0.8, 0.2]])
+    every = judge(labels, probs, np.ones(7, bool), "confident_learning")
+    assert every["issue"].tolist() == [False, False, True, False, False, True, True]
+    reliable = judge(labels, probs, np.array([True] * 5 + [False] * 2), "confident_learning")
+    assert reliable["issue"].tolist() == [False] * 7
+
+
+def test_unreliable_images_come_from_the_inspectors_findings(tmp_path):
+    pd.DataFrame({"path": ["a.png", "a.png", "b.png", "c.png", "d.png"],
+                  "issue": ["dark", "outlier", "blurry", "near_duplicate", "odd_size"],
+                  "score": 1.0, "group": "", "detail": ""}).to_csv(tmp_path / "findings.csv", index=False)
+    reason = unreliable_images(tmp_path, ["a.png", "b.png", "c.png", "d.png", "e.png"])
+    assert reason.tolist() == ["dark,outlier", "", "", "odd_size", ""]
+    assert unreliable_images(tmp_path, ["a.png"], issues=()).tolist() == [""]
+    assert unreliable_images(tmp_path / "nowhere", ["a.png"]).tolist() == [""]
+
+
+@pytest.mark.parametrize("side, cap, expected", [(62, 64, 64), (45, 64, 32), (46, 64, 64), (40, 64, 32),
+                                                  (300, 64, 64), (10, 64, 16), (110, 224, 128), (12, 64, 16)])
+def test_input_size_is_the_standard_side_nearest_the_median_short_side(side, cap, expected):
+    table = pd.DataFrame({"path": [f"{i}.png" for i in range(5)], "label": "a", "split": "", "ok": True,
+                          "width": side, "height": side * 2})
+    assert input_size(table, cap=cap) == expected
+
+
+class Lopsided(torch.nn.Module):
+    """Says class 1 with certainty when the left column is brighter than the right one, else class 0."""
+
+    def forward(self, x):
+        left_brighter = (x[:, 0, 0, 0] > x[:, 0, 0, -1]).float()
+        return torch.stack([1 - left_brighter, left_brighter], 1) * 50
+
+
+def test_held_out_predictions_average_the_mirrored_image_when_trained_on_flips():
+    x = torch.zeros(2, 3, 4, 4, dtype=torch.uint8)
+    x[0, :, :, 0] = 200  # bright on the left; its mirror is bright on the right
+    x[1, :, :, -1] = 200
+    t = Tensors(["a", "b"], 4, x, torch.tensor([0, 1]), x, torch.tensor([0, 1]), [], [], torch.zeros(3), torch.ones(3),
+                [], torch.device("cpu"))
+    plain = predict_held_out(Lopsided(), t, "none")
+    assert plain.round().tolist() == [[0.0, 1.0], [1.0, 0.0]]
+    mirrored = predict_held_out(Lopsided(), t, "flip")
+    assert mirrored.tolist() == [[0.5, 0.5], [0.5, 0.5]]
+
+
+def test_both_flags_only_what_confident_learning_and_the_noise_rate_agree_on():
+    # class 0 holds A, confidently a 1 (p 0.72 >= class 1's mean 0.7), and B, split between 1 and 2 and sure of
+    # neither, but with the larger margin over its given label: the noise rate allows one flag in class 0
+    labels = np.array([0, 0, 0, 0, 0, 1, 1, 1, 2, 2, 2])
+    probs = np.array([[0.9, 0.05, 0.05]] * 3 + [[0.23, 0.72, 0.05], [0.0, 0.6, 0.4]]
+                     + [[0.1, 0.8, 0.1], [0.2, 0.6, 0.2], [0.1, 0.7, 0.2]] + [[0.05, 0.05, 0.9]] * 3)
+    every = np.ones(11, bool)
+    a, b = [False] * 3 + [True, False] + [False] * 6, [False] * 4 + [True] + [False] * 6
+    assert judge(labels, probs, every, "confident_learning")["issue"].tolist() == a
+    assert judge(labels, probs, every, "prune_by_noise_rate")["issue"].tolist() == b
+    assert not judge(labels, probs, every, "both")["issue"].any()
+    with pytest.raises(ValueError, match="choose one of"):
+        judge(labels, probs, every, "cleanest")

@@ -93,4 +93,5 @@ def label_issue_results(workspace: Path, paths: list[str], labels: list[str], cl
     matrix = np.eye(len(classes), dtype=int) * 5
     (folder / "confusion.json").write_text(json.dumps({"classes": classes, "matrix": matrix.tolist()}))
     (folder / "facts.json").write_text(json.dumps({"samples": len(paths), "folds": 2, "oos_accuracy": 0.8,
-                                                   "found": suspects}))
+                                                   "found": suspects, "unreliable": 2,
+                                                   "unreliable_issues": ["dark", "outlier"]}))

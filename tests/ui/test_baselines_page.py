@@ -107,6 +107,8 @@ def test_label_issues_lists_suspects_and_marks_a_relabel_to_the_prediction(lab):
     lab_runs.label_issue_results(workspace, paths, given, classes_of(val), suspects=3)
     open_page(at, "views/label_issues.py")
     assert {m.label: m.value for m in at.metric}["Suspected mislabels"] == "3"
+    assert "2 images were predicted but not judged: the inspectors found the picture itself off (dark, outlier)" \
+        in texts(at)
     suspects = [d for d in at.dataframe if "given" in d.value.columns][0].value
     assert suspects["path"].tolist() == paths[:3]
     first = paths[0]
