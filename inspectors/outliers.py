@@ -22,7 +22,6 @@ tiny. A fixed-size reference sample keeps the cost at O(N x reference), never O(
 
 import numpy as np
 import pandas as pd
-from scipy.spatial import cKDTree
 
 from . import findings as F
 from .config import OutliersConfig
@@ -53,6 +52,8 @@ def kth_distance(points: np.ndarray, reference: np.ndarray, k: int, same: np.nda
     """Euclidean distance from each point to its k-th nearest reference point (a k-d tree: the space
     has four dimensions). `same[i]` is the row of point i inside `reference` (or -1), so a point never
     counts itself, while its exact copies still count."""
+    from scipy.spatial import cKDTree  # here, not at the top: the app imports this module on its first page
+
     k = max(1, min(k, len(reference) - (1 if same is not None else 0)))
     if same is None:
         return cKDTree(reference).query(points, k=[k])[0][:, 0]
