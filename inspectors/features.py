@@ -39,6 +39,7 @@ ORIENTATION_TRANSPOSE = {
     6: [Image.Transpose.ROTATE_270], 7: [Image.Transpose.TRANSVERSE], 8: [Image.Transpose.ROTATE_90],
 }
 BROWSER_FORMATS = {"JPEG", "PNG"}  # thumbnails kept as the original bytes when already small
+READ_BLOCK = 1 << 20
 
 
 class EmptyFileError(Exception):
@@ -71,10 +72,15 @@ def read_file(fs_path) -> bytes:
     """Read a regular file once. O_NONBLOCK so a FIFO that slipped past the listing cannot hang us."""
     fd = os.open(fs_path, os.O_RDONLY | os.O_NONBLOCK)
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
             raise NotRegularFileError("not a regular file")
-        with os.fdopen(fd, "rb", closefd=False) as f:
-            return f.read()
+        # to the end, as f.read() would (one read of the stated size + 1, then until a read returns
+        # nothing), without a file object per file
+        parts = [os.read(fd, info.st_size + 1)]
+        while parts[-1]:
+            parts.append(os.read(fd, READ_BLOCK))
+        return parts[0] if len(parts) == 2 else b"".join(parts)
     finally:
         os.close(fd)
 
@@ -230,7 +236,7 @@ def jpeg_without_metadata(data: bytes) -> list:
     view = memoryview(data)
     if data[:2] != b"\xff\xd8":
         return [view]
-    parts, i, n = [view[:2]], 2, len(data)
+    parts, i, n = [(0, 2)], 2, len(data)
     while i + 4 <= n and data[i] == 0xFF:
         marker = data[i + 1]
         if marker == 0xFF:  # fill byte
@@ -240,10 +246,17 @@ def jpeg_without_metadata(data: bytes) -> list:
         if marker == 0xDA:  # start of scan: everything from here is coded data
             break
         if not (0xE0 <= marker <= 0xEF or marker == 0xFE):
-            parts.append(view[i:i + 2 + length])
+            parts.append((i, i + 2 + length))
         i += 2 + length
-    parts.append(view[i:])
-    return parts
+    parts.append((i, n))
+    # adjacent kept ranges become one view: fewer hash updates, the same bytes in the same order
+    merged = [list(parts[0])]
+    for start, end in parts[1:]:
+        if start == merged[-1][1]:
+            merged[-1][1] = end
+        else:
+            merged.append([start, end])
+    return [view[start:end] for start, end in merged]
 
 
 def to_rgb(im) -> Image.Image:

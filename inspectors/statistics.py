@@ -1,13 +1,14 @@
 """Hashes and statistics of a chunk of small work images at once.
 
 A worker decodes a chunk of files one by one (features.py) and keeps each work image's pixels
-(`prepare`; for images over BATCH_PIXELS also Pillow's grey conversion and 64x64 resize, which beat
-numpy there), then measures the whole chunk (`chunk_statistics`): the small images' grey levels and
-colour counts in one pass over all their pixels, histograms, the 32x32 LANCZOS grey (a numpy port of
-Pillow's), then moments, percentiles, entropy, pHash's DCT, dHash, appearance and the Laplacian in a
-few numpy calls. Per image, those were ~30 calls on arrays of a few KB, each costing more in call
-overhead than in arithmetic: for 32x32 PNGs, 5x the decode itself. No statistic mixes images, every
-value equals Pillow's / the per-image code's bit for bit, and how files are chunked never changes one.
+(`prepare`; an image over BATCH_PIXELS instead gets Pillow's grey conversion, 64x64 resize and R/G/B
+histogram, which beat numpy there, and its colour entropy, and keeps only those), then measures the
+whole chunk (`chunk_statistics`): the small images' grey levels and colour counts in one pass over all
+their pixels, histograms, the 32x32 LANCZOS grey (a numpy port of Pillow's), then moments, percentiles,
+entropy, pHash's DCT, dHash, appearance and the Laplacian in a few numpy calls. Per image, those were
+~30 calls on arrays of a few KB, each costing more in call overhead than in arithmetic: for 32x32 PNGs,
+5x the decode itself. No statistic mixes images, every value equals Pillow's / the per-image code's bit
+for bit, and how files are chunked never changes one.
 """
 
 import functools
@@ -26,15 +27,28 @@ BATCH_PIXELS = 64 * 64  # images up to this size get their grey levels and colou
 
 
 def prepare(work: Image.Image, rgb: np.ndarray | None = None) -> tuple:
-    """The part that stays per image: its pixels (h, w, 3) uint8 (`rgb` when the caller has them
-    already) and, for an image big enough that Pillow's C loops beat numpy's per-call overhead, its
-    grey levels and the grey grid the Laplacian is measured on; a small image's are computed with the
-    rest of its chunk (`chunk_statistics`)."""
-    rgb = np.asarray(work) if rgb is None else rgb
-    if rgb.shape[0] * rgb.shape[1] <= BATCH_PIXELS:
-        return rgb, None, None
+    """The part that stays per image, (pixels, grey levels, Laplacian grid, measured). A small image keeps
+    its pixels (h, w, 3) uint8 (`rgb` when the caller has them already) and nothing else: its grey levels
+    and colour counts are computed with the rest of its chunk (`chunk_statistics`). For a bigger one,
+    where Pillow's C loops beat numpy's per-call overhead, this measures what grows with its pixel count
+    and keeps only that: grey levels and grid, colour entropy and the R, G, B histograms (`big_image`)."""
+    if work.size[0] * work.size[1] <= BATCH_PIXELS:
+        return (np.asarray(work) if rgb is None else rgb), None, None, None
+    return big_image(work if work.mode == "RGB" else work.convert("RGB"))
+
+
+def big_image(work: Image.Image) -> tuple:
+    """prepare() of an RGB image over BATCH_PIXELS: (None, grey levels, Laplacian grid, (colour entropy,
+    R/G/B histograms as Pillow's 768 counts)). Its pixels come out once, padded to 4 bytes as Pillow holds
+    them (a copy, no repacking), and become the colour codes as 32-bit words; Pillow's histogram() counts
+    the three bands in one C pass, where three np.bincount calls on strided columns cost ~2x."""
     grey = work.convert("L")
-    return rgb, np.asarray(grey), sharpness_grid(np.asarray(grey), grey)
+    levels = np.asarray(grey)  # once: every np.asarray of a PIL image is a tobytes() copy
+    words = np.frombuffer(work.tobytes("raw", "RGBX"), np.uint32)  # R | G << 8 | B << 16 | pad << 24
+    return None, levels, sharpness_grid(levels, grey), (colour_entropy_of_words(words), work.histogram())
+
+
+_MOMENTS = np.stack([np.ones(256), np.arange(256.0), np.arange(256.0) ** 2], axis=1)  # count, sum, sum of squares
 
 
 def image_statistics(work: Image.Image) -> dict:
@@ -42,14 +56,12 @@ def image_statistics(work: Image.Image) -> dict:
     return chunk_statistics([prepare(work)])[0]
 
 
-_MOMENTS = np.stack([np.ones(256), np.arange(256.0), np.arange(256.0) ** 2], axis=1)  # count, sum, sum of squares
-
-
 def chunk_statistics(prepared: list) -> list[dict]:
     """`prepare` outputs of several images -> one statistics dict per image, in order."""
     n = len(prepared)
-    rgbs, greys, sharps = [list(column) for column in zip(*prepared, strict=True)]
-    sizes = np.array([rgb.shape[0] * rgb.shape[1] for rgb in rgbs])
+    rgbs, greys, sharps, measured = [list(column) for column in zip(*prepared, strict=True)]
+    sizes = np.array([g.size if rgb is None else rgb.shape[0] * rgb.shape[1]
+                      for rgb, g in zip(rgbs, greys, strict=True)])
     batch = [i for i in range(n) if greys[i] is None]
     colour = np.zeros(n)
     if batch:  # the small images' per-pixel work in one go: per image it would be mostly call overhead
@@ -58,10 +70,15 @@ def chunk_statistics(prepared: list) -> list[dict]:
             greys[i] = grey.reshape(rgbs[i].shape[:2])
             sharps[i] = sharpness_grid(greys[i])
         colour[batch] = colour_entropies(flat, sizes[batch])
-    for i in sorted(set(range(n)) - set(batch)):
-        colour[i] = colour_entropy(rgbs[i].reshape(-1, 3))
-    hists = np.stack([histograms(rgb, grey) for rgb, grey in zip(rgbs, greys, strict=True)])
-    hists = hists.astype(np.float64).reshape(n * 4, 256)  # R, G, B, grey of each image
+    hists = np.empty((n, 4, 256), np.int64)  # R, G, B, grey of each image
+    for i in range(n):
+        if measured[i] is None:
+            hists[i] = histograms(rgbs[i], greys[i])
+        else:
+            colour[i], rgb_counts = measured[i]
+            hists[i, :3] = np.fromiter(rgb_counts, np.int64, 768).reshape(3, 256)
+            hists[i, 3] = np.bincount(greys[i].ravel(), minlength=256)
+    hists = hists.astype(np.float64).reshape(n * 4, 256)
     count, total, squares = (hists @ _MOMENTS).T
     means = (total / count).reshape(n, 4)
     stds = np.sqrt(np.maximum(squares / count - (total / count) ** 2, 0.0)).reshape(n, 4) / 255.0
@@ -132,6 +149,24 @@ def colour_entropy(rgb: np.ndarray) -> float:
     return float(-(p * np.log2(p)).sum())
 
 
+_CODE_MASK = np.uint32(0xF0F0F0)  # the top COLOUR_BITS of R, G and B in an RGBX word
+# (R4 << 4 | G4 << 12 | B4 << 20) * (2**24 + 2**12 + 1) mod 2**32 holds R4 << 28 | G4 << 24 | B4 << 20 in its
+# bits 20-31 (the other partial products land in bits 0-19, or past bit 31): R4 << 8 | G4 << 4 | B4 after >> 20
+_CODE_MULTIPLIER = np.uint32((1 << 24) + (1 << 12) + 1)
+
+
+def colour_entropy_of_words(words: np.ndarray) -> float:
+    """colour_entropy of pixels given as 32-bit RGBX words (R in the low byte, the pad byte ignored),
+    the same value bit for bit: the same 12-bit codes, in 3 passes over the words instead of 6 over
+    strided byte columns."""
+    codes = words & _CODE_MASK
+    codes *= _CODE_MULTIPLIER
+    codes >>= 20
+    counts = np.bincount(codes, minlength=1 << 3 * COLOUR_BITS)
+    p = counts[counts > 0] / len(codes)
+    return float(-(p * np.log2(p)).sum())
+
+
 def colour_entropies(flat: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     """colour_entropy of several small images at once, their pixels (P, 3) one image after the other:
     one bincount for all (each image's codes offset by its index), then each image's sum alone, so
@@ -159,10 +194,14 @@ def laplacian_variances(greys) -> np.ndarray:
     for (h, w), idx in by_shape.items():
         if h < 3 or w < 3:
             continue
-        g = np.stack([greys[i] for i in idx]).astype(np.float64) / 255.0
-        lap = g[:, :-2, 1:-1] + g[:, 2:, 1:-1] + g[:, 1:-1, :-2] + g[:, 1:-1, 2:] - 4 * g[:, 1:-1, 1:-1]
+        g = np.divide(np.stack([greys[i] for i in idx]), 255.0)  # = .astype(float64) / 255.0, one pass fewer
+        # a + b + c + d - 4e, summed in that order as the one expression would, without its temporaries
+        lap = g[:, :-2, 1:-1] + g[:, 2:, 1:-1]
+        lap += g[:, 1:-1, :-2]
+        lap += g[:, 1:-1, 2:]
+        lap -= 4 * g[:, 1:-1, 1:-1]
         lap -= lap.mean(axis=(1, 2), keepdims=True)
-        out[idx] = (lap * lap).mean(axis=(1, 2))
+        out[idx] = np.square(lap, out=lap).mean(axis=(1, 2))
     return out
 
 
@@ -260,8 +299,18 @@ _LANCZOS_32_TO_9 = _lanczos_weights(HASH_SIDE, 9)
 _LANCZOS_32_TO_8 = _lanczos_weights(HASH_SIDE, 8)
 
 
+_HALF = float(1 << _PRECISION_BITS - 1)
+_SCALE = 1.0 / (1 << _PRECISION_BITS)  # a power of two: multiplying by it is exactly dividing by 2**22
+
+
 def _round_clip(acc: np.ndarray) -> np.ndarray:
-    return np.clip(np.floor((acc + (1 << _PRECISION_BITS - 1)) / (1 << _PRECISION_BITS)), 0, 255)
+    """C's clip8(acc + half >> PRECISION_BITS), in place on a temporary: np.clip(np.floor((acc + half) / 2**22),
+    0, 255) without its three new arrays and np.clip's Python-level dispatch."""
+    acc += _HALF
+    acc *= _SCALE
+    np.floor(acc, out=acc)
+    np.minimum(acc, 255.0, out=acc)
+    return np.maximum(acc, 0.0, out=acc)
 
 
 def _lanczos_32_to_9x8(small: np.ndarray) -> np.ndarray:

@@ -277,3 +277,43 @@ def test_batched_colour_entropies_equal_each_image_alone():
     sizes = np.array([im.shape[0] * im.shape[1] for im in images])
     together = statistics.colour_entropies(flat, sizes).tolist()
     assert together == [statistics.colour_entropy(im.reshape(-1, 3)) for im in images]
+
+
+def test_colour_codes_from_rgbx_words_equal_the_byte_columns_for_every_colour():
+    colours = np.arange(1 << 24, dtype=np.uint32)
+    rgb = np.stack([colours >> 16, colours >> 8 & 255, colours & 255], axis=1).astype(np.uint8)
+    words = np.frombuffer(Image.fromarray(rgb.reshape(4096, 4096, 3)).tobytes("raw", "RGBX"), np.uint32)
+    q = rgb >> 4
+    expected = q[:, 0].astype(np.uint32) << 8 | q[:, 1].astype(np.uint32) << 4 | q[:, 2]
+    assert np.array_equal((words & statistics._CODE_MASK) * statistics._CODE_MULTIPLIER >> 20, expected)
+    for seed in range(4):  # and the entropy itself, bit for bit, on photo-like and noise images
+        im = noise_image(97, 61, seed=seed).convert("RGB").filter(ImageFilter.GaussianBlur(seed))
+        words = np.frombuffer(im.tobytes("raw", "RGBX"), np.uint32)
+        assert statistics.colour_entropy_of_words(words) == statistics.colour_entropy(np.asarray(im).reshape(-1, 3))
+
+
+def test_big_image_measures_what_the_pixel_arrays_give():
+    im = noise_image(120, 90, seed=3).convert("RGB")
+    rgb = np.asarray(im)
+    _, levels, _, (colour, counts) = statistics.big_image(im)
+    assert np.array_equal(levels, np.asarray(im.convert("L")))
+    assert colour == statistics.colour_entropy(rgb.reshape(-1, 3))
+    assert np.array_equal(np.reshape(counts, (3, 256)), statistics.histograms(rgb, levels)[:3])
+
+
+def test_read_file_reads_every_byte(tmp_path):
+    for size in (0, 1, 4095, 1 << 20, (1 << 20) + 3):
+        path = tmp_path / f"f{size}"
+        path.write_bytes(np.random.default_rng(size).integers(0, 256, size, dtype=np.uint8).tobytes())
+        assert features.read_file(str(path)) == path.read_bytes()
+
+
+def test_jpeg_without_metadata_drops_only_app_and_com_segments():
+    def segment(marker, body):
+        return bytes([0xFF, marker]) + (len(body) + 2).to_bytes(2, "big") + body
+    jpeg = (b"\xff\xd8" + segment(0xE0, b"JFIF") + segment(0xDB, b"q" * 5) + segment(0xFE, b"note") + b"\xff"
+            + segment(0xC0, b"sof") + segment(0xDA, b"sos") + b"coded data\xff\xd9")
+    kept = b"".join(bytes(part) for part in features.jpeg_without_metadata(jpeg))
+    assert kept == (b"\xff\xd8" + segment(0xDB, b"q" * 5) + segment(0xC0, b"sof") + segment(0xDA, b"sos")
+                    + b"coded data\xff\xd9")
+    assert len(features.jpeg_without_metadata(jpeg)) == 3  # SOI | DQT | SOF to the end: adjacent ranges merge
