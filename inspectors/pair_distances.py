@@ -20,7 +20,15 @@ import numpy as np
 import pandas as pd
 
 from .config import DuplicatesConfig
-from .duplicates import appearance_hash, block_layout, candidate_pairs, confirmed, near_pairs, normalised_appearance
+from .duplicates import (
+    appearance_hash,
+    block_layout,
+    candidate_pairs,
+    confirmed,
+    mean_abs_distance,
+    near_pairs,
+    normalised_appearance,
+)
 from .scan import read_samples
 
 NEEDS = ["path", "ok", "phash", "appearance"]
@@ -60,10 +68,7 @@ def appearance_distances(appearance: pd.Series, i: np.ndarray, j: np.ndarray) ->
         return out
     involved, inverse = np.unique(np.r_[i, j], return_inverse=True)
     vectors = normalised_appearance(list(appearance.iloc[involved]))
-    a, b = inverse[:len(i)], inverse[len(i):]
-    for lo in range(0, len(i), PAIR_CHUNK):
-        hi = lo + PAIR_CHUNK
-        out[lo:hi] = np.abs(vectors[a[lo:hi]] - vectors[b[lo:hi]]).mean(axis=1)
+    out[:] = mean_abs_distance(vectors, inverse[:len(i)], inverse[len(i):], chunk=PAIR_CHUNK)
     return out
 
 
