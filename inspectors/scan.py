@@ -17,15 +17,12 @@ import pandas as pd
 from . import features, pool, scan_cache
 from .config import ScanConfig
 from .dataset import Listing
-from .schema import ENTRY_IMAGE, FEATURE_COLUMNS, SAMPLE_COLUMNS
+from .schema import ENTRY_IMAGE, FEATURE_COLUMNS, FLOAT_COLUMNS, INT_COLUMNS, SAMPLE_COLUMNS
 from .workspace import atomic_write_bytes, ensure_outside
 
 # Bump when features.py changes what it computes: cached rows of another version are read again.
 SCANNER_VERSION = "6"
 
-INT_COLUMNS = ["bytes", "mtime_ns", "width", "height", "exif_orientation", "frames", "phash", "dhash"]
-FLOAT_COLUMNS = ["brightness", "contrast", "sharpness", "entropy", "colour_entropy", "lum_p01", "lum_p05",
-                 "lum_p95", "lum_p99", "mean_r", "mean_g", "mean_b", "std_r", "std_g", "std_b"]
 
 
 @dataclass
@@ -119,7 +116,8 @@ def _scan_images(listing, config, con, progress):
     if con is not None:
         listed = set(listing.samples["path"].tolist())
         pruned = scan_cache.forget(con, [p for p in all_cached["path"].tolist() if p not in listed])
-    new = pd.DataFrame(new_rows, columns=["path", *FEATURE_COLUMNS])
+    names = ["path", *FEATURE_COLUMNS]
+    new = scan_cache.exact_frame([tuple(row.get(n) for n in names) for row in new_rows], names)
     cached = cached_rows[["path", *FEATURE_COLUMNS]] if cached_rows is not None else new.head(0)
     parts = [p for p in (cached, new) if len(p)] or [new]  # concat of empty frames muddles the dtypes
     return pd.concat(parts, ignore_index=True), len(todo), done_before, pruned

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .schema import FEATURE_COLUMNS
+from .schema import FEATURE_COLUMNS, INT_COLUMNS
 
 KEY_COLUMNS = ["path", "size", "mtime_ns", "version"]
 CACHE_FILE = "scan_cache.sqlite"
@@ -37,9 +37,21 @@ def connect(workspace: Path) -> sqlite3.Connection:
     return con
 
 
+def exact_frame(records: list[tuple], names: list[str]) -> pd.DataFrame:
+    """Rows of Python values -> a frame whose integer columns are exact (Int64). Left to itself, pandas makes
+    an integer column that holds one None (a file that failed) float64, where a 64-bit pHash or dHash loses
+    its low 11 bits."""
+    df = pd.DataFrame(records, columns=names)
+    columns = list(zip(*records, strict=True)) if records else [()] * len(names)
+    for name, values in zip(names, columns, strict=True):
+        if name in INT_COLUMNS:
+            df[name] = pd.array(list(values), dtype="Int64")
+    return df
+
+
 def read_rows(con) -> pd.DataFrame:
-    cur = con.execute(f"SELECT {', '.join(KEY_COLUMNS + FEATURE_COLUMNS)} FROM files")
-    return pd.DataFrame(cur.fetchall(), columns=KEY_COLUMNS + FEATURE_COLUMNS)
+    names = KEY_COLUMNS + FEATURE_COLUMNS
+    return exact_frame(con.execute(f"SELECT {', '.join(names)} FROM files").fetchall(), names)
 
 
 def write_rows(con, rows: list[dict], thumbs: list[tuple[str, bytes]]) -> None:

@@ -23,6 +23,9 @@ SCAN_COLUMNS = [
 ]
 SAMPLE_COLUMNS = LISTING_COLUMNS + SCAN_COLUMNS
 FEATURE_COLUMNS = SCAN_COLUMNS[2:]  # what reading one file yields (bytes and mtime come from the listing)
+INT_COLUMNS = ["bytes", "mtime_ns", "width", "height", "exif_orientation", "frames", "phash", "dhash"]
+FLOAT_COLUMNS = ["brightness", "contrast", "sharpness", "entropy", "colour_entropy", "lum_p01", "lum_p05",
+                 "lum_p95", "lum_p99", "mean_r", "mean_g", "mean_b", "std_r", "std_g", "std_b"]
 
 SPLITS = ("train", "val", "test")  # in leak order: a copy counts against the later split
 SPLIT_ALIASES = {"train": "train", "training": "train", "val": "val", "valid": "val",

@@ -59,6 +59,17 @@ def test_rescan_of_an_unchanged_dataset_reads_nothing(small_dataset, tmp_path):
     assert third.decoded == 1 and not third.samples.set_index("path").loc["train/dog/dog_3.jpg", "ok"]
 
 
+def test_hashes_stay_exact_beside_a_file_that_failed(small_dataset, tmp_path):
+    """A failed file's empty pHash once made pandas hold the column as float64, rounding every 64-bit hash."""
+    from inspectors.features import file_features
+    for workspace in (None, tmp_path / "ws", tmp_path / "ws"):  # no cache, cold, warm (from the cache)
+        s = scan(load_dataset(small_dataset), ScanConfig(workers=1), workspace).samples.set_index("path")
+        assert s["phash"].isna().any()
+        for path in ["train/cat/cat_1.jpg", "train/dog/dog_2.png", "val/cat/cat_3.jpg"]:
+            row, _ = file_features(small_dataset / path)
+            assert (s.loc[path, "phash"], s.loc[path, "dhash"]) == (row["phash"], row["dhash"]), path
+
+
 def test_parallel_and_single_worker_scans_give_the_same_table(small_dataset, tmp_path):
     one = scan(load_dataset(small_dataset), ScanConfig(workers=1, chunk_size=5), None).samples
     two = scan(load_dataset(small_dataset), ScanConfig(workers=2, chunk_size=3), None).samples
