@@ -53,24 +53,24 @@ def scan(listing: Listing, config: ScanConfig = ScanConfig(), workspace: Path | 
                            "under `if __name__ == '__main__':`")
     start = time.perf_counter()
     if workspace is None:
-        features, decoded, cached, pruned = _scan_images(listing, config, None, progress)
+        features, decoded, cached, pruned = _scan_images(listing, config, None, None, progress)
     else:
         workspace = Path(workspace)
         ensure_outside(workspace, listing.root)
         with scan_cache.scan_lock(workspace, on_wait):
             con = scan_cache.connect(workspace)
             try:
-                features, decoded, cached, pruned = _scan_images(listing, config, con, progress)
+                features, decoded, cached, pruned = _scan_images(listing, config, con, workspace, progress)
             finally:
                 con.close()
     samples = _assemble(listing.samples, features)
     return ScanResult(samples, workspace, time.perf_counter() - start, decoded, cached, pruned)
 
 
-def _scan_images(listing, config, con, progress):
+def _scan_images(listing, config, con, workspace, progress):
     images = listing.samples[listing.samples["entry"] == ENTRY_IMAGE]
     total = len(images)
-    all_cached = scan_cache.read_rows(con) if con is not None else None
+    all_cached = scan_cache.read_rows(con, workspace) if con is not None else None
     cached_rows = _cache_hits(images, all_cached) if con is not None else None
     # plain Python sets: pandas 3's Arrow-string isin builds a scalar per value (0.7 s at 50k rows)
     cached_paths = set(cached_rows["path"].tolist()) if cached_rows is not None else set()
@@ -120,6 +120,14 @@ def _scan_images(listing, config, con, progress):
     new = scan_cache.exact_frame([tuple(row.get(n) for n in names) for row in new_rows], names)
     cached = cached_rows[["path", *FEATURE_COLUMNS]] if cached_rows is not None else new.head(0)
     parts = [p for p in (cached, new) if len(p)] or [new]  # concat of empty frames muddles the dtypes
+    if con is not None:  # what the cache holds now for the listed images: their cached rows and the new ones
+        keys = scan_cache.KEY_COLUMNS
+        held = [cached_rows[keys + FEATURE_COLUMNS]] if len(cached_rows) else []
+        if new_rows:
+            held.append(scan_cache.exact_frame([tuple(row.get(n) for n in keys + FEATURE_COLUMNS)
+                                                for row in new_rows], keys + FEATURE_COLUMNS))
+        if held:
+            scan_cache.write_snapshot(con, workspace, pd.concat(held, ignore_index=True))
     return pd.concat(parts, ignore_index=True), len(todo), done_before, pruned
 
 

@@ -3,9 +3,16 @@
 SQLite gives what the cache must promise for free: commits are atomic (a kill loses at most the
 uncommitted batch, never the file), a killed scan resumes from its last commit, and thumbnails live
 as blobs beside the rows instead of as a million tiny files.
+
+Reading every row back from SQLite costs ~16 µs a file (a Python tuple per row, then a frame), which
+made a warm re-scan of 50,000 small PNGs only ~14x faster than a cold one. So a finished scan also
+leaves the rows as a Parquet snapshot, stamped with the cache's generation (counted up by every write);
+the next scan reads the snapshot only while the stamp still matches, and SQLite otherwise. The
+snapshot is only ever a copy: a kill, a damaged file or a version change sends the scan to SQLite.
 """
 
 import fcntl
+import io
 import sqlite3
 import time
 from contextlib import contextmanager
@@ -14,9 +21,11 @@ from pathlib import Path
 import pandas as pd
 
 from .schema import FEATURE_COLUMNS, INT_COLUMNS
+from .workspace import atomic_write_bytes
 
 KEY_COLUMNS = ["path", "size", "mtime_ns", "version"]
 CACHE_FILE = "scan_cache.sqlite"
+SNAPSHOT_FILE = "scan_cache_rows.parquet"
 
 
 def connect(workspace: Path) -> sqlite3.Connection:
@@ -31,10 +40,24 @@ def connect(workspace: Path) -> sqlite3.Connection:
         with con:
             con.execute("DROP TABLE files")
             con.execute("DROP TABLE IF EXISTS thumbs")
+            con.execute("DROP TABLE IF EXISTS meta")
     con.execute(f"CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, "
                 f"version TEXT, {cols})")
     con.execute("CREATE TABLE IF NOT EXISTS thumbs (path TEXT PRIMARY KEY, data BLOB)")
+    con.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER)")
+    con.commit()
     return con
+
+
+def _meta(con, key: str) -> int:
+    row = con.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return row[0] if row else 0
+
+
+def _bump_generation(con) -> None:
+    """In the transaction of every write: the snapshot of an older generation is then ignored."""
+    con.execute("INSERT INTO meta (key, value) VALUES ('generation', 1) "
+                "ON CONFLICT(key) DO UPDATE SET value = value + 1")
 
 
 def exact_frame(records: list[tuple], names: list[str]) -> pd.DataFrame:
@@ -49,9 +72,32 @@ def exact_frame(records: list[tuple], names: list[str]) -> pd.DataFrame:
     return df
 
 
-def read_rows(con) -> pd.DataFrame:
+def read_rows(con, workspace: Path | None = None) -> pd.DataFrame:
+    """Every cached row: from the workspace's snapshot when it is of the cache's current generation."""
     names = KEY_COLUMNS + FEATURE_COLUMNS
+    generation = _meta(con, "generation")
+    snapshot = Path(workspace) / SNAPSHOT_FILE if workspace is not None else None
+    if snapshot is not None and generation and _meta(con, "snapshot") == generation and snapshot.exists():
+        try:
+            rows = pd.read_parquet(snapshot)
+            if list(rows.columns) == names:
+                return rows
+        except Exception:  # noqa: BLE001 - a damaged snapshot: the database still has every row
+            pass
     return exact_frame(con.execute(f"SELECT {', '.join(names)} FROM files").fetchall(), names)
+
+
+def write_snapshot(con, workspace: Path, rows: pd.DataFrame) -> None:
+    """Save `rows` (every row the cache holds, KEY_COLUMNS + FEATURE_COLUMNS) for the next read_rows, unless
+    the snapshot already is of this generation. The caller holds the scan lock: nobody writes meanwhile."""
+    generation = _meta(con, "generation")
+    if not generation or _meta(con, "snapshot") == generation:
+        return
+    buf = io.BytesIO()
+    rows[KEY_COLUMNS + FEATURE_COLUMNS].to_parquet(buf, index=False)
+    atomic_write_bytes(Path(workspace) / SNAPSHOT_FILE, buf.getvalue())
+    with con:  # after the file: a kill in between leaves a stamp that does not match, never a false one
+        con.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('snapshot', ?)", (generation,))
 
 
 def write_rows(con, rows: list[dict], thumbs: list[tuple[str, bytes]]) -> None:
@@ -63,12 +109,16 @@ def write_rows(con, rows: list[dict], thumbs: list[tuple[str, bytes]]) -> None:
                         [tuple(r.get(n) for n in names) for r in rows])
         if thumbs:
             con.executemany("INSERT OR REPLACE INTO thumbs (path, data) VALUES (?, ?)", thumbs)
+        _bump_generation(con)
 
 
 def forget(con, paths) -> int:
     """Drop the rows (and thumbnails) of files that are gone from the dataset; returns how many."""
     paths = list(paths)
+    if not paths:
+        return 0
     with con:
+        _bump_generation(con)
         for i in range(0, len(paths), 500):
             batch = [(p,) for p in paths[i:i + 500]]
             con.executemany("DELETE FROM files WHERE path = ?", batch)

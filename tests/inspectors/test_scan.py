@@ -70,6 +70,32 @@ def test_hashes_stay_exact_beside_a_file_that_failed(small_dataset, tmp_path):
             assert (s.loc[path, "phash"], s.loc[path, "dhash"]) == (row["phash"], row["dhash"]), path
 
 
+def test_a_warm_rescan_reads_the_snapshot_only_while_it_is_current(small_dataset, tmp_path):
+    ws = tmp_path / "ws"
+    first = scan(load_dataset(small_dataset), ScanConfig(workers=1), ws)
+    assert (ws / scan_cache.SNAPSHOT_FILE).exists()
+    con = scan_cache.connect(ws)
+    try:
+        # rows the snapshot holds but SQLite does not (deleted behind the cache's back): the snapshot is read
+        con.execute("DELETE FROM files WHERE path LIKE 'val/%'")
+        con.commit()
+        assert len(scan_cache.read_rows(con, ws)) == 41
+        # a write through the cache (as an interrupted scan makes) outdates it: SQLite is read
+        row = {**scan_cache.read_rows(con, ws).iloc[0].to_dict(), "brightness": 0.123}
+        scan_cache.write_rows(con, [row], [])
+        rows = scan_cache.read_rows(con, ws).set_index("path")
+        assert len(rows) == 41 - 8 and rows.loc[row["path"], "brightness"] == 0.123
+    finally:
+        con.close()
+    second = scan(load_dataset(small_dataset), ScanConfig(workers=1), ws)
+    assert second.decoded == 8  # the 8 rows gone from SQLite, read again
+    pd.testing.assert_frame_equal(first.samples.drop(columns="brightness"), second.samples.drop(columns="brightness"))
+    (ws / scan_cache.SNAPSHOT_FILE).write_bytes(b"not parquet")  # damaged, though its stamp is current
+    third = scan(load_dataset(small_dataset), ScanConfig(workers=1), ws)
+    assert third.decoded == 0
+    pd.testing.assert_frame_equal(second.samples, third.samples)
+
+
 def test_parallel_and_single_worker_scans_give_the_same_table(small_dataset, tmp_path):
     one = scan(load_dataset(small_dataset), ScanConfig(workers=1, chunk_size=5), None).samples
     two = scan(load_dataset(small_dataset), ScanConfig(workers=2, chunk_size=3), None).samples
