@@ -524,6 +524,7 @@ class Dataset:
         self.csv_rows = []     # (path as written in labels.csv, label, split)
         self.truth = []        # (path, issue, group)
         self.hard = []         # (path, kind, must_not_be)
+        self.noise = []        # (path, given label, true label): every file filed under the wrong class
         self.ids = set()
         self.groups = 0
         self.registry = Registry(style)
@@ -777,6 +778,8 @@ def make_group(ds, exact, o, members):
         label, split = label or o["label"], split or o["split"]
         subdir = o["path"].split("/")[1] if o["path"].count("/") == 2 else ""
         placed.append((ds.place(data, copy_name(ds, o, ext, label, split), label, split, subdir=subdir), label, split))
+        if label != o["label"]:  # a copy filed under another class depicts its original's class
+            ds.noise.append((placed[-1][0], label, o["label"]))
     first = min(SPLITS.index(s) for _, _, s in placed)
     conflict = len({label for _, label, _ in placed}) > 1
     for path, _, split in placed:
@@ -1030,7 +1033,9 @@ def plant_label_issue(ds, k):
     while given == true_cls or (given, split) == tuple(ds.plan["missing"]):
         given = ds.plant_target()[0]
     data, ext, _, _ = ds.unique(ds.normal(true_cls))
-    ds.mark(ds.place(data, ds.new_name(ext), given, split), "label_issue")
+    path = ds.place(data, ds.new_name(ext), given, split)
+    ds.mark(path, "label_issue")
+    ds.noise.append((path, given, true_cls))
 
 
 def plant_csv_only(ds):
@@ -1159,6 +1164,10 @@ def write_dataset(ds, root, truth_dir, truth_name):
         w = csv.writer(f, lineterminator="\n")
         w.writerow(["path", "kind", "must_not_be"])
         w.writerows(sorted(set(ds.hard)))
+    with open(truth_dir / f"label_noise_{truth_name}.csv", "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["path", "given", "true"])
+        w.writerows(sorted(set(ds.noise)))
     (truth_dir / f"summary_{truth_name}.json").write_text(
         json.dumps(summary(ds), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 

@@ -176,6 +176,28 @@ def test_hard_negatives_exist_and_never_contradict_the_truth():
     assert {k: counts[k] for k in HARD_KINDS if counts[k] < 20} == {}
 
 
+@pytest.mark.parametrize("name", ["shapes", "shapes_csv"])
+def test_label_noise_lists_every_planted_mislabel_and_one_copy_per_conflicting_pair(name):
+    root = SAMPLE / name
+    given = labels_and_splits(name, root)
+    truth = read_csv(SAMPLE / "truth" / f"{name}.csv")
+    noise = {row["path"]: row for row in read_csv(SAMPLE / "truth" / f"label_noise_{name}.csv")}
+    for path, row in noise.items():
+        assert given[path][0] == row["given"] != row["true"], row
+    planted = {row["path"] for row in truth if row["issue"] == "label_issue"}
+    assert planted <= set(noise)
+    groups = defaultdict(set)
+    for row in truth:
+        if row["issue"] == "conflicting_labels":
+            groups[row["group"]].add(row["path"])
+    assert groups and set(noise) == planted | set().union(*groups.values()) & set(noise)
+    for members in groups.values():  # one original, the rest copies; the copies filed elsewhere are listed
+        listed = members & set(noise)
+        assert listed and members - listed
+        true = {noise[p]["true"] for p in listed}
+        assert true == {given[p][0] for p in members - listed}, members
+
+
 @pytest.mark.parametrize("name, minority, absent", [("shapes", ["letter", "ring"], ("test", "cross")),
                                                     ("shapes_csv", ["triangle"], ("val", "waves"))])
 def test_summary_records_imbalance_missing_class_and_shortcut(name, minority, absent):
