@@ -9,7 +9,10 @@ default filter, "both") among the count per class that the confident joint estim
 Images the inspectors already found wrong as pictures (UNRELIABLE: dark, washed out, flat, strips, odd sizes,
 outliers) get a prediction but no verdict on their label: the model's disagreement there says "bad image",
 not "bad label", and the user sees them under their own finding. They neither set the per-class thresholds
-nor count in the noise-rate estimate, and predictions.csv names the finding that set them aside."""
+nor count in the noise-rate estimate, and predictions.csv names the finding that set them aside.
+
+Copies the inspectors found filed under different labels (conflicting_labels) are judged together as well:
+one of their labels is wrong for sure, and the copies' averaged predictions say which (conflicting_copies)."""
 
 import dataclasses
 import json
@@ -45,6 +48,17 @@ def unreliable_images(workspace, paths, issues=UNRELIABLE) -> np.ndarray:
     findings = findings[findings["issue"].isin(issues)]
     named = findings.groupby("path")["issue"].agg(lambda s: ",".join(sorted(set(s))))
     return pd.Series(list(paths), dtype=object).map(named).fillna("").to_numpy(dtype=object)
+
+
+def conflict_groups(workspace, paths) -> np.ndarray:
+    """Per path, its conflicting_labels group from the inspectors' findings ("" for none)."""
+    file = Path(workspace) / "findings.csv"
+    if not file.exists():
+        return np.full(len(paths), "", dtype=object)
+    findings = read_findings(file)
+    findings = findings[findings["issue"] == "conflicting_labels"].drop_duplicates("path")
+    group = pd.Series(findings["group"].astype(str).to_numpy(), index=findings["path"].to_numpy())
+    return pd.Series(list(paths), dtype=object).map(group).fillna("").to_numpy(dtype=object)
 
 
 def assign_folds(targets: np.ndarray, k: int, seed: int) -> np.ndarray:
@@ -156,9 +170,42 @@ FILTERS = ("confident_learning", "prune_by_noise_rate", "both")
 DEFAULT_FILTER = "both"
 
 
-def judge(labels: np.ndarray, probs: np.ndarray, judged: np.ndarray, filter_by: str = DEFAULT_FILTER) -> pd.DataFrame:
-    """The verdict per sample (confident, issue, score, p_given, p_confident), from the judged samples only:
-    the others get no issue, score 0, and the class that beats their given one as `confident`."""
+def conflicting_copies(labels: np.ndarray, probs: np.ndarray, groups: np.ndarray, judged: np.ndarray,
+                       confident: np.ndarray):
+    """(flag, other, p_other, p_own, cleared) per sample: of copies the inspectors found filed under different
+    labels (`groups`: the conflicting_labels group, "" for none), those whose label the baseline believes less
+    than another copy's label (`other`; -1 where none) for that picture. The belief is the copies' held-out
+    probabilities averaged (`p_other`, `p_own`): each copy's own prediction is skewed towards its twin's
+    label, which its model trained on. One label of such a group is wrong for sure; the confident-learning
+    thresholds ask more (the model sure of one class), which a picture the model finds hard fails, though the
+    model all but rules out one copy's label. `cleared`: copies whose label the belief prefers though their
+    own prediction (`confident`) is another copy's label: that is the twin's skew, not evidence."""
+    n = len(labels)
+    cleared = np.zeros(n, dtype=bool)
+    flag, other = np.zeros(n, dtype=bool), np.full(n, -1, dtype=np.int64)
+    p_other, p_own = np.zeros(n), np.zeros(n)
+    members = pd.Series(np.flatnonzero((np.asarray(groups) != "") & judged))
+    for _, idx in members.groupby(np.asarray(groups)[members.to_numpy()]):
+        idx = idx.to_numpy()
+        present = np.unique(labels[idx])
+        if len(present) < 2:
+            continue
+        belief = probs[idx].mean(0)
+        best = present[belief[present].argmax()]
+        for i in idx:
+            flag[i] = labels[i] != best and belief[best] > belief[labels[i]]
+            other[i], p_other[i], p_own[i] = best, belief[best], belief[labels[i]]
+            cleared[i] = labels[i] == best and confident[i] != best and confident[i] in present
+    return flag, other, p_other, p_own, cleared
+
+
+def judge(labels: np.ndarray, probs: np.ndarray, judged: np.ndarray, filter_by: str = DEFAULT_FILTER,
+          groups: np.ndarray | None = None) -> pd.DataFrame:
+    """The verdict per sample (confident, issue, score, p_given, p_confident, copy, p_own), from the judged samples
+    only: the others get no issue, score 0, and the class that beats their given one as `confident`. With
+    `groups` (conflicting_labels groups), a copy whose label loses to another copy's is an issue too (`copy`
+    True when only that rule flags it, with p_confident and p_own the copies' averaged beliefs in the other
+    label and in its own; see conflicting_copies)."""
     if filter_by not in FILTERS:
         raise ValueError(f"filter {filter_by!r}: choose one of {', '.join(FILTERS)}")
     n, probs = len(labels), np.asarray(probs, dtype=np.float64)  # float32 would round scores to 0.55839998
@@ -167,7 +214,8 @@ def judge(labels: np.ndarray, probs: np.ndarray, judged: np.ndarray, filter_by: 
     runner_up = margin.argmax(1)  # the class that beats the given one when no class's threshold is reached
     p_given = probs[np.arange(n), labels]
     verdict = pd.DataFrame({"confident": runner_up, "counted": False, "issue": False, "score": 0.0,
-                            "p_given": p_given, "p_confident": probs[np.arange(n), runner_up]})
+                            "p_given": p_given, "p_confident": probs[np.arange(n), runner_up], "copy": False,
+                            "p_own": p_given})
     idx = np.flatnonzero(judged)
     if len(idx) == 0:
         return verdict
@@ -185,6 +233,16 @@ def judge(labels: np.ndarray, probs: np.ndarray, judged: np.ndarray, filter_by: 
     verdict.loc[idx, "issue"] = issue
     verdict.loc[idx, "p_confident"] = p_conf
     verdict.loc[idx, "score"] = np.where(issue, (1 + p_conf - p_given[idx]) / 2, 0.0).round(4)
+    if groups is not None:
+        flag, other, p_other, p_own, cleared = conflicting_copies(labels, probs, groups, judged,
+                                                                  verdict["confident"].to_numpy())
+        verdict.loc[cleared, ["issue", "score"]] = (False, 0.0)
+        added = np.flatnonzero(flag & ~verdict["issue"].to_numpy())
+        verdict.loc[added, ["issue", "copy"]] = True
+        verdict.loc[added, "confident"] = other[added]
+        verdict.loc[added, "p_confident"] = p_other[added]
+        verdict.loc[added, "p_own"] = p_own[added]
+        verdict.loc[added, "score"] = ((1 + p_other[added] - p_own[added]) / 2).round(4)
     return verdict
 
 
@@ -205,7 +263,8 @@ def find(prepared: Prepared, config: TrainConfig, folds: int = 0, progress=None,
     rows, probs, fold = rows[ok].reset_index(drop=True), probs[ok], fold[ok]
     labels = rows["target"].to_numpy()
     reason = unreliable_images(prepared.workspace, rows["path"], exclude)
-    verdict = judge(labels, probs, reason == "", filter_by)
+    groups = conflict_groups(prepared.workspace, rows["path"])
+    verdict = judge(labels, probs, reason == "", filter_by, groups)
     predicted = probs.argmax(1)
     loss = -np.log(np.clip(probs[np.arange(len(rows)), labels], 1e-12, None))
     predictions = pd.DataFrame({
@@ -215,13 +274,17 @@ def find(prepared: Prepared, config: TrainConfig, folds: int = 0, progress=None,
         "suspect": verdict["issue"], "score": verdict["score"], "unreliable": reason}).sort_values("loss",
                                                                                                   ascending=False)
     suspects = predictions[predictions["suspect"]].sort_values("score", ascending=False)
+    picked = verdict.loc[suspects.index]
     found = pd.DataFrame({
         "path": suspects["path"], "issue": "label_issue", "score": suspects["score"], "group": "",
-        "detail": [f"labelled {lab!r}; the baseline, never trained on it, says {classes[c]!r} "
-                   f"(p={pc:.2f}; p of {lab!r} = {pg:.2f})"
-                   for lab, c, pc, pg in zip(suspects["label"], verdict.loc[suspects.index, "confident"],
-                                             verdict.loc[suspects.index, "p_confident"], suspects["p_label"],
-                                             strict=True)]}).reset_index(drop=True)
+        "detail": [(f"labelled {lab!r}; a copy of this picture is labelled {classes[c]!r} (conflicting_labels "
+                    f"group {g}), which the baseline, never trained on them, prefers for this picture "
+                    f"(p={pc:.2f}; p of {lab!r} = {po:.2f}, averaged over the copies)") if copy else
+                   (f"labelled {lab!r}; the baseline, never trained on it, says {classes[c]!r} "
+                    f"(p={pc:.2f}; p of {lab!r} = {pg:.2f})")
+                   for lab, c, pc, pg, po, copy, g in zip(
+                       suspects["label"], picked["confident"], picked["p_confident"], suspects["p_label"],
+                       picked["p_own"], picked["copy"], groups[suspects.index], strict=True)]}).reset_index(drop=True)
     matrix = np.zeros((len(classes), len(classes)), dtype=int)
     np.add.at(matrix, (labels, predicted), 1)
     facts = {"samples": int(len(rows)), "folds": k, "found": int(len(found)),

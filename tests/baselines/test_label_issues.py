@@ -6,6 +6,7 @@ import torch
 from baselines.label_issues import (
     assign_folds,
     confident_learning,
+    conflict_groups,
     input_size,
     judge,
     predict_held_out,
@@ -72,6 +73,49 @@ def test_unreliable_samples_do_not_lower_a_class_threshold():
     assert every["issue"].tolist() == [False, False, True, False, False, True, True]
     reliable = judge(labels, probs, np.array([True] * 5 + [False] * 2), "confident_learning")
     assert reliable["issue"].tolist() == [False] * 7
+
+
+def test_a_copy_whose_label_the_model_rules_out_is_flagged_though_not_confidently_another_class():
+    # 4 and 5 are one picture (group g1) labelled 0 and 1; 6 and 7 another (g2), both labelled 1. On 5 the model
+    # leans to 0 (0.55) without reaching class 0's threshold (0.92), so confident learning lets it pass
+    labels = np.array([0, 0, 1, 1, 0, 1, 1, 1])
+    probs = np.array([[0.95, 0.05], [0.9, 0.1], [0.1, 0.9], [0.05, 0.95],
+                      [0.9, 0.1], [0.55, 0.45], [0.2, 0.8], [0.3, 0.7]])
+    groups = np.array(["", "", "", "", "g1", "g1", "g2", "g2"], dtype=object)
+    judged = np.ones(8, bool)
+    assert not judge(labels, probs, judged, "confident_learning")["issue"].any()
+    out = judge(labels, probs, judged, "confident_learning", groups)
+    assert out["issue"].tolist() == [False] * 5 + [True, False, False]
+    assert out.loc[5, "copy"] and out.loc[5, "confident"] == 0
+    # beliefs averaged over the two copies: p(0) = 0.725, p(1) = 0.275
+    assert out.loc[5, "p_confident"] == pytest.approx(0.725) and out.loc[5, "p_own"] == pytest.approx(0.275)
+    assert out.loc[5, "score"] == pytest.approx(0.725) and out.loc[5, "p_given"] == pytest.approx(0.45)
+    # set aside (unreliable), a copy neither votes nor gets a verdict
+    assert not judge(labels, probs, np.array([True] * 5 + [False] * 3), "confident_learning", groups)["issue"].any()
+
+
+def test_of_two_copies_both_flagged_the_one_the_copies_agree_on_is_cleared():
+    # the copy labelled 0 (4) trained beside its twin labelled 1 and leans to 1 (0.7): confident learning flags
+    # both; averaged over the two, the picture is a 0 (0.625), so only 5's label is wrong
+    labels = np.array([0, 0, 1, 1, 0, 1, 1, 1])
+    probs = np.array([[0.95, 0.05], [0.9, 0.1], [0.1, 0.9], [0.05, 0.95],
+                      [0.3, 0.7], [0.95, 0.05], [0.2, 0.8], [0.3, 0.7]])
+    groups = np.array(["", "", "", "", "g1", "g1", "", ""], dtype=object)
+    judged = np.ones(8, bool)
+    flagged = judge(labels, probs, judged, "confident_learning")["issue"]
+    assert flagged.tolist() == [False] * 4 + [True, True] + [False] * 2
+    out = judge(labels, probs, judged, "confident_learning", groups)
+    assert out["issue"].tolist() == [False] * 5 + [True, False, False]
+    assert out.loc[4, "score"] == 0.0 and not out.loc[5, "copy"]  # 5 was confident learning's own find
+
+
+def test_conflict_groups_come_from_the_inspectors_findings(tmp_path):
+    pd.DataFrame({"path": ["a.png", "a.png", "b.png", "c.png"],
+                  "issue": ["exact_duplicate", "conflicting_labels", "conflicting_labels", "near_duplicate"],
+                  "score": 1.0, "group": ["E1", "E1", "E1", "N2"], "detail": ""}).to_csv(tmp_path / "findings.csv",
+                                                                                        index=False)
+    assert conflict_groups(tmp_path, ["c.png", "b.png", "a.png", "z.png"]).tolist() == ["", "E1", "E1", ""]
+    assert conflict_groups(tmp_path / "none", ["a.png"]).tolist() == [""]
 
 
 def test_unreliable_images_come_from_the_inspectors_findings(tmp_path):
