@@ -19,6 +19,7 @@ Debian's chromium is driven with Playwright.
 """
 
 import argparse
+import contextlib
 import io
 import multiprocessing as mp
 import os
@@ -206,16 +207,16 @@ def wait_shown(page, title: str, content: str, started: float, timeout_s: float 
     raise RuntimeError(f"{title}: not shown within {timeout_s:.0f} s")
 
 
-def measure(dataset: Path, visits: int, cache: Path = CACHE, content: dict | None = None) -> dict:
-    """content: a page's main-content selector instead of the one in PAGES."""
+@contextlib.contextmanager
+def open_app(dataset: Path, cache: Path, log: Path, shown: str):
+    """A fresh server on dataset and a chromium page on it: yields (page, seconds from `goto` until the
+    Overview shows `shown` and is idle). Server and browser are stopped on the way out."""
     from playwright.sync_api import sync_playwright
 
     from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
     from tests.browser.helpers import Server
 
-    log = DATA / "dash_streamlit.log"
     server = Server(dataset, cache, log)
-    times = {label: [] for label, _, _ in PAGES}
     try:
         server.wait_healthy()
         with sync_playwright() as pw:
@@ -223,21 +224,27 @@ def measure(dataset: Path, visits: int, cache: Path = CACHE, content: dict | Non
             page = browser.new_page(viewport=VIEWPORT)
             started = time.perf_counter()
             page.goto(server.url + "/", wait_until="domcontentloaded")
-            first_load = wait_shown(page, "Overview", PAGES[0][2], started, timeout_s=300)
-            print(f"  first load {first_load:.2f} s", flush=True)
-            nav = page.locator('[data-testid="stSidebarNav"]')
-            order = PAGES[1:] + PAGES[:1]  # from the Overview on, every page is reached by a click
-            for visit in range(visits):
-                for label, title, shown in order:
-                    shown = (content or {}).get(label, shown)
-                    link = nav.get_by_role("link", name=label, exact=True)
-                    started = time.perf_counter()
-                    link.click()
-                    times[label].append(wait_shown(page, title, shown, started))
-                    print(f"  visit {visit + 1}: {label:<20} {times[label][-1]:.2f} s", flush=True)
+            yield page, wait_shown(page, "Overview", shown, started, timeout_s=300)
             browser.close()
     finally:
         server.stop()
+
+
+def measure(dataset: Path, visits: int, cache: Path = CACHE, content: dict | None = None) -> dict:
+    """content: a page's main-content selector instead of the one in PAGES."""
+    times = {label: [] for label, _, _ in PAGES}
+    with open_app(dataset, cache, DATA / "dash_streamlit.log", PAGES[0][2]) as (page, first_load):
+        print(f"  first load {first_load:.2f} s", flush=True)
+        nav = page.locator('[data-testid="stSidebarNav"]')
+        order = PAGES[1:] + PAGES[:1]  # from the Overview on, every page is reached by a click
+        for visit in range(visits):
+            for label, title, shown in order:
+                shown = (content or {}).get(label, shown)
+                link = nav.get_by_role("link", name=label, exact=True)
+                started = time.perf_counter()
+                link.click()
+                times[label].append(wait_shown(page, title, shown, started))
+                print(f"  visit {visit + 1}: {label:<20} {times[label][-1]:.2f} s", flush=True)
     return {"first_load": first_load, "pages": times}
 
 

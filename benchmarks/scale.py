@@ -39,7 +39,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks._data import DATA, ensure_set  # noqa: E402
-from benchmarks.dashboard import STATUS, wait_shown  # noqa: E402
+from benchmarks.dashboard import STATUS, open_app, wait_shown  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 TABLE_DATASET = DATA / "scale_1m"
@@ -172,41 +172,24 @@ def wait_idle_since(page, started: float, timeout_s: float = 120.0, stable_s: fl
 
 def measure_table(repeats: int) -> dict:
     """Per repeat a fresh server: first load (Overview), Browse from the navigation, a class filter."""
-    from playwright.sync_api import sync_playwright
-
-    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
-    from tests.browser.helpers import Server
-
     out = {"first_load": [], "browse": [], "filter": [], "browse_again": [], "filter_what": None, "filter_result": None}
     for r in range(repeats):
-        server = Server(TABLE_DATASET, TABLE_CACHE, DATA / "scale_streamlit.log")
-        try:
-            server.wait_healthy()
-            with sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                page = browser.new_page(viewport=VIEWPORT)
-                started = time.perf_counter()
-                page.goto(server.url + "/", wait_until="domcontentloaded")
-                out["first_load"].append(wait_shown(page, "Overview", '[data-testid="stMetric"]', started,
-                                                    timeout_s=300))
-                nav = page.locator('[data-testid="stSidebarNav"]')
-                started = time.perf_counter()
-                nav.get_by_role("link", name="Browse", exact=True).click()
-                out["browse"].append(wait_shown(page, "Browse", "text=/files match/", started,
-                                                timeout_s=300))
-                out["filter"].append(apply_filter(page, out))
-                nav.get_by_role("link", name="Overview", exact=True).click()  # and back: Browse's caches are warm
-                wait_shown(page, "Overview", '[data-testid="stMetric"]', time.perf_counter())
-                started = time.perf_counter()
-                nav.get_by_role("link", name="Browse", exact=True).click()
-                out["browse_again"].append(wait_shown(page, "Browse", "text=/files match/", started,
-                                                      timeout_s=300))
-                print(f"  repeat {r + 1}: first load {out['first_load'][-1]:.2f} s, Browse "
-                      f"{out['browse'][-1]:.2f} s, filter {out['filter'][-1]:.2f} s, Browse again "
-                      f"{out['browse_again'][-1]:.2f} s", flush=True)
-                browser.close()
-        finally:
-            server.stop()
+        with open_app(TABLE_DATASET, TABLE_CACHE, DATA / "scale_streamlit.log", '[data-testid="stMetric"]') as (
+                page, first_load):
+            out["first_load"].append(first_load)
+            nav = page.locator('[data-testid="stSidebarNav"]')
+            started = time.perf_counter()
+            nav.get_by_role("link", name="Browse", exact=True).click()
+            out["browse"].append(wait_shown(page, "Browse", "text=/files match/", started, timeout_s=300))
+            out["filter"].append(apply_filter(page, out))
+            nav.get_by_role("link", name="Overview", exact=True).click()  # and back: Browse's caches are warm
+            wait_shown(page, "Overview", '[data-testid="stMetric"]', time.perf_counter())
+            started = time.perf_counter()
+            nav.get_by_role("link", name="Browse", exact=True).click()
+            out["browse_again"].append(wait_shown(page, "Browse", "text=/files match/", started, timeout_s=300))
+            print(f"  repeat {r + 1}: first load {out['first_load'][-1]:.2f} s, Browse "
+                  f"{out['browse'][-1]:.2f} s, filter {out['filter'][-1]:.2f} s, Browse again "
+                  f"{out['browse_again'][-1]:.2f} s", flush=True)
     return out
 
 
@@ -383,16 +366,19 @@ def dashboard_report(name: str, dash: dict) -> list[str]:
 
 
 def record_dashboard(dataset: Path, cache: Path, result: dict, rows: int, loads, command: str, write_doc: bool):
-    """Called by benchmarks/dashboard.py --dataset: keep its figures with this script's, rewrite the section."""
+    """Called by benchmarks/dashboard.py --dataset: keep its figures with this script's, rewrite the section
+    (with write_doc False: print the section, keep nothing)."""
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"table": None, "facts": None, "scans": {}}
+    cache = Path(cache).resolve()
     results.setdefault("dashboards", {})[dataset.name] = dict(
-        result, rows=rows, loads=list(loads), command=command, cache=str(Path(cache).resolve().relative_to(REPO)),
+        result, rows=rows, loads=list(loads), command=command,
+        cache=str(cache.relative_to(REPO) if cache.is_relative_to(REPO) else cache),
         measured=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
-    RESULTS.write_text(json.dumps(results, indent=2))
     body = report(results["table"], results["facts"], results["scans"], None,
                   results.get("command", "python benchmarks/scale.py"), results["dashboards"])
     print(body)
     if write_doc:
+        RESULTS.write_text(json.dumps(results, indent=2))
         from benchmarks._doc import write_section
         write_section("Scale", body, keep="### Notes")
 
