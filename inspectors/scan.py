@@ -92,9 +92,10 @@ def _scan_images(listing, config, con, workspace, progress):
     def on_results(results):
         for index, row, thumb in results:
             path, size, mtime_ns = keys[index]
-            row = {**row, "path": path, "size": size, "mtime_ns": mtime_ns, "version": SCANNER_VERSION}
-            new_rows.append(row)
-            batch.append(row)
+            # one tuple per file, in the cache's column order: the SQLite batch, then the frame, take it as is
+            record = (path, size, mtime_ns, SCANNER_VERSION, *map(row.get, FEATURE_COLUMNS))
+            new_rows.append(record)
+            batch.append(record)
             if thumb is not None:
                 thumbs.append((path, thumb))
         if len(batch) >= config.commit_every:
@@ -116,18 +117,16 @@ def _scan_images(listing, config, con, workspace, progress):
     if con is not None:
         listed = set(listing.samples["path"].tolist())
         pruned = scan_cache.forget(con, [p for p in all_cached["path"].tolist() if p not in listed])
-    names = ["path", *FEATURE_COLUMNS]
-    new = scan_cache.exact_frame([tuple(row.get(n) for n in names) for row in new_rows], names)
+    held = scan_cache.exact_frame(new_rows, scan_cache.KEY_COLUMNS + FEATURE_COLUMNS)  # the new rows
+    new = held[["path", *FEATURE_COLUMNS]]
     cached = cached_rows[["path", *FEATURE_COLUMNS]] if cached_rows is not None else new.head(0)
     parts = [p for p in (cached, new) if len(p)] or [new]  # concat of empty frames muddles the dtypes
     if con is not None:  # what the cache holds now for the listed images: their cached rows and the new ones
-        keys = scan_cache.KEY_COLUMNS
-        held = [cached_rows[keys + FEATURE_COLUMNS]] if len(cached_rows) else []
-        if new_rows:
-            held.append(scan_cache.exact_frame([tuple(row.get(n) for n in keys + FEATURE_COLUMNS)
-                                                for row in new_rows], keys + FEATURE_COLUMNS))
-        if held:
-            scan_cache.write_snapshot(con, workspace, pd.concat(held, ignore_index=True))
+        if len(cached_rows):
+            held = pd.concat([cached_rows[scan_cache.KEY_COLUMNS + FEATURE_COLUMNS], held], ignore_index=True) \
+                if len(held) else cached_rows[scan_cache.KEY_COLUMNS + FEATURE_COLUMNS]
+        if len(held):
+            scan_cache.write_snapshot(con, workspace, held)
     return pd.concat(parts, ignore_index=True), len(todo), done_before, pruned
 
 

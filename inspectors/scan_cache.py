@@ -100,13 +100,12 @@ def write_snapshot(con, workspace: Path, rows: pd.DataFrame) -> None:
         con.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('snapshot', ?)", (generation,))
 
 
-def write_rows(con, rows: list[dict], thumbs: list[tuple[str, bytes]]) -> None:
-    """Insert one batch in one transaction."""
+def write_rows(con, rows: list[tuple], thumbs: list[tuple[str, bytes]]) -> None:
+    """Insert one batch (rows: tuples in KEY_COLUMNS + FEATURE_COLUMNS order) in one transaction."""
     names = KEY_COLUMNS + FEATURE_COLUMNS
     placeholders = ", ".join("?" for _ in names)
     with con:
-        con.executemany(f"INSERT OR REPLACE INTO files ({', '.join(names)}) VALUES ({placeholders})",
-                        [tuple(r.get(n) for n in names) for r in rows])
+        con.executemany(f"INSERT OR REPLACE INTO files ({', '.join(names)}) VALUES ({placeholders})", rows)
         if thumbs:
             con.executemany("INSERT OR REPLACE INTO thumbs (path, data) VALUES (?, ?)", thumbs)
         _bump_generation(con)
