@@ -8,6 +8,7 @@ import argparse
 import dataclasses
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -108,7 +109,16 @@ class Bars:
             self.bar = None
 
 
+def stoppable() -> None:
+    """The app starts these commands in a session of their own and stops them with SIGINT. A server started in
+    the background by a non-interactive shell runs with SIGINT ignored, which its children inherit, so Stop did
+    nothing. In a session of its own no terminal can send one: a SIGINT there is a deliberate stop."""
+    if os.getsid(0) == os.getpid() and signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def main(argv=None) -> int:
+    stoppable()
     args = build_parser().parse_args(argv)
     try:
         config = train_config(args)

@@ -2,6 +2,7 @@
 re-attaches to, and one real `python -m baselines train` launched in the background and stopped from outside."""
 
 import shutil
+import signal
 import time
 
 import pytest
@@ -86,6 +87,19 @@ def test_a_launched_run_trains_in_the_background_and_stops_on_request(dataset):
     assert status["exit_code"] == 0 and "stopped on request" in status["message"]
     assert (folder / "fixed_batch.json").exists() and runs.read_jsonl(folder / "fixed_predictions.jsonl")
     assert runs.read_json(folder, launcher.JOB_FILE)["args"][:3] == ["-m", "baselines", "train"]
+
+
+def test_a_job_stops_on_request_though_the_server_ignores_sigint(dataset):
+    # a server started with `cmd &` by a script ignores SIGINT, and its children inherit that
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        folder = launcher.launch(dataset, "tolerance", {"epochs": 500, "sizes": "16,32"})
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    wait_for(lambda: "tolerance" in launcher.log_text(folder) or "%" in launcher.log_text(folder), 120,
+             "not started", folder)
+    launcher.stop(folder)
+    wait_for(lambda: launcher.job_status(folder)["state"] == "stopped", 60, "not stopped", folder)
 
 
 def test_a_launch_with_a_bad_setting_fails_with_the_clis_message(dataset):
