@@ -79,6 +79,9 @@ def cmd_label_issues(args, prepared, split, config, bars, say) -> int:
     if facts.get("unreliable"):
         say(f"  {facts['unreliable']} images not judged: the inspectors found the picture itself off "
             f"({', '.join(facts['unreliable_issues'])}); see predictions.csv, column unreliable")
+    if facts.get("from_copies"):
+        say(f"  {facts['from_copies']} of them are copies filed under another label than their twin's, whose label the "
+            f"baseline believes less (the conflicting_labels findings)")
     for row in found.head(15).itertuples():
         say(f"  {row.score:.2f}  {row.path}: {row.detail}")
     say("written: " + ", ".join(str(p) for p in written))

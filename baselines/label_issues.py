@@ -293,6 +293,7 @@ def find(prepared: Prepared, config: TrainConfig, folds: int = 0, progress=None,
     facts["filter_by"] = filter_by
     facts["unreliable"] = int((reason != "").sum())  # predicted, but not judged: see UNRELIABLE
     facts["unreliable_issues"] = list(exclude or ())
+    facts["from_copies"] = int(verdict["copy"].sum())  # flagged by the conflicting-copies rule alone
     return found, {**facts, "predictions": predictions, "confusion": matrix.tolist(), "probabilities": probs,
                    "labels": labels}
 

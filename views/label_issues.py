@@ -55,6 +55,10 @@ if labels.weak_model(facts):
     st.warning("The out-of-sample model is weak (it gets few images right, or doubts a large share of them): many of "
                "these suspects are its own mistakes, not bad labels. Train each fold longer (more epochs, *Stop after "
                "steps* 0) before trusting the list.")
+if facts.get("from_copies"):
+    st.caption(f"{facts['from_copies']:,} of the suspects are copies of one picture filed under different labels "
+               "(see Duplicates, conflicting labels): of each such group the copy whose label the baseline believes "
+               "less is listed, even where the model is not sure enough of one class to flag it on its own.")
 if facts.get("unreliable"):
     st.caption(f"{facts['unreliable']:,} images were predicted but not judged: the inspectors found the picture "
                f"itself off ({', '.join(facts.get('unreliable_issues', []))}), so the model's disagreement there "
