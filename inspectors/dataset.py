@@ -77,6 +77,19 @@ def load_dataset(dataset, labels=None, config: LoadConfig = LoadConfig()) -> Lis
     return _load_folders(dataset, config)
 
 
+def source(dataset, labels=None, config: LoadConfig = LoadConfig()) -> tuple[Path, Path | None]:
+    """(root, labels CSV or None) as load_dataset reads DATASET [--labels CSV], without listing anything: the
+    pair a workspace is keyed by, so that the app and the CLI given the same folder share one workspace."""
+    dataset = Path(os.path.abspath(os.path.expanduser(str(dataset))))
+    if labels is not None:
+        return dataset, Path(os.path.abspath(os.path.expanduser(str(labels))))
+    if dataset.is_file():
+        return dataset.parent, dataset
+    if dataset.is_dir() and config.layout != "folders":
+        return dataset, _manifest_in(dataset, config)
+    return dataset, None
+
+
 def _manifest_in(folder: Path, config) -> Path | None:
     """The one top-level CSV whose header names the path and label columns, if there is exactly one."""
     found = []

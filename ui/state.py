@@ -18,7 +18,7 @@ import streamlit as st
 from inspectors import pair_distances as pair_distances_module
 from inspectors import review, scan_cache, sizes, workspace
 from inspectors.config import Config, load_config_file
-from inspectors.dataset import DatasetError, load_dataset
+from inspectors.dataset import DatasetError, load_dataset, source
 from inspectors.run import read_findings, read_summary, scan_and_inspect
 from ui import tables
 
@@ -53,14 +53,21 @@ def resolve(path: str, labels: str | None) -> Dataset:
     p = Path(os.path.expanduser(path)).resolve()
     if not p.exists():
         raise DatasetError(f"{path}: no such file or folder")
-    if labels:
-        lab = Path(os.path.expanduser(labels)).resolve()
-        if not lab.is_file():
-            raise DatasetError(f"{labels}: no such CSV file")
-        return Dataset(path, labels, p, workspace.workspace_dir(p, lab))
-    if p.is_file():
-        return Dataset(path, None, p.parent, workspace.workspace_dir(p.parent, p))
-    return Dataset(path, None, p, workspace.workspace_dir(p, None))
+    if labels and not Path(os.path.expanduser(labels)).is_file():
+        raise DatasetError(f"{labels}: no such CSV file")
+    # keyed as the CLI keys it (a folder's own manifest included): both find each other's work
+    root, manifest = source(path, labels or None)
+    target = workspace.workspace_dir(root, manifest)
+    if manifest is not None and not labels and p.is_dir():
+        # until 2026-11-27 the app keyed such a folder without its manifest: take that work (review marks,
+        # runs) along; where the CLI's workspace exists too, stay with the app's, never hiding its marks
+        legacy = workspace.workspace_dir(p, None)
+        if legacy != target and legacy.is_dir():
+            if target.exists():
+                target = legacy
+            else:
+                legacy.rename(target)
+    return Dataset(path, labels or None, root, target)
 
 
 REPORT_FILES = ("samples.parquet", "findings.csv", "summary.json")

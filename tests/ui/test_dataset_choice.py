@@ -1,0 +1,46 @@
+"""ui/state.resolve: the app keys a dataset's workspace as the CLI does, and keeps the work it kept before."""
+
+from inspectors import review
+from inspectors.dataset import load_dataset
+from inspectors.workspace import workspace_dir
+from tests.conftest import encode, noise_image, write
+from ui import state
+
+
+def csv_folder(root):
+    for i, label in enumerate(["cat", "dog"]):
+        write(root / "images" / f"{label}.png", encode(noise_image(20, 20, seed=i), "PNG"))
+    write(root / "labels.csv", b"path,label\nimages/cat.png,cat\nimages/dog.png,dog\n")
+    return root
+
+
+def test_a_folder_with_its_own_manifest_shares_the_clis_workspace(tmp_path, monkeypatch):
+    monkeypatch.setenv("INSPECTORS_CACHE", str(tmp_path / "cache"))
+    root = csv_folder(tmp_path / "ds")
+    listing = load_dataset(root)  # what `python -m inspectors scan ds` keys its workspace by
+    expected = workspace_dir(listing.root, listing.labels_csv)
+    assert listing.labels_csv is not None
+    assert state.resolve(str(root), None).workspace == expected
+    assert state.resolve(str(root / "labels.csv"), None).workspace == expected
+    assert state.resolve(str(root), str(root / "labels.csv")).workspace == expected
+
+
+def test_the_apps_earlier_workspace_moves_with_its_review_marks(tmp_path, monkeypatch):
+    monkeypatch.setenv("INSPECTORS_CACHE", str(tmp_path / "cache"))
+    root = csv_folder(tmp_path / "ds")
+    legacy = workspace_dir(root.resolve(), None)  # how the app keyed this folder before
+    legacy.mkdir(parents=True)
+    review.set_mark(legacy, "images/cat.png", "relabel", new_label="dog")
+    ds = state.resolve(str(root), None)
+    assert ds.workspace != legacy and not legacy.exists()
+    assert review.marks(ds.workspace).set_index("path").loc["images/cat.png", "new_label"] == "dog"
+
+
+def test_where_both_workspaces_exist_the_app_keeps_its_own(tmp_path, monkeypatch):
+    monkeypatch.setenv("INSPECTORS_CACHE", str(tmp_path / "cache"))
+    root = csv_folder(tmp_path / "ds")
+    legacy = workspace_dir(root.resolve(), None)
+    review.set_mark(legacy, "images/cat.png", "remove")
+    listing = load_dataset(root)
+    workspace_dir(listing.root, listing.labels_csv).mkdir(parents=True)  # the CLI's, from an earlier scan
+    assert state.resolve(str(root), None).workspace == legacy
