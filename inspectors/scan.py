@@ -24,7 +24,6 @@ from .workspace import atomic_write_bytes, ensure_outside
 SCANNER_VERSION = "6"
 
 
-
 @dataclass
 class ScanResult:
     samples: pd.DataFrame
@@ -117,17 +116,14 @@ def _scan_images(listing, config, con, workspace, progress):
     if con is not None:
         listed = set(listing.samples["path"].tolist())
         pruned = scan_cache.forget(con, [p for p in all_cached["path"].tolist() if p not in listed])
-    held = scan_cache.exact_frame(new_rows, scan_cache.KEY_COLUMNS + FEATURE_COLUMNS)  # the new rows
-    new = held[["path", *FEATURE_COLUMNS]]
-    cached = cached_rows[["path", *FEATURE_COLUMNS]] if cached_rows is not None else new.head(0)
-    parts = [p for p in (cached, new) if len(p)] or [new]  # concat of empty frames muddles the dtypes
-    if con is not None:  # what the cache holds now for the listed images: their cached rows and the new ones
-        if len(cached_rows):
-            held = pd.concat([cached_rows[scan_cache.KEY_COLUMNS + FEATURE_COLUMNS], held], ignore_index=True) \
-                if len(held) else cached_rows[scan_cache.KEY_COLUMNS + FEATURE_COLUMNS]
-        if len(held):
-            scan_cache.write_snapshot(con, workspace, held)
-    return pd.concat(parts, ignore_index=True), len(todo), done_before, pruned
+    columns = scan_cache.KEY_COLUMNS + FEATURE_COLUMNS
+    new = scan_cache.exact_frame(new_rows, columns)
+    parts = [p for p in (cached_rows[columns] if cached_rows is not None else None, new)
+             if p is not None and len(p)] or [new]  # concat of empty frames muddles the dtypes
+    held = pd.concat(parts, ignore_index=True)  # with a cache: what it holds now for the listed images
+    if con is not None and len(held):
+        scan_cache.write_snapshot(con, workspace, held)
+    return held[["path", *FEATURE_COLUMNS]], len(todo), done_before, pruned
 
 
 def _cache_hits(images, cached) -> pd.DataFrame:
