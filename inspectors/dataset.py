@@ -53,28 +53,23 @@ def normalise_split(value: str) -> str:
 
 
 def load_dataset(dataset, labels=None, config: LoadConfig = LoadConfig()) -> Listing:
-    dataset = Path(os.path.abspath(os.path.expanduser(str(dataset))))
-    if not dataset.exists():
-        raise DatasetError(f"{dataset}: no such file or folder")
-    layout = config.layout
+    path = Path(os.path.abspath(os.path.expanduser(str(dataset))))
+    if not path.exists():
+        raise DatasetError(f"{path}: no such file or folder")
     if labels is not None:
-        labels = Path(os.path.abspath(os.path.expanduser(str(labels))))
-        if layout == "folders":
+        if config.layout == "folders":
             raise DatasetError("--labels gives a CSV manifest, which contradicts --layout folders")
-        if not dataset.is_dir():
-            raise DatasetError(f"{dataset}: with --labels, DATASET must be the folder the paths live under")
-        return _load_csv(dataset, labels, config)
-    if dataset.is_file():
-        if dataset.suffix.lower() != ".csv" or layout == "folders":
-            raise DatasetError(f"{dataset}: a file was given; DATASET is a folder or a .csv manifest")
-        return _load_csv(dataset.parent, dataset, config)
-    if layout == "csv" or (layout == "auto" and _manifest_in(dataset, config)):
-        manifest = _manifest_in(dataset, config)
-        if manifest is None:
-            raise DatasetError(f"{dataset}: --layout csv needs a manifest; none found at the top of the "
-                               f"folder with columns {config.path_column!r} and {config.label_column!r}")
-        return _load_csv(dataset, manifest, config)
-    return _load_folders(dataset, config)
+        if not path.is_dir():
+            raise DatasetError(f"{path}: with --labels, DATASET must be the folder the paths live under")
+    elif path.is_file() and (path.suffix.lower() != ".csv" or config.layout == "folders"):
+        raise DatasetError(f"{path}: a file was given; DATASET is a folder or a .csv manifest")
+    root, manifest = source(path, labels, config)
+    if manifest is not None:
+        return _load_csv(root, manifest, config)
+    if config.layout == "csv":
+        raise DatasetError(f"{path}: --layout csv needs a manifest; none found at the top of the "
+                           f"folder with columns {config.path_column!r} and {config.label_column!r}")
+    return _load_folders(root, config)
 
 
 def source(dataset, labels=None, config: LoadConfig = LoadConfig()) -> tuple[Path, Path | None]:
