@@ -23,6 +23,7 @@ import pandas as pd
 import torch
 
 from inspectors.run import read_findings, write_findings
+from inspectors.schema import FINDING_COLUMNS
 from inspectors.workspace import atomic_write_text
 
 from .config import TrainConfig, config_to_dict
@@ -39,26 +40,28 @@ SMALL_ENOUGH = 20_000  # up to this many images, 5 folds; above, 2 (each image s
 UNRELIABLE = ("low_information", "outlier", "odd_size", "odd_aspect_ratio", "dark", "light")
 
 
-def unreliable_images(workspace, paths, issues=UNRELIABLE) -> np.ndarray:
+def inspector_findings(workspace) -> pd.DataFrame:
+    """The workspace's findings.csv, as the inspectors wrote it (no rows when there is none)."""
+    file = Path(workspace) / "findings.csv"
+    return read_findings(file) if file.exists() else pd.DataFrame(columns=FINDING_COLUMNS)
+
+
+def _per_path(paths, values: pd.Series) -> np.ndarray:
+    """values (indexed by path) looked up for each path, "" where a path has none."""
+    lookup = values.to_dict()
+    return np.array([lookup.get(path, "") for path in paths], dtype=object)
+
+
+def unreliable_images(findings: pd.DataFrame, paths, issues=UNRELIABLE) -> np.ndarray:
     """Per path, the inspector findings (comma-joined, "" for none) that make its label untestable."""
-    file = Path(workspace) / "findings.csv"
-    if not issues or not file.exists():
-        return np.full(len(paths), "", dtype=object)
-    findings = read_findings(file)
     findings = findings[findings["issue"].isin(issues)]
-    named = findings.groupby("path")["issue"].agg(lambda s: ",".join(sorted(set(s))))
-    return pd.Series(list(paths), dtype=object).map(named).fillna("").to_numpy(dtype=object)
+    return _per_path(paths, findings.groupby("path")["issue"].agg(lambda s: ",".join(sorted(set(s)))))
 
 
-def conflict_groups(workspace, paths) -> np.ndarray:
-    """Per path, its conflicting_labels group from the inspectors' findings ("" for none)."""
-    file = Path(workspace) / "findings.csv"
-    if not file.exists():
-        return np.full(len(paths), "", dtype=object)
-    findings = read_findings(file)
+def conflict_groups(findings: pd.DataFrame, paths) -> np.ndarray:
+    """Per path, its conflicting_labels group among the inspectors' findings ("" for none)."""
     findings = findings[findings["issue"] == "conflicting_labels"].drop_duplicates("path")
-    group = pd.Series(findings["group"].astype(str).to_numpy(), index=findings["path"].to_numpy())
-    return pd.Series(list(paths), dtype=object).map(group).fillna("").to_numpy(dtype=object)
+    return _per_path(paths, pd.Series(findings["group"].astype(str).to_numpy(), index=findings["path"].to_numpy()))
 
 
 def assign_folds(targets: np.ndarray, k: int, seed: int) -> np.ndarray:
@@ -262,8 +265,9 @@ def find(prepared: Prepared, config: TrainConfig, folds: int = 0, progress=None,
     probs, fold, ok, failed = out_of_sample(prepared, rows, config, k, progress, log)
     rows, probs, fold = rows[ok].reset_index(drop=True), probs[ok], fold[ok]
     labels = rows["target"].to_numpy()
-    reason = unreliable_images(prepared.workspace, rows["path"], exclude)
-    groups = conflict_groups(prepared.workspace, rows["path"])
+    inspected = inspector_findings(prepared.workspace)
+    reason = unreliable_images(inspected, rows["path"], exclude or ())
+    groups = conflict_groups(inspected, rows["path"])
     verdict = judge(labels, probs, reason == "", filter_by, groups)
     predicted = probs.argmax(1)
     loss = -np.log(np.clip(probs[np.arange(len(rows)), labels], 1e-12, None))

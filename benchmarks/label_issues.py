@@ -49,7 +49,7 @@ def score(flagged: set, noise: pd.DataFrame, truth: pd.DataFrame, population: se
 SAVED = ROOT / "benchmarks/data/label_issues"
 
 
-def predict(name: str, folder: Path, folds: int, cache: str) -> dict:
+def predict(name: str, folder: Path, folds: int, cache: str) -> tuple[dict, Path]:
     """Held-out predictions of one dataset, and what judging them needs; saved for --rescore."""
     import torch
     torch.set_num_threads(1)
@@ -84,7 +84,7 @@ def main() -> None:
                 run, workspace = predict(name, folder, args.folds, cache)
             args.folds = run["folds"]
             labels, probs, paths, reliable = run["labels"], run["probs"], run["paths"], run["reliable"]
-            groups = li.conflict_groups(workspace, paths)
+            groups = li.conflict_groups(li.inspector_findings(workspace), paths)
             truth = pd.read_csv(ROOT / f"sample_data/truth/{name}.csv", dtype=str, keep_default_na=False)
             noise = pd.read_csv(ROOT / f"sample_data/truth/label_noise_{name}.csv", dtype=str,
                                 keep_default_na=False)

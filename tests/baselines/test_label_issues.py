@@ -8,6 +8,7 @@ from baselines.label_issues import (
     confident_learning,
     conflict_groups,
     input_size,
+    inspector_findings,
     judge,
     predict_held_out,
     prune_by_noise_rate,
@@ -114,18 +115,19 @@ def test_conflict_groups_come_from_the_inspectors_findings(tmp_path):
                   "issue": ["exact_duplicate", "conflicting_labels", "conflicting_labels", "near_duplicate"],
                   "score": 1.0, "group": ["E1", "E1", "E1", "N2"], "detail": ""}).to_csv(tmp_path / "findings.csv",
                                                                                         index=False)
-    assert conflict_groups(tmp_path, ["c.png", "b.png", "a.png", "z.png"]).tolist() == ["", "E1", "E1", ""]
-    assert conflict_groups(tmp_path / "none", ["a.png"]).tolist() == [""]
+    found = inspector_findings(tmp_path)
+    assert conflict_groups(found, ["c.png", "b.png", "a.png", "z.png"]).tolist() == ["", "E1", "E1", ""]
+    assert conflict_groups(inspector_findings(tmp_path / "none"), ["a.png"]).tolist() == [""]
 
 
 def test_unreliable_images_come_from_the_inspectors_findings(tmp_path):
     pd.DataFrame({"path": ["a.png", "a.png", "b.png", "c.png", "d.png"],
                   "issue": ["dark", "outlier", "blurry", "near_duplicate", "odd_size"],
                   "score": 1.0, "group": "", "detail": ""}).to_csv(tmp_path / "findings.csv", index=False)
-    reason = unreliable_images(tmp_path, ["a.png", "b.png", "c.png", "d.png", "e.png"])
+    reason = unreliable_images(inspector_findings(tmp_path), ["a.png", "b.png", "c.png", "d.png", "e.png"])
     assert reason.tolist() == ["dark,outlier", "", "", "odd_size", ""]
-    assert unreliable_images(tmp_path, ["a.png"], issues=()).tolist() == [""]
-    assert unreliable_images(tmp_path / "nowhere", ["a.png"]).tolist() == [""]
+    assert unreliable_images(inspector_findings(tmp_path), ["a.png"], issues=()).tolist() == [""]
+    assert unreliable_images(inspector_findings(tmp_path / "nowhere"), ["a.png"]).tolist() == [""]
 
 
 @pytest.mark.parametrize("side, cap, expected", [(62, 64, 64), (45, 64, 32), (46, 64, 64), (40, 64, 32),
