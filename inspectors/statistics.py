@@ -52,7 +52,7 @@ _MOMENTS = np.stack([np.ones(256), np.arange(256.0), np.arange(256.0) ** 2], axi
 
 
 def image_statistics(work: Image.Image) -> dict:
-    """One image's statistics (tests, and a chunk whose batch failed)."""
+    """One image's statistics, as its chunk would measure them (the tests' reference)."""
     return chunk_statistics([prepare(work)])[0]
 
 

@@ -99,10 +99,6 @@ def _contains(column: pd.Series, pattern: str) -> np.ndarray:
     return np.where(codes >= 0, hits[codes], False)
 
 
-def apply_filter(table: pd.DataFrame, f: Filter) -> pd.DataFrame:
-    return table[filter_mask(table, f)]
-
-
 def path_order(table: pd.DataFrame) -> np.ndarray:
     """Row positions in path order (the scan writes samples sorted by path: then no sort at all). pyarrow
     compares the neighbours without the GIL; pandas' is_monotonic_increasing makes 1M Python strings."""
@@ -113,8 +109,8 @@ def path_order(table: pd.DataFrame) -> np.ndarray:
 
 
 def sort_order(table: pd.DataFrame, column: str, descending: bool, by_path: np.ndarray | None = None) -> np.ndarray:
-    """Row positions of the table sorted by a column (missing values last), ties by path: what sort_table
-    sorts, without moving 1M rows. by_path: path_order(table), if already known."""
+    """Row positions of the table sorted by a column (missing values last), ties by path: the order of a stable
+    sort_values([column, "path"]), without moving 1M rows. by_path: path_order(table), if already known."""
     by_path = path_order(table) if by_path is None else by_path
     values = table[column].iloc[by_path]
     if values.dtype.kind in "iub" and not values.hasnans:
@@ -127,10 +123,6 @@ def sort_order(table: pd.DataFrame, column: str, descending: bool, by_path: np.n
         codes, _ = pd.factorize(values, sort=True)  # strings, categories, nullable: by sorted value
         key = np.where(codes < 0, np.iinfo(np.int64).max, codes.max(initial=0) - codes if descending else codes)
     return by_path[np.argsort(key, kind="stable")]
-
-
-def sort_table(table: pd.DataFrame, column: str, descending: bool) -> pd.DataFrame:
-    return table.iloc[sort_order(table, column, descending)]
 
 
 def view_positions(order: np.ndarray, keep: np.ndarray) -> np.ndarray:

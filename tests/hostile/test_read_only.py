@@ -52,7 +52,8 @@ def test_scan_inspect_train_check_label_issues_review_and_export_leave_the_datas
     manifest = tables.cleaned_manifest(samples, marks)
     atomic_write_text(ws / "cleaned_manifest.csv", tables.spreadsheet_safe(manifest).to_csv(index=False))
     (tmp_path / "marks.csv").write_text(tables.spreadsheet_safe(marks).to_csv(index=False))
-    view = tables.apply_filter(tables.with_issues(samples, found), tables.Filter(splits=["train"]))
+    table = tables.with_issues(samples, found)
+    view = table[tables.filter_mask(table, tables.Filter(splits=["train"]))]
     (tmp_path / "view.csv").write_text(tables.spreadsheet_safe(view.drop(columns=["appearance"])).to_csv(index=False))
 
     from baselines.__main__ import main as baselines  # torch: only for this part
