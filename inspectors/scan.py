@@ -21,7 +21,7 @@ from .schema import ENTRY_IMAGE, FEATURE_COLUMNS, FLOAT_COLUMNS, INT_COLUMNS, SA
 from .workspace import atomic_write_bytes, ensure_outside
 
 # Bump when features.py changes what it computes: cached rows of another version are read again.
-SCANNER_VERSION = "6"
+SCANNER_VERSION = "7"
 
 
 @dataclass

@@ -133,9 +133,21 @@ def sharpness_grid(grey: np.ndarray, image: Image.Image | None = None) -> np.nda
 
 def _entropies(counts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     """Entropy in bits of each histogram row, from its non-empty bins."""
-    rows, cols = np.nonzero(counts)
-    p = counts[rows, cols] / sizes[rows]
-    return -np.bincount(rows, weights=p * np.log2(p), minlength=len(counts))
+    nonzero = np.flatnonzero(counts > 0)  # a bool mask first: nonzero() on int64 takes ~7x longer
+    return _entropy_bits(counts.ravel()[nonzero], nonzero // counts.shape[1], sizes, len(counts))
+
+
+def _entropy_bits(counts: np.ndarray, rows: np.ndarray, sizes: np.ndarray, n: int) -> np.ndarray:
+    """-sum(p log2 p) of each image from its non-empty bins (`counts`, of image `rows`, in order). bincount
+    adds each image's terms one after the other: the same sum for an image alone or among others."""
+    p = counts / sizes[rows]
+    return -np.bincount(rows, weights=p * np.log2(p), minlength=n)
+
+
+def _colour_counts_entropy(codes: np.ndarray) -> float:
+    counts = np.bincount(codes, minlength=1 << 3 * COLOUR_BITS)
+    nonzero = np.flatnonzero(counts > 0)
+    return float(_entropy_bits(counts[nonzero], np.zeros(len(nonzero), np.intp), np.array([len(codes)]), 1)[0])
 
 
 def colour_entropy(rgb: np.ndarray) -> float:
@@ -143,10 +155,7 @@ def colour_entropy(rgb: np.ndarray) -> float:
     the picture really uses. A drawing or a glyph keeps a handful (1-5 bits), a photo, a smooth colour
     field or noise thousands (8+); a grey image stays within one channel's 4 bits."""
     q = rgb >> (8 - COLOUR_BITS)  # uint8: G << 4 still fits
-    codes = q[:, 0].astype(np.uint16) << 2 * COLOUR_BITS | (q[:, 1] << COLOUR_BITS | q[:, 2])
-    counts = np.bincount(codes, minlength=1 << 3 * COLOUR_BITS)
-    p = counts[counts > 0] / len(codes)
-    return float(-(p * np.log2(p)).sum())
+    return _colour_counts_entropy(q[:, 0].astype(np.uint16) << 2 * COLOUR_BITS | (q[:, 1] << COLOUR_BITS | q[:, 2]))
 
 
 _CODE_MASK = np.uint32(0xF0F0F0)  # the top COLOUR_BITS of R, G and B in an RGBX word
@@ -162,31 +171,26 @@ def colour_entropy_of_words(words: np.ndarray) -> float:
     codes = words & _CODE_MASK
     codes *= _CODE_MULTIPLIER
     codes >>= 20
-    counts = np.bincount(codes, minlength=1 << 3 * COLOUR_BITS)
-    p = counts[counts > 0] / len(codes)
-    return float(-(p * np.log2(p)).sum())
+    return _colour_counts_entropy(codes)
 
 
 def colour_entropies(flat: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     """colour_entropy of several small images at once, their pixels (P, 3) one image after the other:
-    one bincount for all (each image's codes offset by its index), then each image's sum alone, so
-    that a value never depends on which images share the call."""
+    one bincount for all, each image's codes offset by its index."""
     n = len(sizes)
     q = flat >> (8 - COLOUR_BITS)
     codes = q[:, 0].astype(np.uint32) << 2 * COLOUR_BITS | (q[:, 1] << COLOUR_BITS | q[:, 2])
     codes += np.repeat(np.arange(n, dtype=np.uint32) << 3 * COLOUR_BITS, sizes)
-    counts = np.bincount(codes, minlength=n << 3 * COLOUR_BITS).reshape(n, -1)
-    rows, cols = np.nonzero(counts)
-    p = counts[rows, cols] / sizes[rows]
-    terms = p * np.log2(p)
-    ends = np.cumsum(np.bincount(rows, minlength=n))
-    starts = ends - np.bincount(rows, minlength=n)
-    return np.array([-terms[a:b].sum() for a, b in zip(starts, ends, strict=True)])
+    counts = np.bincount(codes, minlength=n << 3 * COLOUR_BITS)
+    nonzero = np.flatnonzero(counts > 0)
+    return _entropy_bits(counts[nonzero], nonzero >> 3 * COLOUR_BITS, sizes, n)
 
 
 def laplacian_variances(greys) -> np.ndarray:
-    """Variance of the 4-neighbour Laplacian of each grey image (in [0, 1]): high for sharp edges,
-    ~0 when blurred. Images of one shape are computed together."""
+    """Variance of the 4-neighbour Laplacian of each grey image, in units of (level / 255)**2: high for sharp
+    edges, ~0 when blurred. Images of one shape are computed together, in integers (levels are 0..255, so a
+    Laplacian fits int16 and its sums int64): exact, so a value never depends on which images share the
+    call, and ~4x cheaper than float64 arrays of the same shape."""
     out = np.zeros(len(greys))
     by_shape = {}
     for i, g in enumerate(greys):
@@ -194,23 +198,31 @@ def laplacian_variances(greys) -> np.ndarray:
     for (h, w), idx in by_shape.items():
         if h < 3 or w < 3:
             continue
-        g = np.divide(np.stack([greys[i] for i in idx]), 255.0)  # = .astype(float64) / 255.0, one pass fewer
-        # a + b + c + d - 4e, summed in that order as the one expression would, without its temporaries
+        g = np.stack([greys[i] for i in idx]).astype(np.int16)
         lap = g[:, :-2, 1:-1] + g[:, 2:, 1:-1]
         lap += g[:, 1:-1, :-2]
         lap += g[:, 1:-1, 2:]
         lap -= 4 * g[:, 1:-1, 1:-1]
-        lap -= lap.mean(axis=(1, 2), keepdims=True)
-        out[idx] = np.square(lap, out=lap).mean(axis=(1, 2))
+        lap = lap.reshape(len(idx), -1)
+        total = lap.sum(axis=1, dtype=np.int64)
+        squares = lap.astype(np.int32)  # |lap| <= 1020: a square fits int32, a sum of 16k of them does not
+        squares *= squares
+        squares = squares.sum(axis=1, dtype=np.int64)
+        m = lap.shape[1]
+        # (m * sum(l^2) - sum(l)^2) / m^2 is the variance of l, exactly in integers up to the one division
+        out[idx] = (m * squares - total * total) / (m * m * 255.0 ** 2)
     return out
 
 
 def appearance_of_32(small: np.ndarray) -> np.ndarray:
-    """(n, 32, 32) -> (n, 16, 16): PIL's Image.reduce(2) (a rounded 2x2 mean), bit for bit."""
+    """(n, 32, 32) -> (n, 16, 16): PIL's Image.reduce(2) (a rounded 2x2 mean), bit for bit. Strided adds in
+    uint16: numpy's sum over two axes took ~15x longer on arrays this small."""
     f = HASH_SIDE // APPEARANCE_SIDE
-    n = len(small)
-    sums = small.reshape(n, APPEARANCE_SIDE, f, APPEARANCE_SIDE, f).sum(axis=(2, 4), dtype=np.uint32)
-    return ((sums + f * f // 2) // (f * f)).astype(np.uint8)
+    blocks = small.reshape(len(small), APPEARANCE_SIDE, f, APPEARANCE_SIDE, f).astype(np.uint16)
+    sums = sum(blocks[:, :, i, :, j] for i in range(f) for j in range(f))
+    sums += f * f // 2
+    sums //= f * f
+    return sums.astype(np.uint8)
 
 
 # ---------------------------------------------------------------- perceptual hashes

@@ -209,6 +209,12 @@ def test_statistics_match_plain_numpy_on_the_work_image():
                                              0.05) / 255.0
     p = np.bincount(grey.ravel()) / grey.size
     assert got["entropy"] == pytest.approx(-(p[p > 0] * np.log2(p[p > 0])).sum())
+    g = statistics.sharpness_grid(grey) / 255.0  # the integer Laplacian against the float one
+    lap = g[:-2, 1:-1] + g[2:, 1:-1] + g[1:-1, :-2] + g[1:-1, 2:] - 4 * g[1:-1, 1:-1]
+    assert got["sharpness"] == pytest.approx(lap.var(), rel=1e-12)
+    q = np.asarray(work).reshape(-1, 3).astype(np.int64) >> 4
+    p = np.unique(q[:, 0] * 256 + q[:, 1] * 16 + q[:, 2], return_counts=True)[1] / grey.size
+    assert got["colour_entropy"] == pytest.approx(-(p * np.log2(p)).sum(), rel=1e-12)
 
 
 def test_a_chunk_with_a_broken_file_still_measures_the_others(tmp_path):
