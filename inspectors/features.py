@@ -171,7 +171,14 @@ def _statistics_failed(row: dict, exc: BaseException) -> dict:
     return row
 
 
+# Where Pillow 13's getexif() finds an orientation (Image.getexif, PngImageFile.getexif): info keys, or a TIFF's
+# tags. Most files have none, and building the empty Exif object to learn so cost ~10 us a file.
+EXIF_SOURCES = ("exif", "Raw profile type exif", "XML:com.adobe.xmp", "xmp")
+
+
 def _orientation(im) -> int:
+    if not hasattr(im, "tag_v2") and not any(key in im.info for key in EXIF_SOURCES):
+        return 1
     try:
         value = int(im.getexif().get(0x0112, 1))
     except Exception:

@@ -33,8 +33,15 @@ def prepare(work: Image.Image, rgb: np.ndarray | None = None) -> tuple:
     where Pillow's C loops beat numpy's per-call overhead, this measures what grows with its pixel count
     and keeps only that: grey levels and grid, colour entropy and the R, G, B histograms (`big_image`)."""
     if work.size[0] * work.size[1] <= BATCH_PIXELS:
-        return (np.asarray(work) if rgb is None else rgb), None, None, None
+        return (pixels(work) if rgb is None else rgb), None, None, None
     return big_image(work if work.mode == "RGB" else work.convert("RGB"))
+
+
+def pixels(im: Image.Image) -> np.ndarray:
+    """np.asarray(im) of an L or RGB image (read-only): its bytes viewed, where asarray's array interface
+    costs ~6 us more on these small images."""
+    shape = (im.size[1], im.size[0]) if im.mode == "L" else (im.size[1], im.size[0], 3)
+    return np.frombuffer(im.tobytes(), np.uint8).reshape(shape)
 
 
 def big_image(work: Image.Image) -> tuple:
@@ -43,7 +50,7 @@ def big_image(work: Image.Image) -> tuple:
     them (a copy, no repacking), and become the colour codes as 32-bit words; Pillow's histogram() counts
     the three bands in one C pass, where three np.bincount calls on strided columns cost ~2x."""
     grey = work.convert("L")
-    levels = np.asarray(grey)  # once: every np.asarray of a PIL image is a tobytes() copy
+    levels = pixels(grey)  # once: getting a PIL image's pixels is a copy
     words = np.frombuffer(work.tobytes("raw", "RGBX"), np.uint32)  # R | G << 8 | B << 16 | pad << 24
     return None, levels, sharpness_grid(levels, grey), (colour_entropy_of_words(words), work.histogram())
 
@@ -128,7 +135,7 @@ def sharpness_grid(grey: np.ndarray, image: Image.Image | None = None) -> np.nda
     if grey.shape == (side, side):
         return grey
     image = Image.fromarray(grey) if image is None else image
-    return np.asarray(image.resize((side, side), Image.Resampling.BILINEAR))
+    return pixels(image.resize((side, side), Image.Resampling.BILINEAR))
 
 
 def _entropies(counts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
@@ -263,14 +270,14 @@ def phash_of_32(small: np.ndarray) -> np.ndarray:
 
 def dhash(grey: Image.Image) -> int:
     """imagehash.dhash on the same image: 9x8 LANCZOS, each pixel brighter than its left neighbour."""
-    pixels = np.asarray(grey.convert("L").resize((9, 8), Image.Resampling.LANCZOS), dtype=np.int16)
-    return bits_to_int64(pixels[:, 1:] > pixels[:, :-1])
+    levels = np.asarray(grey.convert("L").resize((9, 8), Image.Resampling.LANCZOS), dtype=np.int16)
+    return bits_to_int64(levels[:, 1:] > levels[:, :-1])
 
 
 def dhash_of_32(small: np.ndarray) -> np.ndarray:
     """dHash of each (32, 32) grey image of a stack: `dhash` of that image, bit for bit."""
-    pixels = _lanczos_32_to_9x8(small)
-    return _rows_to_int64((pixels[:, :, 1:] > pixels[:, :, :-1]).reshape(len(small), 64))
+    levels = _lanczos_32_to_9x8(small)
+    return _rows_to_int64((levels[:, :, 1:] > levels[:, :, :-1]).reshape(len(small), 64))
 
 
 # ---------------------------------------------------------------- Pillow's 32x32 -> 9x8 LANCZOS, in numpy

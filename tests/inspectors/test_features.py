@@ -5,7 +5,7 @@ import zlib
 import imagehash
 import numpy as np
 import pytest
-from PIL import Image, ImageFilter
+from PIL import Image, ImageFilter, PngImagePlugin
 
 from inspectors import features, statistics
 from tests.conftest import encode, noise_image
@@ -323,3 +323,33 @@ def test_jpeg_without_metadata_drops_only_app_and_com_segments():
     assert kept == (b"\xff\xd8" + segment(0xDB, b"q" * 5) + segment(0xC0, b"sof") + segment(0xDA, b"sos")
                     + b"coded data\xff\xd9")
     assert len(features.jpeg_without_metadata(jpeg)) == 3  # SOI | DQT | SOF to the end: adjacent ranges merge
+
+
+def _orientation_in_full(im) -> int:
+    """What _orientation returned before its shortcut: always through getexif()."""
+    try:
+        value = int(im.getexif().get(0x0112, 1))
+    except Exception:
+        return 1
+    return value if 1 <= value <= 8 else 1
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "TIFF"])
+def test_orientation_shortcut_agrees_with_pillow_getexif(fmt):
+    im = noise_image(40, 20)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:Description tiff:Orientation="8"/></x:xmpmeta>'
+    variants = [encode(im, fmt), encode(im, fmt, exif=exif)]
+    if fmt == "PNG":
+        info = PngImagePlugin.PngInfo()
+        info.add_itxt("XML:com.adobe.xmp", xmp.decode())
+        variants.append(encode(im, fmt, pnginfo=info))
+    got = []
+    for data in variants:
+        opened = Image.open(io.BytesIO(data))
+        opened.load()  # as decode_bytes calls it: after the load, which reads a PNG's late chunks
+        got.append(features._orientation(opened))
+        assert got[-1] == _orientation_in_full(opened)
+    # the metadata was there to be found; Pillow itself rotates a TIFF as it loads it, and drops the tag
+    assert got == ([1, 1] if fmt == "TIFF" else [1, 6, 8][:len(variants)])
