@@ -7,12 +7,34 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import INSPECTORS, report
+from . import balance, duplicates, integrity, outliers, quality, report, sizes
 from . import findings as F
 from .config import Config, config_to_dict
 from .scan import scan, write_samples
 from .schema import FINDING_COLUMNS, ISSUES, SCORE_DIRECTION, neutralise, unneutralise  # noqa: F401 (re-exported)
 from .workspace import atomic_write_bytes, atomic_write_text
+
+
+def _registry(*entries) -> dict:
+    registry = {}
+    for name, module in entries:
+        if name in registry:
+            raise ValueError(f"inspector {name!r} is registered twice")
+        registry[name] = module
+    return registry
+
+
+# The registry run() walks: one module per inspector, each with `inspect(samples, config) -> findings` and
+# optionally `summarize(samples, findings, config) -> dict`. A new inspector is one module plus one line here;
+# its config section in config.Config has its name.
+INSPECTORS = _registry(
+    ("integrity", integrity),
+    ("duplicates", duplicates),
+    ("balance", balance),
+    ("sizes", sizes),
+    ("quality", quality),
+    ("outliers", outliers),
+)
 
 OTHER_SPLIT = "other"
 OTHER_PREFIX = "other:"  # paths of the --against dataset, so they never collide with ours
