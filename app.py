@@ -1,6 +1,6 @@
 """The dashboard's frame: pick a dataset, scan it with a live progress bar, navigate the pages.
 
-Run: streamlit run app.py -- [DATASET] [--labels CSV]
+Run: python -m streamlit run app.py -- [DATASET] [--labels CSV]
 """
 
 import streamlit as st
