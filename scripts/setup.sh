@@ -13,6 +13,10 @@ fi
 stamp=.venv/.installed-$(cat requirements.txt requirements-dev.txt pyproject.toml | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then
     echo "setup: installing Python packages (first time: a few minutes)"
+    free_gb=$(df -Pk . | awk 'NR == 2 {print int($4 / 1048576)}')
+    if [ "$free_gb" -lt 8 ]; then  # pip's own "No space left on device" names no size
+        echo "setup: warning: ${free_gb} GB free here; the packages take ~6.5 GB (torch and its CUDA libraries)" >&2
+    fi
     .venv/bin/python -m pip install --quiet --upgrade pip
     .venv/bin/python -m pip install --quiet -r requirements-dev.txt
     .venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
