@@ -60,7 +60,9 @@ class ChecksumError(Exception):
 
 def error_text(exc: BaseException) -> str:
     msg = str(exc).strip() or repr(exc)
-    msg = re.sub(r" ?<_io\.BytesIO object at 0x[0-9a-f]+>", " the file", msg)  # same file, same reason, every scan
+    # Pillow names our in-memory copy ("cannot identify image file <_io.BytesIO object at 0x7f..>"): the row
+    # already names the file, and the address would make the reason differ from scan to scan
+    msg = re.sub(r" ?<_io\.BytesIO object at 0x[0-9a-f]+>", "", msg)
     return f"{type(exc).__name__}: {msg}"[:500]
 
 

@@ -148,7 +148,7 @@ def _entropy_bits(counts: np.ndarray, rows: np.ndarray, sizes: np.ndarray, n: in
     """-sum(p log2 p) of each image from its non-empty bins (`counts`, of image `rows`, in order). bincount
     adds each image's terms one after the other: the same sum for an image alone or among others."""
     p = counts / sizes[rows]
-    return -np.bincount(rows, weights=p * np.log2(p), minlength=n)
+    return 0.0 - np.bincount(rows, weights=p * np.log2(p), minlength=n)  # 0.0, not -0.0, for one colour
 
 
 def _colour_counts_entropy(codes: np.ndarray) -> float:
