@@ -13,6 +13,7 @@ and ~70 MB.
 import multiprocessing as mp
 import signal
 import time
+import warnings
 from collections import deque
 from multiprocessing.connection import wait
 
@@ -26,6 +27,9 @@ MAX_START_FAILURES = 3
 
 def _worker_main(conn, current, started, options, work, finish):
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    # Pillow warns about what it tolerates in one file ("Corrupt EXIF data", "Truncated File Read"): on a
+    # scraped dataset that floods the terminal, and the file's row already says whether it decoded
+    warnings.simplefilter("ignore")
     while True:
         try:
             chunk = conn.recv()

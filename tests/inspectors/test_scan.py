@@ -218,3 +218,13 @@ def test_a_cache_from_another_scanner_version_is_replaced(small_dataset, tmp_pat
     con.close()
     result = scan(load_dataset(small_dataset), ScanConfig(workers=1), ws)
     assert result.decoded == 41 and result.samples["ok"].sum() == 40
+
+
+def test_pillow_warnings_about_a_file_stay_out_of_the_terminal(tmp_path, capfd):
+    """A worker's stderr is the user's terminal: one warning per damaged file would flood it."""
+    exif = b"Exif\x00\x00II*\x00\x08\x00\x00\x00\x05\x00\x12\x01\x03\x00"  # five tags announced, one begun
+    write(tmp_path / "data" / "a" / "corrupt_exif.jpg", encode(noise_image(40, 30), "JPEG", exif=exif))
+    write(tmp_path / "data" / "a" / "fine.png", encode(noise_image(40, 30), "PNG"))
+    samples = scan(load_dataset(tmp_path / "data"), ScanConfig(workers=1)).samples
+    assert samples["ok"].all()  # it decodes: the damage is in its metadata only
+    assert "Corrupt EXIF" not in capfd.readouterr().err
