@@ -9,11 +9,10 @@ import argparse
 import dataclasses
 import json
 import sys
-from pathlib import Path
 
 from . import report, review, scan_cache, workspace
 from .config import SECTION_TYPES, Config, load_config_file
-from .dataset import DatasetError, load_dataset
+from .dataset import DatasetError, load_dataset, source
 from .run import read_findings, scan_and_inspect
 from .scan import scan
 from .schema import ISSUES
@@ -199,16 +198,15 @@ def gate(found, issues, ws, baseline):
 
 def cmd_cache(args) -> int:
     if args.dataset:
-        listing_root = Path(args.dataset).resolve()
-        root, labels = (listing_root.parent, listing_root) if listing_root.suffix.lower() == ".csv" \
-            else (listing_root, Path(args.labels).resolve() if args.labels else None)
-        targets = [workspace.workspace_dir(root, labels, args.cache)]
+        # the workspace `scan` keys it by: a folder holding its own manifest is keyed by that manifest too
+        targets = [workspace.workspace_dir(*source(args.dataset, args.labels), args.cache)]
     else:
         targets = workspace.list_workspaces(args.cache)
     if args.action == "info":
         print(f"cache root: {workspace.cache_root(args.cache)}")
         if not targets or not any(t.exists() for t in targets):
-            print("  no workspaces")
+            print(f"  no workspace for {args.dataset} (not scanned with a cache yet)" if args.dataset
+                  else "  no workspaces")
         for t in targets:
             if t.exists():
                 info = scan_cache.cache_info(t)

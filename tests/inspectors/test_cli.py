@@ -128,3 +128,18 @@ def test_set_overrides_a_threshold_and_is_recorded(small_dataset, tmp_path):
     assert r.returncode == 0
     assert json.loads((tmp_path / "o" / "config.json").read_text())["duplicates"]["radius"] == 6
     assert run("scan", small_dataset, "--set", "duplicates.nope=1", env_cache=tmp_path / "c").returncode == 2
+
+
+def test_cache_commands_find_the_workspace_of_a_folder_holding_its_own_manifest(tmp_path):
+    """`scan FOLDER` reads FOLDER/labels.csv and keys its workspace by it; `cache info|clear FOLDER` must
+    find that workspace, not one keyed by the folder alone."""
+    from tests.conftest import encode, noise_image, write
+    root = tmp_path / "csvds"
+    write(root / "images" / "a.png", encode(noise_image(), "PNG"))
+    (root / "labels.csv").write_text("path,label\nimages/a.png,cat\n")
+    cache = tmp_path / "cache"
+    assert run("scan", root, env_cache=cache).returncode == 0
+    assert "1 cached files" in run("cache", "info", root, env_cache=cache).stdout
+    cleared = run("cache", "clear", root, env_cache=cache)
+    assert "removed" in cleared.stdout and not list(cache.glob("csvds-*"))
+    assert "no workspace for" in run("cache", "info", root, env_cache=cache).stdout
