@@ -136,10 +136,8 @@ def decode_bytes(data: bytes, work_side=128, thumb_side=128, thumb_quality=85, m
         pixels = None if im.format == "JPEG" else im.tobytes()
         row["pixel_hash"] = _pixel_hash(data, im, row["exif_orientation"], pixels)
         work = work_image(im, row["exif_orientation"], work_side)
-        rgb = None
-        if work is im and pixels is not None:  # an RGB image measured as stored: its bytes are already the array
-            rgb = np.frombuffer(pixels, np.uint8).reshape(im.size[1], im.size[0], 3)
-        prepared = statistics.prepare(work, rgb)
+        # an RGB image measured as stored: the bytes the pixel hash read are already its pixels
+        prepared = statistics.prepare(work, pixels if work is im else None)
         thumb = _thumbnail(data, im, work, row["exif_orientation"], thumb_side, thumb_quality)
     except Exception as exc:  # decoded, but an unusual mode defeated our maths: say so, keep the row
         return _statistics_failed(row, exc), None, None

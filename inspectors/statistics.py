@@ -26,22 +26,22 @@ PERCENTILES = np.array([0.01, 0.05, 0.95, 0.99])
 BATCH_PIXELS = 64 * 64  # images up to this size get their grey levels and colour counts with their chunk
 
 
-def prepare(work: Image.Image, rgb: np.ndarray | None = None) -> tuple:
+def prepare(work: Image.Image, raw: bytes | None = None) -> tuple:
     """The part that stays per image, (pixels, grey levels, Laplacian grid, measured). A small image keeps
-    its pixels (h, w, 3) uint8 (`rgb` when the caller has them already) and nothing else: its grey levels
+    its pixels (h, w, 3) uint8 (from `raw`, its tobytes(), when the caller has them) and nothing else: its grey levels
     and colour counts are computed with the rest of its chunk (`chunk_statistics`). For a bigger one,
     where Pillow's C loops beat numpy's per-call overhead, this measures what grows with its pixel count
     and keeps only that: grey levels and grid, colour entropy and the R, G, B histograms (`big_image`)."""
     if work.size[0] * work.size[1] <= BATCH_PIXELS:
-        return (pixels(work) if rgb is None else rgb), None, None, None
+        return pixels(work, raw), None, None, None
     return big_image(work if work.mode == "RGB" else work.convert("RGB"))
 
 
-def pixels(im: Image.Image) -> np.ndarray:
-    """np.asarray(im) of an L or RGB image (read-only): its bytes viewed, where asarray's array interface
-    costs ~6 us more on these small images."""
+def pixels(im: Image.Image, raw: bytes | None = None) -> np.ndarray:
+    """np.asarray(im) of an L or RGB image (read-only): its bytes (`raw`, when already taken) viewed, where
+    asarray's array interface costs ~6 us more on these small images."""
     shape = (im.size[1], im.size[0]) if im.mode == "L" else (im.size[1], im.size[0], 3)
-    return np.frombuffer(im.tobytes(), np.uint8).reshape(shape)
+    return np.frombuffer(im.tobytes() if raw is None else raw, np.uint8).reshape(shape)
 
 
 def big_image(work: Image.Image) -> tuple:
