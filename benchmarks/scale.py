@@ -39,6 +39,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks._data import DATA, ensure_set  # noqa: E402
+from benchmarks._proc import status_kb, tree  # noqa: E402
 from benchmarks.dashboard import STATUS, open_app, wait_shown  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -220,27 +221,6 @@ def apply_filter(page, out: dict) -> float:
 
 # ---------------------------------------------------------------- the large scan
 
-def _tree(pid: int) -> list[int]:
-    kids = []
-    try:
-        for child in Path(f"/proc/{pid}/task").iterdir():
-            text = (child / "children").read_text().split()
-            kids.extend(int(k) for k in text)
-    except OSError:
-        return []
-    return kids + [g for k in kids for g in _tree(k)]
-
-
-def _status_kb(pid: int, field: str) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
 def _cmdline(pid: int) -> bytes:
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes()
@@ -271,11 +251,11 @@ def run_scan(dataset: Path, cache: Path, memory_limit_mb: float | None = None) -
 
     def sample():
         while not done.is_set():
-            pids = _tree(proc.pid)  # [the scan's main process, ...its children and theirs]
+            pids = tree(proc.pid)  # [the scan's main process, ...its children and theirs]
             rss = 0
             for k, pid in enumerate(pids):
-                hwm = _status_kb(pid, "VmHWM")
-                rss += _status_kb(pid, "VmRSS")
+                hwm = status_kb(pid, "VmHWM")
+                rss += status_kb(pid, "VmRSS")
                 if k and b"spawn_main" in _cmdline(pid):
                     workers_seen[0] = time.perf_counter() - start
                 if hwm:

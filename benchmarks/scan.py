@@ -27,6 +27,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +38,7 @@ sys.path[:0] = [str(ROOT), str(HERE)]
 
 import _data  # noqa: E402
 import _doc  # noqa: E402
+import _proc  # noqa: E402
 import PIL  # noqa: E402
 from PIL import Image, features  # noqa: E402
 
@@ -104,28 +106,13 @@ def ours(root: Path) -> dict:
 
 
 RUSAGE_MAIN = """
-import json, os, resource, sys, threading, time
+import json, resource, sys
 from pathlib import Path
 from inspectors.config import ScanConfig
 from inspectors.dataset import load_dataset
 from inspectors.scan import scan
-workers_kb = {}
-def watch():  # the workers' own high-water marks (see scan_memory)
-    me = f"PPid:\\t{os.getpid()}\\n"
-    while True:
-        for pid in filter(str.isdigit, os.listdir("/proc")):
-            try:
-                status = open(f"/proc/{pid}/status").read()
-            except OSError:
-                continue
-            if me in status and "VmHWM:" in status:
-                kb = int(status.split("VmHWM:")[1].split()[0])
-                workers_kb[pid] = max(kb, workers_kb.get(pid, 0))
-        time.sleep(0.2)
-threading.Thread(target=watch, daemon=True).start()
 result = scan(load_dataset(sys.argv[1]), ScanConfig(workers=int(sys.argv[3])), Path(sys.argv[2]))
 print("RUSAGE " + json.dumps({"self_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                              "children_kb": max(workers_kb.values(), default=0),
                               "seconds": result.seconds, "decoded": result.decoded}))
 """
 
@@ -136,16 +123,28 @@ def scan_memory(root: Path) -> dict:
     RUSAGE_CHILDREN's max RSS would be the parent's size: a child is forked before it execs Python, and
     that moment counts."""
     cache = Path(tempfile.mkdtemp(prefix="mem-", dir=_data.DATA))
+    workers_kb, done = {}, threading.Event()
     try:
-        proc = subprocess.run([sys.executable, "-c", RUSAGE_MAIN, str(root), str(cache / "ws"), str(WORKERS)],
-                              cwd=ROOT, capture_output=True, text=True)
+        proc = subprocess.Popen([sys.executable, "-c", RUSAGE_MAIN, str(root), str(cache / "ws"), str(WORKERS)],
+                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+        def watch():
+            while not done.is_set():
+                for pid in _proc.tree(proc.pid):
+                    workers_kb[pid] = max(_proc.status_kb(pid, "VmHWM"), workers_kb.get(pid, 0))
+                done.wait(0.2)
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        stdout, stderr = proc.communicate()
+        done.set()
+        watcher.join()
     finally:
         shutil.rmtree(cache, ignore_errors=True)
-    usage = [line for line in proc.stdout.splitlines() if line.startswith("RUSAGE ")]
+    usage = [line for line in stdout.splitlines() if line.startswith("RUSAGE ")]
     if proc.returncode or not usage:
-        raise RuntimeError(f"scan subprocess failed ({proc.returncode}): {proc.stderr[-2000:]}")
+        raise RuntimeError(f"scan subprocess failed ({proc.returncode}): {stderr[-2000:]}")
     usage = json.loads(usage[-1][len("RUSAGE "):])
-    return {"parent_mb": usage["self_kb"] / 1024, "worker_mb": usage["children_kb"] / 1024,
+    return {"parent_mb": usage["self_kb"] / 1024, "worker_mb": max(workers_kb.values(), default=0) / 1024,
             "seconds": usage["seconds"], "decoded": usage["decoded"]}
 
 
