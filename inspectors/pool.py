@@ -11,10 +11,12 @@ and ~70 MB.
 """
 
 import multiprocessing as mp
+import os
 import signal
 import time
 import warnings
 from collections import deque
+from contextlib import contextmanager
 from multiprocessing.connection import wait
 
 from . import features
@@ -23,6 +25,26 @@ _CTX = mp.get_context("spawn")
 IDLE = -1
 PREFETCH = 2  # chunks queued per worker, so it never waits for the main process between chunks
 MAX_START_FAILURES = 3
+# numpy's OpenBLAS runs a product over ~260k multiply-adds (the hashes' LANCZOS of a 100 px image is just over
+# its threshold) on every core, then its threads spin waiting for more. With a worker per core already, those
+# threads take the other workers' time: ~70k wasted instructions a JPEG. Workers read these at numpy's import.
+WORKER_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+@contextmanager
+def _worker_environment():
+    """os.environ as a starting worker should inherit it; the caller's is restored after (a training run this
+    process starts later should still get every core)."""
+    saved = {key: os.environ.get(key) for key in WORKER_ENV}
+    os.environ.update(WORKER_ENV)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def _worker_main(conn, current, started, options, work, finish):
@@ -55,7 +77,8 @@ class _Worker:
         self.conn, child_conn = _CTX.Pipe()
         self.process = _CTX.Process(target=_worker_main, daemon=True,
                                     args=(child_conn, self.current, self.started, options, work, finish))
-        self.process.start()
+        with _worker_environment():
+            self.process.start()
         child_conn.close()
         self.inflight = deque()  # chunks sent and not yet answered; the first is being read
 

@@ -14,3 +14,11 @@ def read_or_misbehave(fs_path, **options):
         os._exit(3)  # what a segfaulting decoder looks like from outside
     return features.file_features(fs_path, **options)
 
+
+
+def report_environment(fs_path, **options):
+    """A work function that returns, as its row, the worker's BLAS thread settings and the threads it runs."""
+    from inspectors.pool import WORKER_ENV
+    row = {key: os.environ.get(key) for key in WORKER_ENV}
+    row["threads"] = len(os.listdir("/proc/self/task")) if os.path.isdir("/proc/self/task") else None
+    return row, None

@@ -1,8 +1,9 @@
+import os
 import time
 
 from inspectors import pool
 from tests.conftest import encode, noise_image, write
-from tests.inspectors.slow_reader import read_or_misbehave
+from tests.inspectors.slow_reader import read_or_misbehave, report_environment
 
 
 def run(paths, **kw):
@@ -46,3 +47,15 @@ def test_workers_that_cannot_start_stop_the_scan_with_a_reason(tmp_path):
     paths = [write(tmp_path / f"{i}.png", data) for i in range(4)]
     with pytest.raises(RuntimeError, match="exited before reading a file"):
         pool.scan_files(list(enumerate(map(str, paths))), {}, lambda rs: None, work=work, workers=1)
+
+
+def test_workers_run_numpy_on_one_thread_and_the_caller_keeps_its_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "8")
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    path = write(tmp_path / "a.png", encode(noise_image(), "PNG"))
+    got = {}
+    pool.scan_files([(0, str(path))], {}, lambda rs: got.update({i: r for i, r, _ in rs}), work=report_environment)
+    assert {key: got[0][key] for key in pool.WORKER_ENV} == pool.WORKER_ENV
+    if got[0]["threads"] is not None:  # numpy imported, and OpenBLAS started no thread of its own
+        assert got[0]["threads"] == 1
+    assert os.environ["OMP_NUM_THREADS"] == "8" and "OPENBLAS_NUM_THREADS" not in os.environ
