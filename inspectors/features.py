@@ -18,7 +18,7 @@ import numpy as np
 import xxhash
 from PIL import Image, ImageFile
 
-from . import statistics
+from . import pil_codecs, statistics
 from .schema import FEATURE_COLUMNS
 
 # We check the declared size against our own limit before decoding (see _check_declared_size);
@@ -133,7 +133,7 @@ def decode_bytes(data: bytes, work_side=128, thumb_side=128, thumb_quality=85, m
         return row, None, None
     row["ok"] = True
     try:
-        pixels = None if im.format == "JPEG" else im.tobytes()
+        pixels = None if im.format == "JPEG" else pil_codecs.raw_bytes(im)
         row["pixel_hash"] = _pixel_hash(data, im, row["exif_orientation"], pixels)
         work = work_image(im, row["exif_orientation"], work_side)
         # an RGB image measured as stored: the bytes the pixel hash read are already its pixels
@@ -234,7 +234,7 @@ def _pixel_hash(data: bytes, im, orientation: int, pixels: bytes | None = None) 
             h.update(part)
     else:
         h.update(f"{im.mode}|{im.size[0]}x{im.size[1]}|".encode())
-        h.update(im.tobytes() if pixels is None else pixels)
+        h.update(pil_codecs.raw_bytes(im) if pixels is None else pixels)
     return h.hexdigest()
 
 
@@ -317,6 +317,4 @@ def _thumbnail(data, im, work, orientation, thumb_side, quality) -> bytes:
     if max(thumb.size) > thumb_side:
         thumb = thumb.copy()
         thumb.thumbnail((thumb_side, thumb_side), Image.Resampling.BILINEAR)
-    buf = io.BytesIO()
-    thumb.save(buf, "JPEG", quality=quality)
-    return buf.getvalue()
+    return pil_codecs.jpeg_bytes(thumb, quality)

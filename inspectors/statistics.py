@@ -17,6 +17,7 @@ import math
 import numpy as np
 from PIL import Image
 
+from . import pil_codecs
 from .schema import APPEARANCE_SIDE
 
 SHARPNESS_SIDE = 64  # the Laplacian is scale-sensitive: measure images on the same grid (smaller ones as they are)
@@ -41,18 +42,19 @@ def pixels(im: Image.Image, raw: bytes | None = None) -> np.ndarray:
     """np.asarray(im) of an L or RGB image (read-only): its bytes (`raw`, when already taken) viewed, where
     asarray's array interface costs ~6 us more on these small images."""
     shape = (im.size[1], im.size[0]) if im.mode == "L" else (im.size[1], im.size[0], 3)
-    return np.frombuffer(im.tobytes() if raw is None else raw, np.uint8).reshape(shape)
+    return np.frombuffer(pil_codecs.raw_bytes(im) if raw is None else raw, np.uint8).reshape(shape)
 
 
 def big_image(work: Image.Image) -> tuple:
-    """prepare() of an RGB image over BATCH_PIXELS: (None, grey levels, Laplacian grid, (colour entropy,
+    """prepare() of an RGB image over BATCH_PIXELS: (None, grey levels, Laplacian grid, (colour codes,
     R/G/B histograms as Pillow's 768 counts)). Its pixels come out once, padded to 4 bytes as Pillow holds
-    them (a copy, no repacking), and become the colour codes as 32-bit words; Pillow's histogram() counts
-    the three bands in one C pass, where three np.bincount calls on strided columns cost ~2x."""
+    them (a copy, no repacking), and become the colour codes as 32-bit words, counted with its chunk;
+    Pillow's histogram() counts the three bands in one C pass, where three np.bincount calls on strided
+    columns cost ~2x."""
     grey = work.convert("L")
     levels = pixels(grey)  # once: getting a PIL image's pixels is a copy
-    words = np.frombuffer(work.tobytes("raw", "RGBX"), np.uint32)  # R | G << 8 | B << 16 | pad << 24
-    return None, levels, sharpness_grid(levels, grey), (colour_entropy_of_words(words), work.histogram())
+    words = np.frombuffer(pil_codecs.raw_bytes(work, "RGBX"), np.uint32)  # R | G << 8 | B << 16 | pad << 24
+    return None, levels, sharpness_grid(levels, grey), (colour_codes_of_words(words), work.histogram())
 
 
 _MOMENTS = np.stack([np.ones(256), np.arange(256.0), np.arange(256.0) ** 2], axis=1)  # count, sum, sum of squares
@@ -70,29 +72,36 @@ def chunk_statistics(prepared: list) -> list[dict]:
     sizes = np.array([g.size if rgb is None else rgb.shape[0] * rgb.shape[1]
                       for rgb, g in zip(rgbs, greys, strict=True)])
     batch = [i for i in range(n) if greys[i] is None]
-    colour = np.zeros(n)
+    big = [i for i in range(n) if measured[i] is not None]
+    moments = np.empty((n, 4, 3))  # R, G, B and grey of each image: pixel count, sum, sum of squares
+    grey_counts = np.empty((n, 256), np.int64)
+    colour_counts = np.empty((n, 1 << 3 * COLOUR_BITS), np.int64)
     if batch:  # the small images' per-pixel work in one go: per image it would be mostly call overhead
         flat = np.concatenate([rgbs[i].reshape(-1, 3) for i in batch])
-        for i, grey in zip(batch, np.split(grey_levels(flat), np.cumsum(sizes[batch])[:-1]), strict=True):
+        levels = grey_levels(flat)
+        for i, grey in zip(batch, np.split(levels, np.cumsum(sizes[batch])[:-1]), strict=True):
             greys[i] = grey.reshape(rgbs[i].shape[:2])
             sharps[i] = sharpness_grid(greys[i])
-        colour[batch] = colour_entropies(flat, sizes[batch])
-    hists = np.empty((n, 4, 256), np.int64)  # R, G, B, grey of each image
-    for i in range(n):
-        if measured[i] is None:
-            hists[i] = histograms(rgbs[i], greys[i])
-        else:
-            colour[i], rgb_counts = measured[i]
-            hists[i, :3] = np.fromiter(rgb_counts, np.int64, 768).reshape(3, 256)
-            hists[i, 3] = np.bincount(greys[i].ravel(), minlength=256)
-    hists = hists.astype(np.float64).reshape(n * 4, 256)
-    count, total, squares = (hists @ _MOMENTS).T
+        colour_counts[batch] = _batched_counts(colour_codes(flat), sizes[batch], 1 << 3 * COLOUR_BITS)
+        moments[batch, :3] = _channel_moments(flat, sizes[batch])
+        grey_counts[batch] = _batched_counts(levels, sizes[batch], 256)
+    if big:  # per image: one bincount over a big image's pixels costs less than offsetting them for a shared one
+        rgb_counts = np.empty((len(big), 3, 256), np.int64)
+        for k, i in enumerate(big):
+            image_codes, counts = measured[i]
+            colour_counts[i] = np.bincount(image_codes, minlength=1 << 3 * COLOUR_BITS)
+            rgb_counts[k] = np.fromiter(counts, np.int64, 768).reshape(3, 256)
+            grey_counts[i] = np.bincount(greys[i].ravel(), minlength=256)
+        moments[big, :3] = rgb_counts.astype(np.float64) @ _MOMENTS
+    colour = _entropies(colour_counts, sizes)
+    counts = grey_counts.astype(np.float64)
+    moments[:, 3] = counts @ _MOMENTS
+    count, total, squares = moments.reshape(n * 4, 3).T
     means = (total / count).reshape(n, 4)
     stds = np.sqrt(np.maximum(squares / count - (total / count) ** 2, 0.0)).reshape(n, 4) / 255.0
-    counts = hists[3::4]
     cdf = np.cumsum(counts, axis=1) / sizes[:, None]
     lum = (cdf[:, :, None] < PERCENTILES).sum(axis=1) / 255.0  # = np.searchsorted(cdf, PERCENTILES) per row
-    small = np.stack([grey_32(g) for g in greys])
+    small = greys_32(greys)
     columns = {
         "phash": phash_of_32(small), "dhash": dhash_of_32(small),
         "brightness": means[:, 3] / 255.0, "contrast": stds[:, 3],
@@ -107,11 +116,17 @@ def chunk_statistics(prepared: list) -> list[dict]:
     return [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
 
 
-def histograms(rgb: np.ndarray, grey: np.ndarray) -> np.ndarray:
-    """The R, G, B and grey histograms of one image, (4, 256) counts."""
-    flat = rgb.reshape(-1, 3)
-    return np.stack([np.bincount(flat[:, 0], minlength=256), np.bincount(flat[:, 1], minlength=256),
-                     np.bincount(flat[:, 2], minlength=256), np.bincount(grey.ravel(), minlength=256)])
+def _channel_moments(flat: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """(P, 3) uint8 pixels of images of `sizes` pixels, one after the other -> (n, 3, 3): per image and channel
+    the pixel count, sum and sum of squares, exact integers (as float64, like a histogram's moments)."""
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    squares = flat.astype(np.uint16)  # 255 ** 2 fits 16 bits
+    squares *= squares
+    out = np.empty((len(sizes), 3, 3))
+    out[:, :, 0] = sizes[:, None]
+    out[:, :, 1] = np.add.reduceat(flat, starts, axis=0, dtype=np.int64)
+    out[:, :, 2] = np.add.reduceat(squares, starts, axis=0, dtype=np.int64)
+    return out
 
 
 def grey_levels(rgb: np.ndarray) -> np.ndarray:
@@ -151,18 +166,27 @@ def _entropy_bits(counts: np.ndarray, rows: np.ndarray, sizes: np.ndarray, n: in
     return 0.0 - np.bincount(rows, weights=p * np.log2(p), minlength=n)  # 0.0, not -0.0, for one colour
 
 
-def _colour_counts_entropy(codes: np.ndarray) -> float:
-    counts = np.bincount(codes, minlength=1 << 3 * COLOUR_BITS)
-    nonzero = np.flatnonzero(counts > 0)
-    return float(_entropy_bits(counts[nonzero], np.zeros(len(nonzero), np.intp), np.array([len(codes)]), 1)[0])
+def colour_codes(rgb: np.ndarray) -> np.ndarray:
+    """(P, 3) uint8 RGB -> P colour codes R4 << 8 | G4 << 4 | B4 (uint32), the top COLOUR_BITS of each channel."""
+    q = rgb >> (8 - COLOUR_BITS)  # uint8: G << 4 still fits
+    return q[:, 0].astype(np.uint32) << 2 * COLOUR_BITS | (q[:, 1] << COLOUR_BITS | q[:, 2])
 
 
 def colour_entropy(rgb: np.ndarray) -> float:
     """Entropy in bits of the colour histogram at COLOUR_BITS per channel (0 to 12): how many colours
     the picture really uses. A drawing or a glyph keeps a handful (1-5 bits), a photo, a smooth colour
     field or noise thousands (8+); a grey image stays within one channel's 4 bits."""
-    q = rgb >> (8 - COLOUR_BITS)  # uint8: G << 4 still fits
-    return _colour_counts_entropy(q[:, 0].astype(np.uint16) << 2 * COLOUR_BITS | (q[:, 1] << COLOUR_BITS | q[:, 2]))
+    counts = np.bincount(colour_codes(rgb), minlength=1 << 3 * COLOUR_BITS)
+    return float(_entropies(counts[None], np.array([len(rgb)]))[0])
+
+
+def _batched_counts(values: np.ndarray, sizes: np.ndarray, bins: int) -> np.ndarray:
+    """Histograms (n, bins) of the values of n images given one after the other (`sizes` values each), in
+    one bincount: each image's values offset by its index, where a bincount per small image was mostly call
+    overhead."""
+    offsets = values.astype(np.intp)
+    offsets += np.repeat(np.arange(len(sizes)) * bins, sizes)
+    return np.bincount(offsets, minlength=len(sizes) * bins).reshape(len(sizes), bins)
 
 
 _CODE_MASK = np.uint32(0xF0F0F0)  # the top COLOUR_BITS of R, G and B in an RGBX word
@@ -171,26 +195,13 @@ _CODE_MASK = np.uint32(0xF0F0F0)  # the top COLOUR_BITS of R, G and B in an RGBX
 _CODE_MULTIPLIER = np.uint32((1 << 24) + (1 << 12) + 1)
 
 
-def colour_entropy_of_words(words: np.ndarray) -> float:
-    """colour_entropy of pixels given as 32-bit RGBX words (R in the low byte, the pad byte ignored),
-    the same value bit for bit: the same 12-bit codes, in 3 passes over the words instead of 6 over
-    strided byte columns."""
+def colour_codes_of_words(words: np.ndarray) -> np.ndarray:
+    """colour_codes of pixels given as 32-bit RGBX words (R in the low byte, the pad byte ignored), the same
+    codes in 3 passes over the words instead of 6 over strided byte columns."""
     codes = words & _CODE_MASK
     codes *= _CODE_MULTIPLIER
     codes >>= 20
-    return _colour_counts_entropy(codes)
-
-
-def colour_entropies(flat: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """colour_entropy of several small images at once, their pixels (P, 3) one image after the other:
-    one bincount for all, each image's codes offset by its index."""
-    n = len(sizes)
-    q = flat >> (8 - COLOUR_BITS)
-    codes = q[:, 0].astype(np.uint32) << 2 * COLOUR_BITS | (q[:, 1] << COLOUR_BITS | q[:, 2])
-    codes += np.repeat(np.arange(n, dtype=np.uint32) << 3 * COLOUR_BITS, sizes)
-    counts = np.bincount(codes, minlength=n << 3 * COLOUR_BITS)
-    nonzero = np.flatnonzero(counts > 0)
-    return _entropy_bits(counts[nonzero], nonzero >> 3 * COLOUR_BITS, sizes, n)
+    return codes
 
 
 def laplacian_variances(greys) -> np.ndarray:
@@ -384,6 +395,41 @@ def _port_agrees_with_pillow() -> bool:
 
 
 _PORT_OK = _port_agrees_with_pillow()
+
+
+def greys_32(greys: list) -> np.ndarray:
+    """grey_32 of each grey image, stacked (n, 32, 32). Where the port applies with both passes, the images'
+    first passes are written into one buffer and rounded together, then their second passes: per image, the
+    rounding's ten numpy calls cost more than its arithmetic. Each value is still the image's own (integer
+    products and sums, exact in any order)."""
+    out = np.empty((len(greys), HASH_SIDE, HASH_SIDE), np.uint8)
+    both = [i for i, g in enumerate(greys)
+            if _PORT_OK and HASH_SIDE not in g.shape and max(g.shape) <= LANCZOS_PORTED_SIDE]
+    for i in sorted(set(range(len(greys))) - set(both)):
+        out[i] = grey_32(greys[i])
+    if not both:
+        return out
+    firsts = [(h, HASH_SIDE) if _horizontal_first(w, h) else (HASH_SIDE, w) for h, w in (greys[i].shape for i in both)]
+    ends = np.cumsum([h * w for h, w in firsts])
+    buffer = np.empty(int(ends[-1]))
+    passes = []
+    for i, (h, w), end in zip(both, firsts, ends.tolist(), strict=True):
+        first = buffer[end - h * w:end].reshape(h, w)
+        grey = greys[i].astype(np.float64)
+        if w == HASH_SIDE:  # horizontal pass first
+            np.matmul(grey, _lanczos_matrix(grey.shape[1], HASH_SIDE).T, out=first)
+        else:
+            np.matmul(_lanczos_matrix(grey.shape[0], HASH_SIDE), grey, out=first)
+        passes.append(first)
+    _round_clip(buffer)
+    second = np.empty((len(both), HASH_SIDE, HASH_SIDE))
+    for k, first in enumerate(passes):
+        if first.shape[1] == HASH_SIDE:  # the vertical pass second
+            np.matmul(_lanczos_matrix(first.shape[0], HASH_SIDE), first, out=second[k])
+        else:
+            np.matmul(first, _lanczos_matrix(first.shape[1], HASH_SIDE).T, out=second[k])
+    out[both] = _round_clip(second).astype(np.uint8)
+    return out
 
 
 def lanczos_to_32(grey: np.ndarray) -> np.ndarray:

@@ -274,18 +274,29 @@ def test_ported_lanczos_to_32_equals_pillow_on_every_pass_order():
     assert statistics._PORT_OK
 
 
+def test_greys_32_of_a_chunk_equal_pillow_image_by_image():
+    rng = np.random.default_rng(5)
+    # both passes ported, one pass (a side of 32), the 32x32 shortcut, and Pillow's own past the ported sizes
+    shapes = [(80, 106), (128, 97), (33, 35), (35, 34), (20, 7), (32, 90), (77, 32), (32, 32), (129, 60), (300, 200)]
+    greys = [rng.integers(0, 256, shape, dtype=np.uint8) for shape in shapes]
+    together = statistics.greys_32(greys)
+    for grey, got in zip(greys, together, strict=True):
+        assert np.array_equal(got, statistics._pillow_lanczos_to_32(grey)), grey.shape
+
+
 def test_grey_levels_equal_pillow_convert_l_for_every_colour():
     colours = np.arange(1 << 24, dtype=np.uint32)
     rgb = np.stack([colours >> 16, colours >> 8 & 255, colours & 255], axis=1).astype(np.uint8).reshape(4096, 4096, 3)
     assert np.array_equal(statistics.grey_levels(rgb), np.asarray(Image.fromarray(rgb).convert("L")))
 
 
-def test_batched_colour_entropies_equal_each_image_alone():
-    images = [np.asarray(noise_image(32, 32, seed=i)) for i in range(5)] + [np.zeros((8, 8, 3), np.uint8)]
-    flat = np.concatenate([im.reshape(-1, 3) for im in images])
-    sizes = np.array([im.shape[0] * im.shape[1] for im in images])
-    together = statistics.colour_entropies(flat, sizes).tolist()
-    assert together == [statistics.colour_entropy(im.reshape(-1, 3)) for im in images]
+def test_colour_entropies_of_a_chunk_equal_each_image_alone():
+    # small images (counted in one shared bincount) and big ones (counted one by one), mixed in a chunk
+    images = [noise_image(w, h, seed=w).convert("RGB") for w, h in [(32, 32), (97, 61), (8, 8), (64, 64), (128, 90)]]
+    images.append(Image.new("RGB", (70, 70), (10, 200, 30)))
+    together = [row["colour_entropy"] for row in statistics.chunk_statistics([statistics.prepare(im) for im in images])]
+    assert together == [statistics.colour_entropy(np.asarray(im).reshape(-1, 3)) for im in images]
+    assert together[-1] == 0.0 and math.copysign(1.0, together[-1]) == 1.0
 
 
 def test_colour_codes_from_rgbx_words_equal_the_byte_columns_for_every_colour():
@@ -298,16 +309,26 @@ def test_colour_codes_from_rgbx_words_equal_the_byte_columns_for_every_colour():
     for seed in range(4):  # and the entropy itself, bit for bit, on photo-like and noise images
         im = noise_image(97, 61, seed=seed).convert("RGB").filter(ImageFilter.GaussianBlur(seed))
         words = np.frombuffer(im.tobytes("raw", "RGBX"), np.uint32)
-        assert statistics.colour_entropy_of_words(words) == statistics.colour_entropy(np.asarray(im).reshape(-1, 3))
+        assert np.array_equal(statistics.colour_codes_of_words(words),
+                              statistics.colour_codes(np.asarray(im).reshape(-1, 3)))
 
 
 def test_big_image_measures_what_the_pixel_arrays_give():
     im = noise_image(120, 90, seed=3).convert("RGB")
     rgb = np.asarray(im)
-    _, levels, _, (colour, counts) = statistics.big_image(im)
+    _, levels, _, (codes, counts) = statistics.big_image(im)
     assert np.array_equal(levels, np.asarray(im.convert("L")))
-    assert colour == statistics.colour_entropy(rgb.reshape(-1, 3))
-    assert np.array_equal(np.reshape(counts, (3, 256)), statistics.histograms(rgb, levels)[:3])
+    assert np.array_equal(codes, statistics.colour_codes(rgb.reshape(-1, 3)))
+    flat = rgb.reshape(-1, 3)
+    assert np.array_equal(np.reshape(counts, (3, 256)), [np.bincount(flat[:, c], minlength=256) for c in range(3)])
+
+
+def test_channel_moments_of_a_chunk_are_each_image_s_exact_sums():
+    images = [np.asarray(noise_image(w, h, seed=w)).reshape(-1, 3) for w, h in [(32, 32), (1, 1), (7, 64), (64, 64)]]
+    got = statistics._channel_moments(np.concatenate(images), np.array([len(im) for im in images]))
+    for im, moments in zip(images, got, strict=True):
+        wide = im.astype(np.int64)
+        assert moments.tolist() == [[len(im), wide[:, c].sum(), (wide[:, c] ** 2).sum()] for c in range(3)]
 
 
 def test_read_file_reads_every_byte(tmp_path):
