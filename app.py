@@ -85,7 +85,7 @@ def main() -> None:
         state.warm(st.session_state["dataset"])  # after the page: the derived tables would slow its first run
 
 
-# Streamlit runs this file as __main__; the scan's spawned workers import it as __mp_main__ and must
-# not run the app (they would start a scan of their own and die).
+# Streamlit runs this file as __main__. The scan's workers never import it (pool.worker_start hides it), but
+# other spawned processes (the pair-distance measurement) import it as __mp_main__ and must not run the app.
 if __name__ == "__main__":
     main()

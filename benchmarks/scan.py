@@ -15,9 +15,8 @@ Medians over --runs; the table goes to stdout and to the "## Scan" section of do
 """
 
 import argparse
-import io
+import functools
 import json
-import math
 import multiprocessing as mp
 import os
 import platform
@@ -38,10 +37,12 @@ sys.path[:0] = [str(ROOT), str(HERE)]
 
 import _data  # noqa: E402
 import _doc  # noqa: E402
+import _floor  # noqa: E402
 import _proc  # noqa: E402
 import PIL  # noqa: E402
-from PIL import Image, features  # noqa: E402
+from PIL import features  # noqa: E402
 
+from inspectors import pool  # noqa: E402
 from inspectors.config import ScanConfig  # noqa: E402
 from inspectors.dataset import load_dataset  # noqa: E402
 from inspectors.scan import scan  # noqa: E402
@@ -52,19 +53,6 @@ PEERS_ENV = HERE / "env" / "bin" / "python"
 NOTES_HEADING = "### Notes"  # hand-written notes under this heading survive a rerun
 
 # ---------------------------------------------------------------- the floor: decode only
-
-
-def _floor_chunk(paths):
-    for path in paths:
-        with open(path, "rb") as f:
-            im = Image.open(io.BytesIO(f.read()))
-        if im.format == "JPEG":  # exactly features.bytes_features' DCT-scaled decode
-            scale = CONFIG.work_side / max(im.size)
-            if scale < 1:
-                im.draft(im.mode if im.mode in ("L", "RGB") else "RGB",
-                         (math.ceil(im.size[0] * scale), math.ceil(im.size[1] * scale)))
-        im.load()
-    return len(paths)
 
 
 def cpu_seconds() -> float:
@@ -78,8 +66,10 @@ def floor(paths) -> tuple[float, float]:
     """(wall, CPU) seconds. Pool start-up included, as in scan(): 2 spawn workers, the scan's chunk size."""
     chunks = [paths[i:i + CONFIG.chunk_size] for i in range(0, len(paths), CONFIG.chunk_size)]
     start, cpu = time.perf_counter(), cpu_seconds()
-    with mp.get_context("spawn").Pool(WORKERS) as pool:  # leaving the block joins the workers
-        done = sum(pool.imap_unordered(_floor_chunk, chunks))
+    with pool.worker_start(_floor.decode_chunk, None):  # started as the scan's workers are: no __main__
+        workers = mp.get_context("spawn").Pool(WORKERS)
+    with workers:
+        done = sum(workers.imap_unordered(functools.partial(_floor.decode_chunk, work_side=CONFIG.work_side), chunks))
     assert done == len(paths)
     return time.perf_counter() - start, cpu_seconds() - cpu
 

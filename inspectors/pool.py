@@ -5,15 +5,16 @@ concurrent.futures cannot do this (it cannot kill one worker, and a dead worker 
 pool), so each worker here has its own pipe and publishes the index of the file it is on and when
 it started it in shared memory. Workers start with `spawn`, never `fork`: forking a process that
 runs Streamlit's threads is unsafe. A spawned worker imports this module and features.py (numpy, Pillow)
-and nothing else when the caller runs with `python -m` (spawn does not re-run a package's __main__):
-`inspectors/__init__` stays empty for that, since pandas and the inspectors cost a worker ~0.6 s of CPU
-and ~70 MB.
+and nothing else: `inspectors/__init__` stays empty, since pandas and the inspectors cost a worker ~0.6 s
+of CPU and ~70 MB, and the caller's __main__ is hidden from spawn while a worker starts (`worker_start`).
 """
 
 import multiprocessing as mp
 import os
 import signal
+import sys
 import time
+import types
 import warnings
 from collections import deque
 from contextlib import contextmanager
@@ -32,14 +33,26 @@ WORKER_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THRE
 
 
 @contextmanager
-def _worker_environment():
-    """os.environ as a starting worker should inherit it; the caller's is restored after (a training run this
-    process starts later should still get every core)."""
+def worker_start(work, finish):
+    """What a starting worker should inherit, the caller's state restored after.
+
+    - os.environ with WORKER_ENV (a training run this process starts later should still get every core).
+    - No __main__ module. spawn re-runs the caller's main script in every worker, as `__mp_main__`: a
+      script's imports, or under Streamlit, which makes the running app.py the __main__ module, the whole
+      app (streamlit, pandas, pyarrow: ~1 s of CPU and ~100 MB a worker, and a jemalloc thread). Workers
+      only need `work` and `finish`, so __main__ is left out unless one of them lives there.
+    """
     saved = {key: os.environ.get(key) for key in WORKER_ENV}
+    main = sys.modules.get("__main__")
+    hide_main = all(getattr(f, "__module__", "__main__") != "__main__" for f in (work, finish) if f is not None)
     os.environ.update(WORKER_ENV)
+    if hide_main:
+        sys.modules["__main__"] = types.ModuleType("__main__")  # no __file__, no __spec__: spawn imports nothing
     try:
         yield
     finally:
+        if hide_main:
+            sys.modules["__main__"] = main
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
@@ -77,7 +90,7 @@ class _Worker:
         self.conn, child_conn = _CTX.Pipe()
         self.process = _CTX.Process(target=_worker_main, daemon=True,
                                     args=(child_conn, self.current, self.started, options, work, finish))
-        with _worker_environment():
+        with worker_start(work, finish):
             self.process.start()
         child_conn.close()
         self.inflight = deque()  # chunks sent and not yet answered; the first is being read

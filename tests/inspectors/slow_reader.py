@@ -20,5 +20,7 @@ def report_environment(fs_path, **options):
     """A work function that returns, as its row, the worker's BLAS thread settings and the threads it runs."""
     from inspectors.pool import WORKER_ENV
     row = {key: os.environ.get(key) for key in WORKER_ENV}
-    row["threads"] = len(os.listdir("/proc/self/task")) if os.path.isdir("/proc/self/task") else None
+    tasks = "/proc/self/task"
+    row["threads"] = len(os.listdir(tasks)) if os.path.isdir(tasks) else None
+    row["names"] = [open(f"{tasks}/{t}/comm").read().strip() for t in os.listdir(tasks)] if row["threads"] else []
     return row, None

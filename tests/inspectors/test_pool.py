@@ -49,13 +49,32 @@ def test_workers_that_cannot_start_stop_the_scan_with_a_reason(tmp_path):
         pool.scan_files(list(enumerate(map(str, paths))), {}, lambda rs: None, work=work, workers=1)
 
 
+def run_report(path) -> dict:
+    got = {}
+    pool.scan_files([(0, str(path))], {}, lambda rs: got.update({i: r for i, r, _ in rs}), work=report_environment)
+    return got[0]
+
+
 def test_workers_run_numpy_on_one_thread_and_the_caller_keeps_its_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "8")
     monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
-    path = write(tmp_path / "a.png", encode(noise_image(), "PNG"))
-    got = {}
-    pool.scan_files([(0, str(path))], {}, lambda rs: got.update({i: r for i, r, _ in rs}), work=report_environment)
-    assert {key: got[0][key] for key in pool.WORKER_ENV} == pool.WORKER_ENV
-    if got[0]["threads"] is not None:  # numpy imported, and OpenBLAS started no thread of its own
-        assert got[0]["threads"] == 1
+    got = run_report(write(tmp_path / "a.png", encode(noise_image(), "PNG")))
+    assert {key: got[key] for key in pool.WORKER_ENV} == pool.WORKER_ENV
+    if got["threads"] is not None:  # numpy imported, and OpenBLAS started no thread (its threads are unnamed)
+        assert got["threads"] == 1, got["names"]
     assert os.environ["OMP_NUM_THREADS"] == "8" and "OPENBLAS_NUM_THREADS" not in os.environ
+
+
+def test_workers_do_not_run_the_caller_s_main_script(tmp_path, monkeypatch):
+    import sys
+    import types
+
+    from tests.inspectors import dies_on_import
+    # a __main__ whose import ends a worker, as a script that scans at import time would (or, under
+    # Streamlit, the app itself, which only costs time and memory)
+    script = types.ModuleType("__main__")
+    script.__file__ = dies_on_import.__file__
+    monkeypatch.setitem(sys.modules, "__main__", script)
+    got = run_report(write(tmp_path / "a.png", encode(noise_image(), "PNG")))
+    assert got["OPENBLAS_NUM_THREADS"] == "1"
+    assert sys.modules["__main__"] is script
