@@ -39,8 +39,9 @@ def worker_start(work, finish):
     - os.environ with WORKER_ENV (a training run this process starts later should still get every core).
     - No __main__ module. spawn re-runs the caller's main script in every worker, as `__mp_main__`: a
       script's imports, or under Streamlit, which makes the running app.py the __main__ module, the whole
-      app (streamlit, pandas, pyarrow: ~1 s of CPU and ~100 MB a worker, and a jemalloc thread). Workers
-      only need `work` and `finish`, so __main__ is left out unless one of them lives there.
+      app: streamlit, pandas, pyarrow and a jemalloc thread, 1.3 s of CPU and 150 MB a worker against 0.2 s
+      and 39 MB without. Workers only need `work` and `finish`, so __main__ is left out unless one of them
+      lives there.
     """
     saved = {key: os.environ.get(key) for key in WORKER_ENV}
     main = sys.modules.get("__main__")
