@@ -120,12 +120,7 @@ def decode_bytes(data: bytes, work_side=128, thumb_side=128, thumb_quality=85, m
         row["frames"] = _frame_count(im)
         if im.format == "PNG":
             verify_png_checksums(data)
-        if im.format == "JPEG":
-            # DCT scaling: decode at 1/2..1/8 size, the long side never below work_side
-            scale = work_side / max(im.size)
-            if scale < 1:
-                im.draft(im.mode if im.mode in ("L", "RGB") else "RGB",
-                         (math.ceil(im.size[0] * scale), math.ceil(im.size[1] * scale)))
+        pil_codecs.draft_for_work(im, work_side)
         im.load()
         row["exif_orientation"] = _orientation(im)
     except Exception as exc:  # any decoder error is the file's problem, reported as a row

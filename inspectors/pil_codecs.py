@@ -1,4 +1,6 @@
-"""Pillow's raw and JPEG encoders called directly, for the few small images every scanned file makes.
+"""The scan's own Pillow calls: the DCT-scaled JPEG decode, and Pillow's raw and JPEG encoders called directly
+for the few small images every scanned file makes. Nothing here imports numpy at import time: the scan
+benchmark's decode floor runs `draft_for_work` in workers that must carry no more than Pillow.
 
 `Image.tobytes()` and `Image.save(..., "JPEG")` spend most of their time, on a 100 px image, in Python:
 argument handling, plugin dispatch and a loop over output blocks. A JPEG file costs the scan three raw
@@ -9,9 +11,21 @@ public call, on probe images; if a Pillow version disagrees or lacks the interna
 
 import functools
 import io
+import math
 
-import numpy as np
 from PIL import Image
+
+
+def draft_for_work(im: Image.Image, work_side: int) -> None:
+    """For a JPEG, DCT scaling (Image.draft): decode at 1/2..1/8 size, the long side never below work_side. It
+    still entropy-decodes every block, so damaged data fails as in a full decode. Other formats: nothing."""
+    if im.format != "JPEG":
+        return
+    scale = work_side / max(im.size)
+    if scale < 1:
+        im.draft(im.mode if im.mode in ("L", "RGB") else "RGB",
+                 (math.ceil(im.size[0] * scale), math.ceil(im.size[1] * scale)))
+
 
 _RAW_BYTES_PER_PIXEL = {("L", "L"): 1, ("RGB", "RGB"): 3, ("RGB", "RGBX"): 4}
 
@@ -47,6 +61,8 @@ def _direct_jpeg(im: Image.Image, config: tuple) -> bytes:
 
 
 def _probes() -> list[Image.Image]:
+    import numpy as np  # only for the one-time checks (see the module's docstring)
+
     rng = np.random.default_rng(7)
     images = [Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8), "RGB")
               for w, h in [(1, 1), (17, 5), (128, 96), (96, 128), (300, 301)]]

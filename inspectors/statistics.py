@@ -2,9 +2,9 @@
 
 A worker decodes a chunk of files one by one (features.py) and keeps each work image's pixels
 (`prepare`; an image over BATCH_PIXELS instead gets Pillow's grey conversion, 64x64 resize and R/G/B
-histogram, which beat numpy there, and its colour entropy, and keeps only those), then measures the
-whole chunk (`chunk_statistics`): the small images' grey levels and colour counts in one pass over all
-their pixels, histograms, the 32x32 LANCZOS grey (a numpy port of Pillow's), then moments, percentiles,
+histogram, which beat numpy there, and its colour codes, and keeps only those), then measures the
+whole chunk (`chunk_statistics`): the small images' grey levels, colour counts and channel moments in one
+pass over all their pixels, histograms, the 32x32 LANCZOS grey (a numpy port of Pillow's), then moments, percentiles,
 entropy, pHash's DCT, dHash, appearance and the Laplacian in a few numpy calls. Per image, those were
 ~30 calls on arrays of a few KB, each costing more in call overhead than in arithmetic: for 32x32 PNGs,
 5x the decode itself. No statistic mixes images, every value equals Pillow's / the per-image code's bit
@@ -32,7 +32,7 @@ def prepare(work: Image.Image, raw: bytes | None = None) -> tuple:
     its pixels (h, w, 3) uint8 (from `raw`, its tobytes(), when the caller has them) and nothing else: its grey levels
     and colour counts are computed with the rest of its chunk (`chunk_statistics`). For a bigger one,
     where Pillow's C loops beat numpy's per-call overhead, this measures what grows with its pixel count
-    and keeps only that: grey levels and grid, colour entropy and the R, G, B histograms (`big_image`)."""
+    and keeps only that: grey levels and grid, colour codes and the R, G, B histograms (`big_image`)."""
     if work.size[0] * work.size[1] <= BATCH_PIXELS:
         return pixels(work, raw), None, None, None
     return big_image(work if work.mode == "RGB" else work.convert("RGB"))
@@ -154,16 +154,12 @@ def sharpness_grid(grey: np.ndarray, image: Image.Image | None = None) -> np.nda
 
 
 def _entropies(counts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """Entropy in bits of each histogram row, from its non-empty bins."""
+    """Entropy in bits, -sum(p log2 p), of each histogram row (of `sizes` values) from its non-empty bins.
+    bincount adds each row's terms one after the other: the same sum for an image alone or among others."""
     nonzero = np.flatnonzero(counts > 0)  # a bool mask first: nonzero() on int64 takes ~7x longer
-    return _entropy_bits(counts.ravel()[nonzero], nonzero // counts.shape[1], sizes, len(counts))
-
-
-def _entropy_bits(counts: np.ndarray, rows: np.ndarray, sizes: np.ndarray, n: int) -> np.ndarray:
-    """-sum(p log2 p) of each image from its non-empty bins (`counts`, of image `rows`, in order). bincount
-    adds each image's terms one after the other: the same sum for an image alone or among others."""
-    p = counts / sizes[rows]
-    return 0.0 - np.bincount(rows, weights=p * np.log2(p), minlength=n)  # 0.0, not -0.0, for one colour
+    rows = nonzero // counts.shape[1]
+    p = counts.ravel()[nonzero] / sizes[rows]
+    return 0.0 - np.bincount(rows, weights=p * np.log2(p), minlength=len(counts))  # 0.0, not -0.0, for one colour
 
 
 def colour_codes(rgb: np.ndarray) -> np.ndarray:
@@ -405,7 +401,7 @@ def greys_32(greys: list) -> np.ndarray:
     out = np.empty((len(greys), HASH_SIDE, HASH_SIDE), np.uint8)
     both = [i for i, g in enumerate(greys)
             if _PORT_OK and HASH_SIDE not in g.shape and max(g.shape) <= LANCZOS_PORTED_SIDE]
-    for i in sorted(set(range(len(greys))) - set(both)):
+    for i in [i for i in range(len(greys)) if i not in both]:
         out[i] = grey_32(greys[i])
     if not both:
         return out
