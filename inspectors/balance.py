@@ -12,6 +12,7 @@ import pandas as pd
 
 from . import findings as F
 from .config import BalanceConfig
+from .inspector import Inspector
 from .schema import SPLITS
 
 NEEDS = ["path", "ok", "label", "split"]
@@ -158,3 +159,6 @@ def _separation(values: pd.Series, is_class: np.ndarray, categorical: bool) -> f
     below_out = np.cumsum(~is_class)[cut] / n_out
     # "the class is at or below t", or "above t": the better of the two, at the best t
     return float(max((0.5 * (below_in + 1 - below_out)).max(), (0.5 * (1 - below_in + below_out)).max()))
+
+
+INSPECTOR = Inspector("balance", tuple(NEEDS), inspect, summarize, section="balance")

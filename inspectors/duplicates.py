@@ -15,9 +15,9 @@ import pandas as pd
 
 from . import findings as F
 from .config import DuplicatesConfig
+from .inspector import Inspector
 from .schema import SPLITS
 
-CROSS_DATASET = True  # with --against, the other dataset joins as split "other"
 NEEDS = ["path", "ok", "label", "split", "pixel_hash", "phash", "contrast", "appearance"]
 SPLIT_ORDER = {"other": -1, **{s: i for i, s in enumerate(SPLITS)}}  # `other` (--against) comes first
 
@@ -353,3 +353,6 @@ def summarize(samples: pd.DataFrame, found: pd.DataFrame, config: DuplicatesConf
     return {"leak_matrix": leak_matrix(clusters),
             "duplicate_groups": {"exact": int(found.loc[found["issue"] == "exact_duplicate", "group"].nunique()),
                                  "near": int(found.loc[found["issue"] == "near_duplicate", "group"].nunique())}}
+
+
+INSPECTOR = Inspector("duplicates", tuple(NEEDS), inspect, summarize, section="duplicates", cross_dataset=True)

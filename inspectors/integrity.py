@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 
 from . import findings as F
+from .inspector import Inspector
 from .schema import ENTRY_IMAGE, ENTRY_MISSING, ENTRY_UNSUPPORTED
 
 NEEDS = ["path", "entry", "ok", "error", "format", "orphan"]
@@ -53,3 +54,6 @@ def summarize(samples: pd.DataFrame, found: pd.DataFrame, config=None) -> dict:
     corrupt = found[found["issue"] == "corrupt"]
     kinds = corrupt["detail"].str.split(":").str[0].value_counts()
     return {"corrupt_kinds": {k: int(v) for k, v in kinds.items()}}
+
+
+INSPECTOR = Inspector("integrity", tuple(NEEDS), inspect, summarize)

@@ -20,12 +20,15 @@ compared within their mode family, and only where they can be measured: decoded,
 tiny. A fixed-size reference sample keeps the cost at O(N x reference), never O(N^2).
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from . import findings as F
 from .config import OutliersConfig
 from .features import MODE_FAMILY
+from .inspector import Inspector, Shared
 
 NEEDS = ["path", "ok", "mode", "width", "height", "brightness", "contrast", "sharpness", "lum_p01", "lum_p99",
          "colour_entropy"]
@@ -118,25 +121,34 @@ def judge(ok: pd.DataFrame, config: OutliersConfig, rows=None) -> pd.DataFrame:
     return out
 
 
-def outlier_paths(samples: pd.DataFrame, config: OutliersConfig = OutliersConfig(), paths=None) -> set:
-    """Which of `paths` (default: all) the outlier rule flags. Quality asks this about its blur
-    candidates: an outlier has no class sharpness to be judged against."""
-    F.require(samples, NEEDS, "outliers (asked by quality)")
+@dataclass(frozen=True)
+class Judgement:
+    """The outlier rule applied once to every comparable row: the outlier inspector reports from it, and
+    quality reads it for its blur candidates (an outlier has no class sharpness to be judged against)."""
+    config: OutliersConfig  # the settings that produced it
+    comparable: pd.DataFrame  # comparable(samples, config)
+    judged: pd.DataFrame  # judge(comparable, config); no rows when there are too few to judge
+
+
+def judgement(samples: pd.DataFrame, config: OutliersConfig = OutliersConfig()) -> Judgement:
+    F.require(samples, NEEDS, "outliers")
     ok = comparable(samples, config)
-    if len(ok) < 3 * config.k:
-        return set()
-    rows = None if paths is None else np.flatnonzero(ok["path"].isin(set(paths)).to_numpy())
-    judged = judge(ok, config, rows)
-    return set(judged.loc[judged["outlier"], "path"])
+    too_few = len(ok) < 3 * config.k  # too few to know what is typical: nobody is judged
+    return Judgement(config, ok, judge(ok.iloc[:0] if too_few else ok, config))
 
 
-def typical_of_another_class(samples: pd.DataFrame, paths, config: OutliersConfig = OutliersConfig()) -> dict:
+def outlier_paths(judged: Judgement, paths=None) -> set:
+    """Which of `paths` (default: all) the outlier rule flags."""
+    flagged = judged.judged.loc[judged.judged["outlier"], "path"]
+    return set(flagged) if paths is None else set(flagged[flagged.isin(set(paths))])
+
+
+def typical_of_another_class(judged: Judgement, paths) -> dict:
     """{path: class} for those of `paths` that are typical members of a class other than their own: their
     k-th nearest neighbour in that class is no farther than the class's own members' median k-th
     neighbour. Quality asks this about blur candidates: a smooth picture filed under the wrong class
-    is smooth by nature (a label issue), not blurred."""
-    F.require(samples, NEEDS, "outliers (asked by quality)")
-    ok = comparable(samples, config)
+    is smooth by nature (a label issue), not blurred. Among the comparable rows, with the judgement's settings."""
+    ok, config = judged.comparable, judged.config
     asked = np.flatnonzero(ok["path"].isin(set(paths)).to_numpy())
     labels = ok["label"].fillna("").to_numpy()
     x = descriptors(ok)
@@ -161,15 +173,17 @@ def typical_of_another_class(samples: pd.DataFrame, paths, config: OutliersConfi
     return found
 
 
-def inspect(samples: pd.DataFrame, config: OutliersConfig = OutliersConfig()) -> pd.DataFrame:
-    F.require(samples, NEEDS, "outliers")
-    ok = comparable(samples, config)
-    if len(ok) < 3 * config.k:
-        return F.empty()
-    judged = judge(ok, config)
-    out = judged[judged["outlier"]]
+def inspect(samples: pd.DataFrame, config: OutliersConfig = OutliersConfig(),
+            outlier_judgement: Judgement | None = None) -> pd.DataFrame:
+    """The outlier findings; from `outlier_judgement` when run.py passes the one it computed for this run."""
+    judged = outlier_judgement or judgement(samples, config)
+    config, out = judged.config, judged.judged[judged.judged["outlier"]]
     details = [f"fewer than {config.k} look-alikes: the {config.k}th nearest is {d:.1f} robust stds away "
                f"(limit {config.max_distance}); most unusual: {w.replace('_', ' ')} {v:.2f}, typical {t:.2f}"
                for d, w, v, t in zip(out["distance"], out["worst"], out["value"], out["typical"], strict=True)]
     score = 0.5 + 0.5 * (out["distance"].to_numpy() - config.max_distance) / config.max_distance  # 1 at 2x the limit
     return F.findings(out["path"], "outlier", score, details)
+
+
+JUDGEMENT = Shared("outlier_judgement", "outliers", judgement)
+INSPECTOR = Inspector("outliers", tuple(NEEDS), inspect, section="outliers", uses=(JUDGEMENT,))

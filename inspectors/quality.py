@@ -20,8 +20,9 @@ import pandas as pd
 
 from . import findings as F
 from . import outliers
-from .config import OutliersConfig, QualityConfig
+from .config import QualityConfig
 from .features import MODE_FAMILY
+from .inspector import Inspector
 
 NEEDS = ["path", "ok", "label", "mode", "width", "height", "brightness", "contrast", "sharpness", "entropy",
          "lum_p01", "lum_p99"]
@@ -79,7 +80,10 @@ def measurable_blur(ok: pd.DataFrame, config: QualityConfig) -> np.ndarray:
         (np.abs(log_aspect - typical) <= np.log(config.blur_max_stretch))
 
 
-def inspect(samples: pd.DataFrame, config: QualityConfig = QualityConfig()) -> pd.DataFrame:
+def inspect(samples: pd.DataFrame, config: QualityConfig = QualityConfig(),
+            outlier_judgement: outliers.Judgement | None = None) -> pd.DataFrame:
+    """The quality findings. Blur candidates are checked against `outlier_judgement`: the one run.py computed
+    with this run's outliers settings (the outlier inspector reports from the same), else the defaults'."""
     F.require(samples, NEEDS, "quality")
     ok = samples[samples["ok"].astype(bool) & samples["contrast"].notna()].reset_index(drop=True)
     if ok.empty:
@@ -93,10 +97,10 @@ def inspect(samples: pd.DataFrame, config: QualityConfig = QualityConfig()) -> p
     blurry, blur_score, drop = blur_scores(ok, config)
     blurry &= ~low_info & ~dark & ~light
     if blurry.any():  # no class to be blurrier than: outliers, and typical members of another class
-        # (asked with the outlier inspector's default settings: an inspector sees only its own config section)
+        judged = outlier_judgement or outliers.judgement(samples)
         candidates = ok["path"][blurry]
-        not_judged = outliers.outlier_paths(samples, OutliersConfig(), candidates) | \
-            set(outliers.typical_of_another_class(samples, candidates, OutliersConfig()))
+        not_judged = outliers.outlier_paths(judged, candidates) | \
+            set(outliers.typical_of_another_class(judged, candidates))
         blurry &= ~ok["path"].isin(not_judged).to_numpy()
     family = ok["mode"].map(MODE_FAMILY).fillna(ok["mode"]).to_numpy()
     share = pd.Series(family).map(pd.Series(family).value_counts(normalize=True)).to_numpy()
@@ -123,3 +127,6 @@ def summarize(samples: pd.DataFrame, found: pd.DataFrame, config: QualityConfig 
     ok = samples[samples["ok"].astype(bool)]
     family = ok["mode"].map(MODE_FAMILY).fillna(ok["mode"])
     return {"mode_families": {k: int(v) for k, v in family.value_counts().items()}}
+
+
+INSPECTOR = Inspector("quality", tuple(NEEDS), inspect, summarize, section="quality", uses=(outliers.JUDGEMENT,))

@@ -10,30 +10,20 @@ import pandas as pd
 from . import balance, duplicates, integrity, outliers, quality, report, sizes
 from . import findings as F
 from .config import Config, config_to_dict
+from .inspector import SharedValues, registry
 from .scan import scan, write_samples
 from .schema import FINDING_COLUMNS, ISSUES, SCORE_DIRECTION, neutralise, unneutralise  # noqa: F401 (re-exported)
 from .workspace import atomic_write_bytes, atomic_write_text
 
-
-def _registry(*entries) -> dict:
-    registry = {}
-    for name, module in entries:
-        if name in registry:
-            raise ValueError(f"inspector {name!r} is registered twice")
-        registry[name] = module
-    return registry
-
-
-# The registry run() walks: one module per inspector, each with `inspect(samples, config) -> findings` and
-# optionally `summarize(samples, findings, config) -> dict`. A new inspector is one module plus one line here;
-# its config section in config.Config has its name.
-INSPECTORS = _registry(
-    ("integrity", integrity),
-    ("duplicates", duplicates),
-    ("balance", balance),
-    ("sizes", sizes),
-    ("quality", quality),
-    ("outliers", outliers),
+# The registry run() walks, in this order: one line per inspector module (its INSPECTOR says what it reads,
+# which config section it takes, what it shares; inspector.py writes the contract down).
+INSPECTORS = registry(
+    integrity.INSPECTOR,
+    duplicates.INSPECTOR,
+    balance.INSPECTOR,
+    sizes.INSPECTOR,
+    quality.INSPECTOR,
+    outliers.INSPECTOR,
 )
 
 OTHER_SPLIT = "other"
@@ -43,17 +33,21 @@ OTHER_PREFIX = "other:"  # paths of the --against dataset, so they never collide
 def run(samples: pd.DataFrame, config: Config = Config(), scan_facts: dict | None = None,
         against: pd.DataFrame | None = None):
     """(findings, summary) for the samples table. `against` (another dataset's samples) joins the
-    inspectors that compare datasets (CROSS_DATASET = True) as split "other", and gets no findings."""
+    cross-dataset inspectors' table as split "other", and gets no findings. Shared intermediates are
+    computed once, from this dataset's samples, when the first inspector that takes them runs (their time
+    counts in that inspector's seconds)."""
     frames, timings, sections = [], {}, {}
     combined = samples if against is None else pd.concat(
         [samples, against.assign(split=OTHER_SPLIT, path=OTHER_PREFIX + against["path"])], ignore_index=True)
-    for name, module in INSPECTORS.items():
-        options = (getattr(config, name),) if hasattr(config, name) else ()  # a config section, if it has one
-        table = combined if getattr(module, "CROSS_DATASET", False) else samples
+    shared = SharedValues(samples, config)
+    for name, inspector in INSPECTORS.items():
+        table = combined if inspector.cross_dataset else samples
+        F.require(table, inspector.needs, name)
+        settings = inspector.settings(config)
         start = time.perf_counter()
-        found = module.inspect(table, *options)
-        if hasattr(module, "summarize"):
-            sections.update(module.summarize(table, found, *options))
+        found = inspector.inspect(table, settings, **shared.for_inspector(inspector))
+        if inspector.summarize is not None:
+            sections.update(inspector.summarize(table, found, settings))
         timings[name] = round(time.perf_counter() - start, 4)
         frames.append(found[~found["path"].str.startswith(OTHER_PREFIX)] if against is not None else found)
     found = F.concat(frames)

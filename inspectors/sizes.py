@@ -11,6 +11,7 @@ import pandas as pd
 
 from . import findings as F
 from .config import SizesConfig
+from .inspector import Inspector
 
 NEEDS = ["path", "ok", "width", "height", "bytes", "mode", "format"]
 
@@ -95,3 +96,6 @@ def size_grid(samples: pd.DataFrame, bins: int = 30) -> pd.DataFrame:
     wi, hi_ = np.nonzero(counts)
     return pd.DataFrame({"w_left": edges[wi], "w_right": edges[wi + 1], "h_left": edges[hi_],
                          "h_right": edges[hi_ + 1], "count": counts[wi, hi_].astype(int)})
+
+
+INSPECTOR = Inspector("sizes", tuple(NEEDS), inspect, summarize, section="sizes")

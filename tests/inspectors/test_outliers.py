@@ -74,4 +74,6 @@ def test_kth_distance_skips_the_point_itself_but_counts_its_copies():
 
 def test_outlier_paths_answers_for_the_paths_asked_only():
     table = pictures(drawings(40) + [noise(0), noise(1)])
-    assert outliers.outlier_paths(table, OutliersConfig(), ["noise0.jpg", "n3.png"]) == {"noise0.jpg"}
+    judged = outliers.judgement(table, OutliersConfig())
+    assert outliers.outlier_paths(judged, ["noise0.jpg", "n3.png"]) == {"noise0.jpg"}
+    assert outliers.outlier_paths(judged) == {"noise0.jpg", "noise1.jpg"}

@@ -75,7 +75,8 @@ def test_a_naturally_smooth_picture_filed_under_another_class_is_not_blurry():
     blurred = {"path": "blurred.png", "label": "shapes", "sharpness": 3e-4}
     table = pictures(sharp(30) + waves + [misfiled, blurred])
     assert by_issue(quality.inspect(table)) == {"blurry": ["blurred.png"]}
-    assert outliers.typical_of_another_class(table, ["waves_filed_as_shapes.png", "blurred.png"]) == {
+    judged = outliers.judgement(table)
+    assert outliers.typical_of_another_class(judged, ["waves_filed_as_shapes.png", "blurred.png"]) == {
         "waves_filed_as_shapes.png": "waves"}
 
 

@@ -3,10 +3,13 @@ import json
 import pandas as pd
 import pytest
 
+from inspectors import outliers
 from inspectors import run as run_module
+from inspectors.__main__ import build_parser, effective_config
 from inspectors.config import Config, config_from_dict, config_to_dict
 from inspectors.schema import FINDING_COLUMNS
 from tests.inspectors.tables import appearance, samples
+from tests.inspectors.test_quality import pictures, sharp
 
 
 def test_every_registered_inspector_runs_and_the_summary_has_its_facts():
@@ -21,6 +24,32 @@ def test_every_registered_inspector_runs_and_the_summary_has_its_facts():
         assert key in summary
     assert set(summary["inspector_seconds"]) == set(run_module.INSPECTORS)
     json.dumps(summary)  # the summary is plain JSON
+
+
+def six_smooth_fields():
+    """40 sharp drawings and 6 smooth colour fields in one class: with k = 10 the fields have too few look-alikes
+    (outliers, so not judged for blur); with k = 5 they are a kind of picture of their own, blurrier than their
+    class."""
+    fields = [{"path": f"field{i}.png", "label": "shapes", "sharpness": 3e-4 * (1 + i / 20),
+               "colour_entropy": 9.0 + i * 0.05} for i in range(6)]
+    return pictures(sharp(40) + fields)
+
+
+def test_set_outliers_k_reaches_quality_as_well_as_the_outlier_inspector():
+    fields = [f"field{i}.png" for i in range(6)]
+    found, _ = run_module.run(six_smooth_fields(), Config())
+    assert sorted(found["path"]) == fields and set(found["issue"]) == {"outlier"}
+    config = effective_config(build_parser().parse_args(["scan", "DATA", "--set", "outliers.k=5"]))
+    found, _ = run_module.run(six_smooth_fields(), config)
+    assert sorted(found["path"]) == fields and set(found["issue"]) == {"blurry"}
+
+
+def test_the_outlier_search_runs_once_per_run(monkeypatch):
+    calls = []
+    judge = outliers.judge
+    monkeypatch.setattr(outliers, "judge", lambda *args, **kw: calls.append(1) or judge(*args, **kw))
+    found, _ = run_module.run(six_smooth_fields(), Config())
+    assert "outlier" in set(found["issue"]) and len(calls) == 1
 
 
 def test_against_another_dataset_finds_leaks_but_reports_only_ours():
