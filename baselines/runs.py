@@ -98,22 +98,3 @@ def metrics(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     train = pd.DataFrame([r for r in rows if r.get("kind") == "train"])
     evals = pd.DataFrame([r for r in rows if r.get("kind") == "eval"])
     return train, evals
-
-
-def list_runs(workspace: Path) -> pd.DataFrame:
-    """One row per run folder, newest first: id, model, state, step, final val loss/acc, knobs."""
-    rows = []
-    for folder in sorted((Path(workspace) / RUNS).glob("*"), reverse=True):
-        if not folder.is_dir():
-            continue
-        config = read_json(folder, "config.json", {}) or {}
-        st = status(folder)
-        result = read_json(folder, "result.json", {}) or {}
-        train = config.get("train", {})
-        rows.append({"run": folder.name, "model": train.get("model", ""), "state": st.get("state", ""),
-                     "step": st.get("step", 0), "val_loss": result.get("val_loss"), "val_acc": result.get("val_acc"),
-                     "train_loss": result.get("train_loss"), "input_size": config.get("input_size"),
-                     "width": train.get("width"), "dropout": train.get("dropout"),
-                     "weight_decay": train.get("weight_decay"), "augment": train.get("augment"),
-                     "kind": config.get("kind", "train"), "folder": str(folder)})
-    return pd.DataFrame(rows)

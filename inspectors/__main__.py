@@ -94,20 +94,39 @@ def effective_config(args) -> Config:
                           else None,
                           "file_timeout_s": getattr(args, "timeout", None)}}
     for item in getattr(args, "set", []) or []:
-        key, _, value = item.partition("=")
-        section, _, name = key.partition(".")
-        if section not in SECTION_TYPES or name not in {f.name for f in dataclasses.fields(SECTION_TYPES[section])}:
-            raise ValueError(f"--set {item}: no such setting (see config.json for the names)")
-        if not _:
-            raise ValueError(f"--set {item}: expected SECTION.KEY=VALUE")
-        current = getattr(getattr(config, section), name)
-        overrides.setdefault(section, {})[name] = type(current)(json.loads(value)) if not isinstance(
-            current, str) else value
+        section, name, value = parse_setting(item, config)
+        overrides.setdefault(section, {})[name] = value
     for section, values in overrides.items():
         values = {k: v for k, v in values.items() if v is not None}
         if values:
             config = dataclasses.replace(config, **{section: dataclasses.replace(getattr(config, section), **values)})
     return config
+
+
+# what a --set value must be, by the type of the setting's default
+SETTING_TYPES = {bool: ((bool,), "true or false"), int: ((int,), "a whole number"),
+                 float: ((int, float), "a number"), tuple: ((list,), 'a JSON list, e.g. [".jpg", ".png"]')}
+
+
+def parse_setting(item: str, config: Config) -> tuple[str, str, object]:
+    """(section, name, value) of one `--set SECTION.KEY=VALUE`; a ValueError that says what is wrong."""
+    key, equals, text = item.partition("=")
+    section, dot, name = key.partition(".")
+    if not equals or not dot or not text.strip():
+        raise ValueError(f"--set {item}: expected SECTION.KEY=VALUE, e.g. --set duplicates.radius=6")
+    if section not in SECTION_TYPES or name not in {f.name for f in dataclasses.fields(SECTION_TYPES[section])}:
+        raise ValueError(f"--set {item}: no such setting (see config.json for the names)")
+    current = getattr(getattr(config, section), name)
+    if isinstance(current, str):
+        return section, name, text
+    accepted, wanted = SETTING_TYPES[type(current)]
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        value = None
+    if not isinstance(value, accepted) or (isinstance(value, bool) and bool not in accepted):
+        raise ValueError(f"--set {item}: {section}.{name} takes {wanted}, not {text!r}")
+    return section, name, type(current)(value)
 
 
 def progress_bar(enabled: bool):

@@ -115,7 +115,8 @@ def shortcuts(samples: pd.DataFrame, config: BalanceConfig) -> list[dict]:
     `shortcut_min_class` images. One entry per property: its most predictable class.
 
     The threshold or value set is the best one in-sample; with classes of 10+ images and one
-    property at a time, that optimism is small next to the 95% bar."""
+    property at a time, that optimism is small next to the bars (shortcut_min_accuracy and, for image
+    statistics, shortcut_min_accuracy_statistic)."""
     table = property_table(samples)
     counts = table["label"].value_counts()
     classes = [c for c, n in counts.items() if n >= config.shortcut_min_class and n <= len(table) - 5]

@@ -52,17 +52,17 @@ def scan(listing: Listing, config: ScanConfig = ScanConfig(), workspace: Path | 
                            "under `if __name__ == '__main__':`")
     start = time.perf_counter()
     if workspace is None:
-        features, decoded, cached, pruned = _scan_images(listing, config, None, None, progress)
+        rows, decoded, cached, pruned = _scan_images(listing, config, None, None, progress)
     else:
         workspace = Path(workspace)
         ensure_outside(workspace, listing.root)
         with scan_cache.scan_lock(workspace, on_wait):
             con = scan_cache.connect(workspace)
             try:
-                features, decoded, cached, pruned = _scan_images(listing, config, con, workspace, progress)
+                rows, decoded, cached, pruned = _scan_images(listing, config, con, workspace, progress)
             finally:
                 con.close()
-    samples = _assemble(listing.samples, features)
+    samples = _assemble(listing.samples, rows)
     return ScanResult(samples, workspace, time.perf_counter() - start, decoded, cached, pruned)
 
 
@@ -137,10 +137,10 @@ def _cache_hits(images, cached) -> pd.DataFrame:
     return merged[same.fillna(False).astype(bool)]
 
 
-def _assemble(listing_samples: pd.DataFrame, features: pd.DataFrame) -> pd.DataFrame:
+def _assemble(listing_samples: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
     base = listing_samples.drop(columns=["fs_path"])
     listing_error = base.pop("error")
-    df = base.merge(features, on="path", how="left")
+    df = base.merge(rows, on="path", how="left")
     df["error"] = df["error"].where(df["error"].notna(), listing_error)
     df["ok"] = pd.to_numeric(df["ok"]).fillna(0).astype(bool)
     for col in INT_COLUMNS:

@@ -148,11 +148,6 @@ def list_trained(workspace: Path, kinds=("train", "check", "tolerance")) -> pd.D
     return pd.DataFrame(rows, columns=["run", "kind", "model", "state", "val_acc", "label"])
 
 
-def verdicts_table(checks: list[dict]) -> pd.DataFrame:
-    columns = ["passed", "title", "measured", "expected", "explanation", "todo"]
-    return pd.DataFrame([{c: v.get(c) for c in columns} for v in checks or []], columns=columns)
-
-
 def what_enters_pairs(folder: Path) -> list[tuple[Path, Path]]:
     """(file image, network image) pairs the `what enters` check saved, in order."""
     pairs = []

@@ -85,30 +85,6 @@ def test_new_run_dirs_are_unique_within_one_second(tmp_path):
     assert all(f.is_dir() and f.parent == tmp_path / "runs" and "tiny_cnn" in f.name for f in folders)
 
 
-def test_list_runs_newest_first_with_state_and_knobs(tmp_path):
-    old = tmp_path / "runs" / "20240101-000000-tiny_cnn"
-    new = tmp_path / "runs" / "20240102-000000-logistic"
-    for folder, model, state in ((old, "tiny_cnn", "finished"), (new, "logistic", "running")):
-        folder.mkdir(parents=True)
-        runs.write_json(folder, "config.json", {"kind": "train", "input_size": 16,
-                                                "train": {"model": model, "width": 8, "dropout": 0.1,
-                                                          "weight_decay": 0.0, "augment": "flip"}})
-        runs.write_json(folder, "status.json", {"state": state, "pid": dead_pid(), "step": 5})
-    runs.write_json(old, "result.json", {"val_loss": 0.25, "val_acc": 0.9, "train_loss": 0.1})
-    (tmp_path / "runs" / "stray.txt").write_text("not a run")
-    table = runs.list_runs(tmp_path)
-    assert table["run"].tolist() == [new.name, old.name]
-    assert table["state"].tolist() == ["stopped", "finished"]  # the dead "running" one reads as stopped
-    assert table["model"].tolist() == ["logistic", "tiny_cnn"]
-    first = table.iloc[1]
-    assert (first["val_acc"], first["width"], first["dropout"], first["augment"], first["input_size"]) == (
-        0.9, 8, 0.1, "flip", 16)
-
-
-def test_list_runs_of_a_workspace_without_runs_is_empty(tmp_path):
-    assert runs.list_runs(tmp_path).empty
-
-
 def test_stop_requests_are_a_file(tmp_path):
     assert not runs.stop_requested(tmp_path)
     runs.request_stop(tmp_path)

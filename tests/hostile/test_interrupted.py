@@ -15,6 +15,7 @@ from baselines import runs
 from inspectors import review, scan_cache, workspace
 from tests.hostile.helpers import PY, kill_session, run_measured, start, tiny_images, workspace_of
 from tests.hostile.mark_writer import mark_for
+from ui import training
 
 KILLS = 20
 FILES = 600
@@ -129,8 +130,8 @@ def test_a_killed_training_run_leaves_a_readable_folder_shown_as_stopped(tmp_pat
     assert len(train) >= 20 and train["step"].is_monotonic_increasing and train["loss"].notna().all()
     assert len(evals) >= 2
     assert runs.read_jsonl(run_dir / "fixed_predictions.jsonl")
-    listed = runs.list_runs(run_dir.parent.parent)
-    assert listed.set_index("run").loc["killed", "state"] == "stopped"  # what the Baselines page lists
+    listed = training.list_trained(run_dir.parent.parent)  # what the Baselines page lists
+    assert listed.set_index("run").loc["killed", "state"] == "stopped"
 
 
 @pytest.mark.slow

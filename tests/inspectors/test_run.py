@@ -81,3 +81,24 @@ def test_config_round_trips_and_rejects_typos():
     data["duplicates"]["radiuss"] = 3
     with pytest.raises(ValueError, match="radiuss"):
         config_from_dict(data)
+
+
+@pytest.mark.parametrize(("item", "message"), [
+    ("duplicates.radius", "--set duplicates.radius: expected SECTION.KEY=VALUE, e.g. --set duplicates.radius=6"),
+    ("duplicates.radius=", "--set duplicates.radius=: expected SECTION.KEY=VALUE"),
+    ("radius=6", "--set radius=6: expected SECTION.KEY=VALUE"),
+    ("duplicates.nope=1", "--set duplicates.nope=1: no such setting"),
+    ("duplicates.radius=six", "--set duplicates.radius=six: duplicates.radius takes a whole number, not 'six'"),
+    ("duplicates.radius=6.5", "duplicates.radius takes a whole number, not '6.5'"),
+    ("quality.dark_p99=true", "quality.dark_p99 takes a number, not 'true'"),
+])
+def test_a_set_without_a_usable_value_says_what_it_expected(item, message):
+    with pytest.raises(ValueError) as caught:
+        effective_config(build_parser().parse_args(["scan", "DATA", "--set", item]))
+    assert message in str(caught.value)
+
+
+def test_set_takes_numbers_strings_and_lists_as_the_setting_wants():
+    items = ["quality.dark_p99=1", "load.layout=csv", 'load.extensions=[".png"]']
+    config = effective_config(build_parser().parse_args(["scan", "DATA", *[x for i in items for x in ("--set", i)]]))
+    assert (config.quality.dark_p99, config.load.layout, config.load.extensions) == (1.0, "csv", (".png",))

@@ -2,6 +2,7 @@
 (the background launcher is tests/ui/test_launcher.py)."""
 
 import math
+import subprocess
 
 import pandas as pd
 
@@ -157,3 +158,17 @@ def test_a_weak_out_of_sample_model_is_called_weak():
     assert labels.weak_model({"samples": 100, "oos_accuracy": 0.9, "found": 30})
     assert not labels.weak_model({"samples": 100, "oos_accuracy": 0.9, "found": 5})
     assert not labels.weak_model({})
+
+
+def test_the_runs_listed_are_newest_first_and_a_dead_running_one_is_stopped(tmp_path):
+    old = lab_runs.finished_run(tmp_path, "20240101-000000-tiny_cnn", ["v1"], CLASSES, ["circle"])
+    new = lab_runs.finished_run(tmp_path, "20240102-000000-tiny_cnn", ["v1"], CLASSES, ["circle"], state="running")
+    child = subprocess.Popen(["true"])
+    child.wait()  # reaped: its pid is gone
+    status = runs.read_json(new, "status.json")
+    runs.write_json(new, "status.json", {**status, "pid": child.pid})
+    (tmp_path / "runs" / "stray.txt").write_text("not a run")
+    table = training.list_trained(tmp_path)
+    assert table["run"].tolist() == [new.name, old.name]
+    assert table["state"].tolist() == ["stopped", "finished"]
+    assert table["model"].tolist() == ["tiny_cnn", "tiny_cnn"] and table["val_acc"].iloc[1] == 0.7
