@@ -5,6 +5,7 @@ Run: python -m streamlit run app.py -- [DATASET] [--labels CSV]
 
 import streamlit as st
 
+from inspectors.config import changed_settings, workspace_config
 from inspectors.dataset import DatasetError
 from ui import state
 
@@ -59,6 +60,22 @@ def dataset_picker() -> None:
                                f"({result.decoded:,} read, {result.cached:,} cached)")
     st.session_state["dataset"] = ds
     st.sidebar.caption(f"Workspace: `{ds.workspace}`")
+    settings_caption(ds)
+
+
+def settings_caption(ds) -> None:
+    """The settings a scan of this workspace uses, where they differ from the defaults."""
+    try:
+        changed = changed_settings(workspace_config(ds.workspace))
+    except ValueError as exc:
+        st.sidebar.warning(str(exc))
+        return
+    if changed:
+        st.sidebar.caption("Settings: " + ", ".join(f"`{k}={v}`" for k, v in changed.items()),
+                           help="From the workspace's config.json, written by the last scan (the command line's "
+                                "--set or --config). The Scan button keeps them; every other setting is the default.")
+    else:
+        st.sidebar.caption("Settings: the defaults")
 
 
 PAGES = [

@@ -16,8 +16,8 @@ import pandas as pd
 from PIL import Image, ImageOps
 
 from inspectors import workspace as ws
-from inspectors.config import Config, ScanConfig
-from inspectors.dataset import load_dataset, source_path
+from inspectors.config import ScanConfig, workspace_config
+from inspectors.dataset import load_dataset, source, source_path
 from inspectors.features import _check_declared_size as check_declared_size
 from inspectors.run import read_summary, scan_and_inspect
 from inspectors.scan import read_samples
@@ -46,8 +46,10 @@ class Split:
 
 
 def prepare(dataset, labels=None, cache=None, rescan=False, progress=None) -> Prepared:
-    """The scanned dataset: reuse the workspace's tables when there are any, else scan first."""
-    config = Config()
+    """The scanned dataset: reuse the workspace's tables when there are any, else scan first (with the
+    workspace's settings: a re-scan keeps what the CLI's --set gave)."""
+    folder = ws.workspace_dir(*source(dataset, labels), cache)
+    config = workspace_config(folder)
     listing = load_dataset(dataset, labels, config.load)
     folder = ws.workspace_dir(listing.root, listing.labels_csv, cache)
     ws.ensure_outside(folder, listing.root)

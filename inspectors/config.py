@@ -3,6 +3,7 @@
 import dataclasses
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
 IMAGE_EXTENSIONS = (
     ".jpg", ".jpeg", ".jfif", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pbm",
@@ -136,3 +137,26 @@ def config_from_dict(data: dict) -> Config:
 def load_config_file(path) -> Config:
     with open(path, encoding="utf-8") as f:
         return config_from_dict(json.load(f))
+
+
+CONFIG_FILE = "config.json"  # in a workspace: the settings of its last scan
+
+
+def workspace_config(folder) -> Config:
+    """A workspace's settings: its config.json (what its last scan used, `--set` and `--config` included) when
+    there is one, else the defaults. The app's Scan button and the baselines' re-scan start from it, so they
+    never undo settings given on the command line. A damaged file is a ValueError naming it."""
+    path = Path(folder) / CONFIG_FILE
+    try:
+        return load_config_file(path)
+    except FileNotFoundError:
+        return Config()
+    except (OSError, ValueError, TypeError) as exc:  # not JSON, or not our settings
+        raise ValueError(f"{path}: unreadable settings ({exc}); delete it to scan with the defaults") from None
+
+
+def changed_settings(config: Config) -> dict:
+    """{"section.key": value} of every setting that differs from its default, in the order of Config."""
+    default = config_to_dict(Config())
+    return {f"{section}.{key}": value for section, values in config_to_dict(config).items()
+            for key, value in values.items() if value != default[section][key]}

@@ -9,7 +9,7 @@ import pandas as pd
 
 from . import balance, duplicates, integrity, outliers, quality, report, sizes
 from . import findings as F
-from .config import Config, config_to_dict
+from .config import CONFIG_FILE, Config, config_to_dict
 from .inspector import SharedValues, registry
 from .scan import scan, write_samples
 from .schema import FINDING_COLUMNS, ISSUES, SCORE_DIRECTION, neutralise, unneutralise  # noqa: F401 (re-exported)
@@ -87,8 +87,8 @@ def write_reports(folder, found: pd.DataFrame, summary: dict, config: Config) ->
     folder = Path(folder)
     paths = [write_findings(found, folder)]
     atomic_write_text(folder / "summary.json", json.dumps(summary, indent=2, default=str))
-    atomic_write_text(folder / "config.json", json.dumps(config_to_dict(config), indent=2))
-    return paths + [folder / "summary.json", folder / "config.json"]
+    atomic_write_text(folder / CONFIG_FILE, json.dumps(config_to_dict(config), indent=2))
+    return paths + [folder / "summary.json", folder / CONFIG_FILE]
 
 
 def read_summary(folder) -> dict:

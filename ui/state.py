@@ -17,7 +17,7 @@ import streamlit as st
 
 from inspectors import pair_distances as pair_distances_module
 from inspectors import review, scan_cache, sizes, workspace
-from inspectors.config import Config, load_config_file
+from inspectors.config import Config, workspace_config
 from inspectors.dataset import DatasetError, load_dataset, source
 from inspectors.run import read_findings, read_summary, scan_and_inspect
 from ui import tables
@@ -244,10 +244,11 @@ def rows_of(ds: Dataset, paths) -> pd.DataFrame:
 
 
 def config(ds: Dataset) -> Config:
-    """The configuration the last scan used (config.json in the workspace), else the defaults."""
+    """The workspace's settings (config.workspace_config); the defaults where its config.json is damaged, for
+    the pages' derived tables (a scan says what is wrong with the file instead)."""
     try:
-        return load_config_file(ds.workspace / "config.json")
-    except (OSError, ValueError):
+        return workspace_config(ds.workspace)
+    except ValueError:
         return Config()
 
 
@@ -264,9 +265,11 @@ def sort_order(ds: Dataset, column: str, descending: bool) -> np.ndarray:
 
 
 def run_scan(ds: Dataset, progress=None):
-    """Scan (only what changed since the last scan), run the inspectors, write the reports."""
-    listing = load_dataset(ds.path, ds.labels)
-    result, _, _, _ = scan_and_inspect(listing, Config(), ds.workspace, progress=progress)
+    """Scan (only what changed since the last scan), run the inspectors, write the reports, with the
+    workspace's settings."""
+    settings = workspace_config(ds.workspace)  # what the CLI set (--set, --config) stays set
+    listing = load_dataset(ds.path, ds.labels, settings.load)
+    result, _, _, _ = scan_and_inspect(listing, settings, ds.workspace, progress=progress)
     remember(ds)
     return result, listing
 

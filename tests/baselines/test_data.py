@@ -1,5 +1,7 @@
 """From a scanned dataset to tensors: splits, input size, and the uint8 cache in the workspace."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -7,6 +9,7 @@ from PIL import Image
 
 from baselines import data
 from baselines.train import load_tensors
+from inspectors.config import Config, config_from_dict, config_to_dict, workspace_config
 
 from .conftest import FAST, colour_image, listing, make_colours, reprepare, scan
 
@@ -171,3 +174,12 @@ def test_decode_for_network_resizes_the_short_side_and_centre_crops(tmp_path):
     Image.fromarray(a).save(tmp_path / "wide.png")
     out = data.decode_for_network(tmp_path / "wide.png", 16)
     assert out.shape == (3, 16, 16) and out.min() == 255
+
+
+def test_a_rescan_keeps_the_settings_the_command_line_gave_the_workspace(colours, tmp_path):
+    prepared = reprepare(colours, tmp_path)
+    settings = config_to_dict(Config())
+    settings["duplicates"]["radius"], settings["scan"]["workers"] = 6, 1
+    (prepared.workspace / "config.json").write_text(json.dumps(settings))
+    rescanned = data.prepare(prepared.root, cache=prepared.workspace.parent, rescan=True)
+    assert workspace_config(rescanned.workspace) == config_from_dict(settings)

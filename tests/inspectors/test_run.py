@@ -3,10 +3,10 @@ import json
 import pandas as pd
 import pytest
 
-from inspectors import outliers
+from inspectors import findings, outliers
 from inspectors import run as run_module
 from inspectors.__main__ import build_parser, effective_config
-from inspectors.config import Config, config_from_dict, config_to_dict
+from inspectors.config import Config, changed_settings, config_from_dict, config_to_dict, workspace_config
 from inspectors.schema import FINDING_COLUMNS
 from tests.inspectors.tables import appearance, samples
 from tests.inspectors.test_quality import pictures, sharp
@@ -102,3 +102,14 @@ def test_set_takes_numbers_strings_and_lists_as_the_setting_wants():
     items = ["quality.dark_p99=1", "load.layout=csv", 'load.extensions=[".png"]']
     config = effective_config(build_parser().parse_args(["scan", "DATA", *[x for i in items for x in ("--set", i)]]))
     assert (config.quality.dark_p99, config.load.layout, config.load.extensions) == (1.0, "csv", (".png",))
+
+
+def test_a_workspaces_settings_are_its_config_json_else_the_defaults(tmp_path):
+    assert workspace_config(tmp_path) == Config()
+    config = effective_config(build_parser().parse_args(["scan", "DATA", "--set", "duplicates.radius=6"]))
+    run_module.write_reports(tmp_path, findings.empty(), {}, config)
+    assert workspace_config(tmp_path) == config
+    assert changed_settings(config) == {"duplicates.radius": 6} and changed_settings(Config()) == {}
+    (tmp_path / "config.json").write_text("{not json")
+    with pytest.raises(ValueError, match="config.json: unreadable settings"):
+        workspace_config(tmp_path)

@@ -1,9 +1,15 @@
-"""ui/state.resolve: the app keys a dataset's workspace as the CLI does, and keeps the work it kept before."""
+"""The sidebar's dataset (ui/state.resolve, app.py): the app keys a dataset's workspace as the CLI does, keeps the
+work it kept before, and scans with the settings the command line gave that workspace."""
+
+import json
+import shutil
 
 from inspectors import review
+from inspectors.config import Config, config_to_dict, workspace_config
 from inspectors.dataset import load_dataset
 from inspectors.workspace import workspace_dir
 from tests.conftest import encode, noise_image, write
+from tests.ui.conftest import REPO
 from ui import state
 
 
@@ -44,3 +50,25 @@ def test_where_both_workspaces_exist_the_app_keeps_its_own(tmp_path, monkeypatch
     listing = load_dataset(root)
     workspace_dir(listing.root, listing.labels_csv).mkdir(parents=True)  # the CLI's, from an earlier scan
     assert state.resolve(str(root), None).workspace == legacy
+
+
+def test_the_scan_button_keeps_the_settings_the_command_line_gave_and_the_sidebar_shows_them(shapes_copy, tmp_path,
+                                                                                            monkeypatch):
+    from streamlit.testing.v1 import AppTest
+    data, cache = shapes_copy
+    source = workspace_dir(data, None, cache)
+    ws = tmp_path / "cache" / source.name
+    shutil.copytree(source, ws, ignore=shutil.ignore_patterns("runs", "jobs"))
+    monkeypatch.setenv("INSPECTORS_CACHE", str(tmp_path / "cache"))
+    settings = config_to_dict(Config())
+    settings["duplicates"]["radius"] = 6  # as `inspectors scan DATA --set duplicates.radius=6` leaves it
+    (ws / "config.json").write_text(json.dumps(settings))
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    at.session_state["dataset_path"], at.session_state["labels_path"] = str(data), ""
+    at.run()
+    assert "Settings: `duplicates.radius=6`" in [c.value for c in at.sidebar.caption]
+    before = (ws / "summary.json").stat().st_mtime_ns
+    at.sidebar.button[0].click().run()  # Scan
+    assert not at.exception and (ws / "summary.json").stat().st_mtime_ns != before  # it scanned (from the cache)
+    assert workspace_config(ws).duplicates.radius == 6
+    assert "Settings: `duplicates.radius=6`" in [c.value for c in at.sidebar.caption]
