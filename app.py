@@ -7,7 +7,7 @@ import streamlit as st
 
 from inspectors.config import changed_settings, workspace_config
 from inspectors.dataset import DatasetError
-from ui import state
+from ui import pages, state
 
 
 def dataset_picker() -> None:
@@ -78,26 +78,11 @@ def settings_caption(ds) -> None:
         st.sidebar.caption("Settings: the defaults")
 
 
-PAGES = [
-    ("views/overview.py", "Overview", ":material/dashboard:"),
-    ("views/browse.py", "Browse", ":material/photo_library:"),
-    ("views/duplicates.py", "Duplicates", ":material/content_copy:"),
-    ("views/integrity.py", "Integrity", ":material/broken_image:"),
-    ("views/balance.py", "Balance", ":material/balance:"),
-    ("views/sizes.py", "Sizes", ":material/aspect_ratio:"),
-    ("views/quality.py", "Quality & outliers", ":material/tune:"),
-    ("views/review.py", "Review & export", ":material/fact_check:"),
-    ("views/baselines.py", "Baselines", ":material/model_training:"),
-    ("views/label_issues.py", "Label issues", ":material/label_off:"),
-    ("views/human_baseline.py", "Human baseline", ":material/person_check:"),
-]
-
-
 def main() -> None:
     st.set_page_config(page_title="Dataset inspector", layout="wide")
     dataset_picker()
-    st.navigation([st.Page(path, title=title, icon=icon, default=i == 0)
-                   for i, (path, title, icon) in enumerate(PAGES)]).run()
+    st.navigation([st.Page(page.file, title=page.label, icon=page.icon, default=i == 0)
+                   for i, page in enumerate(pages.PAGES)]).run()
     if st.session_state.get("dataset") is not None and state.scanned(st.session_state["dataset"]):
         state.warm(st.session_state["dataset"])  # after the page: the derived tables would slow its first run
 

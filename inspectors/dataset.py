@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from .config import LoadConfig
-from .schema import ENTRY_IMAGE, ENTRY_MISSING, ENTRY_UNSUPPORTED, SPLIT_ALIASES, unneutralise
+from .schema import ENTRY_IMAGE, ENTRY_MISSING, ENTRY_UNSUPPORTED, LISTING_COLUMNS, SPLIT_ALIASES, unneutralise
 
 
 class DatasetError(Exception):
@@ -264,8 +264,7 @@ def _read_manifest(manifest: Path, config):
 
 
 def _finish(rows) -> pd.DataFrame:
-    columns = ["path", "label", "split", "entry", "orphan", "error", "bytes", "mtime_ns", "fs_path"]
-    df = pd.DataFrame(rows, columns=columns)
+    df = pd.DataFrame(rows, columns=LISTING_COLUMNS + ["error", "bytes", "mtime_ns", "fs_path"])
     df = df.drop_duplicates("path", keep="first").sort_values("path", kind="stable").reset_index(drop=True)
     df["orphan"] = df["orphan"].astype(bool)
     df["bytes"] = df["bytes"].astype("Int64")

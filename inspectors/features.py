@@ -19,6 +19,7 @@ import xxhash
 from PIL import Image, ImageFile
 
 from . import pil_codecs, statistics
+from .config import ScanConfig
 from .schema import FEATURE_COLUMNS
 
 # We check the declared size against our own limit before decoding (see _check_declared_size);
@@ -96,7 +97,8 @@ def bytes_features(data: bytes, **options) -> tuple[dict, bytes | None]:
     return finish([decode_bytes(data, **options)])[0]
 
 
-def decode_file(fs_path, work_side=128, thumb_side=128, thumb_quality=85, max_pixel_bytes=256 * 2**20) -> tuple:
+def decode_file(fs_path, work_side=ScanConfig.work_side, thumb_side=ScanConfig.thumb_side,
+                thumb_quality=ScanConfig.thumb_quality, max_pixel_bytes=ScanConfig.max_pixel_bytes) -> tuple:
     """The per-file half of file_features: (row, thumbnail, `statistics.prepare` output or None). `finish` adds
     the statistics, for a whole chunk of files at once (see statistics.py)."""
     try:
@@ -108,7 +110,8 @@ def decode_file(fs_path, work_side=128, thumb_side=128, thumb_quality=85, max_pi
     return decode_bytes(data, work_side, thumb_side, thumb_quality, max_pixel_bytes)
 
 
-def decode_bytes(data: bytes, work_side=128, thumb_side=128, thumb_quality=85, max_pixel_bytes=256 * 2**20) -> tuple:
+def decode_bytes(data: bytes, work_side=ScanConfig.work_side, thumb_side=ScanConfig.thumb_side,
+                 thumb_quality=ScanConfig.thumb_quality, max_pixel_bytes=ScanConfig.max_pixel_bytes) -> tuple:
     row = empty_row()
     row["file_hash"] = xxhash.xxh3_128_hexdigest(data)
     try:

@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 
 from baselines import runs
+from inspectors.schema import FINDING_COLUMNS
 from inspectors.workspace import atomic_write_text
 from ui import launcher, training
 
 PREDICTION_COLUMNS = ["path", "label", "split", "predicted", "p_label", "p_predicted", "loss", "fold"]
-FINDING_COLUMNS = ["path", "issue", "score", "group", "detail"]
 UNANSWERED = "—"
 
 

@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 
 from inspectors import sizes
 from inspectors.run import neutralise
+from ui.pages import PAGE
 
 NUMERIC_FILTERS = ["width", "height", "bytes", "brightness", "contrast", "sharpness", "entropy"]
 HIDDEN_COLUMNS = ["appearance", "mtime_ns"]
@@ -239,7 +240,9 @@ def size_distribution(samples: pd.DataFrame, column: str, bins: int = 40) -> pd.
     return pd.DataFrame({"bin_left": left, "bin_right": right, "count": counts, "bin": labels})
 
 
-def issue_table(counts: pd.Series, pages: dict, titles: dict) -> pd.DataFrame:
-    """Findings per issue for the Overview: the issue as a person reads it, its files, the page showing it."""
+def issue_table(counts: pd.Series, issue_pages: dict) -> pd.DataFrame:
+    """Findings per issue for the Overview: the issue as a person reads it, its files, the page showing it
+    (`issue_pages`: issue -> page name in ui.pages)."""
     return pd.DataFrame({"issue": [issue_name(i) for i in counts.index], "files": counts.to_numpy(),
-                         "where to look": [titles.get(pages.get(i), "") for i in counts.index]})
+                         "where to look": [PAGE[issue_pages[i]].label if i in issue_pages else ""
+                                           for i in counts.index]})

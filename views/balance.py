@@ -3,11 +3,11 @@
 import pandas as pd
 import streamlit as st
 
-from ui import charts, state, widgets
+from ui import charts, pages, state, widgets
 
 ds = widgets.need_dataset()
 summary = state.summary(ds)
-st.title("Balance")
+st.title(pages.PAGE["balance"].title)
 counts = pd.DataFrame(summary.get("class_counts", {})).fillna(0).astype(int)
 if counts.empty:
     st.info("No labelled images that decode.")

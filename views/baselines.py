@@ -6,7 +6,7 @@ import plotly.express as px
 import streamlit as st
 
 from baselines.config import AUGMENTATIONS, MODELS, TrainConfig
-from ui import launcher, run_widgets, state, training, widgets
+from ui import launcher, pages, run_widgets, state, training, widgets
 
 ds = widgets.need_dataset()
 DEFAULT = TrainConfig()
@@ -16,7 +16,7 @@ MODEL_TEXT = {"input_independent": "input-independent (zeros in: what the labels
 AUGMENT_TEXT = {"none": "none", "flip": "horizontal flips", "flip_crop": "flips and random crops"}
 SIZES = [0, 16, 32, 64, 128, 224]
 
-st.title("Baselines")
+st.title(pages.PAGE["baselines"].title)
 st.caption("The recipe's second half: before training a real model, a toy baseline must show that the data "
            "pipeline and the training loop tell the truth. **1.** Run the sanity checks. **2.** Train until the "
            "model overfits (train loss far below validation loss). **3.** Add one regularizer at a time (dropout, "

@@ -2,12 +2,12 @@
 
 import streamlit as st
 
-from ui import state, tables, widgets
+from ui import pages, state, tables, widgets
 
 ds = widgets.need_dataset()
 samples, found = state.samples(ds), state.findings(ds)
 table = state.derived(ds, "with_issues")
-st.title("Browse")
+st.title(pages.PAGE["browse"].title)
 
 with st.expander("Filters", expanded=True):
     c1, c2, c3, c4 = st.columns(4)

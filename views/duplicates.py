@@ -4,11 +4,11 @@ and the pair distances around the near-duplicate threshold."""
 import streamlit as st
 
 from inspectors import pair_distances as P
-from ui import charts, state, tables, widgets
+from ui import charts, pages, state, tables, widgets
 
 ds = widgets.need_dataset()
 samples, found, summary = state.samples(ds), state.findings(ds), state.summary(ds)
-st.title("Duplicates and leaks")
+st.title(pages.PAGE["duplicates"].title)
 groups = state.derived(ds, "duplicate_groups")
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Duplicate groups", f"{len(groups):,}")

@@ -3,10 +3,10 @@ the same images. The sheet (images, answers, time taken) is kept in the workspac
 
 import streamlit as st
 
-from ui import images, labels, state, training, widgets
+from ui import images, labels, pages, state, training, widgets
 
 ds = widgets.need_dataset()
-st.title("Human baseline")
+st.title(pages.PAGE["human_baseline"].title)
 st.caption("How hard is the task for a person? Label a few random validation images (their labels and file names "
            "are hidden), then compare your accuracy with the model's on the same images. If you do far better than "
            "the model, it has more to learn; if you struggle too, the images may not carry the answer.")

@@ -3,7 +3,7 @@ missing from disk, or missing from the manifest."""
 
 import streamlit as st
 
-from ui import state, widgets
+from ui import pages, state, widgets
 
 SECTIONS = [
     ("corrupt", "Broken files", "Images that fail to decode, with the decoder's reason."),
@@ -16,7 +16,7 @@ SECTIONS = [
 
 ds = widgets.need_dataset()
 samples, found = state.samples(ds), state.findings(ds)
-st.title("Integrity")
+st.title(pages.PAGE["integrity"].title)
 cols = st.columns(len(SECTIONS))
 for col, (issue, title, _) in zip(cols, SECTIONS, strict=True):
     col.metric(title, f"{int((found['issue'] == issue).sum()):,}")

@@ -7,10 +7,10 @@ import streamlit as st
 
 from baselines.config import LABEL_ISSUE_DEFAULTS
 from inspectors import review
-from ui import labels, launcher, run_widgets, state, tables, training, widgets
+from ui import labels, launcher, pages, run_widgets, state, tables, training, widgets
 
 ds = widgets.need_dataset()
-st.title("Label issues")
+st.title(pages.PAGE["label_issues"].title)
 st.caption("A tiny ConvNet is trained k times, each time without one fold of the images, and predicts that fold: "
            "every image gets a prediction from a model that never saw it. Images whose given label gets a low "
            "probability while the model is confident of another class are suspected mislabels (confident "

@@ -3,17 +3,12 @@
 import pandas as pd
 import streamlit as st
 
-from ui import charts, checklist, state, tables, widgets
-
-PAGE_FILES = {"integrity": "views/integrity.py", "duplicates": "views/duplicates.py", "balance": "views/balance.py",
-              "quality": "views/quality.py", "sizes": "views/sizes.py", "label_issues": "views/browse.py"}
-PAGE_TITLES = {"integrity": "Integrity", "duplicates": "Duplicates", "balance": "Balance",
-               "quality": "Quality & outliers", "sizes": "Sizes", "label_issues": "Browse"}
+from ui import charts, checklist, pages, state, tables, widgets
 
 ds = widgets.need_dataset()
 rows, found, summary = state.overview_rows(ds), state.findings(ds), state.summary(ds)
 scan = summary.get("scan", {})
-st.title("Overview")
+st.title(pages.PAGE["overview"].title)
 st.caption(f"{ds.root} · {scan.get('files', len(rows)):,} files")
 cols = st.columns(5)
 cols[0].metric("Files", f"{scan.get('files', len(rows)):,}")
@@ -28,7 +23,7 @@ for item in checklist.checklist(summary):
     icon = ":green[:material/check_circle:]" if item["ok"] else ":orange[:material/warning:]"
     c1, c2 = st.columns([4, 1])
     c1.markdown(f"{icon} **{item['step']}** — {item['verdict']}")
-    c2.page_link(PAGE_FILES[item["page"]], label="Open", icon=":material/arrow_forward:")
+    c2.page_link(pages.PAGE[item["page"]].file, label="Open", icon=":material/arrow_forward:")
 
 left, right = st.columns(2)
 with left:
@@ -41,7 +36,7 @@ with right:
     issue_counts = pd.Series(summary.get("issue_counts", {}), name="files")
     issue_counts = issue_counts[issue_counts > 0]
     if len(issue_counts):
-        st.dataframe(tables.issue_table(issue_counts, checklist.ISSUE_PAGES, PAGE_TITLES), hide_index=True,
+        st.dataframe(tables.issue_table(issue_counts, checklist.ISSUE_PAGES), hide_index=True,
                      width="stretch", height=38 + 35 * len(issue_counts))
     else:
         st.success("No findings.")

@@ -4,7 +4,7 @@ with strips of images on both sides of each threshold."""
 import numpy as np
 import streamlit as st
 
-from ui import state, tables, widgets
+from ui import pages, state, tables, widgets
 
 ISSUES = ["dark", "light", "blurry", "low_information", "odd_mode", "outlier"]
 # the statistic each threshold cuts, whether high is bad, and how a person reads it
@@ -15,7 +15,7 @@ SIGNAL = {"dark": ("lum_p99", False, "brightness of the brightest 1% of pixels")
 
 ds = widgets.need_dataset()
 samples, found = state.samples(ds), state.findings(ds)
-st.title("Quality and outliers")
+st.title(pages.PAGE["quality"].title)
 st.caption(widgets.SCORE_LEGEND)
 cols = st.columns(len(ISSUES))
 for col, issue in zip(cols, ISSUES, strict=True):

@@ -4,12 +4,12 @@ import streamlit as st
 
 from inspectors import review
 from inspectors.workspace import atomic_write_text
-from ui import state, tables, widgets
+from ui import pages, state, tables, widgets
 
 ds = widgets.need_dataset()
 samples, found = state.samples(ds), state.findings(ds)
 marks = state.marks(ds)
-st.title("Review and export")
+st.title(pages.PAGE["review"].title)
 st.caption(f"Marks live in `{ds.workspace / review.REVIEW_FILE}`, never in the dataset, and survive reloads.")
 c1, c2, c3 = st.columns(3)
 for col, decision in zip((c1, c2, c3), review.DECISIONS, strict=True):

@@ -5,11 +5,11 @@ import numpy as np
 import plotly.express as px
 import streamlit as st
 
-from ui import charts, images, state, tables, widgets
+from ui import charts, images, pages, state, tables, widgets
 
 ds = widgets.need_dataset()
 samples, found = state.samples(ds), state.findings(ds)
-st.title("Sizes")
+st.title(pages.PAGE["sizes"].title)
 summary = state.summary(ds).get("sizes", {})
 if summary:
     c1, c2, c3 = st.columns(3)

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from ui import pages
+
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "test-output" / "screenshots"
 
@@ -20,20 +22,8 @@ SCREENSHOTS = REPO / "test-output" / "screenshots"
 TIMEOUT_MS = 60_000
 FIRST_LOAD_TIMEOUT_MS = 150_000  # the first load scans the dataset
 
-# (sidebar label, page title in the <h1>, URL path, screenshot name)
-PAGES = [
-    ("Overview", "Overview", "", "overview"),
-    ("Browse", "Browse", "browse", "browse"),
-    ("Duplicates", "Duplicates and leaks", "duplicates", "duplicates"),
-    ("Integrity", "Integrity", "integrity", "integrity"),
-    ("Balance", "Balance", "balance", "balance"),
-    ("Sizes", "Sizes", "sizes", "sizes"),
-    ("Quality & outliers", "Quality and outliers", "quality", "quality"),
-    ("Review & export", "Review and export", "review", "review"),
-    ("Baselines", "Baselines", "baselines", "baselines"),
-    ("Label issues", "Label issues", "label_issues", "label_issues"),
-    ("Human baseline", "Human baseline", "human_baseline", "human_baseline"),
-]
+# (sidebar label, page title in the <h1>, URL path, screenshot name), from the app's one list of pages
+PAGES = [(p.label, p.title, pages.url_path(p), p.name) for p in pages.PAGES]
 TITLE = {label: title for label, title, _, _ in PAGES}
 
 SERVER_START_TIMEOUT_S = 90

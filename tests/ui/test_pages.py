@@ -7,6 +7,8 @@ import pytest
 
 from inspectors import review
 from inspectors.workspace import workspace_dir
+from tests.ui.conftest import REPO
+from ui import pages
 
 PAGES = ["views/overview.py", "views/browse.py", "views/duplicates.py", "views/integrity.py", "views/balance.py",
          "views/sizes.py", "views/quality.py", "views/review.py"]
@@ -22,6 +24,13 @@ def test_page_renders_without_exception(app, page):
     app.run()
     app.switch_page(page).run()
     assert not app.exception, app.exception
+    assert app.title[0].value == pages.PAGE[page.removeprefix("views/").removesuffix(".py")].title
+
+
+def test_every_listed_page_has_its_script_and_the_first_is_served_at_the_root():
+    scripts = sorted(f"views/{p.name}" for p in (REPO / "views").glob("*.py"))
+    assert sorted(page.file for page in pages.PAGES) == scripts
+    assert [pages.url_path(p) for p in pages.PAGES[:2]] == ["", "browse"]
 
 
 def test_overview_shows_counts_and_the_checklist(app):

@@ -16,11 +16,10 @@ def test_issue_names_read_as_words_and_files_keep_the_vocabulary():
 
 
 def test_issue_table_names_the_page_to_look_at():
-    counts = pd.Series({"near_duplicate": 3, "odd_size": 1})
-    out = tables.issue_table(counts, {"near_duplicate": "duplicates", "odd_size": "sizes"},
-                             {"duplicates": "Duplicates", "sizes": "Sizes"})
-    assert out.to_dict("list") == {"issue": ["near duplicate", "odd size"], "files": [3, 1],
-                                   "where to look": ["Duplicates", "Sizes"]}
+    counts = pd.Series({"near_duplicate": 3, "odd_size": 1, "dark": 2})
+    out = tables.issue_table(counts, {"near_duplicate": "duplicates", "odd_size": "sizes", "dark": "quality"})
+    assert out.to_dict("list") == {"issue": ["near duplicate", "odd size", "dark"], "files": [3, 1, 2],
+                                   "where to look": ["Duplicates", "Sizes", "Quality & outliers"]}
 
 
 def test_whole_number_columns_get_whole_number_bins():
