@@ -24,19 +24,18 @@ def cmd_train(args, prepared, split, config, bars, say) -> int:
     say(f"training {config.model} at {t.size} px on {t.device}; run folder {folder}")
     try:
         result = train(t, config, folder, progress=bars("train"),
-                       extra_config={"split": split.how, "notes": split.notes, "dataset": str(prepared.root)})
+                       extra_config={"split": split.how, "notes": split.notes, "dataset": str(prepared.root)}).result
     except Diverged as exc:
         print(f"error: {exc}")
         return 1
     bars.close()
-    public = {k: v for k, v in result.items() if k not in ("model", "last_eval", "train_losses")}
     if args.json:
-        print(json.dumps({**public, "run": str(folder)}, indent=1))
+        print(json.dumps({**result.to_dict(), "run": str(folder)}, indent=1))
     else:
-        say(f"{result['state']} after {result['steps']} steps: val loss {result['val_loss']:.4f}, "
-            f"val acc {result['val_acc']:.3f}, train loss {result['train_loss']:.4f}")
-        if result["message"]:
-            say(result["message"])
+        say(f"{result.state} after {result.steps} steps: val loss {result.val_loss:.4f}, "
+            f"val acc {result.val_acc:.3f}, train loss {result.train_loss:.4f}")
+        if result.message:
+            say(result.message)
     return 0
 
 
@@ -68,11 +67,12 @@ def report_card(verdicts) -> str:
 
 def cmd_label_issues(args, prepared, split, config, bars, say) -> int:
     from . import label_issues
-    found, facts = label_issues.find(prepared, config, folds=args.folds, progress=bars("folds"), log=say)
-    written = label_issues.write(prepared.workspace, found, facts, args.out)
+    result = label_issues.find(prepared, config, folds=args.folds, progress=bars("folds"), log=say)
+    written = label_issues.write(prepared.workspace, result, args.out)
     bars.close()
+    found, facts = result.findings, result.facts
     if args.json:
-        print(json.dumps({**label_issues.public(facts), "written": [str(p) for p in written]}, indent=1))
+        print(json.dumps({**facts, "written": [str(p) for p in written]}, indent=1))
         return 0
     say(f"{len(found)} likely label issues among {facts['samples']} images "
         f"({facts['folds']}-fold out-of-sample accuracy {facts['oos_accuracy']:.3f})")

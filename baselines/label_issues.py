@@ -16,12 +16,14 @@ one of their labels is wrong for sure, and the copies' averaged predictions say 
 
 import dataclasses
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 
+from inspectors import findings as F
 from inspectors.run import read_findings, write_findings
 from inspectors.schema import FINDING_COLUMNS
 from inspectors.workspace import atomic_write_text
@@ -156,7 +158,7 @@ def out_of_sample(prepared: Prepared, rows: pd.DataFrame, config: TrainConfig, k
         x_fit = x_all[fit]
         t = Tensors(classes, size, x_fit, y_all[fit], x_all[held], y_all[held],
                     list(rows["path"].iloc[fit]), list(rows["path"].iloc[held]), *channel_stats(x_fit), [], device)
-        held_probs = predict_held_out(train(t, cfg, None)["model"], t, cfg.augment)
+        held_probs = predict_held_out(train(t, cfg, None).model, t, cfg.augment)
         probs[held] = held_probs.numpy()
         accuracy = float((held_probs.argmax(1) == t.y_val.cpu()).float().mean()) if len(held) else float("nan")
         log(f"fold {f + 1}/{k}: held-out accuracy {accuracy:.3f} on {len(held)} images")
@@ -249,9 +251,34 @@ def judge(labels: np.ndarray, probs: np.ndarray, judged: np.ndarray, filter_by: 
     return verdict
 
 
+def issue_findings(suspects: pd.DataFrame, verdict: pd.DataFrame, classes: list, groups) -> pd.DataFrame:
+    """label_issue findings (through the inspectors' one constructor: the vocabulary checked, scores in [0, 1])
+    for the suspects' rows of predictions and of judge()'s verdict, with each one's conflicting_labels group."""
+    return F.findings(suspects["path"], "label_issue", suspects["score"], [
+        (f"labelled {lab!r}; a copy of this picture is labelled {classes[c]!r} (conflicting_labels "
+         f"group {g}), which the baseline, never trained on them, prefers for this picture "
+         f"(p={pc:.2f}; p of {lab!r} = {po:.2f}, averaged over the copies)") if copy else
+        (f"labelled {lab!r}; the baseline, never trained on it, says {classes[c]!r} "
+         f"(p={pc:.2f}; p of {lab!r} = {pg:.2f})")
+        for lab, c, pc, pg, po, copy, g in zip(
+            suspects["label"], verdict["confident"], verdict["p_confident"], suspects["p_label"],
+            verdict["p_own"], verdict["copy"], groups, strict=True)])
+
+
+@dataclass(frozen=True)
+class LabelIssues:
+    """What find() found, each part written to a file of its own by write()."""
+    findings: pd.DataFrame  # label_issue rows, most suspicious first (findings.csv)
+    facts: dict  # plain JSON: counts, accuracy, classes, settings (facts.json, and --json)
+    predictions: pd.DataFrame  # one row per image, highest loss first (predictions.csv)
+    confusion: list  # given x predicted counts, in the order of facts["classes"] (confusion.json)
+    probabilities: np.ndarray  # (images, classes), out of sample (probabilities.npz)
+    labels: np.ndarray  # each image's given class, as an index into facts["classes"]
+
+
 def find(prepared: Prepared, config: TrainConfig, folds: int = 0, progress=None, log=lambda message: None,
-         filter_by: str = DEFAULT_FILTER, exclude=UNRELIABLE) -> tuple[pd.DataFrame, dict]:
-    """(label_issue findings, facts). Uses every decodable labelled image, whatever its split."""
+         filter_by: str = DEFAULT_FILTER, exclude=UNRELIABLE) -> LabelIssues:
+    """The label issues among every decodable labelled image, whatever its split."""
     rows = usable(prepared.samples)
     classes = sorted(rows["label"].astype(str).unique())
     if len(classes) < 2:
@@ -278,17 +305,7 @@ def find(prepared: Prepared, config: TrainConfig, folds: int = 0, progress=None,
         "suspect": verdict["issue"], "score": verdict["score"], "unreliable": reason}).sort_values("loss",
                                                                                                   ascending=False)
     suspects = predictions[predictions["suspect"]].sort_values("score", ascending=False)
-    picked = verdict.loc[suspects.index]
-    found = pd.DataFrame({
-        "path": suspects["path"], "issue": "label_issue", "score": suspects["score"], "group": "",
-        "detail": [(f"labelled {lab!r}; a copy of this picture is labelled {classes[c]!r} (conflicting_labels "
-                    f"group {g}), which the baseline, never trained on them, prefers for this picture "
-                    f"(p={pc:.2f}; p of {lab!r} = {po:.2f}, averaged over the copies)") if copy else
-                   (f"labelled {lab!r}; the baseline, never trained on it, says {classes[c]!r} "
-                    f"(p={pc:.2f}; p of {lab!r} = {pg:.2f})")
-                   for lab, c, pc, pg, po, copy, g in zip(
-                       suspects["label"], picked["confident"], picked["p_confident"], suspects["p_label"],
-                       picked["p_own"], picked["copy"], groups[suspects.index], strict=True)]}).reset_index(drop=True)
+    found = issue_findings(suspects, verdict.loc[suspects.index], classes, groups[suspects.index])
     matrix = np.zeros((len(classes), len(classes)), dtype=int)
     np.add.at(matrix, (labels, predicted), 1)
     facts = {"samples": int(len(rows)), "folds": k, "found": int(len(found)),
@@ -298,35 +315,26 @@ def find(prepared: Prepared, config: TrainConfig, folds: int = 0, progress=None,
     facts["unreliable"] = int((reason != "").sum())  # predicted, but not judged: see UNRELIABLE
     facts["unreliable_issues"] = list(exclude or ())
     facts["from_copies"] = int(verdict["copy"].sum())  # flagged by the conflicting-copies rule alone
-    return found, {**facts, "predictions": predictions, "confusion": matrix.tolist(), "probabilities": probs,
-                   "labels": labels}
+    return LabelIssues(found, facts, predictions, matrix.tolist(), probs, labels)
 
 
-BULKY = ("predictions", "confusion", "probabilities", "labels")  # written as files of their own
-
-
-def public(facts: dict) -> dict:
-    """The facts without the tables and arrays: what facts.json and `--json` show."""
-    return {k: v for k, v in facts.items() if k not in BULKY}
-
-
-def write(workspace, found: pd.DataFrame, facts: dict, out=None) -> list:
-    """findings.csv (+ predictions.csv, confusion.json, facts.json) under workspace/label_issues/, and
-    findings.csv to `out` when given."""
+def write(workspace, result: LabelIssues, out=None) -> list:
+    """findings.csv (+ predictions.csv, confusion.json, facts.json, probabilities.npz) under
+    workspace/label_issues/, and findings.csv to `out` when given."""
     folder = workspace / FOLDER
     folder.mkdir(parents=True, exist_ok=True)
-    written = [write_findings(found, folder)]
-    predictions, confusion = facts["predictions"], facts["confusion"]
-    np.savez_compressed(folder / "probabilities.npz", probs=facts["probabilities"], labels=facts["labels"],
-                        paths=np.array(predictions.sort_index()["path"], dtype=str))
+    written = [write_findings(result.findings, folder)]
+    np.savez_compressed(folder / "probabilities.npz", probs=result.probabilities, labels=result.labels,
+                        paths=np.array(result.predictions.sort_index()["path"], dtype=str))
     tmp = folder / ".predictions.csv.tmp"
-    predictions.to_csv(tmp, index=False)
+    result.predictions.to_csv(tmp, index=False)
     tmp.replace(folder / "predictions.csv")
-    atomic_write_text(folder / "confusion.json", json.dumps({"classes": facts["classes"], "matrix": confusion}))
-    atomic_write_text(folder / "facts.json", json.dumps(public(facts), indent=1, default=str))
+    atomic_write_text(folder / "confusion.json", json.dumps({"classes": result.facts["classes"],
+                                                             "matrix": result.confusion}))
+    atomic_write_text(folder / "facts.json", json.dumps(result.facts, indent=1, default=str))
     written += [folder / "predictions.csv", folder / "confusion.json", folder / "facts.json",
                 folder / "probabilities.npz"]
     if out:
         Path(out).mkdir(parents=True, exist_ok=True)
-        written.append(write_findings(found, Path(out)))
+        written.append(write_findings(result.findings, Path(out)))
     return written

@@ -40,10 +40,10 @@ def run_checks(prepared: Prepared, split: Split, config: TrainConfig, run_dir: P
     log(f"training {config.model} ({config.epochs} epochs) ...")
     real = train(t, config, run_dir, model=None, progress=progress,
                  extra_config={"kind": "check", "split": split.how, "notes": split.notes})
-    record(checks.loss_decreases(real["train_losses"]))
+    record(checks.loss_decreases(real.train_losses))
     log("training the input-independent baseline (the same network fed zeros) ...")
     zero = train(t, dataclasses.replace(config, model="input_independent"), None)
-    record(checks.input_independent(real["val_loss"], zero["val_loss"], config.input_independent_margin))
+    record(checks.input_independent(real.result.val_loss, zero.result.val_loss, config.input_independent_margin))
     return verdicts
 
 
@@ -62,10 +62,11 @@ def tolerance(prepared: Prepared, split: Split, config: TrainConfig, sizes=(16, 
         cfg = dataclasses.replace(config, input_size=size)
         t = load_tensors(prepared, split, cfg)
         run_dir = runs.new_run_dir(prepared.workspace, f"{cfg.model}-{size}px")
-        result = train(t, cfg, run_dir, progress=progress, extra_config={"kind": "tolerance", "split": split.how})
-        rows.append({"input_size": size, "val_acc": result["val_acc"], "val_loss": result["val_loss"],
-                     "train_loss": result["train_loss"], "run": run_dir.name})
-        log(f"{size:>4} px: val acc {result['val_acc']:.3f}, val loss {result['val_loss']:.4f}")
+        extra = {"kind": "tolerance", "split": split.how}
+        result = train(t, cfg, run_dir, progress=progress, extra_config=extra).result
+        rows.append({"input_size": size, "val_acc": result.val_acc, "val_loss": result.val_loss,
+                     "train_loss": result.train_loss, "run": run_dir.name})
+        log(f"{size:>4} px: val acc {result.val_acc:.3f}, val loss {result.val_loss:.4f}")
     table = pd.DataFrame(rows)
     runs.write_json(prepared.workspace, "tolerance.json", {"model": config.model, "rows": rows})
     return table

@@ -2,6 +2,7 @@
 every evaluation, a fixed batch of validation images whose predictions are recorded as it learns, and
 a run folder that a page can read while it runs."""
 
+import dataclasses
 import itertools
 import math
 import os
@@ -24,6 +25,35 @@ EVAL_BATCH = 512
 
 class Diverged(RuntimeError):
     """The loss became NaN or inf."""
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """How a run ended, as result.json records it (plain JSON values only)."""
+    state: str  # finished | stopped (on request)
+    message: str  # why it stopped early, if it did
+    steps: int
+    val_loss: float  # on the whole validation set, at the last evaluation
+    val_acc: float
+    train_loss: float | None  # mean of the last 50 steps
+    init_loss: float | None  # the first step's loss
+    expected_init_loss: float
+    prior_bias_applied: bool
+    data_wait_fraction: float | None  # time spent preparing batches / time per step
+    seconds: float
+    images_per_s: float | None
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class Trained:
+    """What train() hands its caller: the recorded result, and what stays in memory (never in a file)."""
+    result: TrainResult
+    model: torch.nn.Module
+    last_eval: dict  # evaluate() at the last evaluation: loss, acc, and every validation sample's probabilities
+    train_losses: list  # the loss of every step
 
 
 @dataclass
@@ -171,9 +201,9 @@ def total_steps(n_train: int, config: TrainConfig) -> int:
 
 
 def train(t: Tensors, config: TrainConfig, run_dir: Path | None = None, model=None, progress=None,
-          should_stop=None, extra_config: dict | None = None) -> dict:
-    """Train and record. Returns the result (also result.json). A NaN/inf loss raises Diverged after
-    writing status 'failed' with the step; a stop request ends the run as 'stopped'."""
+          should_stop=None, extra_config: dict | None = None) -> Trained:
+    """Train and record. Returns the result (also result.json) with the model. A NaN/inf loss raises Diverged
+    after writing status 'failed' with the step; a stop request ends the run as 'stopped'."""
     torch.set_num_threads(max(1, config.threads)) if t.device.type == "cpu" else None
     if model is None:
         model, biased = build_model(t, config)
@@ -233,18 +263,15 @@ def train(t: Tensors, config: TrainConfig, run_dir: Path | None = None, model=No
                 break
     if rec.last_eval_step != step:
         last = rec.evaluation(model, t, fixed, step, step / per_epoch, rec.recent_train_loss())
-    result = {"state": state, "message": message, "steps": step, "val_loss": last["loss"], "val_acc": last["acc"],
-              "train_loss": rec.recent_train_loss(), "init_loss": rec.first_train_loss,
-              "expected_init_loss": expected_init_loss(priors, biased), "prior_bias_applied": biased,
-              "data_wait_fraction": rec.data_wait_fraction(), "seconds": rec.seconds(),
-              "images_per_s": rec.images / rec.step_s if rec.step_s else None}
+    result = TrainResult(state, message, step, last["loss"], last["acc"], rec.recent_train_loss(),
+                         rec.first_train_loss, expected_init_loss(priors, biased), biased, rec.data_wait_fraction(),
+                         rec.seconds(), rec.images / rec.step_s if rec.step_s else None)
     if run_dir:
         torch.save(model.state_dict(), run_dir / "checkpoint.pt")
         write_val_predictions(run_dir, t, last)
-        runs.write_json(run_dir, "result.json", result)
+        runs.write_json(run_dir, "result.json", result.to_dict())
     rec.finish(state, message, step)
-    result["model"], result["last_eval"], result["train_losses"] = model, last, rec.losses
-    return result
+    return Trained(result, model, last, rec.losses)
 
 
 def write_val_predictions(run_dir: Path, t: Tensors, last: dict) -> None:

@@ -55,13 +55,13 @@ def predict(name: str, folder: Path, folds: int, cache: str) -> tuple[dict, Path
     torch.set_num_threads(1)
     prepared = data.prepare(folder, cache=cache)
     started, cpu = time.time(), time.process_time()
-    found, facts = li.find(prepared, TrainConfig(**LABEL_ISSUE_DEFAULTS), folds=folds, log=print)
+    result = li.find(prepared, TrainConfig(**LABEL_ISSUE_DEFAULTS), folds=folds, log=print)
     wall, cpu = time.time() - started, time.process_time() - cpu
-    li.write(prepared.workspace, found, facts)
-    table = facts["predictions"].sort_index()
-    run = {"labels": facts["labels"], "probs": facts["probabilities"], "paths": table["path"].to_numpy(str),
-           "reliable": (table["unreliable"] == "").to_numpy(), "images": facts["samples"],
-           "size": li.input_size(prepared.samples), "oos_accuracy": facts["oos_accuracy"], "wall_s": wall,
+    li.write(prepared.workspace, result)
+    table = result.predictions.sort_index()
+    run = {"labels": result.labels, "probs": result.probabilities, "paths": table["path"].to_numpy(str),
+           "reliable": (table["unreliable"] == "").to_numpy(), "images": result.facts["samples"],
+           "size": li.input_size(prepared.samples), "oos_accuracy": result.facts["oos_accuracy"], "wall_s": wall,
            "cpu_s": cpu, "folds": folds}
     SAVED.mkdir(parents=True, exist_ok=True)
     np.savez(SAVED / f"{name}.npz", **run)

@@ -84,9 +84,9 @@ def main() -> None:
             t = load_tensors(prepared, split, config)
             loop, wait, ceiling = [], [], []
             for _ in range(args.runs):
-                result = train(t, config, None)  # images/s counts training steps only, not the evaluations
-                loop.append(result["images_per_s"])
-                wait.append(result["data_wait_fraction"])
+                result = train(t, config, None).result  # images/s counts training steps only, not the evaluations
+                loop.append(result.images_per_s)
+                wait.append(result.data_wait_fraction)
                 ceiling.append(model_only(t, config, min(args.steps, 100)))
             rows.append({"model": name, "loop": statistics.median(loop), "wait": statistics.median(wait),
                          "ceiling": statistics.median(ceiling)})

@@ -159,7 +159,7 @@ def test_init_loss_catches_bias_set_to_priors_instead_of_log_priors(colours, spl
 def test_real_model_beats_the_input_independent_baseline(colour_tensors):
     real = train.train(colour_tensors, FAST)
     zero = train.train(colour_tensors, dataclasses.replace(FAST, model="input_independent"))
-    v = checks.input_independent(real["val_loss"], zero["val_loss"], FAST.input_independent_margin)
+    v = checks.input_independent(real.result.val_loss, zero.result.val_loss, FAST.input_independent_margin)
     assert v.passed, v.measured
 
 
@@ -168,9 +168,9 @@ def test_input_independent_catches_inputs_accidentally_zeroed(colour_tensors):
     broken = ZeroedInput(models.TinyCNN(3, FAST.width))
     real = train.train(colour_tensors, FAST, model=broken)
     zero = train.train(colour_tensors, dataclasses.replace(FAST, model="input_independent"))
-    v = checks.input_independent(real["val_loss"], zero["val_loss"], FAST.input_independent_margin)
+    v = checks.input_independent(real.result.val_loss, zero.result.val_loss, FAST.input_independent_margin)
     assert not v.passed, v.measured
-    assert real["val_loss"] == pytest.approx(zero["val_loss"], rel=0.05)
+    assert real.result.val_loss == pytest.approx(zero.result.val_loss, rel=0.05)
 
 
 def test_input_independent_margin_is_the_configured_one():
@@ -205,19 +205,19 @@ def test_overfit_one_batch_catches_lr_zero(colour_tensors):
 # --- training loss decreases --------------------------------------------------------------------------------
 
 def test_loss_decreases_on_a_working_run(colour_tensors):
-    v = checks.loss_decreases(train.train(colour_tensors, FAST)["train_losses"])
+    v = checks.loss_decreases(train.train(colour_tensors, FAST).train_losses)
     assert v.passed, v.measured
 
 
 def test_loss_decreases_catches_lr_zero(colour_tensors):
-    v = checks.loss_decreases(train.train(colour_tensors, dataclasses.replace(FAST, lr=0.0))["train_losses"])
+    v = checks.loss_decreases(train.train(colour_tensors, dataclasses.replace(FAST, lr=0.0)).train_losses)
     assert not v.passed, v.measured
 
 
 def test_loss_decreases_catches_a_frozen_model(colour_tensors):
     model = fresh(colour_tensors)
     model.requires_grad_(False)
-    v = checks.loss_decreases(train.train(colour_tensors, FAST, model=model)["train_losses"])
+    v = checks.loss_decreases(train.train(colour_tensors, FAST, model=model).train_losses)
     assert not v.passed, v.measured
 
 

@@ -9,12 +9,14 @@ from baselines.label_issues import (
     conflict_groups,
     input_size,
     inspector_findings,
+    issue_findings,
     judge,
     predict_held_out,
     prune_by_noise_rate,
     unreliable_images,
 )
 from baselines.train import Tensors
+from inspectors import findings
 
 
 def test_folds_are_stratified_and_cover_every_sample():
@@ -93,6 +95,20 @@ def test_a_copy_whose_label_the_model_rules_out_is_flagged_though_not_confidentl
     assert out.loc[5, "score"] == pytest.approx(0.725) and out.loc[5, "p_given"] == pytest.approx(0.45)
     # set aside (unreliable), a copy neither votes nor gets a verdict
     assert not judge(labels, probs, np.array([True] * 5 + [False] * 3), "confident_learning", groups)["issue"].any()
+
+
+def test_label_issue_findings_are_built_like_every_inspectors_findings():
+    labels = np.array([0, 0, 1, 1, 0, 1])
+    probs = np.array([[0.95, 0.05], [0.9, 0.1], [0.1, 0.9], [0.05, 0.95], [0.9, 0.1], [0.55, 0.45]])
+    groups = np.array(["", "", "", "", "g1", "g1"], dtype=object)
+    verdict = judge(labels, probs, np.ones(6, bool), "confident_learning", groups)
+    suspects = pd.DataFrame({"path": [f"{i}.png" for i in range(6)], "label": ["a", "a", "b", "b", "a", "b"],
+                             "p_label": verdict["p_given"], "score": verdict["score"]})[verdict["issue"]]
+    found = issue_findings(suspects, verdict[verdict["issue"]], ["a", "b"], groups[verdict["issue"].to_numpy()])
+    assert found.dtypes.to_dict() == findings.empty().dtypes.to_dict()
+    assert found[["path", "issue", "group"]].values.tolist() == [["5.png", "label_issue", ""]]
+    assert found["detail"][0].startswith("labelled 'b'; a copy of this picture is labelled 'a' (conflicting_labels "
+                                         "group g1)") and found["score"][0] == pytest.approx(0.725)
 
 
 def test_of_two_copies_both_flagged_the_one_the_copies_agree_on_is_cleared():

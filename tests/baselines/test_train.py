@@ -35,8 +35,8 @@ class NanAt(nn.Module):
 @pytest.fixture(scope="module")
 def finished_run(colour_tensors, tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("run")
-    result = train.train(colour_tensors, FAST, run_dir, extra_config={"split": "test split"})
-    return run_dir, result
+    trained = train.train(colour_tensors, FAST, run_dir, extra_config={"split": "test split"})
+    return run_dir, trained
 
 
 def test_run_folder_holds_every_record(finished_run):
@@ -58,17 +58,19 @@ def test_config_json_carries_the_settings_and_the_data_facts(finished_run, colou
 
 
 def test_status_json_says_finished(finished_run):
-    run_dir, result = finished_run
+    run_dir, trained = finished_run
+    result = trained.result
     status = runs.status(run_dir)
-    assert status["state"] == "finished" and result["state"] == "finished"
-    assert status["step"] == result["steps"] == status["total_steps"] == 9  # 3 epochs x ceil(36 / 16)
+    assert status["state"] == "finished" and result.state == "finished"
+    assert status["step"] == result.steps == status["total_steps"] == 9  # 3 epochs x ceil(36 / 16)
 
 
 def test_metrics_have_a_train_line_every_step_and_evaluations_on_the_whole_val_set(finished_run, colour_tensors):
-    run_dir, result = finished_run
+    run_dir, trained = finished_run
+    result = trained.result
     steps, evals = runs.metrics(run_dir)
     assert steps["step"].tolist() == list(range(1, 10))
-    assert np.isfinite(steps["loss"]).all() and steps["loss"].tolist() == pytest.approx(result["train_losses"])
+    assert np.isfinite(steps["loss"]).all() and steps["loss"].tolist() == pytest.approx(trained.train_losses)
     assert evals["step"].tolist() == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]  # evals_per_epoch 2 on 3 steps/epoch: every step
     n_val = len(colour_tensors.y_val)
     assert n_val == 12
@@ -79,10 +81,10 @@ def test_metrics_have_a_train_line_every_step_and_evaluations_on_the_whole_val_s
     model.load_state_dict(torch.load(run_dir / "checkpoint.pt", weights_only=True))
     again = train.evaluate(model, colour_tensors.x_val, colour_tensors.y_val, colour_tensors.mean, colour_tensors.std)
     assert again["loss"] == pytest.approx(evals["val_loss"].iloc[-1], rel=1e-5)
-    assert again["acc"] == evals["val_acc"].iloc[-1] == result["val_acc"]
+    assert again["acc"] == evals["val_acc"].iloc[-1] == result.val_acc
     predictions = pd.read_csv(run_dir / "val_predictions.csv")
     assert len(predictions) == n_val and predictions["loss"].is_monotonic_decreasing
-    assert predictions["loss"].mean() == pytest.approx(result["val_loss"], abs=1e-4)
+    assert predictions["loss"].mean() == pytest.approx(result.val_loss, abs=1e-4)
 
 
 def test_fixed_batch_predictions_are_recorded_at_every_evaluation(finished_run):
@@ -100,17 +102,18 @@ def test_fixed_batch_predictions_are_recorded_at_every_evaluation(finished_run):
 
 
 def test_confusion_matrix_counts_the_val_set(finished_run):
-    run_dir, result = finished_run
+    run_dir, trained = finished_run
+    result = trained.result
     confusion = json.loads((run_dir / "confusion.json").read_text())
     matrix = np.array(confusion["matrix"])
     assert confusion["classes"] == ["blue", "green", "red"]
     assert matrix.sum(1).tolist() == [4, 4, 4]
-    assert np.trace(matrix) / 12 == pytest.approx(result["val_acc"])
+    assert np.trace(matrix) / 12 == pytest.approx(result.val_acc)
 
 
 def test_the_colours_are_learnt(finished_run):
-    _, result = finished_run
-    assert result["val_acc"] == 1.0 and result["val_loss"] < 0.5
+    result = finished_run[1].result
+    assert result.val_acc == 1.0 and result.val_loss < 0.5
 
 
 def test_a_nan_loss_stops_the_run_naming_the_step(colour_tensors, tmp_path):
@@ -132,39 +135,39 @@ def test_a_huge_learning_rate_diverges_with_status_failed(colour_tensors, tmp_pa
 
 def test_a_stop_request_ends_the_run_as_stopped(colour_tensors, tmp_path):
     runs.request_stop(tmp_path)
-    result = train.train(colour_tensors, FAST, tmp_path)
-    assert result["state"] == "stopped" and result["steps"] == 0
+    result = train.train(colour_tensors, FAST, tmp_path).result
+    assert result.state == "stopped" and result.steps == 0
     assert runs.status(tmp_path)["state"] == "stopped"
     assert (tmp_path / "checkpoint.pt").exists()
 
 
 def test_should_stop_ends_the_run_after_the_steps_taken(colour_tensors, tmp_path):
     asked = iter([False, False, True])
-    result = train.train(colour_tensors, FAST, tmp_path, should_stop=lambda: next(asked))
-    assert result["state"] == "stopped" and result["steps"] == 2
+    result = train.train(colour_tensors, FAST, tmp_path, should_stop=lambda: next(asked)).result
+    assert result.state == "stopped" and result.steps == 2
     assert "step 2" in runs.status(tmp_path)["message"]
 
 
 def test_early_stopping_stops_when_validation_loss_stalls(colour_tensors):
     config = dataclasses.replace(FAST, lr=0.0, early_stopping=2, epochs=20)  # lr 0: the val loss never improves
-    result = train.train(colour_tensors, config)
-    assert result["steps"] == 3 < train.total_steps(36, config)
-    assert result["message"].startswith("early stopping at step 3")
-    assert result["state"] == "finished"
+    result = train.train(colour_tensors, config).result
+    assert result.steps == 3 < train.total_steps(36, config)
+    assert result.message.startswith("early stopping at step 3")
+    assert result.state == "finished"
 
 
 def test_max_steps_caps_the_epochs(colour_tensors):
-    assert train.train(colour_tensors, dataclasses.replace(FAST, max_steps=2))["steps"] == 2
+    assert train.train(colour_tensors, dataclasses.replace(FAST, max_steps=2)).result.steps == 2
     assert train.total_steps(36, dataclasses.replace(FAST, epochs=2)) == 6
 
 
 def test_the_same_seed_gives_identical_metrics(colour_tensors):
     config = dataclasses.replace(FAST, augment="flip_crop", dropout=0.2, max_steps=5)
     a, b = train.train(colour_tensors, config), train.train(colour_tensors, config)
-    assert a["train_losses"] == b["train_losses"]
-    assert a["val_loss"] == b["val_loss"]
+    assert a.train_losses == b.train_losses
+    assert a.result.val_loss == b.result.val_loss
     c = train.train(colour_tensors, dataclasses.replace(config, seed=1))
-    assert c["train_losses"] != a["train_losses"]
+    assert c.train_losses != a.train_losses
 
 
 def test_prior_bias_is_applied_when_classes_are_imbalanced(colours, split):
@@ -175,10 +178,10 @@ def test_prior_bias_is_applied_when_classes_are_imbalanced(colours, split):
     model, biased = train.build_model(t, FAST)
     assert biased
     assert models.final_layer(model).bias.detach().numpy() == pytest.approx(np.log(priors), abs=1e-6)
-    result = train.train(t, dataclasses.replace(FAST, max_steps=1))
+    result = train.train(t, dataclasses.replace(FAST, max_steps=1)).result
     entropy = float(-(priors * np.log(priors)).sum())
-    assert result["prior_bias_applied"] and result["expected_init_loss"] == pytest.approx(entropy)
-    assert result["init_loss"] == pytest.approx(entropy, rel=0.1)  # one batch of 16 at init
+    assert result.prior_bias_applied and result.expected_init_loss == pytest.approx(entropy)
+    assert result.init_loss == pytest.approx(entropy, rel=0.1)  # one batch of 16 at init
 
 
 def test_prior_bias_auto_leaves_balanced_classes_alone_and_on_off_override(colour_tensors):
@@ -212,10 +215,10 @@ def test_normalise_standardises_uint8_images(colour_tensors):
 
 def test_every_model_trains_one_step(colour_tensors):
     for name in ("input_independent", "logistic", "tiny_cnn"):
-        result = train.train(colour_tensors, dataclasses.replace(FAST, model=name, max_steps=1))
-        assert result["steps"] == 1 and math.isfinite(result["val_loss"])
+        result = train.train(colour_tensors, dataclasses.replace(FAST, model=name, max_steps=1)).result
+        assert result.steps == 1 and math.isfinite(result.val_loss)
 
 
 def test_resnet18_runs_a_smoke_step(colour_tensors):
-    result = train.train(colour_tensors, dataclasses.replace(FAST, model="resnet18", max_steps=1, batch_size=4))
-    assert result["steps"] == 1 and math.isfinite(result["val_loss"])
+    result = train.train(colour_tensors, dataclasses.replace(FAST, model="resnet18", max_steps=1, batch_size=4)).result
+    assert result.steps == 1 and math.isfinite(result.val_loss)
