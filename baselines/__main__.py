@@ -1,7 +1,8 @@
 """python -m baselines {train,check,label-issues,tolerance} DATASET ...
 
-Report on stdout, progress bars on stderr (only on a terminal, or with --progress). Exit codes: 0 done,
-1 a check failed (check) or the loss diverged (train), 2 usage error or nothing to train on.
+Report on stdout, progress bars on stderr (only on a terminal, or with --progress); the state, progress and
+outcome in the command's status.json (inspectors/jobs.py). Exit codes: 0 done, 1 a check failed (check) or the
+loss diverged (train), 2 usage error or nothing to train on, 130 interrupted.
 """
 
 import argparse
@@ -14,11 +15,13 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch: spin-waiting threads starve shared cores
 
+from inspectors import jobs  # noqa: E402
 from inspectors.dataset import DatasetError  # noqa: E402
 
 from . import data  # noqa: E402
 from .config import AUGMENTATIONS, LABEL_ISSUE_DEFAULTS, MODELS, TrainConfig, config_from_dict, validate  # noqa: E402
 
+JOB_COMMANDS = ("label-issues", "tolerance")  # no run folder of their own: their status goes to a job folder
 DESCRIPTION = """Toy baselines that tell the truth (the recipe's "Baselines" step). DATASET is scanned first,
 or its workspace reused (see `python -m inspectors scan --help`); only images that decode are used, and
 the dataset is only ever read. Results go to the workspace's runs/ folder (or --out)."""
@@ -67,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
                            "20,000 images)")
         if name == "tolerance":
             p.add_argument("--sizes", default="16,32,64", help="input sides to compare (default 16,32,64)")
+        if name in JOB_COMMANDS:
+            p.add_argument("--job", metavar="DIR", help="write this command's status.json here (default: a new "
+                           "<workspace>/jobs/<time>-<command>/); train and check write theirs in the run folder")
     return parser
 
 
@@ -84,29 +90,50 @@ def train_config(args) -> TrainConfig:
     return config
 
 
-class Bars:
-    """tqdm bars on stderr, one per phase, only when asked for."""
+class Progress:
+    """A command's progress: its status file (inspectors.jobs) once it has a folder, and tqdm bars on stderr
+    when asked for. progress(phase) is the update(done, total) of one phase."""
 
-    def __init__(self, enabled: bool):
-        self.enabled, self.bar, self.name = enabled, None, None
+    def __init__(self, command: str, bars: bool):
+        self.command, self.bars, self.bar, self.name, self.status = command, bars, None, None, None
 
-    def __call__(self, name):
-        if not self.enabled:
-            return None
+    def attach(self, folder) -> None:
+        """Write the status in `folder` from now on (once: a later call keeps the first folder)."""
+        if self.status is None:
+            self.status = jobs.Status(folder, self.command)
 
+    @property
+    def folder(self) -> Path | None:
+        return self.status.folder if self.status else None
+
+    def __call__(self, phase: str):
         def update(done, total):
-            from tqdm import tqdm
-            if self.name != name:
-                self.close()
-                self.bar, self.name = tqdm(total=total, desc=name, file=sys.stderr, dynamic_ncols=True), name
-            self.bar.total, self.bar.n = total, done
-            self.bar.refresh()
+            if self.status is not None:
+                self.status.progress(phase, done, total)
+            if self.bars:
+                from tqdm import tqdm
+                if self.name != phase:
+                    self.close()
+                    self.bar, self.name = tqdm(total=total, desc=phase, file=sys.stderr, dynamic_ncols=True), phase
+                self.bar.total, self.bar.n = total, done
+                self.bar.refresh()
         return update
 
-    def close(self):
+    def close(self) -> None:
         if self.bar:
             self.bar.close()
-            self.bar = None
+            self.bar, self.name = None, None
+
+    def finish(self, state: str, message: str = "", result=None, error: str | None = None) -> None:
+        if self.status is not None and not self.status.ended:
+            self.status.finish(state, message, result, error)
+
+    def fail(self, message: str, code: int = 2) -> int:
+        """Say why on stderr, record it, and give the exit code."""
+        self.close()
+        print(f"error: {message}", file=sys.stderr)
+        self.finish("failed", error=message)
+        return code
 
 
 def stoppable() -> None:
@@ -120,38 +147,49 @@ def stoppable() -> None:
 def main(argv=None) -> int:
     stoppable()
     args = build_parser().parse_args(argv)
+    progress = Progress(args.command, args.progress or sys.stderr.isatty())
+    try:
+        given = args.job if args.command in JOB_COMMANDS else args.out  # the folder the app made for it
+        if given:
+            progress.attach(given)
+        return run(args, progress)
+    except KeyboardInterrupt:
+        progress.close()
+        print("interrupted", file=sys.stderr)
+        asked = progress.folder is not None and jobs.stop_requested(progress.folder)
+        progress.finish("stopped", "stopped on request" if asked else "interrupted")
+        return 130
+    except Exception as exc:  # a bug: recorded, then its traceback as usual
+        progress.finish("failed", error=f"{type(exc).__name__}: {exc}")
+        raise
+    finally:
+        progress.close()
+
+
+def run(args, progress: Progress) -> int:
     try:
         config = train_config(args)
     except (ValueError, OSError, json.JSONDecodeError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    bars = Bars(args.progress or sys.stderr.isatty())
+        return progress.fail(str(exc))
     say = (lambda m: None) if args.json else print
     try:
-        prepared = data.prepare(args.dataset, args.labels, args.cache, args.rescan, progress=bars("scan"))
-        bars.close()
+        prepared = data.prepare(args.dataset, args.labels, args.cache, args.rescan, progress=progress("scan"))
+        progress.close()
         # label-issues predicts every image out of sample (k-fold): it needs no validation split
         split = None if args.command == "label-issues" else data.split(prepared.samples, config.seed,
                                                                          config.val_fraction)
     except (DatasetError, ValueError) as exc:
-        bars.close()
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return progress.fail(str(exc))
     if split:
         say(f"{len(split.classes)} classes; {len(split.train)} train / {len(split.val)} val images from {split.how}")
         for note in split.notes:
             say(f"note: {note}")
     from . import commands  # torch is imported only past argument checks (5-8 s)
+    progress.attach(commands.job_folder(args, prepared, config))
     try:
-        return commands.COMMANDS[args.command](args, prepared, split, config, bars, say)
+        return commands.COMMANDS[args.command](args, prepared, split, config, progress, say)
     except ValueError as exc:  # a dataset the command cannot work with: say why, no traceback
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    finally:
-        bars.close()
+        return progress.fail(str(exc))
 
 
 if __name__ == "__main__":

@@ -3,32 +3,39 @@
 import json
 from pathlib import Path
 
+from inspectors import jobs
+
 from . import recipe, runs
 from .train import Diverged, load_tensors, train
 
 
-def run_folder(args, prepared, name: str) -> Path:
-    if args.out:
-        folder = Path(args.out)
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder
-    return runs.new_run_dir(prepared.workspace, name)
+def job_folder(args, prepared, config) -> Path:
+    """Where the command works and writes its status.json: for train and check their run folder (--out, else a
+    new one in the workspace), for the others --job, else a new <workspace>/jobs/<time>-<command>/."""
+    if args.command in ("train", "check"):
+        if args.out:
+            return Path(args.out)
+        name = config.model if args.command == "train" else f"check-{config.model}"
+        return runs.new_run_dir(prepared.workspace, name)
+    return Path(args.job) if args.job else jobs.new_folder(prepared.workspace / jobs.JOBS, args.command)
 
 
-def cmd_train(args, prepared, split, config, bars, say) -> int:
-    folder = run_folder(args, prepared, config.model)
-    t = load_tensors(prepared, split, config, progress=bars("decode"))
-    bars.close()
+def cmd_train(args, prepared, split, config, progress, say) -> int:
+    folder = progress.folder
+    t = load_tensors(prepared, split, config, progress=progress("decode"))
+    progress.close()
     for path, reason in t.failed:
         say(f"skipped {path}: {reason}")
     say(f"training {config.model} at {t.size} px on {t.device}; run folder {folder}")
     try:
-        result = train(t, config, folder, progress=bars("train"),
+        result = train(t, config, folder, progress=progress("train"), own_status=False,
                        extra_config={"split": split.how, "notes": split.notes, "dataset": str(prepared.root)}).result
     except Diverged as exc:
         print(f"error: {exc}")
+        progress.finish("failed", error=str(exc))
         return 1
-    bars.close()
+    progress.close()
+    progress.finish(result.state, result.message, result.to_dict())
     if args.json:
         print(json.dumps({**result.to_dict(), "run": str(folder)}, indent=1))
     else:
@@ -39,12 +46,15 @@ def cmd_train(args, prepared, split, config, bars, say) -> int:
     return 0
 
 
-def cmd_check(args, prepared, split, config, bars, say) -> int:
-    folder = run_folder(args, prepared, f"check-{config.model}")
-    verdicts = recipe.run_checks(prepared, split, config, folder, progress=bars("train"),
+def cmd_check(args, prepared, split, config, progress, say) -> int:
+    folder = progress.folder
+    verdicts = recipe.run_checks(prepared, split, config, folder, progress=progress("train"),
                                  log=(lambda m: None) if args.json else say)
-    bars.close()
+    progress.close()
     failed = [v for v in verdicts if not v.passed]
+    passed = len(verdicts) - len(failed)
+    progress.finish("finished", f"{passed} of {len(verdicts)} checks passed",
+                    {"passed": passed, "checks": len(verdicts), "failed": [v.name for v in failed]})
     if args.json:
         print(json.dumps({"run": str(folder), "passed": not failed, "checks": [v.to_dict() for v in verdicts]},
                          indent=1))
@@ -65,12 +75,14 @@ def report_card(verdicts) -> str:
     return "\n".join(lines)
 
 
-def cmd_label_issues(args, prepared, split, config, bars, say) -> int:
+def cmd_label_issues(args, prepared, split, config, progress, say) -> int:
     from . import label_issues
-    result = label_issues.find(prepared, config, folds=args.folds, progress=bars("folds"), log=say)
+    result = label_issues.find(prepared, config, folds=args.folds, progress=progress("folds"), log=say)
     written = label_issues.write(prepared.workspace, result, args.out)
-    bars.close()
+    progress.close()
     found, facts = result.findings, result.facts
+    progress.finish("finished", f"{len(found)} likely label issues among {facts['samples']} images",
+                    {k: facts[k] for k in ("samples", "folds", "found", "oos_accuracy")})
     if args.json:
         print(json.dumps({**facts, "written": [str(p) for p in written]}, indent=1))
         return 0
@@ -88,9 +100,11 @@ def cmd_label_issues(args, prepared, split, config, bars, say) -> int:
     return 0
 
 
-def cmd_tolerance(args, prepared, split, config, bars, say) -> int:
+def cmd_tolerance(args, prepared, split, config, progress, say) -> int:
     sizes = [int(s) for s in str(args.sizes).split(",") if s.strip()]
-    table = recipe.tolerance(prepared, split, config, sizes, progress=bars("train"), log=say)
+    table = recipe.tolerance(prepared, split, config, sizes, progress=progress, log=say)
+    progress.close()
+    progress.finish("finished", result=table.to_dict("records"))
     if args.json:
         print(table.to_json(orient="records"))
     return 0

@@ -153,6 +153,8 @@ def out_of_sample(prepared: Prepared, rows: pd.DataFrame, config: TrainConfig, k
     y_all = torch.as_tensor(targets, dtype=torch.long, device=device)
     probs = np.zeros((len(rows), len(classes)), dtype=np.float32)
     cfg = dataclasses.replace(config, input_size=size, evals_per_epoch=1, fixed_batch=1, early_stopping=0)
+    if progress:
+        progress(0, k)
     for f in range(k):
         fit, held = np.flatnonzero((folds != f) & ok), np.flatnonzero((folds == f) & ok)
         x_fit = x_all[fit]

@@ -38,7 +38,7 @@ def run_checks(prepared: Prepared, split: Split, config: TrainConfig, run_dir: P
     record(checks.overfit_one_batch(build(), t, config.lr))
     record(checks.reproducible(t, config))
     log(f"training {config.model} ({config.epochs} epochs) ...")
-    real = train(t, config, run_dir, model=None, progress=progress,
+    real = train(t, config, run_dir, model=None, progress=progress, own_status=False,  # the check's, not the run's
                  extra_config={"kind": "check", "split": split.how, "notes": split.notes})
     record(checks.loss_decreases(real.train_losses))
     log("training the input-independent baseline (the same network fed zeros) ...")
@@ -56,14 +56,15 @@ def save_pairs(folder: Path, pairs) -> None:
 
 def tolerance(prepared: Prepared, split: Split, config: TrainConfig, sizes=(16, 32, 64), progress=None,
               log=lambda message: None) -> pd.DataFrame:
-    """Validation accuracy of one model trained at each input size, all else equal."""
+    """Validation accuracy of one model trained at each input size, all else equal. progress(phase), when given,
+    is the update(done, total) of each size's training steps (phase "<size> px")."""
     rows = []
     for size in sizes:
         cfg = dataclasses.replace(config, input_size=size)
         t = load_tensors(prepared, split, cfg)
         run_dir = runs.new_run_dir(prepared.workspace, f"{cfg.model}-{size}px")
         extra = {"kind": "tolerance", "split": split.how}
-        result = train(t, cfg, run_dir, progress=progress, extra_config=extra).result
+        result = train(t, cfg, run_dir, progress=progress and progress(f"{size} px"), extra_config=extra).result
         rows.append({"input_size": size, "val_acc": result.val_acc, "val_loss": result.val_loss,
                      "train_loss": result.train_loss, "run": run_dir.name})
         log(f"{size:>4} px: val acc {result.val_acc:.3f}, val loss {result.val_loss:.4f}")

@@ -1,31 +1,20 @@
 """The run folder (DESIGN.md "Runs"): written by the trainer, read by the CLI and the page. Every file is
-either written atomically or appended line by line, so a reader (or a kill) never sees half a record."""
+either written atomically or appended line by line, so a reader (or a kill) never sees half a record.
+Its status.json is inspectors.jobs' (the same for every long command)."""
 
 import json
-import os
-import time
 from pathlib import Path
 
 import pandas as pd
 
+from inspectors import jobs
 from inspectors.workspace import atomic_write_text
 
 RUNS = "runs"
-STATES = ("running", "finished", "failed", "stopped")
 
 
 def new_run_dir(workspace: Path, model: str) -> Path:
-    runs = Path(workspace) / RUNS
-    runs.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    for n in range(1000):
-        folder = runs / f"{stamp}-{model}" if n == 0 else runs / f"{stamp}-{model}-{n}"
-        try:
-            folder.mkdir()
-            return folder
-        except FileExistsError:
-            continue
-    raise RuntimeError(f"cannot create a run folder under {runs}")
+    return jobs.new_folder(Path(workspace) / RUNS, model)
 
 
 def write_json(folder: Path, name: str, value) -> None:
@@ -59,37 +48,6 @@ def read_jsonl(path: Path) -> list[dict]:
         except json.JSONDecodeError:
             continue
     return out
-
-
-def pid_alive(pid) -> bool:
-    try:
-        os.kill(int(pid), 0)
-    except (ProcessLookupError, ValueError, TypeError):
-        return False
-    except PermissionError:
-        return True
-    # a zombie (finished child not yet reaped) counts as gone
-    try:
-        with open(f"/proc/{int(pid)}/stat") as f:
-            return f.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return True
-
-
-def status(folder: Path) -> dict:
-    """status.json, with a run whose process is gone while it says running shown as stopped."""
-    st = read_json(folder, "status.json", {"state": "starting"})
-    if st.get("state") in ("running", "starting") and st.get("pid") and not pid_alive(st["pid"]):
-        st = {**st, "state": "stopped", "message": st.get("message") or "the training process is gone"}
-    return st
-
-
-def request_stop(folder: Path) -> None:
-    (Path(folder) / "stop").touch()
-
-
-def stop_requested(folder: Path) -> bool:
-    return (Path(folder) / "stop").exists()
 
 
 def metrics(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -5,7 +5,6 @@ a run folder that a page can read while it runs."""
 import dataclasses
 import itertools
 import math
-import os
 import platform
 import time
 from dataclasses import dataclass
@@ -15,11 +14,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from inspectors import jobs
+
 from . import models, runs
 from .config import TrainConfig, config_to_dict
 from .data import Prepared, Split, choose_input_size, tensor_cache
 
-HEARTBEAT_S = 1.0
+HEARTBEAT_S = jobs.HEARTBEAT_S  # metrics are flushed as often as the status is written
 EVAL_BATCH = 512
 
 
@@ -201,9 +202,11 @@ def total_steps(n_train: int, config: TrainConfig) -> int:
 
 
 def train(t: Tensors, config: TrainConfig, run_dir: Path | None = None, model=None, progress=None,
-          should_stop=None, extra_config: dict | None = None) -> Trained:
-    """Train and record. Returns the result (also result.json) with the model. A NaN/inf loss raises Diverged
-    after writing status 'failed' with the step; a stop request ends the run as 'stopped'."""
+          should_stop=None, extra_config: dict | None = None, own_status: bool = True) -> Trained:
+    """Train and record. Returns the result (also result.json) with the model. A stop request (should_stop, or
+    jobs.request_stop on run_dir) ends the run as 'stopped'; a NaN/inf loss raises Diverged. With run_dir, the
+    run's status.json goes from running to finished, stopped or failed (with the step), unless `own_status` is
+    False: then the command that made the folder writes it (check and train report their own)."""
     torch.set_num_threads(max(1, config.threads)) if t.device.type == "cpu" else None
     if model is None:
         model, biased = build_model(t, config)
@@ -216,7 +219,8 @@ def train(t: Tensors, config: TrainConfig, run_dir: Path | None = None, model=No
     per_epoch = math.ceil(n / config.batch_size)
     eval_every = max(1, per_epoch // max(1, config.evals_per_epoch))
     fixed = fixed_batch(t, config.fixed_batch, config.seed)
-    rec = Recorder(run_dir, steps)
+    status = jobs.Status(run_dir, "train", "train", steps) if run_dir and own_status else None
+    rec = Recorder(run_dir, steps, status)
     if run_dir:
         runs.write_json(run_dir, "config.json", {
             "kind": "train", "train": config_to_dict(config), "input_size": t.size, "classes": t.classes,
@@ -232,7 +236,7 @@ def train(t: Tensors, config: TrainConfig, run_dir: Path | None = None, model=No
     last = rec.evaluation(model, t, fixed, step=0, epoch=0.0, train_loss=None)
     model.train()
     for idx in itertools.islice(shuffled_batches(n, config.batch_size, gen, t.device), steps):
-        if (should_stop and should_stop()) or (run_dir and runs.stop_requested(run_dir)):
+        if (should_stop and should_stop()) or (run_dir and jobs.stop_requested(run_dir)):
             state, message = "stopped", f"stopped on request at step {step}"
             break
         started = time.perf_counter()
@@ -242,7 +246,9 @@ def train(t: Tensors, config: TrainConfig, run_dir: Path | None = None, model=No
         loss = F.cross_entropy(model(xb), yb)
         if not torch.isfinite(loss):
             message = f"the loss became {loss.item()} at step {step + 1}: training stopped"
-            rec.finish("failed", message, step)
+            rec.flush()
+            if status:
+                status.finish("failed", error=message)
             raise Diverged(message)
         opt.zero_grad(set_to_none=True)
         if loss.requires_grad:  # a fully frozen model trains nothing: record its flat curve, let the checks say so
@@ -270,7 +276,9 @@ def train(t: Tensors, config: TrainConfig, run_dir: Path | None = None, model=No
         torch.save(model.state_dict(), run_dir / "checkpoint.pt")
         write_val_predictions(run_dir, t, last)
         runs.write_json(run_dir, "result.json", result.to_dict())
-    rec.finish(state, message, step)
+    rec.flush()
+    if status:
+        status.finish(state, message, result.to_dict())
     return Trained(result, model, last, rec.losses)
 
 
@@ -289,25 +297,26 @@ def write_val_predictions(run_dir: Path, t: Tensors, last: dict) -> None:
 
 
 class Recorder:
-    """Appends metrics and the fixed batch's predictions; keeps status.json's heartbeat fresh."""
+    """Appends metrics and the fixed batch's predictions, flushed with each heartbeat of the run's status."""
 
-    def __init__(self, run_dir: Path | None, steps: int):
-        self.run_dir, self.steps, self.started = run_dir, steps, time.time()
+    def __init__(self, run_dir: Path | None, steps: int, status: jobs.Status | None = None):
+        self.run_dir, self.steps, self.status, self.started = run_dir, steps, status, time.time()
         self.pending, self.recent, self.losses, self.data_s, self.step_s, self.images = [], [], [], 0.0, 0.0, 0
         self.first_train_loss, self.last_beat, self.last_eval_step = None, 0.0, -1
         if run_dir:
             (run_dir / "metrics.jsonl").touch()
-            self.beat("running", 0, force=True)
 
-    def beat(self, state: str, step: int, message: str = "", force: bool = False) -> None:
-        now = time.time()
-        if self.run_dir and (force or now - self.last_beat >= HEARTBEAT_S):
+    def beat(self, step: int, force: bool = False) -> None:
+        if self.run_dir and (force or time.time() - self.last_beat >= HEARTBEAT_S):
+            self.flush()
+            if self.status:
+                self.status.progress("train", step, self.steps, force=True)
+            self.last_beat = time.time()
+
+    def flush(self) -> None:
+        if self.run_dir:
             runs.append_jsonl(self.run_dir / "metrics.jsonl", self.pending)
-            self.pending = []
-            runs.write_json(self.run_dir, "status.json", {
-                "state": state, "pid": os.getpid(), "heartbeat": now, "started": self.started, "step": step,
-                "total_steps": self.steps, "message": message})
-            self.last_beat = now
+        self.pending = []
 
     def train_step(self, step, epoch, loss, data_s, step_s, images) -> None:
         if self.first_train_loss is None:
@@ -318,7 +327,7 @@ class Recorder:
             self.data_s, self.step_s, self.images = self.data_s + data_s, self.step_s + step_s, self.images + images
         self.pending.append({"kind": "train", "step": step, "epoch": round(epoch, 4), "loss": loss,
                              "data_s": round(data_s, 6), "step_s": round(step_s, 6)})
-        self.beat("running", step)
+        self.beat(step)
 
     def recent_train_loss(self):
         return float(np.mean(self.recent)) if self.recent else None
@@ -331,7 +340,7 @@ class Recorder:
         if self.run_dir:
             runs.append_jsonl(self.run_dir / "fixed_predictions.jsonl", [
                 {"step": step, "probs": ev["probs"][fixed].numpy().round(4).tolist()}])
-        self.beat("running", step, force=True)
+        self.beat(step, force=True)
         return ev
 
     def data_wait_fraction(self):
@@ -339,6 +348,3 @@ class Recorder:
 
     def seconds(self):
         return round(time.time() - self.started, 3)
-
-    def finish(self, state: str, message: str, step: int) -> None:
-        self.beat(state, step, message, force=True)

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import balance, duplicates, integrity, outliers, quality, report, sizes
+from . import balance, duplicates, integrity, jobs, outliers, quality, report, sizes
 from . import findings as F
 from .config import CONFIG_FILE, Config, config_to_dict
 from .inspector import SharedValues, registry
 from .scan import scan, write_samples
 from .schema import FINDING_COLUMNS, ISSUES, SCORE_DIRECTION, neutralise, unneutralise  # noqa: F401 (re-exported)
-from .workspace import atomic_write_bytes, atomic_write_text
+from .workspace import atomic_write_bytes, atomic_write_text, ensure_outside
 
 # The registry run() walks, in this order: one line per inspector module (its INSPECTOR says what it reads,
 # which config section it takes, what it shares; inspector.py writes the contract down).
@@ -95,14 +95,50 @@ def read_summary(folder) -> dict:
     return json.loads((Path(folder) / "summary.json").read_text())
 
 
+SCAN_JOBS_KEPT = 10  # a scan's job folder holds only its status: the last few tell how recent scans went
+
+
 def scan_and_inspect(listing, config: Config, workspace, out=None, progress=None, on_wait=None, against=None):
     """What `inspectors scan` and the app's Scan button do: scan, run every inspector, write the four
-    report files to the workspace (and to `out`). Returns (scan result, findings, summary, written)."""
-    result = scan(listing, config.scan, workspace, progress=progress, on_wait=on_wait)
-    facts = report.scan_facts(result.samples, result.seconds, result.decoded, result.cached, result.pruned)
-    found, summary = run(result.samples, config, facts, against)
-    written = []
-    for folder in [p for p in (workspace, out) if p]:
-        written.append(write_samples(result.samples, folder))
-        written += write_reports(folder, found, summary, config)
+    report files to the workspace (and to `out`). Returns (scan result, findings, summary, written).
+    With a workspace, the scan's status goes to <workspace>/jobs/<stamp>-scan/status.json (jobs.py)."""
+    status = None
+    if workspace is not None:
+        ensure_outside(Path(workspace), listing.root)  # before writing anything there
+        jobs.prune(workspace, "scan", SCAN_JOBS_KEPT - 1)
+        status = jobs.Status(jobs.new_folder(Path(workspace) / jobs.JOBS, "scan"), "scan", phase="scan")
+
+    def scanned(done, total):
+        if status is not None:
+            status.progress("scan", done, total)
+        if progress:
+            progress(done, total)
+
+    def waiting():
+        if status is not None:
+            status.progress("waiting", 0, 0, "waiting for another scan of this dataset to finish")
+        if on_wait:
+            on_wait()
+    try:
+        result = scan(listing, config.scan, workspace, progress=scanned, on_wait=waiting)
+        if status is not None:
+            status.progress("inspect", 0, len(INSPECTORS), "")
+        facts = report.scan_facts(result.samples, result.seconds, result.decoded, result.cached, result.pruned)
+        found, summary = run(result.samples, config, facts, against)
+        written = []
+        for folder in [p for p in (workspace, out) if p]:
+            written.append(write_samples(result.samples, folder))
+            written += write_reports(folder, found, summary, config)
+    except Exception as exc:
+        if status is not None:
+            status.finish("failed", error=f"{type(exc).__name__}: {exc}")
+        raise
+    except BaseException:  # Ctrl-C, or a page's rerun stopping the app's scan
+        if status is not None:
+            status.finish("stopped", "interrupted: finished files are cached; scan again to resume")
+        raise
+    if status is not None:
+        status.finish("finished", result={"files": facts["files"], "images": facts["images"],
+                                          "read_this_scan": facts["read_this_scan"],
+                                          "findings": int(len(found)), "workspace": str(workspace)})
     return result, found, summary, written

@@ -1,12 +1,12 @@
-"""Baselines in the background: launch `python -m baselines` in its own process, follow it (state, progress,
-log) and find its folders again after a reload.
+"""Baselines in the background: launch `python -m baselines` in its own process, follow it through the
+status.json every long command writes (inspectors/jobs.py; this module only reads it), and find its folders
+again after a reload.
 
 Never imports torch (5-8 s): the trainer runs in its own process, and the pages read what it writes.
 The tables the pages draw from those folders are in ui/training.py.
 """
 
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -14,44 +14,32 @@ import time
 from pathlib import Path
 
 from baselines import runs
+from inspectors import jobs
+from inspectors.jobs import job_folders  # noqa: F401 (the pages list label-issues and tolerance jobs with it)
 
 REPO = Path(__file__).resolve().parents[1]
-JOB_FILE = "job.json"  # in the folder a launch made: the command line, pid, start time, exit code
+JOB_FILE = "job.json"  # in the folder a launch made: the command line, pid and start time of the process
 LOG_FILE = "log.txt"  # the process's stdout and stderr
-JOBS = "jobs"  # <workspace>/jobs/<stamp>-<command>/: label-issues and tolerance (they have no run folder)
 LABEL_ISSUES = "label_issues"
 TOLERANCE_FILE = "tolerance.json"
 FLAGS = {"model": "--model", "width": "--width", "input_size": "--input-size", "epochs": "--epochs",
          "max_steps": "--max-steps", "batch_size": "--batch-size", "seed": "--seed", "lr": "--lr",
          "dropout": "--dropout", "weight_decay": "--weight-decay", "augment": "--augment",
          "early_stopping": "--early-stopping", "sizes": "--sizes", "folds": "--folds"}
-FINISHED = ("finished", "failed", "stopped")
 
 
-def command_line(command: str, dataset, labels, knobs: dict, out=None) -> list[str]:
+def command_line(command: str, dataset, labels, knobs: dict, folder=None) -> list[str]:
+    """The CLI call; `folder` is where it writes its status: the run folder (--out) of train and check, the job
+    folder (--job) of the others."""
     args = [sys.executable, "-m", "baselines", command, str(dataset)]
     if labels:
         args += ["--labels", str(labels)]
     for name, value in knobs.items():
         if value is not None and value != "":
             args += [FLAGS[name], str(value)]
-    if command in ("label-issues", "tolerance"):
-        args.append("--progress")  # their only progress report is the bar, written to the log
-    return args + (["--out", str(out)] if out else [])
-
-
-def new_job_dir(workspace: Path, command: str) -> Path:
-    folder = Path(workspace) / JOBS
-    folder.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    for n in range(1000):
-        job = folder / (f"{stamp}-{command}" if n == 0 else f"{stamp}-{command}-{n}")
-        try:
-            job.mkdir()
-            return job
-        except FileExistsError:
-            continue
-    raise RuntimeError(f"cannot create a job folder under {folder}")
+    if folder is None:
+        return args
+    return args + ["--out" if command in ("train", "check") else "--job", str(folder)]
 
 
 def launch(ds, command: str, knobs: dict | None = None) -> Path:
@@ -62,12 +50,11 @@ def launch(ds, command: str, knobs: dict | None = None) -> Path:
     if command in ("train", "check"):
         model = knobs.get("model") or "tiny_cnn"
         folder = runs.new_run_dir(ds.workspace, model if command == "train" else f"check-{model}")
-        out = folder
     else:
-        folder, out = new_job_dir(ds.workspace, command), None
+        folder = jobs.new_folder(Path(ds.workspace) / jobs.JOBS, command)
     dataset = Path(os.path.expanduser(ds.path)).resolve()
     labels = Path(os.path.expanduser(ds.labels)).resolve() if ds.labels else None
-    args = command_line(command, dataset, labels, knobs, out)
+    args = command_line(command, dataset, labels, knobs, folder)
     env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE", PYTHONUNBUFFERED="1",
                INSPECTORS_CACHE=str(Path(ds.workspace).parent),  # the same workspace as the app's
                PYTHONPATH=os.pathsep.join([str(REPO)] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
@@ -79,76 +66,38 @@ def launch(ds, command: str, knobs: dict | None = None) -> Path:
     return folder
 
 
-def _reap(folder: Path, job: dict) -> tuple[dict, bool]:
-    """(job, whether its process still runs). A child of this server that ended is reaped here (no zombie) and
-    its exit code kept in job.json; another process (the server restarted since) is looked up by pid."""
-    pid = job.get("pid")
-    if not pid or "exit_code" in job:
-        return job, False
-    try:
-        done, code = os.waitpid(int(pid), os.WNOHANG)
-    except ChildProcessError:  # not our child, or reaped by another session a moment ago
-        job = runs.read_json(folder, JOB_FILE, job) or job
-        return job, "exit_code" not in job and runs.pid_alive(pid)
-    if done == 0:  # still running (its main thread may already be a zombie while other threads exit)
-        return job, True
-    job = {**job, "exit_code": os.waitstatus_to_exitcode(code), "ended": time.time()}
-    runs.write_json(folder, JOB_FILE, job)
-    return job, False
-
-
 def job_status(folder: Path) -> dict:
-    """state (starting, running, finished, failed, stopped), step, total_steps, message, command. The process
-    decides "running"; once it is gone, status.json (written by the trainer) or the exit code says how it ended."""
+    """The job's status.json as inspectors.jobs.read gives it (state, phase, done, total, message, error,
+    result, ...) with its command and start; before the process has written one: starting while the launched
+    process runs, failed with its log's last line once it is gone (it died before it could say more)."""
     folder = Path(folder)
-    job, alive = _reap(folder, runs.read_json(folder, JOB_FILE, {}) or {})
-    trainer = runs.status(folder) if (folder / "status.json").exists() else {}
-    out = {"command": job.get("command", "train"), "step": trainer.get("step", 0),
-           "total_steps": trainer.get("total_steps", 0), "message": trainer.get("message", ""),
-           "exit_code": job.get("exit_code"), "started": job.get("started") or trainer.get("started")}
-    if alive:
-        out["state"] = "running" if trainer or job.get("command") not in ("train", "check") else "starting"
-        return out
-    code = job.get("exit_code")
-    if not job:  # a run folder the CLI wrote on its own
-        out["state"] = trainer.get("state", "starting")
-    elif code is None:  # not this server's child (it restarted since): judge by what the process wrote
-        wrote = output_written(folder, job)
-        out["state"] = trainer["state"] if trainer.get("state") in FINISHED and job.get("command") != "check" \
-            else "finished" if wrote else "stopped"
-        out["message"] = out["message"] or ("" if wrote else "the process is gone")
-    elif code == 0 or (job.get("command") == "check" and code == 1):  # check: exit 1 = a check failed
-        out["state"] = trainer["state"] if trainer.get("state") in FINISHED and job.get("command") == "train" \
-            else "finished"
-    elif code in (130, -signal.SIGINT, -signal.SIGTERM, -signal.SIGKILL):
-        out["state"], out["message"] = "stopped", out["message"] or "stopped on request"
-    else:
-        out["state"] = "failed"
-        out["message"] = last_line(log_text(folder)) or f"the process ended (exit code {code})"
-    return out
+    job = runs.read_json(folder, JOB_FILE, {}) or {}
+    status = jobs.read(folder)
+    if status is None:
+        alive = jobs.pid_alive(job.get("pid"))
+        status = {"state": "starting" if alive else "failed", "phase": "", "done": 0, "total": 0, "message": "",
+                  "error": None if alive else last_line(log_text(folder)) or "the process ended before it wrote "
+                  "its status"}
+    return {**status, "command": status.get("command") or job.get("command") or "train",
+            "started": status.get("started") or job.get("started")}
 
 
-def output_written(folder: Path, job: dict) -> bool:
-    """Whether a job's result file exists and is newer than the job (for a process that is no longer ours)."""
-    workspace = folder.parent.parent
-    target = {"train": folder / "result.json", "check": folder / "checks.json",
-              "label-issues": workspace / LABEL_ISSUES / "facts.json",
-              "tolerance": workspace / TOLERANCE_FILE}.get(job.get("command", "train"))
-    try:
-        return target is not None and target.stat().st_mtime >= job.get("started", 0) - 1
-    except OSError:
-        return False
+def progress(status: dict) -> tuple[float | None, str]:
+    """(fraction done or None, what it is doing) for a progress bar."""
+    done, total, phase = status.get("done") or 0, status.get("total") or 0, status.get("phase") or ""
+    if not total:
+        return None, status.get("message") or phase
+    text = f"step {done:,} of {total:,}" if phase == "train" else f"{phase}: {done:,} of {total:,}"
+    return min(1.0, done / total), text
 
 
 def stop(folder: Path) -> None:
-    """train: ask the loop to stop (it writes its state and exits); anything else: interrupt its process group."""
+    """Ask the job to stop: a stop request that train's loop reads between steps; any other command is also
+    interrupted (SIGINT to its process group), and records that it stopped on request."""
     folder = Path(folder)
     job = runs.read_json(folder, JOB_FILE, {}) or {}
-    if job.get("command", "train") == "train":
-        runs.request_stop(folder)
-        return
-    runs.request_stop(folder)
-    if job.get("pid") and "exit_code" not in job and runs.pid_alive(job["pid"]):
+    jobs.request_stop(folder)
+    if job.get("command", "train") != "train" and job.get("pid") and jobs.pid_alive(job["pid"]):
         try:
             os.killpg(int(job["pid"]), signal.SIGINT)  # its own session: the group is the CLI and what it started
         except ProcessLookupError:
@@ -175,23 +124,6 @@ def last_line(text: str) -> str:
     return lines[-1].strip() if lines else ""
 
 
-BAR = re.compile(r"^(?P<name>[\w -]+):\s+\d+%\|.*?\|\s*(?P<done>\d+)/(?P<total>\d+)")
-
-
-def bar_progress(text: str) -> tuple[float | None, str]:
-    """(fraction done, phase) from the last progress bar in a log, (None, last line) when there is none."""
-    for line in reversed(readable_log(text).splitlines()):
-        found = BAR.match(line.strip())
-        if found and int(found["total"]):
-            return min(1.0, int(found["done"]) / int(found["total"])), found["name"].strip()
-    return None, last_line(text)
-
-
-def jobs(workspace: Path, command: str) -> list[Path]:
-    """Job folders of one command, newest first."""
-    return sorted((Path(workspace) / JOBS).glob(f"*-{command}*"), reverse=True)
-
-
 def run_folders(workspace: Path) -> list[Path]:
     """Run folders, newest first."""
     return sorted((p for p in (Path(workspace) / runs.RUNS).glob("*") if p.is_dir()), reverse=True)
@@ -214,8 +146,3 @@ def current_run(workspace: Path, kinds=("train",), remembered: str | None = None
         if job_status(f)["state"] in ("starting", "running"):
             return f
     return folders[0] if folders else None
-
-
-def fraction_done(status: dict) -> float:
-    total = status.get("total_steps") or 0
-    return min(1.0, status.get("step", 0) / total) if total else 0.0

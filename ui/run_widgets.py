@@ -51,7 +51,7 @@ def status_line(folder: Path, status: dict, key: str) -> None:
     left, right = st.columns([5, 1])
     with left:
         if state == "failed":
-            st.error(f"{text}\n\n{status.get('message') or ''}")
+            st.error(f"{text}\n\n{status.get('error') or status.get('message') or ''}")
         elif state == "stopped":
             st.warning(f"{text}" + (f" — {status['message']}" if status.get("message") else ""))
         elif state == "finished":
@@ -59,15 +59,11 @@ def status_line(folder: Path, status: dict, key: str) -> None:
         else:
             st.info(text)
         if state in ACTIVE or state == "stopped":
-            if status["command"] in ("train", "check") and status.get("total_steps"):
-                st.progress(launcher.fraction_done(status),
-                            text=f"step {status['step']:,} of {status['total_steps']:,}")
-            else:
-                fraction, phase = launcher.bar_progress(launcher.log_text(folder))
-                if fraction is not None:
-                    st.progress(fraction, text=phase)
-                elif phase:
-                    st.caption(phase)
+            fraction, doing = launcher.progress(status)
+            if fraction is not None:
+                st.progress(fraction, text=doing)
+            elif doing:
+                st.caption(doing)
     with right:
         if state in ACTIVE:
             st.button("Stop", key=f"{key}_stop_{folder.name}", on_click=launcher.stop, args=(folder,),

@@ -154,7 +154,7 @@ with tolerance_tab:
     st.text_input("Input sizes (px, comma separated)", "16,32,64", key="bl_sizes")
     st.button("Measure downsampling tolerance", key="bl_tolerance_start", on_click=start,
               args=("tolerance", "bl_tolerance"))
-    job = launcher.jobs(ds.workspace, "tolerance")
+    job = launcher.job_folders(ds.workspace, "tolerance")
     if job:
         run_widgets.follow(job[0], "bl_tolerance", None)
     model, result = training.tolerance_frame(ds.workspace)

@@ -33,7 +33,7 @@ def start() -> None:
 
 
 st.button("Find label issues", type="primary", key="li_start", on_click=start)
-job = launcher.jobs(ds.workspace, "label-issues")
+job = launcher.job_folders(ds.workspace, "label-issues")
 if job:
     run_widgets.follow(job[0], "li_job", None)
 if not found["facts"] and found["findings"].empty:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from baselines.__main__ import main
+from inspectors import jobs
 
 from .conftest import listing
 
@@ -33,7 +34,9 @@ def test_train_writes_the_run_folder_and_exits_0(colours, tmp_path, capsys):
     config = json.loads((out / "config.json").read_text())
     assert config["train"]["epochs"] == 1 and config["train"]["width"] == 8 and config["train"]["lr"] == 0.01
     assert config["dataset"] == str(colours.root)
-    assert json.loads((out / "status.json").read_text())["state"] == "finished"
+    status = jobs.read(out)
+    assert (status["command"], status["state"], status["phase"], status["done"]) == ("train", "finished", "train", 3)
+    assert status["result"]["steps"] == 3 and status["result"]["state"] == "finished"
     assert listing(colours.root) == before
 
 
@@ -73,6 +76,22 @@ def test_check_passes_on_an_easy_dataset_and_prints_the_report_card(colours, tmp
     assert [v["name"] for v in verdicts] == ["init_loss", "what_enters", "batch_independence", "overfit_one_batch",
                                              "reproducible", "loss_decreases", "input_independent"]
     assert len(list((out / "what_enters").glob("*_network.png"))) == 8
+    status = jobs.read(out)  # the check's, not its training run's: it ends when the last verdict is in
+    assert (status["command"], status["state"], status["message"]) == ("check", "finished", "7 of 7 checks passed")
+    assert status["result"] == {"passed": 7, "checks": 7, "failed": []}
+
+
+def test_label_issues_without_a_job_folder_makes_one_in_the_workspace(colours, tmp_path, capsys):
+    import shutil
+    cache = tmp_path / "cache"
+    shutil.copytree(colours.workspace.parent, cache)
+    assert main(["label-issues", str(colours.root), "--cache", str(cache), *QUICK, "--folds", "2",
+                 "--max-steps", "2"]) == 0
+    made = jobs.job_folders(cache / colours.workspace.name, "label-issues")
+    status = jobs.read(made[0])
+    assert len(made) == 1 and (status["state"], status["phase"], status["done"], status["total"]) == (
+        "finished", "folds", 2, 2)
+    assert status["result"]["samples"] == 48 and status["message"].endswith("among 48 images")
 
 
 @pytest.mark.slow
@@ -86,9 +105,12 @@ def test_check_exits_1_when_a_check_fails_and_says_what_to_do(colours, tmp_path,
     assert failed == {"overfit_one_batch", "loss_decreases", "input_independent"}
 
 
-def test_a_dataset_that_does_not_exist_exits_2(tmp_path, capsys):
+def test_a_dataset_that_does_not_exist_exits_2_and_its_status_says_why(tmp_path, capsys):
     assert main(["train", str(tmp_path / "missing"), "--cache", str(tmp_path / "cache")]) == 2
     assert "error:" in capsys.readouterr().err
+    assert main(["tolerance", str(tmp_path / "missing"), "--job", str(tmp_path / "job")]) == 2
+    status = jobs.read(tmp_path / "job")  # the folder the app made for it
+    assert (status["state"], status["command"]) == ("failed", "tolerance") and "missing" in status["error"]
 
 
 def test_a_folder_without_images_exits_2(tmp_path, capsys):

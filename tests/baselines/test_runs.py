@@ -1,53 +1,8 @@
 """The run folder as a reader sees it: the page and the CLI read while the trainer writes."""
 
 import json
-import os
-import subprocess
-import time
 
 from baselines import runs
-
-
-def dead_pid() -> int:
-    child = subprocess.Popen(["true"])
-    child.wait()  # reaped: the pid is gone
-    return child.pid
-
-
-def test_a_run_saying_running_whose_process_is_gone_reads_as_stopped(tmp_path):
-    runs.write_json(tmp_path, "status.json", {"state": "running", "pid": dead_pid(), "step": 7})
-    st = runs.status(tmp_path)
-    assert st["state"] == "stopped" and st["step"] == 7
-    assert st["message"] == "the training process is gone"
-
-
-def test_a_running_run_with_a_live_process_stays_running(tmp_path):
-    runs.write_json(tmp_path, "status.json", {"state": "running", "pid": os.getpid(), "step": 1})
-    assert runs.status(tmp_path)["state"] == "running"
-
-
-def test_finished_and_failed_runs_keep_their_state_whatever_the_pid(tmp_path):
-    for state in ("finished", "failed", "stopped"):
-        runs.write_json(tmp_path, "status.json", {"state": state, "pid": dead_pid(), "message": "m"})
-        assert runs.status(tmp_path) == {"state": state, "pid": runs.read_json(tmp_path, "status.json")["pid"],
-                                         "message": "m"}
-
-
-def test_a_folder_without_status_is_starting(tmp_path):
-    assert runs.status(tmp_path) == {"state": "starting"}
-
-
-def test_a_zombie_process_counts_as_gone(tmp_path):
-    child = subprocess.Popen(["true"])
-    for _ in range(200):  # until it has exited, not yet reaped
-        with open(f"/proc/{child.pid}/stat") as f:
-            if f.read().split(")")[-1].split()[0] == "Z":
-                break
-        time.sleep(0.01)
-    try:
-        assert not runs.pid_alive(child.pid)
-    finally:
-        child.wait()
 
 
 def test_read_jsonl_ignores_a_half_written_last_line(tmp_path):
@@ -83,12 +38,6 @@ def test_new_run_dirs_are_unique_within_one_second(tmp_path):
     folders = [runs.new_run_dir(tmp_path, "tiny_cnn") for _ in range(3)]
     assert len({f.name for f in folders}) == 3
     assert all(f.is_dir() and f.parent == tmp_path / "runs" and "tiny_cnn" in f.name for f in folders)
-
-
-def test_stop_requests_are_a_file(tmp_path):
-    assert not runs.stop_requested(tmp_path)
-    runs.request_stop(tmp_path)
-    assert runs.stop_requested(tmp_path)
 
 
 def test_write_json_is_atomic_and_readable(tmp_path):

@@ -12,6 +12,7 @@ from torch import nn
 
 from baselines import models, runs, train
 from baselines.train import Diverged
+from inspectors import jobs
 
 from .conftest import FAST
 
@@ -60,9 +61,10 @@ def test_config_json_carries_the_settings_and_the_data_facts(finished_run, colou
 def test_status_json_says_finished(finished_run):
     run_dir, trained = finished_run
     result = trained.result
-    status = runs.status(run_dir)
-    assert status["state"] == "finished" and result.state == "finished"
-    assert status["step"] == result.steps == status["total_steps"] == 9  # 3 epochs x ceil(36 / 16)
+    status = jobs.read(run_dir)
+    assert status["state"] == "finished" and result.state == "finished" and status["result"] == result.to_dict()
+    assert (status["command"], status["phase"]) == ("train", "train")
+    assert status["done"] == result.steps == status["total"] == 9  # 3 epochs x ceil(36 / 16)
 
 
 def test_metrics_have_a_train_line_every_step_and_evaluations_on_the_whole_val_set(finished_run, colour_tensors):
@@ -121,8 +123,8 @@ def test_a_nan_loss_stops_the_run_naming_the_step(colour_tensors, tmp_path):
     model = NanAt(models.TinyCNN(3, FAST.width), k=4)
     with pytest.raises(Diverged, match="at step 4"):
         train.train(colour_tensors, FAST, tmp_path, model=model)
-    status = runs.status(tmp_path)
-    assert status["state"] == "failed" and "step 4" in status["message"] and "nan" in status["message"]
+    status = jobs.read(tmp_path)
+    assert status["state"] == "failed" and "step 4" in status["error"] and "nan" in status["error"]
     steps, _ = runs.metrics(tmp_path)
     assert steps["step"].tolist() == [1, 2, 3]  # the steps before it are on record
 
@@ -130,14 +132,14 @@ def test_a_nan_loss_stops_the_run_naming_the_step(colour_tensors, tmp_path):
 def test_a_huge_learning_rate_diverges_with_status_failed(colour_tensors, tmp_path):
     with pytest.raises(Diverged, match=r"at step \d+"):
         train.train(colour_tensors, dataclasses.replace(FAST, lr=1e30), tmp_path)
-    assert runs.status(tmp_path)["state"] == "failed"
+    assert jobs.read(tmp_path)["state"] == "failed"
 
 
 def test_a_stop_request_ends_the_run_as_stopped(colour_tensors, tmp_path):
-    runs.request_stop(tmp_path)
+    jobs.request_stop(tmp_path)
     result = train.train(colour_tensors, FAST, tmp_path).result
     assert result.state == "stopped" and result.steps == 0
-    assert runs.status(tmp_path)["state"] == "stopped"
+    assert jobs.read(tmp_path)["state"] == "stopped"
     assert (tmp_path / "checkpoint.pt").exists()
 
 
@@ -145,7 +147,7 @@ def test_should_stop_ends_the_run_after_the_steps_taken(colour_tensors, tmp_path
     asked = iter([False, False, True])
     result = train.train(colour_tensors, FAST, tmp_path, should_stop=lambda: next(asked)).result
     assert result.state == "stopped" and result.steps == 2
-    assert "step 2" in runs.status(tmp_path)["message"]
+    assert "step 2" in jobs.read(tmp_path)["message"]
 
 
 def test_early_stopping_stops_when_validation_loss_stalls(colour_tensors):

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from baselines import runs
-from inspectors import review, scan_cache, workspace
+from inspectors import jobs, review, scan_cache, workspace
 from tests.hostile.helpers import PY, kill_session, run_measured, start, tiny_images, workspace_of
 from tests.hostile.mark_writer import mark_for
 from ui import training
@@ -122,8 +122,9 @@ def test_a_killed_training_run_leaves_a_readable_folder_shown_as_stopped(tmp_pat
     finally:
         kill_session(proc)
 
-    status = runs.status(run_dir)
-    assert status["state"] == "stopped" and status["message"] == "the training process is gone"
+    status = jobs.read(run_dir)
+    assert status["state"] == "stopped" and status["message"] == "the process is gone"
+    assert (status["command"], status["phase"]) == ("train", "train") and status["done"] >= 1
     assert json.loads((run_dir / "config.json").read_text())["kind"] == "train"
     assert json.loads((run_dir / "status.json").read_text())["state"] == "running"  # as the kill left it
     train, evals = runs.metrics(run_dir)

@@ -10,6 +10,7 @@ import torch
 import inspectors.scan
 from baselines import runs
 from baselines.__main__ import main
+from inspectors import jobs
 from tests.hostile.helpers import tiny_images
 
 TINY = ["--input-size", "16", "--width", "4", "--batch-size", "8", "--threads", "1"]
@@ -42,8 +43,8 @@ def test_a_nan_mid_run_stops_training_with_the_step_named(two_classes, tmp_path,
     out = capsys.readouterr().out
     assert code == 1
     assert "the loss became nan at step 4: training stopped" in out
-    status = runs.status(run)
-    assert status["state"] == "failed" and status["step"] == 3 and "step 4" in status["message"]
+    status = jobs.read(run)
+    assert status["state"] == "failed" and status["done"] == 3 and "step 4" in status["error"]
     assert len(runs.metrics(run)[0]) == 3  # the three good steps are kept
     assert json.loads((run / "config.json").read_text())["kind"] == "train"
 
@@ -53,7 +54,7 @@ def test_a_loss_that_explodes_by_itself_stops_the_same_way(two_classes, tmp_path
     code = main(["train", str(two_classes), "--out", str(run), "--max-steps", "50", "--lr", "1e30", *TINY])
     out = capsys.readouterr().out
     assert code == 1 and "the loss became" in out and "training stopped" in out
-    assert runs.status(run)["state"] == "failed"
+    assert jobs.read(run)["state"] == "failed"
 
 
 def test_a_class_with_a_single_image_gets_a_note(two_classes, tmp_path, capsys):

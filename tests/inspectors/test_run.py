@@ -1,12 +1,14 @@
+import dataclasses
 import json
 
 import pandas as pd
 import pytest
 
-from inspectors import findings, outliers
+from inspectors import findings, jobs, outliers
 from inspectors import run as run_module
 from inspectors.__main__ import build_parser, effective_config
 from inspectors.config import Config, changed_settings, config_from_dict, config_to_dict, workspace_config
+from inspectors.dataset import load_dataset
 from inspectors.schema import FINDING_COLUMNS
 from tests.inspectors.tables import appearance, samples
 from tests.inspectors.test_quality import pictures, sharp
@@ -113,3 +115,24 @@ def test_a_workspaces_settings_are_its_config_json_else_the_defaults(tmp_path):
     (tmp_path / "config.json").write_text("{not json")
     with pytest.raises(ValueError, match="config.json: unreadable settings"):
         workspace_config(tmp_path)
+
+
+def test_a_scan_records_its_status_in_a_job_folder_of_the_workspace(small_dataset, tmp_path):
+    ws = tmp_path / "ws"
+    config = dataclasses.replace(Config(), scan=dataclasses.replace(Config().scan, workers=1))
+    result, found, _, _ = run_module.scan_and_inspect(load_dataset(small_dataset), config, ws)
+    made = jobs.job_folders(ws, "scan")
+    status = jobs.read(made[0])
+    assert len(made) == 1 and (status["command"], status["state"]) == ("scan", "finished")
+    assert status["result"]["files"] == len(result.samples) and status["result"]["findings"] == len(found)
+
+
+def test_a_scan_that_fails_says_so_in_its_status(small_dataset, tmp_path, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("an inspector broke")
+    monkeypatch.setattr(run_module, "run", broken)
+    config = dataclasses.replace(Config(), scan=dataclasses.replace(Config().scan, workers=1))
+    with pytest.raises(RuntimeError):
+        run_module.scan_and_inspect(load_dataset(small_dataset), config, tmp_path / "ws")
+    status = jobs.read(jobs.job_folders(tmp_path / "ws", "scan")[0])
+    assert (status["state"], status["error"]) == ("failed", "RuntimeError: an inspector broke")

@@ -9,6 +9,7 @@ import pandas as pd
 from PIL import Image
 
 from baselines import runs
+from inspectors import jobs
 
 
 def finished_run(workspace: Path, name: str, val_paths: list[str], classes: list[str], labels: list[str],
@@ -21,8 +22,8 @@ def finished_run(workspace: Path, name: str, val_paths: list[str], classes: list
     runs.write_json(folder, "config.json", {"kind": kind, "input_size": 32, "classes": classes, "train": {
         "model": "tiny_cnn", "width": width, "input_size": 0, "epochs": 2, "max_steps": steps, "batch_size": 32,
         "lr": 3e-4, "weight_decay": 0.0, "dropout": dropout, "augment": "none", "early_stopping": 0, "seed": 0}})
-    runs.write_json(folder, "status.json", {"state": state, "pid": None, "step": steps, "total_steps": steps,
-                                            "message": ""})
+    runs.write_json(folder, jobs.FILE, {"command": kind, "state": state, "pid": None, "phase": "train",
+                                        "done": steps, "total": steps, "message": ""})
     records = []
     for step in range(1, steps + 1):
         t = step / steps

@@ -3,11 +3,13 @@ re-attaches to, and one real `python -m baselines train` launched in the backgro
 
 import shutil
 import signal
+import subprocess
 import time
 
 import pytest
 
 from baselines import runs
+from inspectors import jobs
 from inspectors.workspace import workspace_dir
 from tests.ui import lab_runs
 from ui import launcher
@@ -16,17 +18,18 @@ from ui.state import Dataset
 CLASSES = ["circle", "square", "star"]
 
 
-def test_progress_is_read_from_the_last_bar_in_a_log():
-    log = "10 classes\nfolds:  20%|██        | 1/5 [00:01<00:04]\rfolds:  60%|██████    | 3/5 [00:03<00:02]"
-    assert launcher.bar_progress(log) == (0.6, "folds")
-    assert launcher.bar_progress("scanning\nwritten: x.csv\n") == (None, "written: x.csv")
+def test_progress_is_read_from_the_status_every_command_writes():
+    assert launcher.progress({"phase": "folds", "done": 3, "total": 5}) == (0.6, "folds: 3 of 5")
+    assert launcher.progress({"phase": "train", "done": 1200, "total": 4800}) == (0.25, "step 1,200 of 4,800")
+    assert launcher.progress({"phase": "waiting", "done": 0, "total": 0, "message": "waiting for another scan"}) == (
+        None, "waiting for another scan")
     assert launcher.readable_log("a\rb\nc") == "b\nc"
 
 
-def test_command_line_skips_unset_knobs_and_adds_progress_where_only_a_bar_reports():
-    args = launcher.command_line("tolerance", "/data", None, {"epochs": 2, "max_steps": None, "sizes": "16,32"})
-    assert args[1:] == ["-m", "baselines", "tolerance", "/data", "--epochs", "2", "--sizes", "16,32", "--progress"]
-    args = launcher.command_line("train", "/d", "/d/l.csv", {"lr": 0.001}, out="/r")
+def test_command_line_skips_unset_knobs_and_names_the_folder_for_the_status():
+    args = launcher.command_line("tolerance", "/data", None, {"epochs": 2, "max_steps": None, "sizes": "16,32"}, "/j")
+    assert args[1:] == ["-m", "baselines", "tolerance", "/data", "--epochs", "2", "--sizes", "16,32", "--job", "/j"]
+    args = launcher.command_line("train", "/d", "/d/l.csv", {"lr": 0.001}, "/r")
     assert args[4:] == ["/d", "--labels", "/d/l.csv", "--lr", "0.001", "--out", "/r"]
 
 
@@ -37,21 +40,28 @@ def test_current_run_prefers_the_remembered_then_the_running_then_the_newest(tmp
     running = lab_runs.finished_run(tmp_path, "20260101-000100-tiny_cnn", val, CLASSES, given)
     assert launcher.current_run(tmp_path) == new
     assert launcher.current_run(tmp_path, remembered=old.name) == old
-    runs.write_json(running, launcher.JOB_FILE, {"command": "train", "pid": 1, "started": time.time()})  # pid 1 lives
+    status = runs.read_json(running, jobs.FILE)
+    runs.write_json(running, jobs.FILE, {**status, "state": "running", "pid": 1})  # pid 1 lives
     assert launcher.job_status(running)["state"] == "running"
     assert launcher.current_run(tmp_path) == running
     assert launcher.current_run(tmp_path / "empty") is None
 
 
-def test_a_job_that_dies_at_once_is_failed_with_its_last_line(tmp_path):
+def test_a_job_that_dies_before_writing_its_status_is_failed_with_its_last_line(tmp_path):
     folder = tmp_path / "jobs" / "x-tolerance"
     folder.mkdir(parents=True)
-    (folder / launcher.LOG_FILE).write_text("error: input_size 4: choose 8-512 px\n")
-    runs.write_json(folder, launcher.JOB_FILE, {"command": "tolerance", "pid": 0, "exit_code": 2, "started": 1})
+    (folder / launcher.LOG_FILE).write_text("Traceback (most recent call last):\nImportError: no torch\n")
+    runs.write_json(folder, launcher.JOB_FILE, {"command": "tolerance", "pid": dead_pid(), "started": 1})
     status = launcher.job_status(folder)
-    assert status["state"] == "failed" and status["message"] == "error: input_size 4: choose 8-512 px"
-    runs.write_json(folder, launcher.JOB_FILE, {"command": "check", "pid": 0, "exit_code": 1, "started": 1})
-    assert launcher.job_status(folder)["state"] == "finished"  # check: exit 1 means a check failed
+    assert (status["state"], status["error"], status["command"]) == ("failed", "ImportError: no torch", "tolerance")
+    runs.write_json(folder, launcher.JOB_FILE, {"command": "tolerance", "pid": 1, "started": 1})
+    assert launcher.job_status(folder)["state"] == "starting"  # launched, nothing written yet
+
+
+def dead_pid() -> int:
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
 
 
 # ---- the launcher, for real --------------------------------------------------------------------------------------
@@ -84,7 +94,7 @@ def test_a_launched_run_trains_in_the_background_and_stops_on_request(dataset):
     launcher.stop(folder)
     wait_for(lambda: launcher.job_status(folder)["state"] == "stopped", 60, "not stopped", folder)
     status = launcher.job_status(folder)
-    assert status["exit_code"] == 0 and "stopped on request" in status["message"]
+    assert "stopped on request at step" in status["message"] and status["done"] >= 3 and status["phase"] == "train"
     assert (folder / "fixed_batch.json").exists() and runs.read_jsonl(folder / "fixed_predictions.jsonl")
     assert runs.read_json(folder, launcher.JOB_FILE)["args"][:3] == ["-m", "baselines", "train"]
 
@@ -96,15 +106,15 @@ def test_a_job_stops_on_request_though_the_server_ignores_sigint(dataset):
         folder = launcher.launch(dataset, "tolerance", {"epochs": 500, "sizes": "16,32"})
     finally:
         signal.signal(signal.SIGINT, previous)
-    wait_for(lambda: "tolerance" in launcher.log_text(folder) or "%" in launcher.log_text(folder), 120,
-             "not started", folder)
+    wait_for(lambda: launcher.job_status(folder)["phase"].endswith(" px"), 120, "not training", folder)
     launcher.stop(folder)
     wait_for(lambda: launcher.job_status(folder)["state"] == "stopped", 60, "not stopped", folder)
+    assert launcher.job_status(folder)["message"] == "stopped on request"
 
 
 def test_a_launch_with_a_bad_setting_fails_with_the_clis_message(dataset):
     folder = launcher.launch(dataset, "tolerance", {"lr": -1.0, "sizes": "16"})
     assert folder.parent == dataset.workspace / "jobs"
     wait_for(lambda: launcher.job_status(folder)["state"] == "failed", 60, "not failed", folder)
-    assert "must be >= 0" in launcher.job_status(folder)["message"]
-    assert launcher.jobs(dataset.workspace, "tolerance") == [folder]
+    assert "must be >= 0" in launcher.job_status(folder)["error"]
+    assert launcher.job_folders(dataset.workspace, "tolerance") == [folder]
