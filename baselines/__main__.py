@@ -184,7 +184,7 @@ def run(args, progress: Progress) -> int:
         say(f"{len(split.classes)} classes; {len(split.train)} train / {len(split.val)} val images from {split.how}")
         for note in split.notes:
             say(f"note: {note}")
-    from . import commands  # torch is imported only past argument checks (5-8 s)
+    from . import commands  # torch, a slow import, only past the argument checks
     progress.attach(commands.job_folder(args, prepared, config))
     try:
         return commands.COMMANDS[args.command](args, prepared, split, config, progress, say)

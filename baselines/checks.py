@@ -22,7 +22,7 @@ INIT_TOLERANCE = 0.05  # relative: default inits leave logits small but not exac
 OVERFIT_LOSS = 0.05  # "near zero": every example at >= ~95% probability on its own label
 DECREASE = 0.9  # the last tenth of training steps must average <= 90% of the first tenth
 INDEPENDENT_LEAK = 1e-6  # gradient on other samples, relative to the sample's own: float32 noise is far below
-REPRODUCIBLE_STEPS = 5  # init, shuffle, augmentation and dropout all act from step 1; ~1 s on the sample data
+REPRODUCIBLE_STEPS = 5  # init, shuffle, augmentation and dropout all act from step 1; few steps keep the check cheap
 
 
 @dataclass

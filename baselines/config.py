@@ -14,7 +14,7 @@ class TrainConfig:
     model: str = "tiny_cnn"  # small enough to train in seconds on a CPU; big enough to beat the zero-input baseline
     width: int = 16  # channels of the first conv layer (tiny_cnn doubles it twice); the "overfit" knob
     input_size: int = 0  # 0 = chosen from the scan's sizes (the median short side, rounded down; capped, see data.py)
-    epochs: int = 15  # enough for the curves to separate; ~20 s for the sample data on one CPU core
+    epochs: int = 15  # enough for the curves to separate, short on a CPU (docs/benchmarks.md, "Training throughput")
     max_steps: int = 0  # 0 = epochs decide; > 0 stops earlier (smoke runs, the checks)
     batch_size: int = 32  # small datasets: more, noisier steps learn faster per epoch than big batches
     lr: float = 3e-4  # the recipe: Adam at 3e-4 is forgiving; no schedule until the baseline works

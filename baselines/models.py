@@ -48,7 +48,7 @@ class TinyCNN(nn.Module):
 
 
 def resnet18(num_classes: int, size: int, dropout: float = 0.0, pretrained: str = "") -> nn.Module:
-    import torchvision  # 5-8 s to import: only when asked for
+    import torchvision  # a slow import: only when asked for
 
     model = torchvision.models.resnet18(weights=None)
     if pretrained:

@@ -170,7 +170,8 @@ def _statistics_failed(row: dict, exc: BaseException) -> dict:
 
 
 # Where Pillow 13's getexif() finds an orientation (Image.getexif, PngImageFile.getexif): info keys, or a TIFF's
-# tags. Most files have none, and building the empty Exif object to learn so cost ~10 us a file.
+# tags. Most files have none, and building the empty Exif object to learn so is not free (docs/benchmarks.md,
+# "Orientation").
 EXIF_SOURCES = ("exif", "Raw profile type exif", "XML:com.adobe.xmp", "xmp")
 
 

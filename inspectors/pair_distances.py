@@ -33,7 +33,7 @@ from .scan import read_samples
 
 NEEDS = ["path", "ok", "phash", "appearance"]
 EXTRA_BITS = 4  # search this much beyond the configured radius: the pairs a looser threshold would add
-MAX_COMPARISONS = 30_000_000  # hash comparisons the search may cost (~1-2 s of numpy on one core)
+MAX_COMPARISONS = 30_000_000  # hash comparisons the search may cost: beyond, it samples (docs/benchmarks.md, "Scale")
 PAIR_CHUNK = 20_000  # appearance distances are computed this many pairs at a time (20k x 256 floats = 20 MB)
 PAIR_COLUMNS = ["path_a", "path_b", "hamming", "appearance", "within_radius", "confirmed"]
 

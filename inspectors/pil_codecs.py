@@ -3,8 +3,8 @@ for the few small images every scanned file makes. Nothing here imports numpy at
 benchmark's decode floor runs `draft_for_work` in workers that must carry no more than Pillow.
 
 `Image.tobytes()` and `Image.save(..., "JPEG")` spend most of their time, on a 100 px image, in Python:
-argument handling, plugin dispatch and a loop over output blocks. A JPEG file costs the scan three raw
-copies and one JPEG thumbnail, ~45 us of such overhead against a ~1.7 ms decode. These functions call the
+argument handling, plugin dispatch and a loop over output blocks, and a JPEG file costs the scan three raw
+copies and one JPEG thumbnail (docs/benchmarks.md, "Pillow's encoders called directly"). These functions call the
 same C encoders with the same arguments and return the same bytes. Each path is checked once against the
 public call, on probe images; if a Pillow version disagrees or lacks the internals, the public call is used.
 """

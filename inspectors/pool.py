@@ -5,8 +5,9 @@ concurrent.futures cannot do this (it cannot kill one worker, and a dead worker 
 pool), so each worker here has its own pipe and publishes the index of the file it is on and when
 it started it in shared memory. Workers start with `spawn`, never `fork`: forking a process that
 runs Streamlit's threads is unsafe. A spawned worker imports this module and features.py (numpy, Pillow)
-and nothing else: `inspectors/__init__` stays empty, since pandas and the inspectors cost a worker ~0.6 s
-of CPU and ~70 MB, and the caller's __main__ is hidden from spawn while a worker starts (`worker_start`).
+and nothing else: `inspectors/__init__` stays empty, since pandas and the inspectors would add to every
+worker's start-up (docs/benchmarks.md, "Lighter workers"), and the caller's __main__ is hidden from spawn while
+a worker starts (`worker_start`).
 """
 
 import multiprocessing as mp
@@ -28,7 +29,8 @@ PREFETCH = 2  # chunks queued per worker, so it never waits for the main process
 MAX_START_FAILURES = 3
 # numpy's OpenBLAS runs a product over ~260k multiply-adds (the hashes' LANCZOS of a 100 px image is just over
 # its threshold) on every core, then its threads spin waiting for more. With a worker per core already, those
-# threads take the other workers' time: ~70k wasted instructions a JPEG. Workers read these at numpy's import.
+# threads take the other workers' time (docs/benchmarks.md, "One BLAS thread per worker"). Workers read these at
+# numpy's import.
 WORKER_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
@@ -39,9 +41,9 @@ def worker_start(work, finish):
     - os.environ with WORKER_ENV (a training run this process starts later should still get every core).
     - No __main__ module. spawn re-runs the caller's main script in every worker, as `__mp_main__`: a
       script's imports, or under Streamlit, which makes the running app.py the __main__ module, the whole
-      app: streamlit, pandas, pyarrow and a jemalloc thread, 1.3 s of CPU and 150 MB a worker against 0.2 s
-      and 39 MB without. Workers only need `work` and `finish`, so __main__ is left out unless one of them
-      lives there.
+      app: streamlit, pandas, pyarrow and a jemalloc thread in every worker (docs/benchmarks.md, "Workers
+      without the caller's main script"). Workers only need `work` and `finish`, so __main__ is left out unless
+      one of them lives there.
     """
     saved = {key: os.environ.get(key) for key in WORKER_ENV}
     main = sys.modules.get("__main__")

@@ -4,8 +4,8 @@ SQLite gives what the cache must promise for free: commits are atomic (a kill lo
 uncommitted batch, never the file), a killed scan resumes from its last commit, and thumbnails live
 as blobs beside the rows instead of as a million tiny files.
 
-Reading every row back from SQLite costs ~16 µs a file (a Python tuple per row, then a frame), which
-made a warm re-scan of 50,000 small PNGs only ~14x faster than a cold one. So a finished scan also
+Reading every row back from SQLite builds a Python tuple per row, then a frame, which was most of a warm
+re-scan (docs/benchmarks.md, "Warm re-scan from a snapshot"). So a finished scan also
 leaves the rows as a Parquet snapshot, stamped with the cache's generation (counted up by every write);
 the next scan reads the snapshot only while the stamp still matches, and SQLite otherwise. The
 snapshot is only ever a copy: a kill, a damaged file or a version change sends the scan to SQLite.

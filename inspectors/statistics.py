@@ -39,8 +39,8 @@ def prepare(work: Image.Image, raw: bytes | None = None) -> tuple:
 
 
 def pixels(im: Image.Image, raw: bytes | None = None) -> np.ndarray:
-    """np.asarray(im) of an L or RGB image (read-only): its bytes (`raw`, when already taken) viewed, where
-    asarray's array interface costs ~6 us more on these small images."""
+    """np.asarray(im) of an L or RGB image (read-only): its bytes (`raw`, when already taken) viewed, which is
+    cheaper than asarray's array interface on these small images (docs/benchmarks.md, "Pixels of small images")."""
     shape = (im.size[1], im.size[0]) if im.mode == "L" else (im.size[1], im.size[0], 3)
     return np.frombuffer(pil_codecs.raw_bytes(im) if raw is None else raw, np.uint8).reshape(shape)
 
@@ -346,8 +346,8 @@ def _lanczos_32_to_9x8(small: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- Pillow's (w, h) -> 32x32 LANCZOS, in numpy
-# The hashes' 32x32 grey image, without a PIL call per image (~90 us for a JPEG's work image, most of it
-# recomputing the same coefficients): the same integer coefficients and per-pass rounding as above, for
+# The hashes' 32x32 grey image, without a PIL call per image (which recomputes the same coefficients on every
+# call: docs/benchmarks.md, "Batched statistics"): the same integer coefficients and per-pass rounding as above, for
 # any size. Pillow 13 does the two passes in an order it picks from the sizes; for a 32x32 output and
 # inputs up to 128 px a side (the work image's bound) the rule below matches Pillow on every one of the
 # 128 x 128 sizes (found by resizing noise both ways; tests pin it). Anything else, or a Pillow that

@@ -2,7 +2,7 @@
 status.json every long command writes (inspectors/jobs.py; this module only reads it), and find its folders
 again after a reload.
 
-Never imports torch (5-8 s): the trainer runs in its own process, and the pages read what it writes.
+Never imports torch (a slow import): the trainer runs in its own process, and the pages read what it writes.
 The tables the pages draw from those folders are in ui/training.py.
 """
 

@@ -82,13 +82,13 @@ def _stamp(ds: Dataset) -> int:
     return sum((ds.workspace / f).stat().st_mtime_ns for f in REPORT_FILES)
 
 
-NOT_SHOWN = ("appearance",)  # 256 bytes a row that no page shows: without them 100k rows load ~5x faster
+NOT_SHOWN = ("appearance",)  # 256 bytes a row that no page shows: most of the table's reading time
 
 
 def read_samples_for_pages(workspace_dir: str) -> pd.DataFrame:
     """samples.parquet (as inspectors.scan.read_samples reads it) less the columns no page shows. On one
-    thread: it runs beside a page, and pyarrow's pool would take both cores (measured at 1M rows on 2
-    loaded cores: 0.6 s alone either way; beside a page 1.7 s instead of 5.5 s, the page 2x slower, not 4x)."""
+    thread: it runs beside a page, and pyarrow's pool would take both cores, slowing the read and the page
+    alike (docs/benchmarks.md, "Scale")."""
     path = Path(workspace_dir) / "samples.parquet"
     return pd.read_parquet(path, columns=[c for c in pq.read_schema(path).names if c not in NOT_SHOWN],
                            use_threads=False)
@@ -96,7 +96,7 @@ def read_samples_for_pages(workspace_dir: str) -> pd.DataFrame:
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _reading(workspace_dir: str, stamp: int) -> Future:
-    """samples.parquet, read in a background thread (seconds at 1M rows), started as a page opens (its
+    """samples.parquet, read in a background thread (it takes seconds on a big dataset), started as a page opens (its
     decoding leaves the GIL to the page); the Overview reads only its few columns (overview_rows).
     cache_resource: one shared read-only copy per dataset (cache_data would unpickle one per call)."""
     thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="read")
@@ -131,15 +131,15 @@ def _overview_rows(workspace_dir: str, stamp: int) -> pd.DataFrame:
 
 
 def overview_rows(ds: Dataset) -> pd.DataFrame:
-    """The samples columns the Overview shows (a fraction of a second at 1M rows, the whole table seconds)."""
+    """The samples columns the Overview shows: a few, so the first page does not wait for the whole table."""
     return _overview_rows(str(ds.workspace), _stamp(ds))
 
 
 # Tables the pages derive from samples + findings, computed once per dataset and scan and shared by
 # every session and rerun: a groupby over 100k rows on each click is what makes a page slow. They are
 # computed in one background thread as soon as a page first loads the dataset, in this order, so the
-# pages that need them usually find them ready. Then the near-pair distances (seconds at 100k, half a
-# minute at 1M) start, in a process of low priority, so that they do not slow the pages meanwhile.
+# pages that need them usually find them ready. Then the near-pair distances (the slowest of them on a big
+# dataset) start, in a process of low priority, so that they do not slow the pages meanwhile.
 DERIVED = {"with_issues": tables.with_issues, "path_order": lambda samples, _: tables.path_order(samples),
            "duplicate_groups": tables.duplicate_groups}
 BACKGROUND_NICE = 10  # the pair-distance process yields the CPU to the server (`nice`'s default step)
@@ -147,7 +147,7 @@ BACKGROUND_NICE = 10  # the pair-distance process yields the CPU to the server (
 
 def _background_process_init(server_pid: int) -> None:
     """In the pair-distance process: a low priority, and an exit as soon as the server that started it is
-    gone (else a stopped server would leave a half-minute search running at 1M rows)."""
+    gone (else a stopped server would leave its search running, for a long time on a big dataset)."""
     os.nice(max(0, BACKGROUND_NICE - os.nice(0)))  # on Linux it started niced already (below)
 
     def watch():

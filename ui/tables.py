@@ -36,8 +36,8 @@ def _arrow_strings(values) -> pa.Array:
 
 
 def positions_in(values, keys) -> np.ndarray:
-    """For each value, its position in `keys` (the first, -1 if absent). pyarrow's hash lookup: on 1M strings
-    about 6x faster than pandas' Index.get_indexer, and repeated keys are fine."""
+    """For each value, its position in `keys` (the first, -1 if absent). pyarrow's hash lookup: faster than
+    pandas' Index.get_indexer on a million strings (docs/benchmarks.md, "Scale"), and repeated keys are fine."""
     values = _arrow_strings(values)
     found = pc.index_in(values, value_set=_arrow_strings(keys).cast(values.type))
     return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
@@ -46,7 +46,7 @@ def positions_in(values, keys) -> np.ndarray:
 def with_issues(samples: pd.DataFrame, findings: pd.DataFrame) -> pd.DataFrame:
     """Samples plus `issues` (comma-separated, sorted; a categorical: few distinct combinations) and
     `worst_score` (max finding score, 0 if none). Columns are added, not merged: a merge copies every
-    column of a 1M-row table (1.6 s)."""
+    column of the table."""
     names = findings[["path", "issue"]].drop_duplicates().sort_values(["path", "issue"], kind="stable")
     joined = {}
     for path, issue in zip(names["path"].tolist(), names["issue"].tolist(), strict=True):

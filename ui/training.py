@@ -1,6 +1,6 @@
 """Baselines for the pages: turn the files a run writes (json, jsonl, csv, png) into tables for the charts.
 
-Never imports torch (5-8 s). Every function below that takes tables and returns a table is pure; the page
+Never imports torch (a slow import). Every function below that takes tables and returns a table is pure; the page
 only draws what they return. Launching and following the background process is ui/launcher.py.
 """
 

@@ -13,7 +13,7 @@ SCORE_LEGEND = "Scores run from 0 to 1, and 1 is the most suspicious (unlike cle
 
 def random_per_class(samples: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
     """n random decodable images per class, in shuffled order: numpy over label codes (a groupby over a
-    shuffled 1M-row label column took seconds)."""
+    shuffled label column is slow on a big dataset)."""
     ok = np.flatnonzero(samples["ok"].astype(bool).to_numpy(bool))
     shuffled = ok[np.random.default_rng(seed).permutation(len(ok))]
     codes = pd.factorize(samples["label"])[0][shuffled]  # -1: no label (NaN), left out like groupby does

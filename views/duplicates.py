@@ -82,7 +82,7 @@ def pair_section(result) -> None:
 
 @st.fragment(run_every=2)
 def pair_section_when_ready() -> None:
-    # the distances are measured in the background (seconds at 100k pictures): look again every 2 s,
+    # the distances are measured in the background (slow on a big dataset): look again every 2 s,
     # then rerun the page once, which draws them without this polling
     if state.pair_distances(ds) is not None:
         st.rerun()
