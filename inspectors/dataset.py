@@ -7,6 +7,7 @@ image gets a row with the reason, so nothing is silently dropped.
 
 import csv
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,20 +32,37 @@ class Listing:
 
 
 def display_path(name: str) -> str:
-    """A file name as text: bytes that are not UTF-8 become backslash escapes (and still scan)."""
-    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    """A file name (as os functions give it: str with surrogate escapes, or bytes) as text, reversibly: bytes
+    that are not UTF-8 become `\\xHH` and a backslash becomes `\\\\`, so no two names share a text (a name with
+    the byte 0xff and one literally named `\\xff` differ). fs_name undoes it."""
+    text = os.fsdecode(name) if isinstance(name, bytes) else name
+    if text.isascii() and "\\" not in text:
+        return text  # the common case: nothing to escape
+    return "".join(_ESCAPES.get(c, c) for c in text)
+
+
+# a surrogate-escaped byte (U+DC80..U+DCFF, as os.fsdecode makes them) -> \xHH; a backslash -> \\
+_ESCAPES = {"\\": "\\\\", **{chr(0xDC00 + b): f"\\x{b:02x}" for b in range(0x80, 0x100)}}
+_ESCAPED = re.compile(r"\\(\\|x[89a-f][0-9a-f])")
+
+
+def fs_name(path: str) -> bytes:
+    """A samples `path` (or label) -> the file name's bytes: the inverse of display_path."""
+    if "\\" not in path:
+        return path.encode("utf-8")
+    out, i = bytearray(), 0
+    for m in _ESCAPED.finditer(path):
+        out += path[i:m.start()].encode("utf-8")
+        out += b"\\" if m.group(1) == "\\" else bytes([int(m.group(1)[1:], 16)])
+        i = m.end()
+    return bytes(out + path[i:].encode("utf-8"))
 
 
 def source_path(root, path: str) -> Path:
-    """The file behind a samples `path` (relative to the root, or absolute for CSV rows outside it)."""
-    if path.startswith("/"):
-        return Path(path)
-    direct = Path(root) / path
-    if direct.exists():
-        return direct
-    # names that were not UTF-8 are stored with backslash escapes: undo them to find the file
-    raw = path.encode("utf-8").decode("unicode_escape").encode("latin-1", "surrogateescape")
-    return Path(os.fsdecode(os.path.join(os.fsencode(str(root)), raw)))
+    """The file behind a samples `path` (relative to the root, or absolute for CSV rows outside it). Every
+    place that opens a file by its `path` comes here (scan listing aside, which keeps the bytes it found)."""
+    name = fs_name(path)
+    return Path(os.fsdecode(name if name.startswith(b"/") else os.path.join(os.fsencode(str(root)), name)))
 
 
 def normalise_split(value: str) -> str:
