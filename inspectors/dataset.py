@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from .config import LoadConfig
-from .schema import ENTRY_IMAGE, ENTRY_MISSING, ENTRY_UNSUPPORTED, LISTING_COLUMNS, SPLIT_ALIASES, unneutralise
+from .schema import ENTRY_IMAGE, ENTRY_MISSING, ENTRY_UNSUPPORTED, LISTING_COLUMNS, SPLIT_ALIASES
 
 
 class DatasetError(Exception):
@@ -270,8 +270,10 @@ def _read_manifest(manifest: Path, config):
                 if not any(v.strip() for v in values):
                     continue
                 values = values + [""] * (len(header) - len(values))
-                split = unneutralise(values[isplit]) if isplit is not None else ""
-                out.append((reader.line_num, unneutralise(values[ip]), unneutralise(values[il].strip()), split))
+                # exactly as written: a path or label may start with a quote ('=a.png); spreadsheet-safe
+                # quoting belongs to exports meant for people, never to a manifest the tools read
+                split = values[isplit] if isplit is not None else ""
+                out.append((reader.line_num, values[ip], values[il].strip(), split))
             return out
     except UnicodeDecodeError as exc:
         raise DatasetError(f"{manifest}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None

@@ -64,10 +64,24 @@ def run(samples: pd.DataFrame, config: Config = Config(), scan_facts: dict | Non
     return found, summary
 
 
+def findings_cell(value):
+    """findings.csv is opened by people and read back by the tools (--baseline, the app): spreadsheet-safe
+    and exactly reversible. A cell that a spreadsheet would run, or that starts with a quote itself, gets one
+    quote in front; reading drops exactly one leading quote, so `'-1` and `-1` both come back as written."""
+    if isinstance(value, str) and value.startswith("'"):
+        return "'" + value
+    return neutralise(value)
+
+
+def findings_value(cell):
+    """The inverse of findings_cell."""
+    return cell[1:] if isinstance(cell, str) and cell.startswith("'") else cell
+
+
 def write_findings(found: pd.DataFrame, folder) -> Path:
     safe = found[FINDING_COLUMNS].copy()
     for col in ("path", "group", "detail"):
-        safe[col] = safe[col].map(neutralise)
+        safe[col] = safe[col].map(findings_cell)
     buf = io.StringIO()
     safe.to_csv(buf, index=False)
     target = Path(folder) / "findings.csv"
@@ -79,7 +93,7 @@ def read_findings(path) -> pd.DataFrame:
     df = pd.read_csv(path, dtype={"path": "string", "issue": "string", "group": "string", "detail": "string"},
                      keep_default_na=False)
     for col in ("path", "group", "detail"):
-        df[col] = df[col].map(unneutralise).astype("string")
+        df[col] = df[col].map(findings_value).astype("string")
     return df
 
 

@@ -92,13 +92,13 @@ def test_cleaned_manifest_paths_are_dot_relative_and_read_back_as_the_same_files
     assert reread.loc[reread["orphan"], "path"].tolist() == ["train/a/00000.png"]
 
 
-def test_a_cleaned_manifest_exported_spreadsheet_safe_keeps_labels_that_start_with_a_sign(tmp_path):
+def test_a_cleaned_manifest_is_written_exactly_and_keeps_labels_that_start_with_a_sign(tmp_path):
     ds = tiny_images(tmp_path / "ds", 4, classes=("-1", "+1"))
     samples = load_dataset(ds).samples.assign(ok=True)
     manifest = tables.cleaned_manifest(samples, pd.DataFrame(columns=["path", "decision", "new_label"]))
     out = tmp_path / "ws" / "cleaned_manifest.csv"
     out.parent.mkdir()
-    out.write_text(tables.spreadsheet_safe(manifest).to_csv(index=False))  # as the Review page writes it
+    out.write_text(manifest.to_csv(index=False))  # a manifest is for the tools: written and read exactly
     reread = load_dataset(ds, out).samples
     assert sorted(set(reread["label"])) == ["+1", "-1"]
 
