@@ -17,6 +17,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch: spin-waitin
 
 from inspectors import jobs  # noqa: E402
 from inspectors.dataset import DatasetError  # noqa: E402
+from inspectors.report import printable  # noqa: E402
 
 from . import data  # noqa: E402
 from .config import AUGMENTATIONS, LABEL_ISSUE_DEFAULTS, MODELS, TrainConfig, config_from_dict, validate  # noqa: E402
@@ -131,7 +132,7 @@ class Progress:
     def fail(self, message: str, code: int = 2) -> int:
         """Say why on stderr, record it, and give the exit code."""
         self.close()
-        print(f"error: {message}", file=sys.stderr)
+        print(printable(f"error: {message}", keep="\n"), file=sys.stderr)
         self.finish("failed", error=message)
         return code
 
@@ -171,7 +172,8 @@ def run(args, progress: Progress) -> int:
         config = train_config(args)
     except (ValueError, OSError, json.JSONDecodeError) as exc:
         return progress.fail(str(exc))
-    say = (lambda m: None) if args.json else print
+    # names from the dataset reach the terminal escaped, never raw; --json stays exact
+    say = (lambda m: None) if args.json else (lambda m="": print(printable(m, keep="\n")))
     try:
         prepared = data.prepare(args.dataset, args.labels, args.cache, args.rescan, progress=progress("scan"))
         progress.close()

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 from inspectors import jobs
+from inspectors.report import printable
 
 from . import recipe, runs
 from .train import Diverged, load_tensors, train
@@ -31,7 +32,7 @@ def cmd_train(args, prepared, split, config, progress, say) -> int:
         result = train(t, config, folder, progress=progress("train"), own_status=False,
                        extra_config={"split": split.how, "notes": split.notes, "dataset": str(prepared.root)}).result
     except Diverged as exc:
-        print(f"error: {exc}")
+        print(printable(f"error: {exc}", keep="\n"))
         progress.finish("failed", error=str(exc))
         return 1
     progress.close()

@@ -1,8 +1,7 @@
 """python -m inspectors scan DATASET ... | cache info|clear
 
-Report on stdout, progress bar on stderr (only on a terminal, or with --progress). Exit codes: 0 done,
-1 --fail-on matched, 2 usage error or nothing to scan, 130 interrupted (what finished is cached; run
-again to resume).
+Report on stdout, progress bar on stderr (only on a terminal, or with --progress). Exit codes in EXIT_CODES.
+Names from the dataset reach the terminal escaped (report.printable); --json and the CSVs keep them exact.
 """
 
 import argparse
@@ -13,6 +12,7 @@ import sys
 from . import report, review, scan_cache, workspace
 from .config import SECTION_TYPES, Config, load_config_file
 from .dataset import DatasetError, load_dataset, source
+from .report import printable
 from .run import read_findings, scan_and_inspect
 from .scan import scan
 from .schema import ISSUES
@@ -25,14 +25,24 @@ is only ever read.
 DATASET is a folder with a folder per class, optionally under train/ val/ test/ (valid/ validation/
 dev/ mean val), or a CSV manifest with a header naming path,label[,split] (or a folder holding one).
 """
+EXIT_FAIL_ON, EXIT_USAGE, EXIT_REVIEW_DAMAGED, EXIT_NO_SPACE, EXIT_INTERRUPTED = 1, 2, 3, 4, 130
+EXIT_CODES = f"""exit codes:
+  0    done
+  {EXIT_FAIL_ON}    --fail-on matched
+  {EXIT_USAGE}    usage error, or nothing to scan
+  {EXIT_REVIEW_DAMAGED}    --fail-on cannot read the review marks: the workspace's review.sqlite is damaged
+       (it is left exactly as it is)
+  {EXIT_NO_SPACE}    no space left on the disk holding the workspace or --out (what was written stays valid)
+  {EXIT_INTERRUPTED}  interrupted (what finished is cached; run again to resume)
+"""
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m inspectors", description=DESCRIPTION,
+    parser = argparse.ArgumentParser(prog="python -m inspectors", description=DESCRIPTION, epilog=EXIT_CODES,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    s = sub.add_parser("scan", help="scan a dataset and write samples.parquet",
+    s = sub.add_parser("scan", help="scan a dataset and write samples.parquet", epilog=EXIT_CODES,
                        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     s.add_argument("dataset", metavar="DATASET", help="dataset folder, or a .csv manifest")
     add_dataset_args(s)
@@ -54,7 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="never decode a file whose header declares more pixel data than this (default 256)")
     s.add_argument("--timeout", type=float, metavar="S",
                    help="per-file time limit in seconds; a slower file is reported, its worker replaced "
-                        "(default 30)")
+                        "(default 30). Files refused under a lower --timeout or --max-pixel-mb are read again")
+    s.add_argument("--retry-failed", action="store_true",
+                   help="read again every file whose cached row says it failed (e.g. timed out on a busy machine)")
     s.add_argument("--config", metavar="JSON", help="read settings from a config.json written by an earlier scan; "
                    "flags given here override it")
     s.add_argument("--no-cache", action="store_true",
@@ -143,6 +155,11 @@ def progress_bar(enabled: bool):
     return update, bar.close
 
 
+def say(text="", **kwargs) -> None:
+    """Print a human-readable line: names from the dataset escaped (report.printable), never raw."""
+    print(printable(text, keep="\n"), **kwargs)
+
+
 def cmd_scan(args) -> int:
     config = effective_config(args)
     fail_on = parse_issues(args.fail_on)
@@ -157,35 +174,39 @@ def cmd_scan(args) -> int:
         return listing, None if args.no_cache else workspace.workspace_dir(listing.root, listing.labels_csv,
                                                                            args.cache)
     listing, ws = cached(args.dataset, args.labels)
+    if fail_on and ws is not None and review.damage(ws):  # say so now, not after a long scan
+        raise review.ReviewStoreDamaged(ws / review.REVIEW_FILE, review.damage(ws))
     update, close = progress_bar(show)
     try:
         against = None
         if args.against:
             other, other_ws = cached(args.against, None)
-            against = scan(other, config.scan, other_ws, progress=update, on_wait=wait_message).samples
+            against = scan(other, config.scan, other_ws, progress=update, on_wait=wait_message,
+                           retry_failed=args.retry_failed).samples
         result, found, summary, written = scan_and_inspect(listing, config, ws, args.out, update, wait_message,
-                                                           against)
+                                                           against, args.retry_failed)
     except KeyboardInterrupt:
-        close()
+        close()  # the bar goes before the message (closing twice is harmless)
         print("\ninterrupted: finished files are cached; run the same command again to resume", file=sys.stderr)
-        return 130
-    close()
+        return EXIT_INTERRUPTED
+    finally:
+        close()
     if args.json:
         print(json.dumps({"dataset": str(listing.root), "layout": listing.layout, "workspace": str(ws) if ws else None,
                           **summary, "warnings": listing.warnings}, indent=2, default=str))
     elif not args.quiet:
-        print(report.scan_text(summary["scan"], args.dataset, listing.layout, report.problem_rows(result.samples),
-                               listing.warnings, []))
-        print()
-        print(report.findings_text(found, summary))
-        print("\nWrote:\n" + "\n".join(f"  {p}" for p in written))
+        say(report.scan_text(summary["scan"], args.dataset, listing.layout, report.problem_rows(result.samples),
+                             listing.warnings, []))
+        say()
+        say(report.findings_text(found, summary))
+        say("\nWrote:\n" + "\n".join(f"  {printable(p)}" for p in written))
     if fail_on:
         failing = gate(found, fail_on, ws, args.baseline)
         if len(failing):
             if not args.json and not args.quiet:
-                print(f"\n--fail-on: {len(failing):,} finding(s) of {', '.join(sorted(set(failing['issue'])))} "
-                      f"are new and not marked keep")
-            return 1
+                say(f"\n--fail-on: {len(failing):,} finding(s) of {', '.join(sorted(set(failing['issue'])))} "
+                    f"are new and not marked keep")
+            return EXIT_FAIL_ON
     return 0
 
 
@@ -216,39 +237,57 @@ def gate(found, issues, ws, baseline):
 
 
 def cmd_cache(args) -> int:
+    """Only folders that are workspaces (workspace.is_workspace) are listed or removed: anything else kept
+    under the cache root is left as it is, and said so."""
     if args.dataset:
         # the workspace `scan` keys it by: a folder holding its own manifest is keyed by that manifest too
-        targets = [workspace.workspace_dir(*source(args.dataset, args.labels), args.cache)]
+        target = workspace.workspace_dir(*source(args.dataset, args.labels), args.cache)
+        found = [target] if workspace.is_workspace(target) else []
+        others = [target] if target.exists() and not found else []
     else:
-        targets = workspace.list_workspaces(args.cache)
+        found, others = workspace.list_workspaces(args.cache)
     if args.action == "info":
-        print(f"cache root: {workspace.cache_root(args.cache)}")
-        if not targets or not any(t.exists() for t in targets):
-            print(f"  no workspace for {args.dataset} (not scanned with a cache yet)" if args.dataset
-                  else "  no workspaces")
-        for t in targets:
-            if t.exists():
-                info = scan_cache.cache_info(t)
-                print(f"  {t.name}: {info.get('files', 0):,} cached files, {info.get('thumbnails', 0):,} thumbnails, "
-                      f"{workspace.folder_size(t) / 2**20:,.1f} MB, last scan {info.get('last_scan', 'never')}")
-        return 0
-    for t in targets:
-        if t.exists():
+        say(f"cache root: {workspace.cache_root(args.cache)}")
+        if not found:
+            say(f"  no workspace for {args.dataset} (not scanned with a cache yet)" if args.dataset
+                else "  no workspaces")
+        for t in found:
+            info = scan_cache.cache_info(t)
+            dataset = workspace.workspace_dataset(t)
+            cache = f"scan cache unreadable ({info['unreadable']})" if "unreadable" in info else \
+                f"{info.get('files', 0):,} cached files, {info.get('thumbnails', 0):,} thumbnails"
+            say(f"  {printable(t.name)}: {'dataset ' + printable(dataset) + ', ' if dataset else ''}{cache}, "
+                f"{workspace.folder_size(t) / 2**20:,.1f} MB, last scan {info.get('last_scan', 'never')}")
+    else:
+        for t in found:
             workspace.remove_workspace(t)
-            print(f"removed {t}")
-    return 0
+            say(f"removed {t}")
+    if others:
+        say(f"left alone: {len(others)} folder(s) that are not workspaces (they hold other files): "
+            + ", ".join(printable(t.name) for t in others[:10]) + (" ..." if len(others) > 10 else ""))
+    return EXIT_USAGE if args.dataset and others and args.action == "clear" else 0
+
+
+def error(exc) -> None:
+    print(printable(f"error: {exc}", keep="\n"), file=sys.stderr)
 
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return cmd_scan(args) if args.command == "scan" else cmd_cache(args)
+    except review.ReviewStoreDamaged as exc:
+        error(exc)
+        return EXIT_REVIEW_DAMAGED
+    except workspace.NoSpaceError as exc:
+        error(exc)
+        return EXIT_NO_SPACE
     except DatasetError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        error(exc)
+        return EXIT_USAGE
     except (ValueError, OSError) as exc:  # a bad --config/--set/--baseline, a workspace inside the dataset
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        error(exc)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

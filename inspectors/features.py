@@ -52,7 +52,7 @@ class NotRegularFileError(Exception):
 
 
 class TooLargeError(Exception):
-    pass
+    limit = None  # ("max_pixel_bytes", the limit) when refused for the limit: a looser one reads the file again
 
 
 class ChecksumError(Exception):
@@ -128,6 +128,8 @@ def decode_bytes(data: bytes, work_side=ScanConfig.work_side, thumb_side=ScanCon
         row["exif_orientation"] = _orientation(im)
     except Exception as exc:  # any decoder error is the file's problem, reported as a row
         row["error"] = error_text(exc)
+        if getattr(exc, "limit", None):
+            row["limit"] = exc.limit  # the scan cache keeps it (scan.py), not the samples table
         return row, None, None
     row["ok"] = True
     try:
@@ -201,9 +203,11 @@ def _check_declared_size(im, max_pixel_bytes) -> None:
         raise TooLargeError(f"header declares an empty image ({w}x{h})")
     declared = w * h * len(im.getbands()) * BYTES_PER_BAND.get(im.mode, 1)
     if declared > max_pixel_bytes:
-        raise TooLargeError(
+        error = TooLargeError(
             f"header declares {w}x{h} {im.mode} = {declared / 2**20:,.0f} MB of pixels, over the "
             f"{max_pixel_bytes / 2**20:,.0f} MB limit; not decoded (decompression bomb or huge image)")
+        error.limit = ("max_pixel_bytes", max_pixel_bytes)
+        raise error
 
 
 def verify_png_checksums(data: bytes) -> None:

@@ -168,15 +168,16 @@ class _Pool:
                 now = time.monotonic()
                 for worker in [w for w in busy if w.inflight and w in self.workers]:
                     if worker.current.value != IDLE and now - worker.started.value > self.timeout_s:
-                        self.replace(worker, TIMED_OUT.format(timeout=self.timeout_s))
+                        self.replace(worker, TIMED_OUT.format(timeout=self.timeout_s), ("timeout", self.timeout_s))
                     elif not worker.process.is_alive() and not worker.conn.poll():
                         self.replace(worker, CRASHED.format(code=worker.process.exitcode))
         finally:
             for worker in self.workers:
                 worker.kill() if worker.inflight else worker.stop()
 
-    def replace(self, worker, reason):
-        """Kill a worker, report the file it was on, re-queue the rest of its chunk, start a new one."""
+    def replace(self, worker, reason, limit=None):
+        """Kill a worker, report the file it was on, re-queue the rest of its chunk, start a new one. `limit`
+        (name, value) marks a row the limit caused, so that a scan under a looser one reads the file again."""
         bad = worker.current.value
         chunk = worker.inflight.popleft() if worker.inflight else []
         self.pending.extendleft(reversed(worker.inflight))  # queued behind it, never started: as they were
@@ -203,5 +204,7 @@ class _Pool:
         for index in failed:
             row = features.empty_row()
             row["error"] = reason
+            if limit:
+                row["limit"] = limit
             self.on_results([(index, row, None)])
         self.workers.append(self.start())

@@ -2,6 +2,9 @@
 
 Every mark is its own committed transaction: once set_mark returns, the mark survives a crash, and
 two browser tabs (or the app and the CLI) writing at once are serialised by SQLite's lock.
+
+Marks are a person's work: a damaged review.sqlite is never written to, replaced or moved. Every function
+here first asks `damage()` and raises ReviewStoreDamaged, naming the file, instead.
 """
 
 import sqlite3
@@ -10,11 +13,55 @@ from pathlib import Path
 
 import pandas as pd
 
+from .workspace import is_damaged
+
 DECISIONS = ("keep", "remove", "relabel")
 REVIEW_FILE = "review.sqlite"
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+class ReviewStoreDamaged(sqlite3.DatabaseError):  # callers that catch SQLite's errors catch this too
+    def __init__(self, path: Path, reason: str):
+        self.path, self.reason = Path(path), reason
+        super().__init__(f"the review store {path} is damaged ({reason}); it was left exactly as it is. Restore "
+                         f"it from a backup, or move it aside to start a new one (its marks are then lost)")
+
+
+def damage(workspace) -> str | None:
+    """Why the workspace's review.sqlite cannot be read (garbage, truncated, not a review store), or None
+    when it is sound or absent. Reads only."""
+    db = Path(workspace) / REVIEW_FILE
+    try:
+        with open(db, "rb") as f:
+            header = f.read(len(SQLITE_HEADER))
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"cannot read it: {exc.strerror or exc}"
+    if header and header != SQLITE_HEADER:  # an empty file is an empty database
+        return "not an SQLite database"
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+        try:
+            problems = [row[0] for row in con.execute("PRAGMA quick_check").fetchall()]
+            tables = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as exc:
+        if not is_damaged(exc):
+            raise
+        return str(exc)
+    if problems != ["ok"]:
+        return "; ".join(problems[:3])
+    if tables and "marks" not in tables:
+        return "it holds no marks table"
+    return None
 
 
 def connect(workspace) -> sqlite3.Connection:
+    reason = damage(workspace)
+    if reason:
+        raise ReviewStoreDamaged(Path(workspace) / REVIEW_FILE, reason)
     Path(workspace).mkdir(parents=True, exist_ok=True)
     con = sqlite3.connect(Path(workspace) / REVIEW_FILE, timeout=30)
     con.execute("PRAGMA journal_mode=WAL")

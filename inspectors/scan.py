@@ -8,6 +8,7 @@ as they arrive, so a scan killed half-way resumes from its last batch.
 import io
 import multiprocessing
 import os
+import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,15 @@ from . import features, pool, scan_cache
 from .config import ScanConfig
 from .dataset import Listing
 from .schema import ENTRY_IMAGE, FEATURE_COLUMNS, FLOAT_COLUMNS, INT_COLUMNS, SAMPLE_COLUMNS
-from .workspace import atomic_write_bytes, ensure_outside
+from .workspace import (
+    NoSpaceError,
+    atomic_write_bytes,
+    ensure_outside,
+    folder_size,
+    is_damaged,
+    is_disk_full,
+    mark_workspace,
+)
 
 # Bump when features.py changes what it computes: cached rows of another version are read again.
 SCANNER_VERSION = "7"
@@ -44,33 +53,59 @@ def worker_count(requested: int) -> int:
 
 
 def scan(listing: Listing, config: ScanConfig = ScanConfig(), workspace: Path | None = None,
-         progress=None, on_wait=None) -> ScanResult:
-    """Scan every image of the listing; `progress(done, total)` is called as files finish."""
+         progress=None, on_wait=None, retry_failed: bool = False) -> ScanResult:
+    """Scan every image of the listing; `progress(done, total)` is called as files finish. With
+    retry_failed, files whose cached row says they failed are read again (a timeout on a busy machine)."""
     if getattr(multiprocessing.current_process(), "_inheriting", False):
         # a spawned worker is re-running the caller's script: without this it would wait on the lock forever
         raise RuntimeError("scan() ran while a worker process was starting: put the calling script's code "
                            "under `if __name__ == '__main__':`")
     start = time.perf_counter()
     if workspace is None:
-        rows, decoded, cached, pruned = _scan_images(listing, config, None, None, progress)
+        rows, decoded, cached, pruned = _scan_images(listing, config, None, None, progress, retry_failed)
     else:
         workspace = Path(workspace)
         ensure_outside(workspace, listing.root)
         with scan_cache.scan_lock(workspace, on_wait):
-            con = scan_cache.connect(workspace)
             try:
-                rows, decoded, cached, pruned = _scan_images(listing, config, con, workspace, progress)
-            finally:
-                con.close()
+                mark_workspace(workspace, listing.root, listing.labels_csv)
+                rows, decoded, cached, pruned = _scan_cached(listing, config, workspace, progress, retry_failed)
+            except (NoSpaceError, sqlite3.OperationalError) as exc:
+                if not isinstance(exc, NoSpaceError) and not is_disk_full(exc):
+                    raise
+                images = int((listing.samples["entry"] == ENTRY_IMAGE).sum())
+                raise NoSpaceError(workspace, space_needed(images, config) - folder_size(workspace)) from exc
     samples = _assemble(listing.samples, rows)
     return ScanResult(samples, workspace, time.perf_counter() - start, decoded, cached, pruned)
 
 
-def _scan_images(listing, config, con, workspace, progress):
+def _scan_cached(listing, config, workspace, progress, retry_failed):
+    """_scan_images with the workspace's cache. The cache is disposable: a damaged one is set aside (renamed,
+    never deleted) and the scan starts again on a new one."""
+    for attempt in (1, 2):
+        try:
+            con = scan_cache.connect(workspace)
+            try:
+                return _scan_images(listing, config, con, workspace, progress, retry_failed)
+            finally:
+                con.close()
+        except sqlite3.DatabaseError as exc:
+            if attempt == 2 or not is_damaged(exc):
+                raise
+            scan_cache.set_aside(workspace, exc)
+
+
+def space_needed(images: int, config: ScanConfig) -> int:
+    """About what a workspace holds for so many images: a JPEG thumbnail (~1/10 of its raw RGB pixels), the
+    cache row, and the row again in the cache's snapshot and in samples.parquet."""
+    return images * (config.thumb_side ** 2 * 3 // 10 + 1536)
+
+
+def _scan_images(listing, config, con, workspace, progress, retry_failed=False):
     images = listing.samples[listing.samples["entry"] == ENTRY_IMAGE]
     total = len(images)
     all_cached = scan_cache.read_rows(con, workspace) if con is not None else None
-    cached_rows = _cache_hits(images, all_cached) if con is not None else None
+    cached_rows = _cache_hits(images, all_cached, config, retry_failed) if con is not None else None
     # plain Python sets: pandas 3's Arrow-string isin builds a scalar per value (docs/benchmarks.md, "Warm re-scan")
     cached_paths = set(cached_rows["path"].tolist()) if cached_rows is not None else set()
     hit = pd.Series([p in cached_paths for p in images["path"].tolist()], index=images.index, dtype=bool)
@@ -92,7 +127,8 @@ def _scan_images(listing, config, con, workspace, progress):
         for index, row, thumb in results:
             path, size, mtime_ns = keys[index]
             # one tuple per file, in the cache's column order: the SQLite batch, then the frame, take it as is
-            record = (path, size, mtime_ns, SCANNER_VERSION, *map(row.get, FEATURE_COLUMNS))
+            record = (path, size, mtime_ns, SCANNER_VERSION, *map(row.get, FEATURE_COLUMNS),
+                      *(row.get("limit") or NO_LIMIT))
             new_rows.append(record)
             batch.append(record)
             if thumb is not None:
@@ -116,7 +152,7 @@ def _scan_images(listing, config, con, workspace, progress):
     if con is not None:
         listed = set(listing.samples["path"].tolist())
         pruned = scan_cache.forget(con, [p for p in all_cached["path"].tolist() if p not in listed])
-    columns = scan_cache.KEY_COLUMNS + FEATURE_COLUMNS
+    columns = scan_cache.CACHE_COLUMNS
     new = scan_cache.exact_frame(new_rows, columns)
     parts = [p for p in (cached_rows[columns] if cached_rows is not None else None, new)
              if p is not None and len(p)] or [new]  # concat of empty frames muddles the dtypes
@@ -126,15 +162,33 @@ def _scan_images(listing, config, con, workspace, progress):
     return held[["path", *FEATURE_COLUMNS]], len(todo), done_before, pruned
 
 
-def _cache_hits(images, cached) -> pd.DataFrame:
-    """Cached rows whose key still matches the file on disk."""
+NO_LIMIT = (None, None)
+
+
+def _cache_hits(images, cached, config, retry_failed=False) -> pd.DataFrame:
+    """Cached rows whose key still matches the file on disk, and whose verdict this scan's settings would
+    give too."""
     if cached.empty:
         return cached
     cached = cached.rename(columns={"mtime_ns": "cached_mtime_ns"})
     merged = images[["path", "bytes", "mtime_ns"]].merge(cached, on="path", how="inner")
     same = (merged["size"].astype("Int64") == merged["bytes"]) & \
         (merged["cached_mtime_ns"].astype("Int64") == merged["mtime_ns"]) & (merged["version"] == SCANNER_VERSION)
-    return merged[same.fillna(False).astype(bool)]
+    return merged[same.fillna(False).astype(bool) & ~_read_again(merged, config, retry_failed)]
+
+
+def _read_again(cached: pd.DataFrame, config: ScanConfig, retry_failed: bool) -> pd.Series:
+    """Cached rows to read again: a file refused for a limit that is now looser (its pixels under a higher
+    --max-pixel-mb, its read under a longer --timeout), and with retry_failed every file that failed.
+    Column-wise: a cache of rows that all decoded costs two vector operations, no Python per row."""
+    again = pd.Series(False, index=cached.index)
+    if retry_failed:
+        again |= ~pd.to_numeric(cached["ok"]).fillna(0).astype(bool)
+    limited = cached["limit_name"].notna()
+    if limited.any():
+        now = cached["limit_name"].map({"max_pixel_bytes": config.max_pixel_bytes, "timeout": config.file_timeout_s})
+        again |= limited & (pd.to_numeric(now) > pd.to_numeric(cached["limit_value"])).fillna(False).astype(bool)
+    return again
 
 
 def _assemble(listing_samples: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:

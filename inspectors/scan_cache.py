@@ -14,6 +14,7 @@ snapshot is only ever a copy: a kill, a damaged file or a version change sends t
 import fcntl
 import io
 import sqlite3
+import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,9 +22,13 @@ from pathlib import Path
 import pandas as pd
 
 from .schema import FEATURE_COLUMNS, INT_COLUMNS
-from .workspace import atomic_write_bytes
+from .workspace import SET_ASIDE, atomic_write_bytes
 
 KEY_COLUMNS = ["path", "size", "mtime_ns", "version"]
+# A verdict a limit caused (a file refused for its declared pixels, a read cut off by the timeout) carries that
+# limit and its value: a later scan under a looser limit reads the file again. Both are empty for most rows.
+LIMIT_COLUMNS = ["limit_name", "limit_value"]
+CACHE_COLUMNS = KEY_COLUMNS + FEATURE_COLUMNS + LIMIT_COLUMNS
 CACHE_FILE = "scan_cache.sqlite"
 SNAPSHOT_FILE = "scan_cache_rows.parquet"
 
@@ -35,18 +40,38 @@ def connect(workspace: Path) -> sqlite3.Connection:
     con.execute("PRAGMA synchronous=NORMAL")
     cols = ", ".join(FEATURE_COLUMNS)
     existing = [row[1] for row in con.execute("PRAGMA table_info(files)")]
-    if existing and existing != KEY_COLUMNS + FEATURE_COLUMNS:
+    if existing and existing != CACHE_COLUMNS:
         # another scanner version's columns: its rows would be re-read anyway, so start afresh
         with con:
             con.execute("DROP TABLE files")
             con.execute("DROP TABLE IF EXISTS thumbs")
             con.execute("DROP TABLE IF EXISTS meta")
     con.execute(f"CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, "
-                f"version TEXT, {cols})")
+                f"version TEXT, {cols}, limit_name TEXT, limit_value REAL)")
     con.execute("CREATE TABLE IF NOT EXISTS thumbs (path TEXT PRIMARY KEY, data BLOB)")
     con.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER)")
     con.commit()
     return con
+
+
+def set_aside(workspace: Path, exc: BaseException) -> Path:
+    """Rename a damaged cache (and its WAL files) out of the way, never deleting it, and say so on stderr:
+    the next connect starts an empty one, and the scan reads every file again."""
+    db = Path(workspace) / CACHE_FILE
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    aside = db.with_name(f"{CACHE_FILE}{SET_ASIDE}{stamp}")
+    n = 1
+    while aside.exists():
+        n += 1
+        aside = db.with_name(f"{CACHE_FILE}{SET_ASIDE}{stamp}-{n}")
+    for suffix in ("-wal", "-shm", "-journal"):  # a stale WAL must never meet the new database
+        side = db.with_name(CACHE_FILE + suffix)
+        if side.exists():
+            side.rename(side.with_name(f"{CACHE_FILE}{suffix}{aside.name[len(CACHE_FILE):]}"))
+    db.rename(aside)
+    print(f"warning: the scan cache {db} is damaged ({exc}); set aside as {aside.name} and rebuilt: "
+          f"every file is read again", file=sys.stderr)
+    return aside
 
 
 def _meta(con, key: str) -> int:
@@ -74,7 +99,7 @@ def exact_frame(records: list[tuple], names: list[str]) -> pd.DataFrame:
 
 def read_rows(con, workspace: Path | None = None) -> pd.DataFrame:
     """Every cached row: from the workspace's snapshot when it is of the cache's current generation."""
-    names = KEY_COLUMNS + FEATURE_COLUMNS
+    names = CACHE_COLUMNS
     generation = _meta(con, "generation")
     snapshot = Path(workspace) / SNAPSHOT_FILE if workspace is not None else None
     if snapshot is not None and generation and _meta(con, "snapshot") == generation and snapshot.exists():
@@ -88,21 +113,21 @@ def read_rows(con, workspace: Path | None = None) -> pd.DataFrame:
 
 
 def write_snapshot(con, workspace: Path, rows: pd.DataFrame) -> None:
-    """Save `rows` (every row the cache holds, KEY_COLUMNS + FEATURE_COLUMNS) for the next read_rows, unless
+    """Save `rows` (every row the cache holds, CACHE_COLUMNS) for the next read_rows, unless
     the snapshot already is of this generation. The caller holds the scan lock: nobody writes meanwhile."""
     generation = _meta(con, "generation")
     if not generation or _meta(con, "snapshot") == generation:
         return
     buf = io.BytesIO()
-    rows[KEY_COLUMNS + FEATURE_COLUMNS].to_parquet(buf, index=False)
+    rows[CACHE_COLUMNS].to_parquet(buf, index=False)
     atomic_write_bytes(Path(workspace) / SNAPSHOT_FILE, buf.getvalue())
     with con:  # after the file: a kill in between leaves a stamp that does not match, never a false one
         con.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('snapshot', ?)", (generation,))
 
 
 def write_rows(con, rows: list[tuple], thumbs: list[tuple[str, bytes]]) -> None:
-    """Insert one batch (rows: tuples in KEY_COLUMNS + FEATURE_COLUMNS order) in one transaction."""
-    names = KEY_COLUMNS + FEATURE_COLUMNS
+    """Insert one batch (rows: tuples in CACHE_COLUMNS order) in one transaction."""
+    names = CACHE_COLUMNS
     placeholders = ", ".join("?" for _ in names)
     with con:
         con.executemany(f"INSERT OR REPLACE INTO files ({', '.join(names)}) VALUES ({placeholders})", rows)
@@ -139,6 +164,8 @@ def read_thumbnails(workspace: Path, paths) -> dict:
             q = f"SELECT path, data FROM thumbs WHERE path IN ({', '.join('?' for _ in batch)})"
             out.update(con.execute(q, batch).fetchall())
         return out
+    except sqlite3.DatabaseError:  # damaged or unreadable: no thumbnails until the next scan rebuilds it
+        return {}
     finally:
         con.close()
 
@@ -168,6 +195,8 @@ def cache_info(workspace: Path) -> dict:
         try:
             info["files"] = con.execute("SELECT COUNT(*) FROM files").fetchone()[0]
             info["thumbnails"] = con.execute("SELECT COUNT(*) FROM thumbs").fetchone()[0]
+        except sqlite3.DatabaseError as exc:  # damaged (the next scan sets it aside) or busy
+            info["unreadable"] = str(exc)
         finally:
             con.close()
     samples = workspace / "samples.parquet"

@@ -15,7 +15,6 @@ from inspectors import scan_cache
 from inspectors.config import ScanConfig
 from inspectors.dataset import load_dataset
 from inspectors.scan import scan
-from inspectors.schema import FEATURE_COLUMNS
 from tests.conftest import encode, noise_image, write
 
 REPO = Path(__file__).resolve().parents[2]
@@ -83,7 +82,7 @@ def test_a_warm_rescan_reads_the_snapshot_only_while_it_is_current(small_dataset
         assert len(scan_cache.read_rows(con, ws)) == 41
         # a write through the cache (as an interrupted scan makes) outdates it: SQLite is read
         row = {**scan_cache.read_rows(con, ws).iloc[0].to_dict(), "brightness": 0.123}
-        values = [row[n] for n in scan_cache.KEY_COLUMNS + FEATURE_COLUMNS]
+        values = [row[n] for n in scan_cache.CACHE_COLUMNS]
         plain = [None if v is None or v is pd.NA else v.item() if hasattr(v, "item") else v for v in values]
         scan_cache.write_rows(con, [tuple(plain)], [])
         rows = scan_cache.read_rows(con, ws).set_index("path")
