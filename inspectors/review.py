@@ -43,8 +43,9 @@ def damage(workspace) -> str | None:
     try:
         con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
         try:
-            problems = [row[0] for row in con.execute("PRAGMA quick_check").fetchall()]
-            tables = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            problems = _patiently(lambda: [row[0] for row in con.execute("PRAGMA quick_check").fetchall()])
+            tables = _patiently(lambda: {row[0] for row in
+                                         con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")})
         finally:
             con.close()
     except sqlite3.DatabaseError as exc:
@@ -64,11 +65,33 @@ def connect(workspace) -> sqlite3.Connection:
         raise ReviewStoreDamaged(Path(workspace) / REVIEW_FILE, reason)
     Path(workspace).mkdir(parents=True, exist_ok=True)
     con = sqlite3.connect(Path(workspace) / REVIEW_FILE, timeout=30)
-    con.execute("PRAGMA journal_mode=WAL")
-    con.execute("PRAGMA synchronous=FULL")  # a confirmed mark is on disk
-    con.execute("CREATE TABLE IF NOT EXISTS marks (path TEXT PRIMARY KEY, decision TEXT NOT NULL, "
-                "new_label TEXT, note TEXT, updated REAL NOT NULL)")
+    try:
+        # WAL is a property of the file: set once. SQLite answers a journal-mode change (and the first read
+        # while another process closes the last connection) with "locked" without waiting on the timeout.
+        if _patiently(lambda: con.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+            _patiently(lambda: con.execute("PRAGMA journal_mode=WAL").fetchone())
+        con.execute("PRAGMA synchronous=FULL")  # a confirmed mark is on disk
+        _patiently(lambda: con.execute("CREATE TABLE IF NOT EXISTS marks (path TEXT PRIMARY KEY, "
+                                       "decision TEXT NOT NULL, new_label TEXT, note TEXT, updated REAL NOT NULL)"))
+    except BaseException:
+        con.close()
+        raise
     return con
+
+
+def _patiently(step, seconds: float = 30.0):
+    """step(), tried again while another process holds the lock, for up to `seconds`."""
+    deadline = time.monotonic() + seconds
+    pause = 0.005
+    while True:
+        try:
+            return step()
+        except sqlite3.OperationalError as exc:
+            busy = "locked" in str(exc) or "busy" in str(exc)
+            if not busy or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.2)
 
 
 def set_mark(workspace, path: str, decision: str, new_label: str | None = None, note: str | None = None) -> None:
