@@ -13,18 +13,17 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from PIL import Image, ImageOps
 
+from inspectors import imaging
 from inspectors import workspace as ws
-from inspectors.config import ScanConfig, workspace_config
+from inspectors.config import workspace_config
 from inspectors.dataset import load_dataset, source, source_path
-from inspectors.features import _check_declared_size as check_declared_size
 from inspectors.run import read_summary, scan_and_inspect
 from inspectors.scan import read_samples
 
 SIZE_CHOICES = (16, 32, 64, 128, 224)
 MAX_AUTO_SIZE = 64  # toy baselines: a larger input only pays once the tolerance sweep says detail matters
-TENSOR_VERSION = "1"  # bump when decode_for_network changes, so old caches are not reused
+TENSOR_VERSION = "2"  # bump when what the network sees (imaging.network_view) changes: old caches are not reused
 
 
 @dataclass
@@ -33,6 +32,7 @@ class Prepared:
     workspace: Path
     samples: pd.DataFrame
     summary: dict
+    max_pixel_bytes: int  # the workspace's bomb limit: files are reopened under the scan's own rule
     labels_csv: Path | None = None
 
 
@@ -55,7 +55,8 @@ def prepare(dataset, labels=None, cache=None, rescan=False, progress=None) -> Pr
     ws.ensure_outside(folder, listing.root)
     if rescan or not (folder / "samples.parquet").exists() or not (folder / "summary.json").exists():
         scan_and_inspect(listing, config, folder, progress=progress)
-    return Prepared(listing.root, folder, read_samples(folder), read_summary(folder), listing.labels_csv)
+    return Prepared(listing.root, folder, read_samples(folder), read_summary(folder),
+                    config.scan.max_pixel_bytes, listing.labels_csv)
 
 
 def usable(samples: pd.DataFrame) -> pd.DataFrame:
@@ -111,32 +112,12 @@ def choose_input_size(samples: pd.DataFrame, cap: int = MAX_AUTO_SIZE) -> int:
     return fitting[-1] if fitting else SIZE_CHOICES[0]
 
 
-def decode_for_network(path, size: int, max_pixel_bytes: int = ScanConfig().max_pixel_bytes) -> np.ndarray:
-    """The image as the network sees it, as uint8 (3, size, size): EXIF orientation applied (what a person
-    sees), RGB, shorter side resized to `size`, centre-cropped. Raises on a file that does not decode."""
-    with Image.open(path) as im:
-        check_declared_size(im, max_pixel_bytes)
-        im.draft("RGB", (size * 2, size * 2))  # JPEG: decode at >= 2x the target via DCT scaling
-        im = ImageOps.exif_transpose(im)
-        im = to_rgb(im)
-        scale = size / min(im.size)
-        im = im.resize((max(size, round(im.width * scale)), max(size, round(im.height * scale))),
-                       Image.Resampling.BILINEAR, reducing_gap=2.0)
-        left, top = (im.width - size) // 2, (im.height - size) // 2
-        im = im.crop((left, top, left + size, top + size))
-        return np.asarray(im, dtype=np.uint8).transpose(2, 0, 1).copy()
-
-
-def to_rgb(im: Image.Image) -> Image.Image:
-    if im.mode in ("I", "I;16", "I;16B", "I;16L", "F"):  # 16-bit / float: scale to 8 bits, not clip
-        a = np.asarray(im, dtype=np.float64)
-        top = a.max() or 1.0
-        im = Image.fromarray((a * (255.0 / top)).clip(0, 255).astype(np.uint8))
-    if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
-        im = im.convert("RGBA")
-        background = Image.new("RGBA", im.size, (255, 255, 255, 255))  # transparent = white, as viewers show it
-        return Image.alpha_composite(background, im).convert("RGB")
-    return im.convert("RGB")
+def decode_for_network(path, size: int, max_pixel_bytes: int) -> np.ndarray:
+    """The image as the network sees it, uint8 (3, size, size): imaging.network_view (EXIF orientation and
+    the colour rule a person sees, the short side resized to `size`, centre-cropped). Raises on a file that
+    does not decode."""
+    with imaging.open_file(path) as f:
+        return imaging.open_for_network(f, max_pixel_bytes, size)
 
 
 def cache_key(rows: pd.DataFrame, size: int) -> str:
@@ -165,7 +146,7 @@ def tensor_cache(prepared: Prepared, rows: pd.DataFrame, size: int, progress=Non
     def one(i_path):
         i, path = i_path
         try:
-            out[i] = decode_for_network(source_path(prepared.root, path), size)
+            out[i] = decode_for_network(source_path(prepared.root, path), size, prepared.max_pixel_bytes)
             return i, None
         except Exception as exc:  # a file changed since the scan: leave it out, say which and why
             return i, f"{type(exc).__name__}: {exc}"

@@ -1,15 +1,17 @@
 """"What enters the net": the exact tensors of a batch, decoded back to images and set beside the files
-they came from, opened independently. Differences a person would miss in the code show up here: EXIF
-orientation ignored, RGB/BGR swapped, inputs not scaled as the model expects."""
+they came from, reopened as a person sees them (inspectors.imaging's display path, the reader the app uses).
+Differences a person would miss in the code show up here: EXIF orientation ignored, RGB/BGR swapped, inputs
+not scaled as the model expects, a network path that reads a file otherwise than a person sees it."""
 
 import numpy as np
 import torch
 from PIL import Image, ImageOps
 
+from inspectors import imaging
 from inspectors.dataset import source_path
 
 from .checks import Verdict
-from .data import to_rgb
+from .data import Prepared
 from .train import Tensors, augment, normalise
 
 MATCH = 0.08  # mean |difference| in [0, 1] at 8x8: resampling differences measure < 0.03, a real mix-up > 0.15
@@ -33,13 +35,13 @@ def to_images(x: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> np.ndar
     return (pixels * 255).round().byte().permute(0, 2, 3, 1).numpy()
 
 
-def reference_image(path, size: int) -> np.ndarray:
-    """The file as a person sees it (EXIF applied, RGB), fitted to size x size by a different code path
-    (ImageOps.fit) than the training pipeline, so one bug cannot hide in both."""
-    with Image.open(path) as im:
-        im = ImageOps.exif_transpose(im)
-        im = to_rgb(im) if im.mode not in ("RGB", "L", "CMYK", "YCbCr") else im.convert("RGB")
-        return np.asarray(ImageOps.fit(im, (size, size), Image.Resampling.BILINEAR))
+def reference_image(path, size: int, max_pixel_bytes: int) -> np.ndarray:
+    """The file as a person sees it (imaging.open_for_display, unstretched: EXIF applied, the colour rule), fitted
+    to size x size by a different code path (ImageOps.fit) than the training pipeline, so one bug cannot hide
+    in both."""
+    with imaging.open_file(path) as f:
+        image, _ = imaging.open_for_display(f, max_pixel_bytes, max_side=4 * size, stretch=False)
+    return np.asarray(ImageOps.fit(image, (size, size), Image.Resampling.BILINEAR))
 
 
 def _small(a: np.ndarray) -> np.ndarray:
@@ -64,7 +66,7 @@ def diagnose(tensor_img: np.ndarray, file_img: np.ndarray) -> tuple[float, str]:
     return diff, "differs from the file"
 
 
-def what_enters(t: Tensors, root, n: int = 8, augment_kind: str = "none", seed: int = 0):
+def what_enters(t: Tensors, prepared: Prepared, n: int = 8, augment_kind: str = "none", seed: int = 0):
     """Verdict plus [(file image, network image)] for the first n training images of a seeded batch."""
     gen = torch.Generator().manual_seed(seed)
     idx = torch.randperm(len(t.y_train), generator=gen)[:n].to(t.device)
@@ -74,7 +76,7 @@ def what_enters(t: Tensors, root, n: int = 8, augment_kind: str = "none", seed: 
     for k, (i, tensor_img) in enumerate(zip(idx.tolist(), to_images(plain, t.mean, t.std), strict=True)):
         path = t.train_paths[i]
         try:
-            file_img = reference_image(source_path(root, path), t.size)
+            file_img = reference_image(source_path(prepared.root, path), t.size, prepared.max_pixel_bytes)
             diff, flag = diagnose(tensor_img, file_img)
         except Exception as exc:  # the file changed since it was cached: say so, do not fail the report
             file_img, diff, flag = np.zeros_like(tensor_img), float("nan"), f"cannot reopen: {exc}"
@@ -97,7 +99,7 @@ def what_enters(t: Tensors, root, n: int = 8, augment_kind: str = "none", seed: 
         f"std {stats['channel_std']}",
         f"every image within {MATCH} of its file; standardised channels",
         "The exact tensors fed to the model, decoded back, must look like the files a person sees.",
-        "Fix the decode path: apply EXIF orientation (ImageOps.exif_transpose), keep RGB order, scale to "
-        "[0, 1] once and standardise with the train mean/std."
+        "Fix the decode path: read files through inspectors.imaging (EXIF orientation, the colour rule), keep "
+        "RGB order, scale to [0, 1] once and standardise with the train mean/std."
         + (" Found: " + "; ".join(problems[:5]) if problems else ""),
         {"samples": rows, "stats": stats, "augment": augment_kind}), images

@@ -31,7 +31,7 @@ def run_checks(prepared: Prepared, split: Split, config: TrainConfig, run_dir: P
 
     model, biased = build_model(t, config)
     record(checks.init_loss(model, t, biased))
-    verdict, images = what_enters(t, prepared.root, augment_kind=config.augment, seed=config.seed)
+    verdict, images = what_enters(t, prepared, augment_kind=config.augment, seed=config.seed)
     save_pairs(run_dir / "what_enters", images)
     record(verdict)
     record(checks.batch_independence(build(), t))

@@ -30,7 +30,8 @@ def draft_for_work(im: Image.Image, work_side: int) -> None:
 _RAW_BYTES_PER_PIXEL = {("L", "L"): 1, ("RGB", "RGB"): 3, ("RGB", "RGBX"): 4}
 
 
-def _direct_raw(im: Image.Image, rawmode: str) -> bytes:
+def direct_raw(im: Image.Image, rawmode: str) -> bytes:
+    """Pillow's raw encoder called directly, for the pairs of _RAW_BYTES_PER_PIXEL (raw_bytes checks it first)."""
     encoder = Image.core.raw_encoder(im.mode, rawmode)
     try:
         encoder.setimage(im.im, (0, 0, *im.size))
@@ -43,7 +44,8 @@ def _direct_raw(im: Image.Image, rawmode: str) -> bytes:
     return data
 
 
-def _direct_jpeg(im: Image.Image, config: tuple) -> bytes:
+def direct_jpeg(im: Image.Image, config: tuple) -> bytes:
+    """Pillow's JPEG encoder called directly with save's arguments (jpeg_config), for an RGB image."""
     encoder = Image.core.jpeg_encoder("RGB", "RGB", *config)
     parts = []
     try:
@@ -70,9 +72,10 @@ def _probes() -> list[Image.Image]:
 
 
 @functools.cache
-def _raw_works() -> bool:
+def raw_works() -> bool:
+    """Whether direct_raw gives tobytes' bytes on the probes with this Pillow (checked once per process)."""
     try:
-        return all(_direct_raw(im, rawmode) == im.tobytes("raw", rawmode)
+        return all(direct_raw(im, rawmode) == im.tobytes("raw", rawmode)
                    for im in _probes() for (mode, rawmode) in _RAW_BYTES_PER_PIXEL if im.mode == mode)
     except Exception:
         return False
@@ -81,15 +84,15 @@ def _raw_works() -> bool:
 def raw_bytes(im: Image.Image, rawmode: str | None = None) -> bytes:
     """im.tobytes("raw", rawmode), for L and RGB images (RGBX too for RGB); other modes take the public call."""
     rawmode = rawmode or im.mode
-    if (im.mode, rawmode) in _RAW_BYTES_PER_PIXEL and _raw_works():
+    if (im.mode, rawmode) in _RAW_BYTES_PER_PIXEL and raw_works():
         if getattr(im, "tile", None):  # a file not decoded yet: tobytes would load it first
             im.load()
-        return _direct_raw(im, rawmode)
+        return direct_raw(im, rawmode)
     return im.tobytes("raw", rawmode)
 
 
 @functools.cache
-def _jpeg_config(quality: int) -> tuple | None:
+def jpeg_config(quality: int) -> tuple | None:
     """The encoder arguments Image.save(..., "JPEG", quality=quality) uses for a plain RGB image, or None
     where calling the encoder with them does not give save's bytes."""
     try:
@@ -100,7 +103,7 @@ def _jpeg_config(quality: int) -> tuple | None:
             if im.mode == "RGB":
                 buf = io.BytesIO()
                 im.save(buf, "JPEG", quality=quality)
-                if _direct_jpeg(im, config) != buf.getvalue():
+                if direct_jpeg(im, config) != buf.getvalue():
                     return None
         return config
     except Exception:
@@ -109,9 +112,9 @@ def _jpeg_config(quality: int) -> tuple | None:
 
 def jpeg_bytes(im: Image.Image, quality: int) -> bytes:
     """The bytes of im.save(buf, "JPEG", quality=quality), for an RGB image without metadata."""
-    config = _jpeg_config(quality) if im.mode == "RGB" and not getattr(im, "tile", None) else None
+    config = jpeg_config(quality) if im.mode == "RGB" and not getattr(im, "tile", None) else None
     if config is None:
         buf = io.BytesIO()
         im.save(buf, "JPEG", quality=quality)
         return buf.getvalue()
-    return _direct_jpeg(im, config)
+    return direct_jpeg(im, config)

@@ -17,7 +17,7 @@ import math
 import numpy as np
 from PIL import Image
 
-from . import pil_codecs
+from . import imaging, pil_codecs
 from .schema import APPEARANCE_SIDE
 
 SHARPNESS_SIDE = 64  # the Laplacian is scale-sensitive: measure images on the same grid (smaller ones as they are)
@@ -83,7 +83,7 @@ def chunk_statistics(prepared: list) -> list[dict]:
             greys[i] = grey.reshape(rgbs[i].shape[:2])
             sharps[i] = sharpness_grid(greys[i])
         colour_counts[batch] = _batched_counts(colour_codes(flat), sizes[batch], 1 << 3 * COLOUR_BITS)
-        moments[batch, :3] = _channel_moments(flat, sizes[batch])
+        moments[batch, :3] = channel_moments(flat, sizes[batch])
         grey_counts[batch] = _batched_counts(levels, sizes[batch], 256)
     if big:  # per image: one bincount over a big image's pixels costs less than offsetting them for a shared one
         rgb_counts = np.empty((len(big), 3, 256), np.int64)
@@ -116,7 +116,7 @@ def chunk_statistics(prepared: list) -> list[dict]:
     return [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
 
 
-def _channel_moments(flat: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+def channel_moments(flat: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     """(P, 3) uint8 pixels of images of `sizes` pixels, one after the other -> (n, 3, 3): per image and channel
     the pixel count, sum and sum of squares, exact integers (as float64, like a histogram's moments)."""
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
@@ -376,21 +376,17 @@ def _ported_lanczos_to_32(grey: np.ndarray) -> np.ndarray:
     return (vertical(horizontal(x)) if _horizontal_first(w, h) else horizontal(vertical(x))).astype(np.uint8)
 
 
-def _pillow_lanczos_to_32(grey: np.ndarray) -> np.ndarray:
-    return np.asarray(Image.fromarray(grey).resize((HASH_SIDE, HASH_SIDE), Image.Resampling.LANCZOS))
-
-
-def _port_agrees_with_pillow() -> bool:
+def port_agrees_with_pillow() -> bool:
     """Noise at sizes on both sides of the pass-order rule: a Pillow that orders or rounds differently shows here."""
     rng = np.random.default_rng(0)
     for w, h in [(7, 50), (33, 35), (34, 35), (40, 40), (47, 64), (48, 64), (79, 128), (80, 128), (128, 20)]:
         grey = rng.integers(0, 256, (h, w), dtype=np.uint8)
-        if not np.array_equal(_ported_lanczos_to_32(grey), _pillow_lanczos_to_32(grey)):
+        if not np.array_equal(_ported_lanczos_to_32(grey), imaging.plain_grey_32(grey)):
             return False
     return True
 
 
-_PORT_OK = _port_agrees_with_pillow()
+LANCZOS_PORT_OK = port_agrees_with_pillow()
 
 
 def greys_32(greys: list) -> np.ndarray:
@@ -400,7 +396,7 @@ def greys_32(greys: list) -> np.ndarray:
     products and sums, exact in any order)."""
     out = np.empty((len(greys), HASH_SIDE, HASH_SIDE), np.uint8)
     both = [i for i, g in enumerate(greys)
-            if _PORT_OK and HASH_SIDE not in g.shape and max(g.shape) <= LANCZOS_PORTED_SIDE]
+            if LANCZOS_PORT_OK and HASH_SIDE not in g.shape and max(g.shape) <= LANCZOS_PORTED_SIDE]
     for i in [i for i in range(len(greys)) if i not in both]:
         out[i] = grey_32(greys[i])
     if not both:
@@ -430,6 +426,6 @@ def greys_32(greys: list) -> np.ndarray:
 
 def lanczos_to_32(grey: np.ndarray) -> np.ndarray:
     """(h, w) uint8 -> (32, 32) uint8: Image.fromarray(grey).resize((32, 32), LANCZOS), bit for bit."""
-    if _PORT_OK and max(grey.shape) <= LANCZOS_PORTED_SIDE:
+    if LANCZOS_PORT_OK and max(grey.shape) <= LANCZOS_PORTED_SIDE:
         return _ported_lanczos_to_32(grey)
-    return _pillow_lanczos_to_32(grey)
+    return imaging.plain_grey_32(grey)

@@ -1,25 +1,33 @@
-"""The few full-size views (detail, downsampling preview) open one image here; grids never do."""
+"""The few full-size views (detail, duplicates side by side, downsampling preview, the human baseline's sheet)
+open one image here, through inspectors.imaging (the reader the scan and the trainer use); grids show the
+scan's thumbnails."""
 
 from pathlib import Path
+from typing import NamedTuple
 
-from PIL import Image, ImageOps
+from PIL import Image
 
-from inspectors.config import ScanConfig
+from inspectors import imaging
 from inspectors.dataset import source_path
-from inspectors.features import _check_declared_size as check_declared_size  # the scan's own rule
+
+DETAIL_PX = 1600  # the detail view: a screen's worth; the file itself may be far bigger
 
 
-def open_for_display(root: Path, path: str, max_side: int = 1600) -> tuple[Image.Image | None, str | None]:
-    """(image as a person sees it, with EXIF orientation applied and at most max_side px) or (None, reason)."""
+class FullView(NamedTuple):
+    image: Image.Image | None  # as a person sees it, at most max_side px a side; None when it cannot be shown
+    note: str  # how the view differs from the file's values (a 12-bit stretch), for its caption; or ""
+    error: str | None  # why there is no image
+
+
+def open_for_display(root: Path, path: str, max_pixel_bytes: int, max_side: int = DETAIL_PX) -> FullView:
+    """One file of the dataset as a person sees it (EXIF orientation, the colour rule, 12-bit values stretched
+    and said so), under the workspace's pixel limit, made from a reduced decode: never kept at full size."""
     try:
-        with Image.open(source_path(root, path)) as im:
-            check_declared_size(im, ScanConfig().max_pixel_bytes)  # never decode a bomb for display
-            im.draft("RGB", (max_side, max_side))
-            im = ImageOps.exif_transpose(im)
-            im.thumbnail((max_side, max_side))
-            return im.convert("RGB") if im.mode not in ("RGB", "L") else im.copy(), None
+        with imaging.open_file(source_path(root, path)) as f:
+            image, note = imaging.open_for_display(f, max_pixel_bytes, max_side)
+        return FullView(image, note, None)
     except Exception as exc:  # the page says why instead of failing
-        return None, f"{type(exc).__name__}: {exc}"
+        return FullView(None, "", f"{type(exc).__name__}: {exc}")
 
 
 def downsampled(image: Image.Image, sides=(224, 128, 64, 32)) -> list[tuple[str, Image.Image]]:

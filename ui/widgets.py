@@ -38,6 +38,11 @@ def display_width(row, side: int = THUMB_PX) -> int:
     return max(8, round(side * min(1.0, float(w) / float(h))))
 
 
+def full_view(ds, path: str, side: int = images.DETAIL_PX) -> images.FullView:
+    """One file opened at `side` px under the workspace's own pixel limit (its last scan's settings)."""
+    return images.open_for_display(ds.root, path, state.config(ds).scan.max_pixel_bytes, side)
+
+
 def pager(total: int, size: int, key: str) -> int:
     """A page number input; returns the 0-based page."""
     pages = max(1, -(-total // size))
@@ -60,14 +65,15 @@ def image_grid(ds, rows: pd.DataFrame, columns: int = 8, caption=None, select_ke
         if i % columns == 0:  # a fresh row of columns per line, so rows line up whatever the captions' length
             cells = st.columns(columns)
         with cells[i % columns]:
-            data = images.open_for_display(ds.root, row["path"], max_side=side)[0] if full_size \
-                else thumbs.get(row["path"])
+            view = full_view(ds, row["path"], side) if full_size and row.get("ok", True) else None
+            data = view.image if view else thumbs.get(row["path"])
             if data is None:
                 st.caption(f"no image ({'does not decode' if not row.get('ok', True) else 'not scanned'})")
             else:
                 st.image(data, width=display_width(row, side))
             mark = marks.get(row["path"])
-            st.caption(caption(row) + (f" · **{mark}**" if mark else ""))
+            st.caption(caption(row) + (f" · **{mark}**" if mark else "") + (f" · {view.note}" if view and view.note
+                                                                               else ""))
             if select_key and st.checkbox("select", key=f"{select_key}::{row['path']}", label_visibility="collapsed"):
                 selected.append(row["path"])
     return selected
@@ -133,12 +139,13 @@ def detail(ds, path: str) -> None:
     st.subheader(path)
     left, right = st.columns([3, 2])
     with left:
-        image, error = images.open_for_display(ds.root, path)
-        if image is not None:
-            st.image(image, caption=f"{row['width']}×{row['height']} as stored, shown with EXIF orientation "
-                                    f"{row['exif_orientation']} applied")
+        # only a file the scan decoded is opened again: one that hung or crashed it, or a bomb, never is
+        view = full_view(ds, path) if row["ok"] else images.FullView(None, "", None)
+        if view.image is not None:
+            st.image(view.image, caption=f"{row['width']}×{row['height']} as stored, shown with EXIF orientation "
+                                         f"{row['exif_orientation']} applied" + (f"; {view.note}" if view.note else ""))
         else:
-            st.error(f"Cannot show this file: {error or row['error']}")
+            st.error(f"Cannot show this file: {view.error or row['error']}")
     with right:
         mine = found[found["path"] == path]
         if len(mine):

@@ -3,7 +3,7 @@ the same images. The sheet (images, answers, time taken) is kept in the workspac
 
 import streamlit as st
 
-from ui import images, labels, pages, state, training, widgets
+from ui import labels, pages, state, training, widgets
 
 ds = widgets.need_dataset()
 st.title(pages.PAGE["human_baseline"].title)
@@ -56,13 +56,12 @@ SIDE = 200  # bigger than the grid thumbnails: a person should see what the netw
 
 
 def picture(path: str, side: int = SIDE) -> None:
-    image, _ = images.open_for_display(ds.root, path, max_side=side)
-    if image is None and thumbs.get(path) is not None:
-        image = thumbs[path]
+    view = widgets.full_view(ds, path, side)
+    image = view.image if view.image is not None else thumbs.get(path)
     if image is None:
         st.caption("(cannot show this image)")
     else:
-        st.image(image, width=training.fit_width(image, side))
+        st.image(image, width=training.fit_width(image, side), caption=view.note or None)
 
 
 if not sheet.get("submitted"):

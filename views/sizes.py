@@ -59,11 +59,13 @@ if len(ok):
                                               key="sizes_seed")
     drawn = np.random.default_rng(int(seed)).choice(ok, min(4, len(ok)), replace=False)
     for _, row in samples.iloc[np.sort(drawn)].iterrows():
-        image, error = images.open_for_display(ds.root, row["path"], max_side=448)
-        if image is None:
-            st.caption(f"{row['path']}: {error}")
+        view = widgets.full_view(ds, row["path"], 448)
+        if view.image is None:
+            st.caption(f"{row['path']}: {view.error}")
             continue
-        versions = images.downsampled(image)
+        if view.note:
+            st.caption(f"{row['path']}: {view.note}")
+        versions = images.downsampled(view.image)
         cols = st.columns(4)
         for col, (what, shown) in zip(cols, versions, strict=False):
             col.image(shown, caption=f"{what} · {row['label'] or '—'}", width=shown.width)

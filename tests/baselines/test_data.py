@@ -9,9 +9,11 @@ from PIL import Image
 
 from baselines import data
 from baselines.train import load_tensors
-from inspectors.config import Config, config_from_dict, config_to_dict, workspace_config
+from inspectors.config import Config, ScanConfig, config_from_dict, config_to_dict, workspace_config
 
 from .conftest import FAST, colour_image, listing, make_colours, reprepare, scan
+
+LIMIT = ScanConfig().max_pixel_bytes
 
 
 def samples(counts: dict, split: str = "", **extra) -> pd.DataFrame:
@@ -151,28 +153,31 @@ def test_prepare_reuses_the_workspace_without_rescanning(colours, monkeypatch):
 def test_decode_for_network_gives_rgb_uint8_for_every_mode(tmp_path, mode):
     im = colour_image((200, 40, 40), np.random.default_rng(0), side=20)
     if mode == "I;16":
-        im = Image.fromarray(np.asarray(im.convert("L"), np.uint16) * 200)
+        im = Image.fromarray(np.asarray(im.convert("L"), np.uint16) * 257)  # the same levels in 16 bits
     elif mode == "P":
         im = im.convert("P")
     else:
         im = im.convert(mode)
     path = tmp_path / ("x.tif" if mode in ("CMYK", "I;16") else "x.png")
     im.save(path)
-    out = data.decode_for_network(path, 16)
+    out = data.decode_for_network(path, 16, LIMIT)
     assert out.shape == (3, 16, 16) and out.dtype == np.uint8
     assert out.max() > 100  # 16-bit scaled down to 8, not clipped to white or black
+    if mode == "I;16":  # divided by 65535 (imaging's one rule), not by the image's own maximum
+        assert abs(out.mean() - np.asarray(colour_image((200, 40, 40), np.random.default_rng(0), side=20)
+                                            .convert("L")).mean()) < 1
 
 
 def test_transparent_pixels_decode_as_white(tmp_path):
     Image.new("RGBA", (16, 16), (255, 0, 0, 0)).save(tmp_path / "clear.png")
-    assert (data.decode_for_network(tmp_path / "clear.png", 16) == 255).all()
+    assert (data.decode_for_network(tmp_path / "clear.png", 16, LIMIT) == 255).all()
 
 
 def test_decode_for_network_resizes_the_short_side_and_centre_crops(tmp_path):
     a = np.zeros((32, 64, 3), np.uint8)
     a[:, 8:56] = 255  # a white centre band, black at the sides
     Image.fromarray(a).save(tmp_path / "wide.png")
-    out = data.decode_for_network(tmp_path / "wide.png", 16)
+    out = data.decode_for_network(tmp_path / "wide.png", 16, LIMIT)
     assert out.shape == (3, 16, 16) and out.min() == 255
 
 

@@ -42,9 +42,10 @@ def test_a_non_utf8_name_holding_a_backslash_leads_back_to_its_file_everywhere(t
     path = samples["path"].iloc[0]
     assert path == "cat/a\\\\b\\xfe.png" and samples["ok"].iloc[0]
     assert source_path(ds, path).read_bytes() == data
-    image, reason = open_for_display(ds, path)  # the app's full-size view
-    assert reason is None and image.size == Image.open(source_path(ds, path)).size
-    _, ok, failed = tensor_cache(Prepared(ds, ws, samples, {}), samples, 16, workers=1)  # the baselines' loading
+    limit = ScanConfig().max_pixel_bytes
+    view = open_for_display(ds, path, limit)  # the app's full-size view
+    assert view.error is None and view.image.size == Image.open(source_path(ds, path)).size
+    _, ok, failed = tensor_cache(Prepared(ds, ws, samples, {}, limit), samples, 16, workers=1)  # the baselines'
     assert ok.tolist() == [True] and failed == []
 
 

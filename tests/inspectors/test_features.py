@@ -6,7 +6,7 @@ import zlib
 import imagehash
 import numpy as np
 import pytest
-from PIL import Image, ImageFilter, PngImagePlugin
+from PIL import Image, ImageFilter
 
 from inspectors import features, statistics
 from tests.conftest import encode, noise_image
@@ -163,34 +163,6 @@ def test_phash_and_dhash_equal_imagehash_on_the_same_pixels():
         assert f"{statistics.phash(grey) & (2**64 - 1):016x}" == str(imagehash.phash(grey))
 
 
-def small_greys(n=300, seed=0) -> np.ndarray:
-    """32x32 grey images: noise, smooth, two-level and flat ones (the flat ones tie at the pHash median)."""
-    rng = np.random.default_rng(seed)
-    smooth = [np.asarray(noise_image(32, 32, seed=i).convert("L")) for i in range(n // 3)]
-    noise = rng.integers(0, 256, (n // 3, 32, 32), dtype=np.uint8)
-    binary = np.where(rng.random((n // 3 - 3, 32, 32)) < 0.5, 0, 255).astype(np.uint8)
-    flat = np.array([0, 128, 255], dtype=np.uint8)[:, None, None].repeat(32, axis=1).repeat(32, axis=2)
-    return np.concatenate([np.stack(smooth), noise, binary, flat])
-
-
-def test_batched_hashes_equal_imagehash_on_the_same_32px_image():
-    stack = small_greys()
-    phashes, dhashes = statistics.phash_of_32(stack), statistics.dhash_of_32(stack)
-    for grey, p, d in zip(stack[::7], phashes[::7], dhashes[::7], strict=True):
-        im = Image.fromarray(grey)
-        assert p == statistics.bits_to_int64(imagehash.phash(im).hash)
-        assert d == statistics.bits_to_int64(imagehash.dhash(im).hash)
-
-
-def test_batched_dhash_and_appearance_equal_pillow_resize_and_reduce_bit_for_bit():
-    stack = small_greys()
-    dhashes, looks = statistics.dhash_of_32(stack), statistics.appearance_of_32(stack)
-    for grey, d, look in zip(stack, dhashes, looks, strict=True):
-        im = Image.fromarray(grey)
-        assert d == statistics.dhash(im)  # Pillow's own 9x8 LANCZOS, against our integer port of it
-        assert look.tobytes() == im.reduce(2).tobytes()
-
-
 def test_a_chunk_measures_each_image_as_if_it_were_alone():
     works = [noise_image(40 + 13 * i, 90 - 7 * i, seed=i) for i in range(6)]
     works += [Image.new("RGB", (32, 32), (9, 9, 9)), Image.new("RGB", (2, 50), (200, 10, 10))]
@@ -265,31 +237,6 @@ def test_missing_file_is_a_row_not_an_exception(tmp_path):
     assert not row["ok"] and row["error"].startswith("FileNotFoundError")
 
 
-def test_ported_lanczos_to_32_equals_pillow_on_every_pass_order():
-    rng = np.random.default_rng(7)
-    sizes = [(w, h) for w in range(1, 129, 3) for h in range(1, 129, 5)] + [(33, 35), (34, 35), (80, 128), (79, 128)]
-    for w, h in sizes:  # both sides of the rule that picks which pass Pillow runs first
-        grey = rng.integers(0, 256, (h, w), dtype=np.uint8)
-        assert np.array_equal(statistics.lanczos_to_32(grey), statistics._pillow_lanczos_to_32(grey)), (w, h)
-    assert statistics._PORT_OK
-
-
-def test_greys_32_of_a_chunk_equal_pillow_image_by_image():
-    rng = np.random.default_rng(5)
-    # both passes ported, one pass (a side of 32), the 32x32 shortcut, and Pillow's own past the ported sizes
-    shapes = [(80, 106), (128, 97), (33, 35), (35, 34), (20, 7), (32, 90), (77, 32), (32, 32), (129, 60), (300, 200)]
-    greys = [rng.integers(0, 256, shape, dtype=np.uint8) for shape in shapes]
-    together = statistics.greys_32(greys)
-    for grey, got in zip(greys, together, strict=True):
-        assert np.array_equal(got, statistics._pillow_lanczos_to_32(grey)), grey.shape
-
-
-def test_grey_levels_equal_pillow_convert_l_for_every_colour():
-    colours = np.arange(1 << 24, dtype=np.uint32)
-    rgb = np.stack([colours >> 16, colours >> 8 & 255, colours & 255], axis=1).astype(np.uint8).reshape(4096, 4096, 3)
-    assert np.array_equal(statistics.grey_levels(rgb), np.asarray(Image.fromarray(rgb).convert("L")))
-
-
 def test_colour_entropies_of_a_chunk_equal_each_image_alone():
     # small images (counted in one shared bincount) and big ones (counted one by one), mixed in a chunk
     images = [noise_image(w, h, seed=w).convert("RGB") for w, h in [(32, 32), (97, 61), (8, 8), (64, 64), (128, 90)]]
@@ -297,20 +244,6 @@ def test_colour_entropies_of_a_chunk_equal_each_image_alone():
     together = [row["colour_entropy"] for row in statistics.chunk_statistics([statistics.prepare(im) for im in images])]
     assert together == [statistics.colour_entropy(np.asarray(im).reshape(-1, 3)) for im in images]
     assert together[-1] == 0.0 and math.copysign(1.0, together[-1]) == 1.0
-
-
-def test_colour_codes_from_rgbx_words_equal_the_byte_columns_for_every_colour():
-    colours = np.arange(1 << 24, dtype=np.uint32)
-    rgb = np.stack([colours >> 16, colours >> 8 & 255, colours & 255], axis=1).astype(np.uint8)
-    words = np.frombuffer(Image.fromarray(rgb.reshape(4096, 4096, 3)).tobytes("raw", "RGBX"), np.uint32)
-    q = rgb >> 4
-    expected = q[:, 0].astype(np.uint32) << 8 | q[:, 1].astype(np.uint32) << 4 | q[:, 2]
-    assert np.array_equal((words & statistics._CODE_MASK) * statistics._CODE_MULTIPLIER >> 20, expected)
-    for seed in range(4):  # and the entropy itself, bit for bit, on photo-like and noise images
-        im = noise_image(97, 61, seed=seed).convert("RGB").filter(ImageFilter.GaussianBlur(seed))
-        words = np.frombuffer(im.tobytes("raw", "RGBX"), np.uint32)
-        assert np.array_equal(statistics.colour_codes_of_words(words),
-                              statistics.colour_codes(np.asarray(im).reshape(-1, 3)))
 
 
 def test_big_image_measures_what_the_pixel_arrays_give():
@@ -321,21 +254,6 @@ def test_big_image_measures_what_the_pixel_arrays_give():
     assert np.array_equal(codes, statistics.colour_codes(rgb.reshape(-1, 3)))
     flat = rgb.reshape(-1, 3)
     assert np.array_equal(np.reshape(counts, (3, 256)), [np.bincount(flat[:, c], minlength=256) for c in range(3)])
-
-
-def test_channel_moments_of_a_chunk_are_each_image_s_exact_sums():
-    images = [np.asarray(noise_image(w, h, seed=w)).reshape(-1, 3) for w, h in [(32, 32), (1, 1), (7, 64), (64, 64)]]
-    got = statistics._channel_moments(np.concatenate(images), np.array([len(im) for im in images]))
-    for im, moments in zip(images, got, strict=True):
-        wide = im.astype(np.int64)
-        assert moments.tolist() == [[len(im), wide[:, c].sum(), (wide[:, c] ** 2).sum()] for c in range(3)]
-
-
-def test_read_file_reads_every_byte(tmp_path):
-    for size in (0, 1, 4095, 1 << 20, (1 << 20) + 3):
-        path = tmp_path / f"f{size}"
-        path.write_bytes(np.random.default_rng(size).integers(0, 256, size, dtype=np.uint8).tobytes())
-        assert features.read_file(str(path)) == path.read_bytes()
 
 
 def test_jpeg_without_metadata_drops_only_app_and_com_segments():
@@ -349,31 +267,3 @@ def test_jpeg_without_metadata_drops_only_app_and_com_segments():
     assert len(features.jpeg_without_metadata(jpeg)) == 3  # SOI | DQT | SOF to the end: adjacent ranges merge
 
 
-def _orientation_in_full(im) -> int:
-    """What _orientation returned before its shortcut: always through getexif()."""
-    try:
-        value = int(im.getexif().get(0x0112, 1))
-    except Exception:
-        return 1
-    return value if 1 <= value <= 8 else 1
-
-
-@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "TIFF"])
-def test_orientation_shortcut_agrees_with_pillow_getexif(fmt):
-    im = noise_image(40, 20)
-    exif = Image.Exif()
-    exif[0x0112] = 6
-    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:Description tiff:Orientation="8"/></x:xmpmeta>'
-    variants = [encode(im, fmt), encode(im, fmt, exif=exif)]
-    if fmt == "PNG":
-        info = PngImagePlugin.PngInfo()
-        info.add_itxt("XML:com.adobe.xmp", xmp.decode())
-        variants.append(encode(im, fmt, pnginfo=info))
-    got = []
-    for data in variants:
-        opened = Image.open(io.BytesIO(data))
-        opened.load()  # as decode_bytes calls it: after the load, which reads a PNG's late chunks
-        got.append(features._orientation(opened))
-        assert got[-1] == _orientation_in_full(opened)
-    # the metadata was there to be found; Pillow itself rotates a TIFF as it loads it, and drops the tag
-    assert got == ([1, 1] if fmt == "TIFF" else [1, 6, 8][:len(variants)])
