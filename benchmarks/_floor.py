@@ -10,7 +10,8 @@ from inspectors.pil_codecs import draft_for_work
 
 
 def decode_chunk(paths, work_side: int) -> int:
-    """Read each file and decode it as features.decode_bytes does (the same `draft_for_work`), nothing more."""
+    """Read each file and decode it as the scan's reader does (imaging.load_reduced: the same `draft_for_work`),
+    nothing more."""
     for path in paths:
         with open(path, "rb") as f:
             im = Image.open(io.BytesIO(f.read()))

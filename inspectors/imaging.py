@@ -198,7 +198,8 @@ def value_levels(values: list) -> tuple:
 
 def to_rgb(im: Image.Image, levels: tuple | None = None) -> Image.Image:
     """Any PIL mode -> 8-bit RGB as a person sees it: alpha over white, value bands (16-bit, 32-bit, float)
-    scaled by `levels` (default: value_levels of the image itself), LAB and HSV by their first band."""
+    scaled by `levels` (default: value_levels of the image itself), LAB and HSV by their first band. The scan's
+    rows and the tensor cache depend on it: a change bumps scan.SCANNER_VERSION and data.TENSOR_VERSION."""
     mode = im.mode
     if mode == "RGB":
         return im
