@@ -11,6 +11,9 @@ views (ui/images.py) all read through here, so they cannot disagree. It owns:
 - one colour rule for the scan, a person and the network (`to_rgb`). A person's view may stretch 12-bit values
   stored in 16 bits (`display_view`); its caption then says so.
 
+The per-file timeout is the scan pool's (a worker stuck in a decoder is killed); the trainer and the app reopen
+only files the scan decoded within it.
+
 The speed paths (pil_codecs' direct encoders, statistics' LANCZOS port and chunked statistics) sit behind
 this module; `plain_*` below are what they must equal (tests/inspectors/test_fast_paths.py).
 """

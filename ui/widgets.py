@@ -72,8 +72,8 @@ def image_grid(ds, rows: pd.DataFrame, columns: int = 8, caption=None, select_ke
             else:
                 st.image(data, width=display_width(row, side))
             mark = marks.get(row["path"])
-            st.caption(caption(row) + (f" · **{mark}**" if mark else "") + (f" · {view.note}" if view and view.note
-                                                                               else ""))
+            note = f" · {view.note}" if view and view.note else ""  # a 12-bit file shown stretched
+            st.caption(caption(row) + (f" · **{mark}**" if mark else "") + note)
             if select_key and st.checkbox("select", key=f"{select_key}::{row['path']}", label_visibility="collapsed"):
                 selected.append(row["path"])
     return selected
