@@ -96,5 +96,8 @@ def set_prior_bias(model: nn.Module, priors) -> None:
     layer.weight.mul_(0.1)
 
 
+BATCHNORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm)  # torch's public classes
+
+
 def has_batchnorm(model: nn.Module) -> bool:
-    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
+    return any(isinstance(m, BATCHNORMS) for m in model.modules())
