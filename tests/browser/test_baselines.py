@@ -86,7 +86,8 @@ def test_a_run_started_from_the_page_updates_its_loss_chart(app, app_server):
 
     def progressed(text):
         seen.update(int(s.replace(",", "")) for s in LAST_EVAL.findall(text))
-        return ("finished" in text and f"{run} · train · finished" in text) and len(seen) >= 2
+        # the status line can say finished a refresh before the last evaluation is drawn: wait for both
+        return f"{run} · train · finished" in text and 300 in seen and len(seen) >= 2
 
     deadline = time.monotonic() + RUN_TIMEOUT_S
     chart_while_running = False
