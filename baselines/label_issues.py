@@ -26,6 +26,7 @@ import torch
 from inspectors import findings as F
 from inspectors.run import read_findings, write_findings
 from inspectors.schema import FINDING_COLUMNS
+from inspectors.sheets import write_sheet
 from inspectors.workspace import atomic_write_text
 
 from .config import TrainConfig, config_to_dict
@@ -328,9 +329,7 @@ def write(workspace, result: LabelIssues, out=None) -> list:
     written = [write_findings(result.findings, folder)]
     np.savez_compressed(folder / "probabilities.npz", probs=result.probabilities, labels=result.labels,
                         paths=np.array(result.predictions.sort_index()["path"], dtype=str))
-    tmp = folder / ".predictions.csv.tmp"
-    result.predictions.to_csv(tmp, index=False)
-    tmp.replace(folder / "predictions.csv")
+    write_sheet(result.predictions, folder / "predictions.csv")  # class names and paths: safe in a spreadsheet
     atomic_write_text(folder / "confusion.json", json.dumps({"classes": result.facts["classes"],
                                                              "matrix": result.confusion}))
     atomic_write_text(folder / "facts.json", json.dumps(result.facts, indent=1, default=str))

@@ -284,14 +284,16 @@ def train(t: Tensors, config: TrainConfig, run_dir: Path | None = None, model=No
 
 def write_val_predictions(run_dir: Path, t: Tensors, last: dict) -> None:
     import pandas as pd
+
+    from inspectors.sheets import write_sheet
     p, y = last["probs"], t.y_val.cpu()
     predicted = p.argmax(1)
-    pd.DataFrame({"path": t.val_paths, "label": [t.classes[i] for i in y.tolist()],
-                  "predicted": [t.classes[i] for i in predicted.tolist()],
-                  "p_label": p[torch.arange(len(y)), y].numpy().round(5),
-                  "p_predicted": p.max(1).values.numpy().round(5),
-                  "loss": last["losses"].numpy().round(5)}).sort_values("loss", ascending=False).to_csv(
-        run_dir / "val_predictions.csv", index=False)
+    table = pd.DataFrame({"path": t.val_paths, "label": [t.classes[i] for i in y.tolist()],
+                          "predicted": [t.classes[i] for i in predicted.tolist()],
+                          "p_label": p[torch.arange(len(y)), y].numpy().round(5),
+                          "p_predicted": p.max(1).values.numpy().round(5),
+                          "loss": last["losses"].numpy().round(5)}).sort_values("loss", ascending=False)
+    write_sheet(table, run_dir / "val_predictions.csv")  # class names and paths: cells safe in a spreadsheet
     matrix = confusion(y, predicted, len(t.classes))
     runs.write_json(run_dir, "confusion.json", {"classes": t.classes, "matrix": matrix})
 

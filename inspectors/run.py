@@ -1,6 +1,5 @@
 """samples -> every registered inspector -> findings + summary (+ the config that produced them)."""
 
-import io
 import json
 import time
 from pathlib import Path
@@ -13,7 +12,8 @@ from .config import CONFIG_FILE, Config, config_to_dict
 from .inspector import SharedValues, registry
 from .scan import scan, write_samples
 from .schema import FINDING_COLUMNS, ISSUES, SCORE_DIRECTION, neutralise, unneutralise  # noqa: F401 (re-exported)
-from .workspace import atomic_write_bytes, atomic_write_text, ensure_outside
+from .sheets import read_sheet, write_sheet
+from .workspace import atomic_write_text, ensure_outside
 
 # The registry run() walks, in this order: one line per inspector module (its INSPECTOR says what it reads,
 # which config section it takes, what it shares; inspector.py writes the contract down).
@@ -64,37 +64,12 @@ def run(samples: pd.DataFrame, config: Config = Config(), scan_facts: dict | Non
     return found, summary
 
 
-def findings_cell(value):
-    """findings.csv is opened by people and read back by the tools (--baseline, the app): spreadsheet-safe
-    and exactly reversible. A cell that a spreadsheet would run, or that starts with a quote itself, gets one
-    quote in front; reading drops exactly one leading quote, so `'-1` and `-1` both come back as written."""
-    if isinstance(value, str) and value.startswith("'"):
-        return "'" + value
-    return neutralise(value)
-
-
-def findings_value(cell):
-    """The inverse of findings_cell."""
-    return cell[1:] if isinstance(cell, str) and cell.startswith("'") else cell
-
-
 def write_findings(found: pd.DataFrame, folder) -> Path:
-    safe = found[FINDING_COLUMNS].copy()
-    for col in ("path", "group", "detail"):
-        safe[col] = safe[col].map(findings_cell)
-    buf = io.StringIO()
-    safe.to_csv(buf, index=False)
-    target = Path(folder) / "findings.csv"
-    atomic_write_bytes(target, buf.getvalue().encode("utf-8"))
-    return target
+    return write_sheet(found[FINDING_COLUMNS], Path(folder) / "findings.csv")
 
 
 def read_findings(path) -> pd.DataFrame:
-    df = pd.read_csv(path, dtype={"path": "string", "issue": "string", "group": "string", "detail": "string"},
-                     keep_default_na=False)
-    for col in ("path", "group", "detail"):
-        df[col] = df[col].map(findings_value).astype("string")
-    return df
+    return read_sheet(path, dtype={"path": "string", "issue": "string", "group": "string", "detail": "string"})
 
 
 def write_reports(folder, found: pd.DataFrame, summary: dict, config: Config) -> list[Path]:

@@ -43,18 +43,25 @@ ISSUES = (
 )
 SCORE_DIRECTION = "1 = most suspicious (ranked within one issue type); cleanvision/cleanlab use low = bad"
 
-SPREADSHEET_TRIGGERS = ("=", "+", "-", "@")
+SPREADSHEET_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")  # OWASP's CSV-injection list
+
+
+def _quoted_trigger(value: str, quotes: int) -> bool:
+    """Whether the value is at least `quotes` quotes followed by a formula trigger."""
+    rest = value.lstrip("'")
+    return len(value) - len(rest) >= quotes and rest.startswith(SPREADSHEET_TRIGGERS)
 
 
 def neutralise(value):
-    """Spreadsheets run cells starting with = + - @ as formulas: prefix them with a quote."""
-    if isinstance(value, str) and value.startswith(SPREADSHEET_TRIGGERS):
+    """Spreadsheets run cells starting with = + - @ (tab, CR) as formulas: prefix them with a quote. A value
+    that is already quotes then a trigger (a class named '-1) gets one more, so unneutralise gives it back."""
+    if isinstance(value, str) and _quoted_trigger(value, 0):
         return "'" + value
     return value
 
 
 def unneutralise(value):
-    """Undo neutralise: our own exports read back as written (a manifest saved spreadsheet-safe included)."""
-    if isinstance(value, str) and value.startswith("'") and value[1:2] in SPREADSHEET_TRIGGERS:
+    """Undo neutralise exactly: strip the one quote it added (the tools read back what they wrote)."""
+    if isinstance(value, str) and _quoted_trigger(value, 1):
         return value[1:]
     return value

@@ -11,6 +11,7 @@ import pandas as pd
 
 from baselines import runs
 from inspectors.schema import FINDING_COLUMNS
+from inspectors.sheets import read_sheet
 from inspectors.workspace import atomic_write_text
 from ui import launcher, training
 
@@ -21,15 +22,19 @@ UNANSWERED = "—"
 # ---- label issues --------------------------------------------------------------------------------------------
 
 def read_label_issues(workspace: Path) -> dict:
-    """findings, predictions (DataFrames, empty when absent), confusion and facts (dicts) of label_issues/."""
+    """findings, predictions (DataFrames, empty when absent or damaged), confusion and facts (dicts) of
+    label_issues/."""
     folder = Path(workspace) / launcher.LABEL_ISSUES
-    out = {"findings": pd.DataFrame(columns=FINDING_COLUMNS), "predictions": pd.DataFrame(columns=PREDICTION_COLUMNS)}
-    for name in ("findings", "predictions"):
+    needs = {"findings": FINDING_COLUMNS, "predictions": PREDICTION_COLUMNS[:6]}  # fold: not in older files
+    out = {name: pd.DataFrame(columns=columns) for name, columns in needs.items()}
+    for name, columns in needs.items():
         try:
-            out[name] = pd.read_csv(folder / f"{name}.csv", keep_default_na=False,
-                                    dtype={"path": str, "label": str, "predicted": str, "group": str})
-        except (FileNotFoundError, pd.errors.EmptyDataError):
-            pass
+            table = read_sheet(folder / f"{name}.csv", dtype={"path": str, "label": str, "predicted": str,
+                                                              "group": str})
+        except (OSError, ValueError):  # absent, empty or damaged (the app names a damaged one)
+            continue
+        if all(c in table.columns for c in columns):
+            out[name] = table
     out["confusion"] = runs.read_json(folder, "confusion.json", {}) or {}
     out["facts"] = runs.read_json(folder, "facts.json", {}) or {}
     return out
@@ -131,7 +136,7 @@ def model_predictions(workspace: Path) -> tuple[str | None, dict]:
             continue
         if launcher.job_status(folder)["state"] != "finished":
             continue
-        table = pd.read_csv(folder / "val_predictions.csv", keep_default_na=False, dtype=str)
+        table = read_sheet(folder / "val_predictions.csv", dtype=str)
         return folder.name, dict(zip(table["path"], table["predicted"], strict=True))
     return None, {}
 

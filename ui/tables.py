@@ -9,7 +9,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from inspectors import sizes
-from inspectors.run import neutralise
 from ui.pages import PAGE
 
 NUMERIC_FILTERS = ["width", "height", "bytes", "brightness", "contrast", "sharpness", "entropy"]
@@ -150,15 +149,6 @@ def cleaned_manifest(samples: pd.DataFrame, marks: pd.DataFrame) -> pd.DataFrame
         out = out.assign(label=out["path"].map(relabel).fillna(out["label"]))
     out = out.assign(path=out["path"].where(out["path"].str.startswith("/"), "./" + out["path"]))
     return out.reset_index(drop=True)
-
-
-def spreadsheet_safe(table: pd.DataFrame) -> pd.DataFrame:
-    """Cells starting with = + - @ are prefixed with ' so spreadsheets show, not run, them."""
-    out = table.copy()
-    for column in out.columns:
-        if out[column].dtype == object or str(out[column].dtype) in ("string", "str"):
-            out[column] = out[column].map(neutralise)
-    return out
 
 
 def _joined(members: pd.DataFrame, column: str, groups: pd.Index) -> pd.Series:

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from inspectors.sheets import sheet_text
 from ui import pages, state, tables, widgets
 
 ds = widgets.need_dataset()
@@ -49,8 +50,7 @@ else:
                          selection_mode="single-row", key="browse_table")
     picked = widgets.selected_row_path(event, shown)
     # built only when clicked: a 100k-row CSV on every rerun would slow every click on the page
-    st.download_button("Export this filtered view (CSV)", lambda: tables.spreadsheet_safe(
-        table.iloc[view][columns]).to_csv(index=False), file_name="filtered_view.csv", mime="text/csv",
-        on_click="ignore")
+    st.download_button("Export this filtered view (CSV)", lambda: sheet_text(table.iloc[view][columns]),
+                       file_name="filtered_view.csv", mime="text/csv", on_click="ignore")
 if picked:
     widgets.detail(ds, picked)

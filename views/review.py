@@ -1,8 +1,11 @@
 """Review and export: the marks made on any gallery, and the files to act on them."""
 
+import shlex
+
 import streamlit as st
 
 from inspectors import review
+from inspectors.sheets import manifest_text, sheet_text
 from inspectors.workspace import atomic_write_text
 from ui import pages, state, tables, widgets
 
@@ -29,7 +32,7 @@ else:
         for path in picked:
             review.clear_mark(ds.workspace, path)
         st.rerun()
-    st.download_button("Download marks (CSV)", lambda: tables.spreadsheet_safe(shown).to_csv(index=False),
+    st.download_button("Download marks (CSV)", lambda: sheet_text(shown),
                        file_name="review_marks.csv", mime="text/csv", on_click="ignore")
 
 st.subheader("Cleaned manifest")
@@ -43,10 +46,12 @@ st.dataframe(manifest.head(200), hide_index=True, width="stretch")
 if len(manifest) > 200:
     st.caption(f"The first 200 of {len(manifest):,} rows; the download has them all.")
 left, right = st.columns(2)
-# the CSV is built when asked for: on a big dataset, building it on every rerun would slow every click
-left.download_button("Download cleaned manifest (CSV)", lambda: tables.spreadsheet_safe(manifest).to_csv(index=False),
+# the CSV is built when asked for: at 100k rows, building it on every rerun costs a second. A manifest is for
+# the tools (--labels): written exactly, never quoted for spreadsheets
+left.download_button("Download cleaned manifest (CSV)", lambda: manifest_text(manifest),
                      file_name="cleaned_manifest.csv", mime="text/csv", on_click="ignore")
 if right.button("Save it in the workspace"):
     target = ds.workspace / "cleaned_manifest.csv"
-    atomic_write_text(target, tables.spreadsheet_safe(manifest).to_csv(index=False))
-    st.success(f"Saved. Use it with: `python -m inspectors scan {ds.root} --labels {target}`")
+    atomic_write_text(target, manifest_text(manifest))
+    st.success("Saved in the workspace. Use it with:")
+    st.code(shlex.join(["python", "-m", "inspectors", "scan", str(ds.root), "--labels", str(target)]), language=None)

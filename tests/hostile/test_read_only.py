@@ -12,6 +12,7 @@ from inspectors import review
 from inspectors.config import Config
 from inspectors.run import run, write_reports
 from inspectors.scan import read_samples
+from inspectors.sheets import manifest_text, sheet_text
 from inspectors.workspace import atomic_write_text
 from tests.hostile.helpers import PY, REPO, fingerprint, run_measured, workspace_of
 from ui import tables
@@ -50,11 +51,11 @@ def test_scan_inspect_train_check_label_issues_review_and_export_leave_the_datas
     review.clear_mark(ws, paths[2])
     marks = review.marks(ws)
     manifest = tables.cleaned_manifest(samples, marks)
-    atomic_write_text(ws / "cleaned_manifest.csv", tables.spreadsheet_safe(manifest).to_csv(index=False))
-    (tmp_path / "marks.csv").write_text(tables.spreadsheet_safe(marks).to_csv(index=False))
+    atomic_write_text(ws / "cleaned_manifest.csv", manifest_text(manifest))
+    (tmp_path / "marks.csv").write_text(sheet_text(marks))
     table = tables.with_issues(samples, found)
     view = table[tables.filter_mask(table, tables.Filter(splits=["train"]))]
-    (tmp_path / "view.csv").write_text(tables.spreadsheet_safe(view.drop(columns=["appearance"])).to_csv(index=False))
+    (tmp_path / "view.csv").write_text(sheet_text(view.drop(columns=["appearance"])))
 
     from baselines.__main__ import main as baselines  # torch: only for this part
     assert baselines(["train", str(ds), "--cache", str(cache), "--max-steps", "5", *TINY]) == 0

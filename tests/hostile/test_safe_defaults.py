@@ -11,6 +11,7 @@ import pytest
 
 from inspectors.dataset import load_dataset
 from inspectors.run import neutralise, read_findings, unneutralise, write_findings
+from inspectors.sheets import manifest_text, neutralised
 from tests.hostile.helpers import REPO, tiny_images
 from ui import tables
 
@@ -58,7 +59,7 @@ def test_the_app_binds_127_0_0_1_and_sends_no_usage_statistics():
 def test_spreadsheet_cells_that_would_run_are_neutralised_and_read_back(cell):
     assert neutralise(cell) == "'" + cell
     assert unneutralise(neutralise(cell)) == cell
-    safe = tables.spreadsheet_safe(pd.DataFrame({"path": [cell, "train/a/x.png"], "n": [1, 2]}))
+    safe = neutralised(pd.DataFrame({"path": [cell, "train/a/x.png"], "n": [1, 2]}))
     assert safe["path"].tolist() == ["'" + cell, "train/a/x.png"] and safe["n"].tolist() == [1, 2]
 
 
@@ -98,7 +99,8 @@ def test_a_cleaned_manifest_is_written_exactly_and_keeps_labels_that_start_with_
     manifest = tables.cleaned_manifest(samples, pd.DataFrame(columns=["path", "decision", "new_label"]))
     out = tmp_path / "ws" / "cleaned_manifest.csv"
     out.parent.mkdir()
-    out.write_text(manifest.to_csv(index=False))  # a manifest is for the tools: written and read exactly
+    out.write_text(manifest_text(manifest))  # as the Review page writes it: for the tools, not a spreadsheet
+    assert "'" not in out.read_text()
     reread = load_dataset(ds, out).samples
     assert sorted(set(reread["label"])) == ["+1", "-1"]
 
