@@ -8,6 +8,7 @@ import streamlit as st
 from inspectors.config import changed_settings, workspace_config
 from inspectors.dataset import DatasetError
 from ui import pages, state
+from ui.plain import md
 
 
 def dataset_picker() -> None:
@@ -42,7 +43,7 @@ def dataset_picker() -> None:
         ds = state.resolve(st.session_state["dataset_path"].strip(), st.session_state["labels_path"].strip() or None)
     except DatasetError as exc:
         st.session_state["dataset"] = None
-        st.sidebar.error(str(exc))
+        st.sidebar.error(md(exc))
         return
     if scan_clicked or not state.scanned(ds):
         bar = st.sidebar.progress(0.0, text="listing files…")
@@ -54,12 +55,12 @@ def dataset_picker() -> None:
         except (DatasetError, ValueError) as exc:
             st.session_state["dataset"] = None
             bar.empty()
-            st.sidebar.error(str(exc))
+            st.sidebar.error(md(exc))
             return
         bar.progress(1.0, text=f"{len(result.samples):,} files in {result.seconds:.1f} s "
                                f"({result.decoded:,} read, {result.cached:,} cached)")
     st.session_state["dataset"] = ds
-    st.sidebar.caption(f"Workspace: `{ds.workspace}`")
+    st.sidebar.caption(f"Workspace: {md(ds.workspace)}")
     settings_caption(ds)
 
 
@@ -68,7 +69,7 @@ def settings_caption(ds) -> None:
     try:
         changed = changed_settings(workspace_config(ds.workspace))
     except ValueError as exc:
-        st.sidebar.warning(str(exc))
+        st.sidebar.warning(md(exc))
         return
     if changed:
         st.sidebar.caption("Settings: " + ", ".join(f"`{k}={v}`" for k, v in changed.items()),

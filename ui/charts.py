@@ -6,6 +6,8 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from ui.plain import html, md
+
 CONFIRMED, NOT_CONFIRMED, ESTIMATED = "near copies (confirmed)", "not copies", "not copies (estimated from a sample)"
 
 
@@ -35,7 +37,7 @@ def pair_histogram(result) -> go.Figure:
 
 def pair_caption(pair: dict) -> str:
     verdict = "a copy" if pair["confirmed"] else ("look-alike" if pair["within_radius"] else "beyond the line")
-    names = " · ".join(p.rsplit("/", 1)[-1] for p in (pair["path_a"], pair["path_b"]))
+    names = " · ".join(md(p.rsplit("/", 1)[-1]) for p in (pair["path_a"], pair["path_b"]))
     return f"**{pair['hamming']} bits**, appearance {pair['appearance']:.3f}: {verdict}  \n{names}"
 
 
@@ -44,11 +46,13 @@ SPLIT_COLOURS = {"train": "#1f77b4", "val": "#ff7f0e", "test": "#2ca02c", "other
 
 def class_counts_bar(counts: pd.DataFrame, horizontal: bool = False) -> go.Figure:
     """Images per class (rows) and split (columns) as grouped bars, splits in leak order (train, val,
-    test), each split its own colour on every page."""
+    test), each split its own colour on every page. Class and split names are the user's: shown as text."""
     order = [s for s in SPLIT_COLOURS if s in counts.columns] + [s for s in counts.columns if s not in SPLIT_COLOURS]
     long = counts[order].rename_axis("class").reset_index().melt(id_vars="class", var_name="split",
                                                                  value_name="images")
-    long["class"] = long["class"].replace("", "(unlabelled)")
+    long["class"] = long["class"].map(lambda c: html(c) if c != "" else "(unlabelled)")
+    long["split"] = long["split"].map(html)
+    order = [html(s) for s in order]
     axes = {"x": "images", "y": "class"} if horizontal else {"x": "class", "y": "images"}
     height = min(900, 120 + 14 * len(counts) * len(order)) if horizontal else 360
     fig = px.bar(long, **axes, color="split", barmode="group", orientation="h" if horizontal else "v",

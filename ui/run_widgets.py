@@ -10,6 +10,7 @@ import streamlit as st
 
 from baselines import runs
 from ui import launcher, training
+from ui.plain import html, md
 
 REFRESH_S = 1.5
 ACTIVE = ("starting", "running")
@@ -45,25 +46,26 @@ def _ago(started) -> str:
 
 def status_line(folder: Path, status: dict, key: str) -> None:
     state = status["state"]
-    text = f"**{folder.name}** · `{status['command']}` · {STATE_TEXT.get(state, state)}"
+    text = f"**{md(folder.name)}** · `{status['command']}` · {STATE_TEXT.get(state, state)}"
+    message = md(status.get("message") or "")  # a log line: it may quote file and class names
     if status.get("started"):
         text += f" · started {_ago(status['started'])}"
     left, right = st.columns([5, 1])
     with left:
         if state == "failed":
-            st.error(f"{text}\n\n{status.get('error') or status.get('message') or ''}")
+            st.error(f"{text}\n\n{md(status.get('error') or status.get('message') or '')}")
         elif state == "stopped":
-            st.warning(f"{text}" + (f" — {status['message']}" if status.get("message") else ""))
+            st.warning(text + (f" — {message}" if message else ""))
         elif state == "finished":
-            st.success(text + (f" — {status['message']}" if status.get("message") else ""))
+            st.success(text + (f" — {message}" if message else ""))
         else:
             st.info(text)
         if state in ACTIVE or state == "stopped":
             fraction, doing = launcher.progress(status)
             if fraction is not None:
-                st.progress(fraction, text=doing)
+                st.progress(fraction, text=md(doing))
             elif doing:
-                st.caption(doing)
+                st.caption(md(doing))
     with right:
         if state in ACTIVE:
             st.button("Stop", key=f"{key}_stop_{folder.name}", on_click=launcher.stop, args=(folder,),
@@ -115,8 +117,9 @@ def run_charts(folder: Path, key: str) -> None:
 
 
 def heatmap_figure(matrix) -> go.Figure:
-    fig = go.Figure(go.Heatmap(z=matrix.to_numpy(), x=[str(s) for s in matrix.columns], y=list(matrix.index),
-                               zmin=0, zmax=1, colorscale="RdYlGn", colorbar={"title": "p(true)"},
+    fig = go.Figure(go.Heatmap(z=matrix.to_numpy(), x=[str(s) for s in matrix.columns],
+                               y=[html(i) for i in matrix.index], zmin=0, zmax=1, colorscale="RdYlGn",
+                               colorbar={"title": "p(true)"},
                                hovertemplate="%{y}<br>step %{x}<br>p(true class) %{z:.2f}<extra></extra>"))
     fig.update_layout(height=max(260, 24 * len(matrix) + 90), margin={"t": 10, "b": 10},
                       xaxis={"title": "evaluation (step)", "type": "category"},
@@ -144,11 +147,11 @@ def fixed_batch(ds, folder: Path, key: str, thumbnails) -> None:
             data = thumbs.get(item["path"])
             if data is not None:
                 st.image(data, width=training.fit_width(data, 72))
-            st.markdown(f"**#{i + 1} {item['label']}** " + (":green[right]" if item["correct"] else ":red[wrong]"))
+            st.markdown(f"**#{i + 1} {md(item['label'])}** " + (":green[right]" if item["correct"] else ":red[wrong]"))
             for bar in item["bars"]:
-                st.progress(bar["p"], text=f"{'✓ ' if bar['true'] else ''}{bar['class']} {bar['p']:.0%}")
+                st.progress(bar["p"], text=f"{'✓ ' if bar['true'] else ''}{md(bar['class'])} {bar['p']:.0%}")
             if not any(b["true"] for b in item["bars"]):
-                st.caption(f"✓ {item['label']}: {item['p_true']:.0%}")
+                st.caption(f"✓ {md(item['label'])}: {item['p_true']:.0%}")
     matrix = training.fixed_batch_heatmap(fixed, predictions)
     st.markdown("**Probability of the true class, evaluation after evaluation** (green = the model gives the true "
                 f"class a high probability, red = a low one; a model that knows nothing gives every class about "
@@ -215,7 +218,8 @@ def what_enters(folder: Path, evidence: dict, key: str) -> None:
                 if i < len(samples):
                     s = samples[i]
                     flag = f" · :red[{s['flag']}]" if s.get("flag") else ""
-                    st.caption(f"{s.get('label', '')}: difference {s.get('difference')}{flag}", help=s.get("path"))
+                    st.caption(f"{md(s.get('label', ''))}: difference {s.get('difference')}{flag}",
+                               help=md(s.get("path")))
     stats = evidence.get("stats")
     if stats:
         st.markdown(f"Tensor: shape `{stats.get('shape')}`, dtype `{stats.get('dtype')}`, per-channel mean "

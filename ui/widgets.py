@@ -7,6 +7,7 @@ import streamlit as st
 
 from inspectors import review
 from ui import images, state, tables
+from ui.plain import md
 
 SCORE_LEGEND = "Scores run from 0 to 1, and 1 is the most suspicious (unlike cleanvision/cleanlab, where low is bad)."
 
@@ -56,7 +57,8 @@ def pager(total: int, size: int, key: str) -> int:
 def image_grid(ds, rows: pd.DataFrame, columns: int = 8, caption=None, select_key: str | None = None,
                side: int = THUMB_PX, full_size: bool = False) -> list:
     """Images in a grid, `side` px at most; with select_key, a checkbox under each. Cached thumbnails,
-    unless full_size (a few files opened at `side`, for side-by-side comparison). Returns the selected paths."""
+    unless full_size (a few files opened at `side`, for side-by-side comparison). caption(row) is plain text
+    (paths, labels, details: shown as they are). Returns the selected paths."""
     caption = caption or (lambda r: r["path"].rsplit("/", 1)[-1])
     thumbs = {} if full_size else state.thumbnails(ds, rows["path"])
     marks = state.marks(ds).set_index("path")["decision"].to_dict() if select_key else {}
@@ -73,7 +75,7 @@ def image_grid(ds, rows: pd.DataFrame, columns: int = 8, caption=None, select_ke
                 st.image(data, width=display_width(row, side))
             mark = marks.get(row["path"])
             note = f" · {view.note}" if view and view.note else ""  # a 12-bit file shown stretched
-            st.caption(caption(row) + (f" · **{mark}**" if mark else "") + note)
+            st.caption(md(caption(row)) + (f" · **{mark}**" if mark else "") + note)
             if select_key and st.checkbox("select", key=f"{select_key}::{row['path']}", label_visibility="collapsed"):
                 selected.append(row["path"])
     return selected
@@ -117,7 +119,7 @@ def _apply_marks(workspace, paths, decision, new_label, key):
         review.set_mark(workspace, path, decision, new_label)
     for path in paths:
         st.session_state[f"{key}::{path}"] = False
-    st.toast(f"Marked {len(paths)} as {decision}" + (f" → {new_label}" if new_label else ""))
+    st.toast(f"Marked {len(paths)} as {decision}" + (f" → {md(new_label)}" if new_label else ""))
 
 
 def gallery(ds, table: pd.DataFrame, key: str, page_size: int = 40, columns: int = 8, caption=None,
@@ -136,7 +138,7 @@ def detail(ds, path: str) -> None:
     """One sample: the image at full size, its metadata and statistics, its findings, its copies."""
     samples, found = state.samples(ds), state.findings(ds)
     row = state.rows_of(ds, [path]).iloc[0]
-    st.subheader(path)
+    st.subheader(md(path))
     left, right = st.columns([3, 2])
     with left:
         # only a file the scan decoded is opened again: one that hung or crashed it, or a bomb, never is
@@ -145,7 +147,7 @@ def detail(ds, path: str) -> None:
             st.image(view.image, caption=f"{row['width']}×{row['height']} as stored, shown with EXIF orientation "
                                          f"{row['exif_orientation']} applied" + (f"; {view.note}" if view.note else ""))
         else:
-            st.error(f"Cannot show this file: {view.error or row['error']}")
+            st.error(f"Cannot show this file: {md(view.error or row['error'])}")
     with right:
         mine = found[found["path"] == path]
         if len(mine):
@@ -160,7 +162,7 @@ def detail(ds, path: str) -> None:
     if groups:
         members = found[found["group"].isin(groups) & found["issue"].isin(["exact_duplicate", "near_duplicate"])]
         copies = samples[samples["path"].isin(members["path"])]
-        st.markdown(f"**Its copies** (groups {', '.join(groups)})")
+        st.markdown(f"**Its copies** (groups {md(', '.join(groups))})")
         image_grid(ds, copies, columns=6, caption=lambda r: f"{r['split'] or '—'} / {r['label'] or '—'}: "
                                                          f"{r['path'].rsplit('/', 1)[-1]}")
 

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from ui import charts, pages, state, widgets
+from ui.plain import md
 
 ds = widgets.need_dataset()
 summary = state.summary(ds)
@@ -33,7 +34,7 @@ st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 st.caption("The recipe's first check: at initialisation a classifier should show exactly ln C (uniform logits), or "
            "the priors' cross-entropy once the final-layer bias is set from the train priors. A very different "
            "first loss means a bug. Priors come from the "
-           f"{summary.get('priors_from', 'train')} split.")
+           f"{md(summary.get('priors_from', 'train'))} split.")
 mean, std = summary.get("channel_mean", []), summary.get("channel_std", [])
 if mean:
     st.markdown(f"**Normalisation** (per channel, RGB, in [0, 1]): mean `{mean}`, std `{std}`")

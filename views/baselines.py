@@ -7,6 +7,7 @@ import streamlit as st
 
 from baselines.config import AUGMENTATIONS, MODELS, TrainConfig
 from ui import launcher, pages, run_widgets, state, training, widgets
+from ui.plain import html
 
 ds = widgets.need_dataset()
 DEFAULT = TrainConfig()
@@ -126,7 +127,7 @@ with compare_tab:
             folders = [ds.workspace / "runs" / name for name in picked]
             summaries = [training.run_summary(f) for f in folders]
             curves = training.compare_curves(folders)
-            curves["run"] = curves["run"].map(training.run_names(summaries))
+            curves["run"] = curves["run"].map(training.run_names(summaries)).map(html)
             colors = px.colors.qualitative.Set1
             legend = {"orientation": "h", "y": -0.25, "x": 0, "title": None}
             left, right = st.columns(2)
@@ -164,7 +165,7 @@ with tolerance_tab:
         chance = training.chance_accuracy(state.summary(ds))
         fig = px.line(result, x="input_size", y="val_acc", markers=True, height=340, range_y=[0, 1.02],
                       labels={"input_size": "input size (px)", "val_acc": "validation accuracy"},
-                      title=f"{model}: validation accuracy against input size")
+                      title=f"{html(model)}: validation accuracy against input size")
         fig.update_xaxes(type="category")
         if chance is not None:
             fig.add_hline(y=chance, line_dash="dot", line_color="#888",

@@ -5,6 +5,7 @@ import streamlit as st
 
 from inspectors import pair_distances as P
 from ui import charts, pages, state, tables, widgets
+from ui.plain import md
 
 ds = widgets.need_dataset()
 samples, found, summary = state.samples(ds), state.findings(ds), state.summary(ds)
@@ -42,7 +43,7 @@ if group:
     detail = members.set_index("path")["detail"].to_dict()
     rows = samples[samples["path"].isin(members["path"])]
     with st.container(key="dup_group_members"):
-        st.markdown(f"**Group {group}** — {len(rows)} files")
+        st.markdown(f"**Group {md(group)}** — {len(rows)} files")
         widgets.image_grid(ds, rows, columns=4, select_key="dup_sel", side=widgets.COMPARE_PX,
                            full_size=len(rows) <= widgets.COMPARE_FULL_MAX,
                            caption=lambda r: f"{r['split'] or '—'} / {r['label'] or '—'} · {r['path']} · "

@@ -4,6 +4,7 @@ the same images. The sheet (images, answers, time taken) is kept in the workspac
 import streamlit as st
 
 from ui import labels, pages, state, training, widgets
+from ui.plain import md
 
 ds = widgets.need_dataset()
 st.title(pages.PAGE["human_baseline"].title)
@@ -66,8 +67,8 @@ def picture(path: str, side: int = SIDE) -> None:
 
 if not sheet.get("submitted"):
     st.subheader(f"Which class is each image? ({sheet['n']} images)")
-    st.caption("The classes: " + ", ".join(classes) + ". Pick one under each image, then press **Submit and score** "
-               "at the bottom.")
+    st.caption("The classes: " + md(", ".join(classes)) + ". Pick one under each image, then press **Submit and "
+               "score** at the bottom.")
     with st.form("hb_form"):
         cells = st.columns(columns)
         for i, path in enumerate(sheet["paths"]):
@@ -84,11 +85,11 @@ c[0].metric("Your accuracy", f"{facts['human_acc']:.0%}", help="Unanswered image
 c[0].caption(f"{facts['correct']} of {facts['images']} right ({facts['answered']} answered)")
 if facts["model_n"]:
     c[1].metric("Model's accuracy on these images", f"{facts['model_acc']:.0%}")
-    c[1].caption(f"{facts['model_correct']} of {facts['model_n']} right · run {model_run}")
+    c[1].caption(f"{facts['model_correct']} of {facts['model_n']} right · run {md(model_run)}")
 else:
     c[1].metric("Model's accuracy on these images", "—")
     c[1].caption("No finished training run has predictions for these images yet: train one on the Baselines page."
-                 if model_run is None else f"Run {model_run} has no predictions for these images.")
+                 if model_run is None else f"Run {md(model_run)} has no predictions for these images.")
 if facts.get("seconds") is not None:
     c[2].metric("Time", f"{facts['seconds'] / 60:.1f} min" if facts["seconds"] >= 120 else f"{facts['seconds']:.0f} s")
     c[2].caption("from drawing the sheet to submitting it")
@@ -98,10 +99,10 @@ cells = st.columns(columns)
 for i, row in enumerate(table.to_dict("records")):
     with cells[i % columns].container(border=True):
         picture(row["path"], 120)
-        st.markdown(f"**{row['image']}.** label **{row['label']}**")
+        st.markdown(f"**{row['image']}.** label **{md(row['label'])}**")
         you = ":green[right]" if row["you"] else ":red[wrong]"
         model_said = ""
         if row["model"]:
-            model_said = f"  \nmodel: {row['model']} " + (":green[right]" if row["model right"] else ":red[wrong]")
-        st.markdown(f"you: {row['your answer']} {you}{model_said}")
+            model_said = f"  \nmodel: {md(row['model'])} " + (":green[right]" if row["model right"] else ":red[wrong]")
+        st.markdown(f"you: {md(row['your answer'])} {you}{model_said}")
 st.button("Answer this sheet again", key="hb_again", on_click=answer_again)

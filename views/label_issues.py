@@ -8,6 +8,7 @@ import streamlit as st
 from baselines.config import LABEL_ISSUE_DEFAULTS
 from inspectors import review
 from ui import labels, launcher, pages, run_widgets, state, tables, training, widgets
+from ui.plain import html, md
 
 ds = widgets.need_dataset()
 st.title(pages.PAGE["label_issues"].title)
@@ -61,14 +62,14 @@ if facts.get("from_copies"):
                "less is listed, even where the model is not sure enough of one class to flag it on its own.")
 if facts.get("unreliable"):
     st.caption(f"{facts['unreliable']:,} images were predicted but not judged: the inspectors found the picture "
-               f"itself off ({', '.join(facts.get('unreliable_issues', []))}), so the model's disagreement there "
+               f"itself off ({md(', '.join(facts.get('unreliable_issues', [])))}), so the model's disagreement there "
                "says more about the image than about its label. They are listed under those findings.")
 
 
 def mark(path: str, decision: str, key: str | None = None) -> None:
     new_label = st.session_state.get(key) if key else None
     review.set_mark(ds.workspace, path, decision, new_label)
-    st.toast(f"{path.rsplit('/', 1)[-1]}: {decision}" + (f" → {new_label}" if new_label else ""))
+    st.toast(f"{md(path.rsplit('/', 1)[-1])}: {decision}" + (f" → {md(new_label)}" if new_label else ""))
 
 
 st.subheader("Suspected mislabels")
@@ -101,9 +102,9 @@ else:
             data = thumbs.get(row["path"])
             if data is not None:
                 st.image(data, width=training.fit_width(data, 110))
-            st.markdown(f"given **{row['given']}** → model **{row['predicted']}** ({row['confidence']:.0%})")
-            st.caption(f"score {row['score']:.2f} · {row['split'] or 'no split'}"
-                       + (f" · marked **{row['mark']}**" if row["mark"] else ""), help=row["path"])
+            st.markdown(f"given **{md(row['given'])}** → model **{md(row['predicted'])}** ({row['confidence']:.0%})")
+            st.caption(f"score {row['score']:.2f} · {md(row['split']) or 'no split'}"
+                       + (f" · marked **{md(row['mark'])}**" if row["mark"] else ""), help=md(row["path"]))
             key = f"li_new::{row['path']}"
             st.selectbox("Relabel to", classes, index=classes.index(row["predicted"]) if row["predicted"] in classes
                          else 0, key=key)
@@ -134,6 +135,7 @@ matrix = labels.confusion_frame(found["confusion"])
 if matrix.empty:
     st.caption("No confusion matrix written.")
 else:
+    matrix = matrix.rename(index=html, columns=html)  # class names: ticks and hover text show them as text
     fig = px.imshow(matrix, text_auto=True, color_continuous_scale="Blues", aspect="auto",
                     labels={"x": "predicted (out of sample)", "y": "given label", "color": "images"},
                     height=max(320, 40 * len(matrix) + 120))

@@ -4,12 +4,13 @@ import pandas as pd
 import streamlit as st
 
 from ui import charts, checklist, pages, state, tables, widgets
+from ui.plain import md
 
 ds = widgets.need_dataset()
 rows, found, summary = state.overview_rows(ds), state.findings(ds), state.summary(ds)
 scan = summary.get("scan", {})
 st.title(pages.PAGE["overview"].title)
-st.caption(f"{ds.root} · {scan.get('files', len(rows)):,} files")
+st.caption(f"{md(ds.root)} · {scan.get('files', len(rows)):,} files")
 cols = st.columns(5)
 cols[0].metric("Files", f"{scan.get('files', len(rows)):,}")
 cols[1].metric("Images that decode", f"{scan.get('decoded_ok', 0):,}")
@@ -22,7 +23,7 @@ for item in checklist.checklist(summary):
     # material icons (no emoji font in every browser), coloured so the eye finds what to look at
     icon = ":green[:material/check_circle:]" if item["ok"] else ":orange[:material/warning:]"
     c1, c2 = st.columns([4, 1])
-    c1.markdown(f"{icon} **{item['step']}** — {item['verdict']}")
+    c1.markdown(f"{icon} **{item['step']}** — {md(item['verdict'])}")
     c2.page_link(pages.PAGE[item["page"]].file, label="Open", icon=":material/arrow_forward:")
 
 left, right = st.columns(2)
@@ -48,5 +49,5 @@ if st.button("Draw again"):
     st.session_state["overview_seed"] = st.session_state.get("overview_seed", 0) + 1
 per_class = widgets.random_per_class(rows, n=8, seed=st.session_state.get("overview_seed", 0))
 for label, group in per_class.groupby("label", sort=True):
-    st.markdown(f"**{label or '(unlabelled)'}**")
+    st.markdown(f"**{md(label) if label else '(unlabelled)'}**")
     widgets.image_grid(ds, group, columns=8)

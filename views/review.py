@@ -8,12 +8,13 @@ from inspectors import review
 from inspectors.sheets import manifest_text, sheet_text
 from inspectors.workspace import atomic_write_text
 from ui import pages, state, tables, widgets
+from ui.plain import md
 
 ds = widgets.need_dataset()
 samples, found = state.samples(ds), state.findings(ds)
 marks = state.marks(ds)
 st.title(pages.PAGE["review"].title)
-st.caption(f"Marks live in `{ds.workspace / review.REVIEW_FILE}`, never in the dataset, and survive reloads.")
+st.caption(f"Marks live in {md(ds.workspace / review.REVIEW_FILE)}, never in the dataset, and survive reloads.")
 c1, c2, c3 = st.columns(3)
 for col, decision in zip((c1, c2, c3), review.DECISIONS, strict=True):
     col.metric(decision, f"{int((marks['decision'] == decision).sum()):,}")

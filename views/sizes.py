@@ -6,6 +6,7 @@ import plotly.express as px
 import streamlit as st
 
 from ui import charts, images, pages, state, tables, widgets
+from ui.plain import md
 
 ds = widgets.need_dataset()
 samples, found = state.samples(ds), state.findings(ds)
@@ -61,11 +62,11 @@ if len(ok):
     for _, row in samples.iloc[np.sort(drawn)].iterrows():
         view = widgets.full_view(ds, row["path"], 448)
         if view.image is None:
-            st.caption(f"{row['path']}: {view.error}")
+            st.caption(f"{md(row['path'])}: {md(view.error)}")
             continue
         if view.note:
-            st.caption(f"{row['path']}: {view.note}")
+            st.caption(f"{md(row['path'])}: {view.note}")
         versions = images.downsampled(view.image)
         cols = st.columns(4)
         for col, (what, shown) in zip(cols, versions, strict=False):
-            col.image(shown, caption=f"{what} · {row['label'] or '—'}", width=shown.width)
+            col.image(shown, caption=f"{what} · {md(row['label'] or '—')}", width=shown.width)
