@@ -65,6 +65,20 @@ def usable(samples: pd.DataFrame) -> pd.DataFrame:
     return samples[keep].reset_index(drop=True)
 
 
+def class_problem(classes) -> str | None:
+    """Why no classifier can be trained or checked on these classes (of the usable images: the summary's
+    `classes`), or None. With one class every prediction is right: validation accuracy 1.000, a loss of 0 that
+    cannot decrease, checks passing or failing for nothing. train, check, tolerance and label-issues refuse,
+    and the app's pages say the same."""
+    classes = sorted(classes)
+    if len(classes) >= 2:
+        return None
+    what = f"only one class ({classes[0]!r})" if classes else "no class"
+    return (f"{what} among the decodable, labelled images: a classifier needs at least two, and with one every "
+            "prediction is right and every sanity check meaningless. Add images of another class (or give "
+            "--labels a manifest with more than one).")
+
+
 def split(samples: pd.DataFrame, seed: int = 0, val_fraction: float = 0.2) -> Split:
     """train/val from the dataset's own split when it has both; otherwise a seeded, stratified split of
     its train rows (or of everything, when it has no splits). The test split is never used here."""
@@ -72,6 +86,8 @@ def split(samples: pd.DataFrame, seed: int = 0, val_fraction: float = 0.2) -> Sp
     if rows.empty:
         raise ValueError("no decodable, labelled images: nothing to train on")
     classes = sorted(rows["label"].astype(str).unique())
+    if problem := class_problem(classes):
+        raise ValueError(problem)
     rows = rows.assign(target=rows["label"].astype(str).map({c: i for i, c in enumerate(classes)}).astype("int64"))
     splits = rows["split"].fillna("").astype(str)
     if (splits == "train").any() and (splits == "val").any():

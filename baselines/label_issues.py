@@ -30,7 +30,7 @@ from inspectors.sheets import write_sheet
 from inspectors.workspace import atomic_write_text
 
 from .config import TrainConfig, config_to_dict
-from .data import MAX_AUTO_SIZE, SIZE_CHOICES, Prepared, tensor_cache, usable
+from .data import MAX_AUTO_SIZE, SIZE_CHOICES, Prepared, class_problem, tensor_cache, usable
 from .train import Tensors, channel_stats, evaluate, pick_device, train
 
 FOLDER = "label_issues"
@@ -284,8 +284,8 @@ def find(prepared: Prepared, config: TrainConfig, folds: int = 0, progress=None,
     """The label issues among every decodable labelled image, whatever its split."""
     rows = usable(prepared.samples)
     classes = sorted(rows["label"].astype(str).unique())
-    if len(classes) < 2:
-        raise ValueError("label issues need at least two classes")
+    if problem := class_problem(classes):
+        raise ValueError(problem)
     counts = rows["label"].astype(str).value_counts()
     lonely = sorted(counts[counts < 2].index)
     if lonely:  # a lone image has no classmate to learn its class from when it is held out

@@ -6,8 +6,9 @@ import plotly.express as px
 import streamlit as st
 
 from baselines.config import AUGMENTATIONS, MODELS, TrainConfig
+from baselines.data import class_problem
 from ui import launcher, pages, run_widgets, state, training, widgets
-from ui.plain import html
+from ui.plain import html, md
 
 ds = widgets.need_dataset()
 DEFAULT = TrainConfig()
@@ -23,6 +24,10 @@ st.caption("The recipe's second half: before training a real model, a toy baseli
            "model overfits (train loss far below validation loss). **3.** Add one regularizer at a time (dropout, "
            "weight decay, augmentation, early stopping) and compare the runs. **4.** Measure how small the images "
            "can be. Runs continue in the background when you leave the page.")
+# what `python -m baselines` refuses with (exit 2)
+if problem := class_problem(state.summary(ds).get("classes", [])):
+    st.warning(md(problem))
+    st.stop()
 
 
 def settings() -> None:

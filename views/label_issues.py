@@ -6,6 +6,7 @@ import plotly.express as px
 import streamlit as st
 
 from baselines.config import LABEL_ISSUE_DEFAULTS
+from baselines.data import class_problem
 from inspectors import review
 from ui import labels, launcher, pages, run_widgets, state, tables, training, widgets
 from ui.plain import html, md
@@ -17,6 +18,10 @@ st.caption("A tiny ConvNet is trained k times, each time without one fold of the
            "probability while the model is confident of another class are suspected mislabels (confident "
            "learning). " + widgets.SCORE_LEGEND)
 
+# what `python -m baselines label-issues` refuses with (exit 2)
+if problem := class_problem(state.summary(ds).get("classes", [])):
+    st.warning(md(problem))
+    st.stop()
 found = labels.read_label_issues(ds.workspace)
 with st.expander("Settings", expanded=not found["facts"]):
     c = st.columns(4)
