@@ -3,11 +3,14 @@
 Run: python -m streamlit run app.py -- [DATASET] [--labels CSV]
 """
 
+import sqlite3
+
 import streamlit as st
 
+from inspectors import scan_cache
 from inspectors.config import changed_settings, workspace_config
 from inspectors.dataset import DatasetError
-from ui import pages, state
+from ui import health, pages, state
 from ui.plain import md
 
 
@@ -45,23 +48,32 @@ def dataset_picker() -> None:
         st.session_state["dataset"] = None
         st.sidebar.error(md(exc))
         return
-    if scan_clicked or not state.scanned(ds):
+    # a damaged report file is derived data: scan again (quick, from the cache) rather than fail on every page
+    rebuilt = state.damaged(ds, health.REPORTS) if state.scanned(ds) else {}
+    if scan_clicked or rebuilt or not state.scanned(ds):
         bar = st.sidebar.progress(0.0, text="listing files…")
 
         def progress(done, total):
             bar.progress(done / total if total else 1.0, text=f"scanned {done:,} / {total:,} images")
         try:
             result, _ = state.run_scan(ds, progress)
-        except (DatasetError, ValueError) as exc:
+        except (DatasetError, ValueError, OSError, sqlite3.DatabaseError) as exc:
             st.session_state["dataset"] = None
             bar.empty()
-            st.sidebar.error(md(exc))
+            where = ds.workspace / scan_cache.CACHE_FILE if isinstance(exc, sqlite3.DatabaseError) else ds.workspace
+            st.sidebar.error(md(exc if isinstance(exc, DatasetError) else f"The scan failed: {type(exc).__name__}: "
+                                f"{exc} ({where})"))
             return
         bar.progress(1.0, text=f"{len(result.samples):,} files in {result.seconds:.1f} s "
                                f"({result.decoded:,} read, {result.cached:,} cached)")
+        for path, reason in rebuilt.items():
+            st.sidebar.warning(f"{md(path)} was damaged ({md(reason)}): scanning again rebuilt it.")
     st.session_state["dataset"] = ds
     st.sidebar.caption(f"Workspace: {md(ds.workspace)}")
     settings_caption(ds)
+    for path, reason in state.damaged(ds).items():  # one message per damaged file, on every page
+        st.sidebar.warning(f"**Damaged:** {md(path)}: {md(reason)}. "
+                           + health.CONSEQUENCE.get(path.name, health.LEFT_AS_IS))
 
 
 def settings_caption(ds) -> None:

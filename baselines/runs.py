@@ -22,10 +22,13 @@ def write_json(folder: Path, name: str, value) -> None:
 
 
 def read_json(folder: Path, name: str, default=None):
+    """The file's value; `default` when it is absent or damaged: not UTF-8, not JSON, or not the kind of value
+    `default` is (a list where a dict belongs). The app names damaged files (ui/health.py)."""
     try:
-        return json.loads((Path(folder) / name).read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
+        value = json.loads((Path(folder) / name).read_text())
+    except (OSError, ValueError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         return default
+    return default if default is not None and not isinstance(value, type(default)) else value
 
 
 def append_jsonl(path: Path, records: list[dict]) -> None:
@@ -36,17 +39,20 @@ def append_jsonl(path: Path, records: list[dict]) -> None:
 
 
 def read_jsonl(path: Path) -> list[dict]:
-    """Every complete line; a line still being written (no newline yet) is left for the next read."""
+    """Every complete line that holds a record; a line still being written (no newline yet) is left for the
+    next read, and a damaged one (not UTF-8, not a JSON object) is skipped."""
     try:
-        text = Path(path).read_text()
+        data = Path(path).read_bytes()
     except FileNotFoundError:
         return []
     out = []
-    for line in text.split("\n")[:-1]:
+    for line in data.split(b"\n")[:-1]:
         try:
-            out.append(json.loads(line))
-        except json.JSONDecodeError:
+            record = json.loads(line.decode("utf-8"))
+        except ValueError:
             continue
+        if isinstance(record, dict):
+            out.append(record)
     return out
 
 

@@ -102,7 +102,7 @@ def read(folder) -> dict | None:
     """The folder's status.json (None when there is none yet), a running one whose process is gone as stopped."""
     try:
         status = json.loads((Path(folder) / FILE).read_text())
-    except (FileNotFoundError, NotADirectoryError, json.JSONDecodeError):
+    except (OSError, ValueError):  # none yet, or damaged (not UTF-8, not JSON): the app names a damaged one
         return None
     if not isinstance(status, dict):
         return None

@@ -120,9 +120,9 @@ def answer_sheet(sheet: dict, answers: dict, now: float | None = None) -> dict:
 def load_sheet(workspace: Path) -> dict | None:
     try:
         sheet = json.loads((Path(workspace) / training.HUMAN_FILE).read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
+    except (OSError, ValueError):  # absent, or damaged (the app names it): no sheet
         return None
-    return sheet if isinstance(sheet, dict) and "paths" in sheet else None
+    return sheet if isinstance(sheet, dict) and isinstance(sheet.get("paths"), list) else None
 
 
 def save_sheet(workspace: Path, sheet: dict) -> None:

@@ -3,6 +3,7 @@
 import json
 import multiprocessing
 import os
+import sqlite3
 import sys
 import threading
 import time
@@ -20,7 +21,7 @@ from inspectors import review, scan_cache, sizes, workspace
 from inspectors.config import Config, workspace_config
 from inspectors.dataset import DatasetError, load_dataset, source
 from inspectors.run import read_findings, read_summary, scan_and_inspect
-from ui import tables
+from ui import health, tables
 
 DEFAULT_DATASET = "sample_data/shapes"
 RECENT_FILE = "recent_datasets.json"
@@ -274,12 +275,48 @@ def run_scan(ds: Dataset, progress=None):
     return result, listing
 
 
+@st.cache_data(max_entries=4096, show_spinner=False)
+def _file_problem(path: str, size: int, mtime_ns: int) -> str | None:
+    return health.file_problem(path)  # size and mtime key the cache: a rewritten file is looked at again
+
+
+def problem(path: Path) -> str | None:
+    """Why a workspace file is damaged (ui/health.py), or None; looked at again only when it changes."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return _file_problem(str(path), info.st_size, info.st_mtime_ns)
+
+
+def damaged(ds: Dataset, names=None) -> dict[Path, str]:
+    """{file: why it is damaged} for the workspace's files the pages read (or only those named)."""
+    files = health.watched(ds.workspace) if names is None else [ds.workspace / n for n in names]
+    return {path: reason for path in files if (reason := problem(path))}
+
+
+def marks_writable(ds: Dataset) -> bool:
+    """False while review.sqlite is damaged: marks are then never written (they are the user's work)."""
+    return problem(ds.workspace / review.REVIEW_FILE) is None
+
+
 def marks(ds: Dataset) -> pd.DataFrame:
-    return review.marks(ds.workspace)
+    """The review marks; none while the store is damaged (the sidebar says so, and marking is off)."""
+    empty = pd.DataFrame(columns=["path", "decision", "new_label", "note", "updated"])
+    if not marks_writable(ds):
+        return empty
+    try:
+        return review.marks(ds.workspace)
+    except sqlite3.DatabaseError:  # damage its quick check did not see: read-only marks are better than none
+        return empty
 
 
 def thumbnails(ds: Dataset, paths) -> dict:
-    return scan_cache.read_thumbnails(ds.workspace, list(paths))
+    """{path: thumbnail bytes}; none while the scan cache is damaged (the sidebar says so)."""
+    try:
+        return scan_cache.read_thumbnails(ds.workspace, list(paths))
+    except sqlite3.DatabaseError:
+        return {}
 
 
 def recent() -> list[dict]:

@@ -54,7 +54,9 @@ def with_issues(samples: pd.DataFrame, findings: pd.DataFrame) -> pd.DataFrame:
     code = {name: i for i, name in enumerate(categories)}
     at = positions_in(samples["path"], list(joined))  # each sample's entry in `joined`, -1 for none
     key_codes = np.array([code[v] for v in joined.values()], dtype=np.int32)
-    issues = pd.Categorical.from_codes(np.where(at >= 0, key_codes[np.maximum(at, 0)], code[""]), categories)
+    none = np.full(len(at), code[""], dtype=np.int32)  # a dataset without findings: key_codes is empty
+    issues = pd.Categorical.from_codes(np.where(at >= 0, key_codes[np.maximum(at, 0)], none) if len(key_codes)
+                                       else none, categories)
     worst = findings.groupby("path")["score"].max().reindex(list(joined)).fillna(0.0).to_numpy(float)
     worst_score = np.where(at >= 0, worst[np.maximum(at, 0)] if len(worst) else 0.0, 0.0)
     return samples.assign(issues=issues, worst_score=worst_score)

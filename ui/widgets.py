@@ -10,6 +10,7 @@ from ui import images, state, tables
 from ui.plain import md
 
 SCORE_LEGEND = "Scores run from 0 to 1, and 1 is the most suspicious (unlike cleanvision/cleanlab, where low is bad)."
+READ_ONLY = "Marks are read-only: the review store is damaged (see the sidebar), and nothing writes to it."
 
 
 def random_per_class(samples: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
@@ -105,6 +106,9 @@ def mark_bar(ds, paths: list, key: str, labels: list) -> None:
     """Keep / remove / relabel the selected samples; each mark is committed before the page says so."""
     if not paths:
         st.caption("Tick images to mark them keep / remove / relabel.")
+        return
+    if not state.marks_writable(ds):
+        st.caption(READ_ONLY)
         return
     c1, c2, c3 = st.columns([2, 2, 1])
     decision = c1.radio(f"Mark {len(paths)} selected as", review.DECISIONS, horizontal=True, key=f"{key}_decision")

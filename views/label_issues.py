@@ -100,6 +100,9 @@ else:
                 "manifest.")
     classes = sorted(x for x in state.samples(ds)["label"].dropna().astype(str).unique() if x)
     size = 12
+    read_only = not state.marks_writable(ds)
+    if read_only:
+        st.caption(widgets.READ_ONLY)
     number = widgets.pager(len(suspects), size, "li_page")
     cells = st.columns(3)
     for i, row in enumerate(tables.page(suspects, number, size).to_dict("records")):
@@ -115,10 +118,10 @@ else:
                          else 0, key=key)
             b = st.columns(3)
             b[0].button("Keep", key=f"li_keep::{row['path']}", on_click=mark, args=(row["path"], "keep"),
-                        width="stretch")
+                        width="stretch", disabled=read_only)
             b[1].button("Remove", key=f"li_remove::{row['path']}", on_click=mark, args=(row["path"], "remove"),
-                        width="stretch")
-            b[2].button("Relabel", key=f"li_relabel::{row['path']}", on_click=mark,
+                        width="stretch", disabled=read_only)
+            b[2].button("Relabel", key=f"li_relabel::{row['path']}", on_click=mark, disabled=read_only,
                         args=(row["path"], "relabel", key), width="stretch", help="to the label chosen above")
 
 st.subheader("Top losses")

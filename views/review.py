@@ -42,7 +42,8 @@ removed = int((marks["decision"] == "remove").sum())
 relabelled = int((marks["decision"] == "relabel").sum())
 st.caption(f"{len(manifest):,} decodable, labelled images; {removed:,} removed and {relabelled:,} relabelled by "
            "your marks. Paths are ./relative to the dataset folder; the CLI and the trainer take it with "
-           "`--labels`.")
+           "`--labels`." + ("" if state.marks_writable(ds) else " The marks cannot be read (the review store is "
+                                                                 "damaged, see the sidebar): none is applied here."))
 st.dataframe(manifest.head(200), hide_index=True, width="stretch")
 if len(manifest) > 200:
     st.caption(f"The first 200 of {len(manifest):,} rows; the download has them all.")

@@ -79,6 +79,12 @@ def test_with_issues_adds_each_files_issues_and_worst_score_in_sample_order():
     assert list(out["worst_score"]) == [0.5, 0.9, 0.0]
 
 
+def test_with_issues_on_a_dataset_without_findings_gives_every_file_none():
+    out = tables.with_issues(pd.DataFrame({"path": ["a.png", "b.png"]}),
+                             pd.DataFrame({"path": [], "issue": [], "score": []}))
+    assert list(out["issues"]) == ["", ""] and list(out["worst_score"]) == [0.0, 0.0]
+
+
 def test_the_issue_filter_matches_whole_issue_names():
     table = tables.with_issues(pd.DataFrame({"path": ["a", "b", "c"], "split": ["train"] * 3, "label": ["x"] * 3}),
                                pd.DataFrame({"path": ["a", "b"], "issue": ["near_duplicate", "exact_duplicate"],
