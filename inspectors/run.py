@@ -118,6 +118,7 @@ def scan_and_inspect(listing, config: Config, workspace, out=None, progress=None
             status.progress("inspect", 0, len(INSPECTORS), "")
         facts = report.scan_facts(result.samples, result.seconds, result.decoded, result.cached, result.pruned)
         found, summary = run(result.samples, config, facts, against)
+        summary["warnings"] = list(listing.warnings)  # what the listing skipped or doubted: the app shows them
         written = []
         for folder in [p for p in (workspace, out) if p]:
             written.append(write_samples(result.samples, folder))

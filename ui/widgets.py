@@ -171,6 +171,20 @@ def detail(ds, path: str) -> None:
                                                          f"{r['path'].rsplit('/', 1)[-1]}")
 
 
+WARNINGS_SHOWN = 20
+
+
+def listing_warnings(summary: dict) -> None:
+    """What the listing warned about when it read the dataset (a manifest naming a path twice with different
+    labels, a folder it could not list), as `inspectors scan` prints it; nothing when it had no warning."""
+    warnings = summary.get("warnings") or []
+    if not warnings:
+        return
+    items = "\n".join(f"- {md(w)}" for w in warnings[:WARNINGS_SHOWN])
+    more = f"\n\n… and {len(warnings) - WARNINGS_SHOWN:,} more." if len(warnings) > WARNINGS_SHOWN else ""
+    st.warning(f"**Reading the dataset gave {len(warnings):,} warning(s):**\n\n{items}{more}")
+
+
 def selected_row_path(event, table: pd.DataFrame) -> str | None:
     """The path of the row picked in a st.dataframe with on_select (dict access works in AppTest too)."""
     rows = event["selection"]["rows"] if event else []

@@ -17,6 +17,7 @@ SECTIONS = [
 ds = widgets.need_dataset()
 samples, found = state.samples(ds), state.findings(ds)
 st.title(pages.PAGE["integrity"].title)
+widgets.listing_warnings(state.summary(ds))
 cols = st.columns(len(SECTIONS))
 for col, (issue, title, _) in zip(cols, SECTIONS, strict=True):
     col.metric(title, f"{int((found['issue'] == issue).sum()):,}")

@@ -17,6 +17,7 @@ cols[1].metric("Images that decode", f"{scan.get('decoded_ok', 0):,}")
 cols[2].metric("Images that fail", f"{scan.get('failed', 0):,}")
 cols[3].metric("Files with a finding", f"{found['path'].nunique():,}")
 cols[4].metric("Classes", f"{len(summary.get('classes', [])):,}")
+widgets.listing_warnings(summary)
 
 st.subheader("Recipe checklist: the data steps")
 for item in checklist.checklist(summary):
