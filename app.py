@@ -49,7 +49,7 @@ def dataset_picker() -> None:
         st.sidebar.error(md(exc))
         return
     # a damaged report file is derived data: scan again (quick, from the cache) rather than fail on every page
-    rebuilt = state.damaged(ds, health.REPORTS) if state.scanned(ds) else {}
+    rebuilt = state.damaged_reports(ds) if state.scanned(ds) else {}
     if scan_clicked or rebuilt or not state.scanned(ds):
         bar = st.sidebar.progress(0.0, text="listing files…")
 

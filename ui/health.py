@@ -19,7 +19,6 @@ from inspectors import review, scan_cache
 from inspectors.schema import FINDING_COLUMNS
 from inspectors.sheets import read_sheet
 
-REPORTS = ("samples.parquet", "findings.csv", "summary.json")
 SAMPLE_NEEDS = ["path", "label", "split", "ok", "width", "height", "exif_orientation"]  # every page reads these
 SQLITE_MAGIC = b"SQLite format 3\x00"
 # results the pages read; each left as it is when damaged, the pages showing what they can without it
@@ -113,9 +112,10 @@ def _sqlite_problem(path: Path) -> str | None:
 
 
 def watched(workspace) -> list[Path]:
-    """Every workspace file whose damage the app looks for."""
+    """Every workspace file whose damage the app looks for here (findings.csv and summary.json are judged
+    by loading them: ui/state.damaged_reports; config.json by app.settings_caption)."""
     workspace = Path(workspace)
-    files = [workspace / name for name in REPORTS + (review.REVIEW_FILE, scan_cache.CACHE_FILE)]
+    files = [workspace / name for name in ("samples.parquet", review.REVIEW_FILE, scan_cache.CACHE_FILE)]
     return files + sorted(p for pattern in RESULT_GLOBS for p in workspace.glob(pattern))
 
 

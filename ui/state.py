@@ -107,8 +107,16 @@ def _reading(workspace_dir: str, stamp: int) -> Future:
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def _reports(workspace_dir: str, stamp: int) -> tuple[pd.DataFrame, dict]:
-    return read_findings(f"{workspace_dir}/findings.csv"), read_summary(workspace_dir)
+def _findings(workspace_dir: str, stamp: int) -> pd.DataFrame:
+    return read_findings(f"{workspace_dir}/findings.csv")
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _summary(workspace_dir: str, stamp: int) -> dict:
+    out = read_summary(workspace_dir)
+    if not isinstance(out, dict):
+        raise ValueError(f"JSON, but a {type(out).__name__}, not an object")
+    return out
 
 
 def samples(ds: Dataset) -> pd.DataFrame:
@@ -116,11 +124,11 @@ def samples(ds: Dataset) -> pd.DataFrame:
 
 
 def findings(ds: Dataset) -> pd.DataFrame:
-    return _reports(str(ds.workspace), _stamp(ds))[0]
+    return _findings(str(ds.workspace), _stamp(ds))
 
 
 def summary(ds: Dataset) -> dict:
-    return _reports(str(ds.workspace), _stamp(ds))[1]
+    return _summary(str(ds.workspace), _stamp(ds))
 
 
 OVERVIEW_COLUMNS = ["path", "label", "ok", "width", "height", "exif_orientation"]
@@ -178,7 +186,7 @@ def _start_pair_distances(workspace_dir: str, duplicates_config, result: Future)
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _jobs(workspace_dir: str, stamp: int, duplicates_config) -> dict[str, Future]:
-    reading, found = _reading(workspace_dir, stamp), _reports(workspace_dir, stamp)[0]
+    reading, found = _reading(workspace_dir, stamp), _findings(workspace_dir, stamp)
     threads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="derive")
     jobs = {name: threads.submit(lambda fn=fn: fn(reading.result(), found)) for name, fn in DERIVED.items()}
     jobs["pair_distances"] = Future()
@@ -293,6 +301,18 @@ def damaged(ds: Dataset, names=None) -> dict[Path, str]:
     """{file: why it is damaged} for the workspace's files the pages read (or only those named)."""
     files = health.watched(ds.workspace) if names is None else [ds.workspace / n for n in names]
     return {path: reason for path in files if (reason := problem(path))}
+
+
+def damaged_reports(ds: Dataset) -> dict[Path, str]:
+    """The scan's report files that do not read. findings.csv and summary.json are judged by loading them
+    as the pages do (once per scan, cached: a separate check would parse a 100k-row findings.csv twice)."""
+    out = damaged(ds, ("samples.parquet",))
+    for name, load in (("findings.csv", findings), ("summary.json", summary)):
+        try:
+            load(ds)
+        except Exception as exc:  # whatever the parser raised: the app scans again and says why
+            out[ds.workspace / name] = f"{type(exc).__name__}: {str(exc)[:160]}"
+    return out
 
 
 def marks_writable(ds: Dataset) -> bool:
