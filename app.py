@@ -66,22 +66,21 @@ def dataset_picker() -> None:
             return
         bar.progress(1.0, text=f"{len(result.samples):,} files in {result.seconds:.1f} s "
                                f"({result.decoded:,} read, {result.cached:,} cached)")
-        for path, reason in rebuilt.items():
-            st.sidebar.warning(f"{md(path)} was damaged ({md(reason)}): scanning again rebuilt it.")
+        for path, reason in rebuilt.items():  # in the main area, above the page: where the eye goes
+            st.warning(f"{md(path)} was damaged ({md(reason)}): scanning again rebuilt it.")
     st.session_state["dataset"] = ds
     st.sidebar.caption(f"Workspace: {md(ds.workspace)}")
     settings_caption(ds)
-    for path, reason in state.damaged(ds).items():  # one message per damaged file, on every page
-        st.sidebar.warning(f"**Damaged:** {md(path)}: {md(reason)}. "
-                           + health.CONSEQUENCE.get(path.name, health.LEFT_AS_IS))
+    for path, reason in state.damaged(ds).items():  # one message per damaged file, above every page
+        st.warning(f"**Damaged:** {md(path)}: {md(reason)}. " + health.CONSEQUENCE.get(path.name, health.LEFT_AS_IS))
 
 
 def settings_caption(ds) -> None:
     """The settings a scan of this workspace uses, where they differ from the defaults."""
     try:
         changed = changed_settings(workspace_config(ds.workspace))
-    except ValueError as exc:
-        st.sidebar.warning(md(exc))
+    except ValueError as exc:  # a damaged config.json: named above the page, like every damaged file
+        st.warning(md(exc))
         return
     if changed:
         st.sidebar.caption("Settings: " + ", ".join(f"`{k}={v}`" for k, v in changed.items()),

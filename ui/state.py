@@ -321,7 +321,7 @@ def marks_writable(ds: Dataset) -> bool:
 
 
 def marks(ds: Dataset) -> pd.DataFrame:
-    """The review marks; none while the store is damaged (the sidebar says so, and marking is off)."""
+    """The review marks; none while the store is damaged (the app says so above every page; marking is off)."""
     empty = pd.DataFrame(columns=["path", "decision", "new_label", "note", "updated"])
     if not marks_writable(ds):
         return empty
@@ -332,7 +332,7 @@ def marks(ds: Dataset) -> pd.DataFrame:
 
 
 def thumbnails(ds: Dataset, paths) -> dict:
-    """{path: thumbnail bytes}; none while the scan cache is damaged (the sidebar says so)."""
+    """{path: thumbnail bytes}; none while the scan cache is damaged (the app says so above every page)."""
     try:
         return scan_cache.read_thumbnails(ds.workspace, list(paths))
     except sqlite3.DatabaseError:

@@ -10,7 +10,7 @@ from ui import images, state, tables
 from ui.plain import md
 
 SCORE_LEGEND = "Scores run from 0 to 1, and 1 is the most suspicious (unlike cleanvision/cleanlab, where low is bad)."
-READ_ONLY = "Marks are read-only: the review store is damaged (see the sidebar), and nothing writes to it."
+READ_ONLY = "Marks are read-only: the review store is damaged (see the note at the top), and nothing writes to it."
 
 
 def random_per_class(samples: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:

@@ -43,7 +43,7 @@ relabelled = int((marks["decision"] == "relabel").sum())
 st.caption(f"{len(manifest):,} decodable, labelled images; {removed:,} removed and {relabelled:,} relabelled by "
            "your marks. Paths are ./relative to the dataset folder; the CLI and the trainer take it with "
            "`--labels`." + ("" if state.marks_writable(ds) else " The marks cannot be read (the review store is "
-                                                                 "damaged, see the sidebar): none is applied here."))
+                                                                 "damaged, see the note at the top): none is applied."))
 st.dataframe(manifest.head(200), hide_index=True, width="stretch")
 if len(manifest) > 200:
     st.caption(f"The first 200 of {len(manifest):,} rows; the download has them all.")
