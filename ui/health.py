@@ -20,7 +20,6 @@ from inspectors.schema import FINDING_COLUMNS
 from inspectors.sheets import read_sheet
 
 SAMPLE_NEEDS = ["path", "label", "split", "ok", "width", "height", "exif_orientation"]  # every page reads these
-SQLITE_MAGIC = b"SQLite format 3\x00"
 # results the pages read; each left as it is when damaged, the pages showing what they can without it
 RESULT_GLOBS = ("runs/*/*.json", "runs/*/*.jsonl", "jobs/*/*.json", "label_issues/*.json", "label_issues/*.csv",
                 "human_baseline.json", "tolerance.json")
@@ -88,27 +87,27 @@ def file_problem(path) -> str | None:
 
 
 def _sqlite_problem(path: Path) -> str | None:
-    """Opened read-only (nothing is ever written to check it): the header, then its table. A full integrity
-    check would read the whole scan cache (gigabytes at a million images); the review store is small, so it
-    gets one. TODO(integrator): switch the review store's check to inspectors.review's once h13a's is in."""
+    """The review store is judged by inspectors.review.damage, the one rule its writers obey. The scan cache
+    is opened read-only and its tables touched: a full integrity check would read the whole file (gigabytes
+    at a million images), and a damaged cache costs only thumbnails until the next scan sets it aside."""
+    if path.name == review.REVIEW_FILE:
+        return review.damage(path.parent)
     with open(path, "rb") as f:
-        header = f.read(len(SQLITE_MAGIC))
+        header = f.read(len(review.SQLITE_HEADER))
     if not header:
         return None  # an empty file is a new database: nothing in it to lose
-    if header != SQLITE_MAGIC:
+    if header != review.SQLITE_HEADER:
         return "not an SQLite database"
-    marks = path.name == review.REVIEW_FILE
     try:
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
         try:
-            for table in ("marks",) if marks else ("files", "thumbs"):
+            for table in ("files", "thumbs"):
                 con.execute(f"SELECT * FROM {table} LIMIT 1").fetchall()
-            verdict = con.execute("PRAGMA quick_check").fetchone()[0] if marks else "ok"
         finally:
             con.close()
     except sqlite3.DatabaseError as exc:
         return f"SQLite says: {exc}"
-    return None if verdict == "ok" else f"SQLite's integrity check says: {verdict}"
+    return None
 
 
 def watched(workspace) -> list[Path]:

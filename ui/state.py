@@ -3,7 +3,6 @@
 import json
 import multiprocessing
 import os
-import sqlite3
 import sys
 import threading
 import time
@@ -327,16 +326,13 @@ def marks(ds: Dataset) -> pd.DataFrame:
         return empty
     try:
         return review.marks(ds.workspace)
-    except sqlite3.DatabaseError:  # damage its quick check did not see: read-only marks are better than none
+    except review.ReviewStoreDamaged:  # damaged since the cached look above: the next rerun names it
         return empty
 
 
 def thumbnails(ds: Dataset, paths) -> dict:
     """{path: thumbnail bytes}; none while the scan cache is damaged (the app says so above every page)."""
-    try:
-        return scan_cache.read_thumbnails(ds.workspace, list(paths))
-    except sqlite3.DatabaseError:
-        return {}
+    return scan_cache.read_thumbnails(ds.workspace, list(paths))
 
 
 def recent() -> list[dict]:
