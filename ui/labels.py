@@ -57,7 +57,8 @@ def suspects(findings: pd.DataFrame, predictions: pd.DataFrame, marks: pd.DataFr
     table["split"] = table["path"].map(pred["split"]) if "split" in pred else ""
     marked = mark_text(marks)
     table["mark"] = [marked.get(path, "") for path in table["path"]]
-    table = table.fillna({"given": "", "predicted": "", "split": ""})
+    for column in ("given", "predicted", "split"):  # object first: all-NaN (no predictions) is a float column
+        table[column] = table[column].astype(object).fillna("")
     return table.sort_values(["score", "path"], ascending=[False, True])[columns].reset_index(drop=True)
 
 
