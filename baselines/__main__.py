@@ -2,7 +2,8 @@
 
 Report on stdout, progress bars on stderr (only on a terminal, or with --progress); the state, progress and
 outcome in the command's status.json (inspectors/jobs.py). Exit codes: 0 done, 1 a check failed (check) or the
-loss diverged (train), 2 usage error or nothing to train on, 130 interrupted.
+loss diverged (train), 2 usage error or nothing to train on, 4 no space left on the disk written to (what was
+written stays valid), 130 interrupted.
 """
 
 import argparse
@@ -16,13 +17,15 @@ from pathlib import Path
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch: spin-waiting threads starve shared cores
 
 from inspectors import jobs  # noqa: E402
-from inspectors.dataset import DatasetError  # noqa: E402
+from inspectors.dataset import DatasetError, source  # noqa: E402
 from inspectors.report import printable  # noqa: E402
+from inspectors.workspace import NoSpaceError, ensure_outside  # noqa: E402
 
 from . import data  # noqa: E402
 from .config import AUGMENTATIONS, LABEL_ISSUE_DEFAULTS, MODELS, TrainConfig, config_from_dict, validate  # noqa: E402
 
 JOB_COMMANDS = ("label-issues", "tolerance")  # no run folder of their own: their status goes to a job folder
+EXIT_USAGE, EXIT_NO_SPACE = 2, 4  # as python -m inspectors: 1 means a check failed
 DESCRIPTION = """Toy baselines that tell the truth (the recipe's "Baselines" step). DATASET is scanned first,
 or its workspace reused (see `python -m inspectors scan --help`); only images that decode are used, and
 the dataset is only ever read. Results go to the workspace's runs/ folder (or --out)."""
@@ -151,9 +154,20 @@ def main(argv=None) -> int:
     progress = Progress(args.command, args.progress or sys.stderr.isatty())
     try:
         given = args.job if args.command in JOB_COMMANDS else args.out  # the folder the app made for it
+        refused = outside_problem(args)
+        if refused:  # before anything is written: attach writes status.json
+            return progress.fail(refused, EXIT_USAGE)
         if given:
             progress.attach(given)
         return run(args, progress)
+    except NoSpaceError as exc:
+        progress.close()
+        print(printable(f"error: {exc}", keep="\n"), file=sys.stderr)
+        try:
+            progress.finish("failed", error=str(exc))
+        except (NoSpaceError, OSError):  # the status lies on the same full disk: the message above is the record
+            pass
+        return EXIT_NO_SPACE
     except KeyboardInterrupt:
         progress.close()
         print("interrupted", file=sys.stderr)
@@ -165,6 +179,19 @@ def main(argv=None) -> int:
         raise
     finally:
         progress.close()
+
+
+def outside_problem(args) -> str | None:
+    """Why --out or --job cannot be used: a folder inside the dataset (nothing may write there, and the next
+    scan would list the results as the dataset's files); None when they can."""
+    root = source(args.dataset, args.labels)[0]
+    for option, folder in (("--out", args.out), ("--job", getattr(args, "job", None))):
+        try:
+            if folder:
+                ensure_outside(Path(folder), root, option, option)
+        except ValueError as exc:
+            return str(exc)
+    return None
 
 
 def run(args, progress: Progress) -> int:

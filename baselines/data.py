@@ -7,6 +7,7 @@ out and reported. The dataset is only read."""
 import hashlib
 import json
 import os
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -154,6 +155,11 @@ def tensor_cache(prepared: Prepared, rows: pd.DataFrame, size: int, progress=Non
         meta = json.loads(meta_file.read_text())
         return np.load(data_file, mmap_mode="r"), np.array(meta["ok"], dtype=bool), [tuple(f) for f in meta["failed"]]
     folder.mkdir(parents=True, exist_ok=True)
+    needed = len(rows) * 3 * size * size
+    # the memory map is a sparse file: on a full disk a write into it kills the process (SIGBUS), so the
+    # space is checked before the file is made
+    if shutil.disk_usage(folder).free < needed:
+        raise ws.NoSpaceError(folder, needed)
     tmp = folder / f".{key}.{os.getpid()}.npy"
     out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(len(rows), 3, size, size))
     ok = np.zeros(len(rows), dtype=bool)

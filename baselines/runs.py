@@ -2,13 +2,14 @@
 either written atomically or appended line by line, so a reader (or a kill) never sees half a record.
 Its status.json is inspectors.jobs' (the same for every long command)."""
 
+import io
 import json
 from pathlib import Path
 
 import pandas as pd
 
 from inspectors import jobs
-from inspectors.workspace import atomic_write_text
+from inspectors.workspace import NoSpaceError, atomic_write_bytes, atomic_write_text, is_disk_full
 
 RUNS = "runs"
 
@@ -33,9 +34,25 @@ def read_json(folder: Path, name: str, default=None):
 
 def append_jsonl(path: Path, records: list[dict]) -> None:
     if records:
-        with open(path, "a") as f:
-            f.write("".join(json.dumps(r) + "\n" for r in records))
-            f.flush()
+        text = "".join(json.dumps(r) + "\n" for r in records)
+        try:
+            with open(path, "a") as f:
+                f.write(text)
+                f.flush()
+        except OSError as exc:
+            if is_disk_full(exc):
+                raise NoSpaceError(Path(path).parent, len(text.encode())) from exc
+            raise
+
+
+def write_checkpoint(folder: Path, state_dict) -> None:
+    """checkpoint.pt, whole or not at all (a kill or a full disk never leaves half a checkpoint); torch
+    itself reports a full disk as a RuntimeError that does not say so."""
+    import torch  # here: reading runs (the app) must not import torch
+
+    buffer = io.BytesIO()
+    torch.save(state_dict, buffer)
+    atomic_write_bytes(Path(folder) / "checkpoint.pt", buffer.getvalue())
 
 
 def read_jsonl(path: Path) -> list[dict]:

@@ -273,7 +273,7 @@ def train(t: Tensors, config: TrainConfig, run_dir: Path | None = None, model=No
                          rec.first_train_loss, expected_init_loss(priors, biased), biased, rec.data_wait_fraction(),
                          rec.seconds(), rec.images / rec.step_s if rec.step_s else None)
     if run_dir:
-        torch.save(model.state_dict(), run_dir / "checkpoint.pt")
+        runs.write_checkpoint(run_dir, model.state_dict())
         write_val_predictions(run_dir, t, last)
         runs.write_json(run_dir, "result.json", result.to_dict())
     rec.flush()

@@ -4,6 +4,8 @@ could clear the screen, retitle the window or forge a line): every human-readabl
 
 import json
 
+import pytest
+
 from inspectors.run import read_findings
 from tests.conftest import encode, noise_image, write
 from tests.hostile.helpers import PY, env, fingerprint, run_measured, tiny_images
@@ -76,3 +78,18 @@ def test_out_inside_the_dataset_is_refused_and_nothing_is_written(tmp_path):
     r = cli("inspectors", "scan", ds, "--out", ds / "report", cache=tmp_path / "cache")
     assert r.returncode == 2 and "--out" in r.stderr and "inside the dataset" in r.stderr
     assert fingerprint(ds) == before
+
+
+@pytest.mark.parametrize(("command", "option"), [("train", "--out"), ("check", "--out"), ("label-issues", "--out"),
+                                                 ("label-issues", "--job"), ("tolerance", "--job")])
+def test_a_baselines_folder_inside_the_dataset_is_refused_and_nothing_is_written(tmp_path, command, option,
+                                                                                 capsys, monkeypatch):
+    from baselines.__main__ import main
+    ds = tiny_images(tmp_path / "ds", 4)
+    monkeypatch.setenv("INSPECTORS_CACHE", str(tmp_path / "cache"))
+    before = fingerprint(ds)
+    assert main([command, str(ds), option, str(ds / "results")]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"error: {option} {ds / 'results'} lies inside the dataset {ds}; choose another {option} "
+                   f"so the dataset stays untouched\n")
+    assert fingerprint(ds) == before and not (tmp_path / "cache").exists()  # refused before the scan
