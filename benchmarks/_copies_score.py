@@ -178,6 +178,11 @@ def summary_lines(result: dict, groups: list[str]) -> list[str]:
         found = result["recall"][result["recall"]["group"] == g]["found"]
         lines.append(f"- {g}: copies found {ratio(int(found.sum()), len(found))}; pair precision "
                      f"{p:.3f} ({t} true pairs, {f} false, {a} ambiguous left out)")
+    rec = result["recall"]
+    leak, within = rec[rec["leak"]], rec[~rec["leak"]]
+    lines.append(f"- train→test copies found (grouped and flagged split_leak) "
+                 f"{ratio(int(leak['found'].sum()), len(leak))}; within-test copies grouped "
+                 f"{ratio(int(within['found'].sum()), len(within))}")
     false = result["pairs"][result["pairs"]["label"] == IS_NEGATIVE]
     if len(false) and groups != ["all"]:  # digits are not cut from photos
         lines.append(f"- false pairs: {int(false['same_photo'].sum())} within one photo, "

@@ -158,9 +158,12 @@ def machine() -> str:
 
 
 def commit() -> str:
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-    dirty = subprocess.run(["git", "status", "--porcelain", "inspectors"], cwd=ROOT, capture_output=True, text=True)
-    return head.stdout.strip() + (" with uncommitted changes to inspectors/" if dirty.stdout.strip() else "")
+    """The checkout's commit and the last commit that changed inspectors/ (the code measured)."""
+    def git(*args) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    dirty = " with uncommitted changes to inspectors/" if git("status", "--porcelain", "inspectors") else ""
+    last = git("log", "-1", "--format=%h", "--", "inspectors")
+    return f"{git('rev-parse', '--short', 'HEAD')} (inspectors/ last changed in {last}){dirty}"
 
 
 def correctness(args) -> None:
@@ -169,8 +172,8 @@ def correctness(args) -> None:
                 "How to read: a copy is *found* when the CLI puts it in one duplicate group (near or exact) with its "
                 "original and, for a train→test copy, also flags it split_leak. Truth by geometry "
                 "(`benchmarks/_copies_truth.py`): images of one photo sharing >= 80 % of the larger window are "
-                "copies, < 50 % different pictures, in between ambiguous (left out). *held_out* photos were never "
-                "looked at while tuning a detector: a gap between the columns means a detector fitted to the "
+                "copies, < 50 % different pictures, in between ambiguous (left out). *held_out* photos are the ones "
+                "not to look at while tuning a detector: a gap between the columns means a detector fitted to the "
                 "tuning photos. Sets: see the docstring of `benchmarks/copies.py`.", ""]
     for name in args.sets:
         dataset, truth = ensure(name, args.seed, args.images if name == "copies32" else None)
