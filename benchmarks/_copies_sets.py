@@ -20,6 +20,7 @@ import pandas as pd
 from _copies_truth import COPY, IS_COPY, IS_NEGATIVE, NEGATIVE, overlap, overlaps
 from PIL import Image
 
+VERSION = 1  # bump on any change to what build() makes: cached sets carry it in their folder name
 BASE_LIMITS = (NEGATIVE, 0.65, COPY)  # the base windows' largest overlap with each other, raised only when full
 MIN_STD, MIN_EDGES = 10.0, 4.0  # grey std and edge energy (0-255, at 32 px) below which a window is blank
 SINGLES = ("shift_edge", "shift_black", "shift_recrop", "crop", "zoom_out", "hue", "saturation", "tone", "jpeg",
@@ -126,12 +127,15 @@ def base_images(rng, spec: Spec, count: int, attempts: int = 60) -> list[E.Case]
     raise ValueError(f"{spec.name}: the photos hold only {len(out)} images, {count} asked")
 
 
-def _pick(rng, free: list[int], splits: list[str], train: bool) -> int:
-    """A base image not used yet, in train (else in test); the first free ones in their random order."""
-    pool = [i for i in free[:400] if (splits[i] == "train") == train] or free
-    if not pool:
+def _pick(rng, free: list[int], splits: list[str], train: bool, photos: list[str]) -> int:
+    """A base image not used yet, in train (else in test): a photo drawn uniformly first, so that planted
+    images spread evenly over the photos instead of following the large ones; then its first free image."""
+    wanted = [i for i in free if (splits[i] == "train") == train] or free
+    if not wanted:
         raise ValueError("not enough base images for the planted copies and negatives")
-    return pool[int(rng.integers(len(pool)))]
+    names = sorted({photos[i] for i in wanted})
+    name = names[int(rng.integers(len(names)))]
+    return next(i for i in wanted if photos[i] == name)
 
 
 def _copy_jobs(spec: Spec) -> list[tuple[str, ...]]:
@@ -143,15 +147,16 @@ def plant_copies(rng, spec: Spec, base: list[E.Case], splits: list[str], free: l
     """One record per planted copy: its case, its kind, its original's index, its split. Originals come from
     `free` (base indices, used up); a tenth of them get a second copy of another kind."""
     colour = {n: _real_photos.is_colour(n) for n in _real_photos.names()}
-    planted, reused = [], []
-    for job in rng.permutation(np.array(_copy_jobs(spec), dtype=object)):
-        job = tuple(job)
+    planted, reused, photos = [], [], [c.photo for c in base]
+    jobs = _copy_jobs(spec)
+    for n in rng.permutation(len(jobs)):
+        job = jobs[n]
         leak = rng.random() < LEAK_SHARE
         for _ in range(50):
             if reused and rng.random() < 0.1:
                 original = reused.pop(int(rng.integers(len(reused))))
             else:
-                original = _pick(rng, free, splits, leak)
+                original = _pick(rng, free, splits, leak, photos)
             if set(job) & E.COLOUR_EDITS and not colour[base[original].photo]:
                 continue
             src = base[original]
@@ -231,11 +236,11 @@ def _lookalike(rng, spec: Spec, src: E.Case, names: list[str], candidates: int =
 def plant_negatives(rng, spec: Spec, base: list[E.Case], splits: list[str], free: list[int]) -> list[dict]:
     """Hard negatives, each paired with a reference image it must not be grouped with."""
     cls = _real_photos.PHOTOS
-    planted = []
+    planted, photos = [], [c.photo for c in base]
     for kind in [k for k in NEGATIVES for _ in range(spec.negatives)]:
         leak = rng.random() < LEAK_SHARE
-        for _ in range(50):
-            ref = _pick(rng, free, splits, leak)
+        for _ in range(200):
+            ref = _pick(rng, free, splits, leak, photos)
             src = base[ref]
             if kind == "neighbour":
                 case = _moved(rng, spec, src, (0.1, 0.4))

@@ -57,7 +57,9 @@ SPEED_IMAGES = 60_000
 
 
 def set_dir(name: str, seed: int, images: int | None) -> Path:
-    return _data.DATA / (f"{name}_n{images}_s{seed}" if images else f"{name}_s{seed}")
+    """Where a set is cached: named by everything it is a function of, the generator's version included."""
+    version = _digits32.VERSION if name == "digits32" else _copies_sets.VERSION
+    return _data.DATA / (f"{name}_n{images}_s{seed}_v{version}" if images else f"{name}_s{seed}_v{version}")
 
 
 def ensure(name: str, seed: int, images: int | None = None) -> tuple[Path, pd.DataFrame]:
@@ -177,8 +179,7 @@ def correctness(args) -> None:
                 "tuning photos. Sets: see the docstring of `benchmarks/copies.py`.", ""]
     for name in args.sets:
         dataset, truth = ensure(name, args.seed, args.images if name == "copies32" else None)
-        report = set_dir(name, args.seed, args.images if name == "copies32" else None).with_name(
-            f"{name}_report")
+        report = _data.DATA / f"{name}_report"
         cost = scan(dataset, report)
         result = score_.score(truth, score_.read_findings(report / "findings.csv"))
         lines = set_lines(name, truth, result, cost)
