@@ -58,7 +58,7 @@ COPIES256 = Spec("copies256", 450, (256, 600), (0.75, 1.34), (200, 700), (0.01, 
 
 
 def _shape(rng, spec: Spec, name: str):
-    """(window width, height, out width, height) for a new image of the photo, or None if it cannot hold one."""
+    """(window width, window height, (out width, out height)) for a new image of the photo, or None."""
     h, w = _real_photos.photo(name).shape[:2]
     aspect = math.exp(rng.uniform(math.log(spec.aspect[0]), math.log(spec.aspect[1])))
     wide, tall = max(aspect, 1.0), max(1 / aspect, 1.0)
