@@ -41,7 +41,7 @@ def band(value: float) -> str:
 
 
 def table(truth: pd.DataFrame) -> dict:
-    """The truth's columns as numpy arrays: what pair_labels reads fast (pandas indexing costs ms per call)."""
+    """The truth's columns as numpy arrays, which pair_labels reads far faster than it indexes a DataFrame."""
     out = {c: np.asarray(truth[c], dtype=object) for c in ("photo", "source", "source_key", "near_source")}
     out["window"] = truth[WINDOW].to_numpy(np.float64)
     out["changed"] = truth["changed"].to_numpy(bool)
