@@ -39,7 +39,7 @@ class DuplicatesConfig:
     # distinct look-alikes within the pHash radius >= 0.065 (28x28 glyphs of one digit are alike by nature)
     min_contrast: float = 0.03  # near-blank images have noise for a hash: they pair only by exact pixels
     # Between the two limits a pair is a copy only if the distance is what a slight crop/resize of its finer
-    # picture explains AND the pair stands apart from the rest of the dataset (duplicates.confirmed). Planted
+    # picture explains AND the pair stands apart from the rest of the dataset (hash_copies.confirmed). Planted
     # copies of textured photos (cropped 1-3 %, resized 90-97 %) measure up to 0.166; distinct look-alikes
     # within the radius 0.065 and up, and they fail one of the two tests (docs/benchmarks.md, "Planted copies")
     loose_max_distance: float = 0.2
@@ -49,6 +49,20 @@ class DuplicatesConfig:
     # (0.46, the one miss); crowds of look-alikes (glyphs) >= 0.5
     reference_sample: int = 2000  # pictures (a fixed sample) the isolation is measured against
     min_reference: int = 50  # fewer pictures to compare with than this: isolation is not shown, no loosening
+    # Content-level copies (copies.py): shifted, cropped, zoomed, recoloured or mirrored copies, which the hashes
+    # above miss, found on the 32x32 grey thumbnails by a nearest-neighbour search and confirmed once aligned.
+    content: bool = True  # False: hashes only, as before
+    mirrored: bool = True  # a mirror image is a copy; False where left and right differ (digits, text)
+    neighbours: int = 4  # search partners kept per picture: a copy ranks among the first; a crowd fills them all
+    min_similarity: float = 0.8  # search vectors' cosine: planted copies measure 0.88+ (5th percentile)
+    min_layout: float = 0.9  # aligned, lightly blurred pictures correlate at least this much...
+    min_detail: float = 0.85  # ...their band-pass (the detail) this much...
+    max_worst_block: float = 0.6  # ...and no 8x8 block differs by more (RMS, in stds): copies differ evenly
+    crowd_neighbours: int = 12  # a picture's crowd: its nearest this many in the search, aligned
+    crowd_rank: int = 3  # its crowd level: how well its 3rd best of them agrees (its copies may be 1st, 2nd)
+    crowd_ratio: float = 0.3  # a copy disagrees (1 - detail) at most 0.3x as much as its crowd level does
+    max_recolour: float = 0.25  # mean colours this far apart (L1 of R, G, B less grey) is a recoloured pair...
+    recoloured_crowd_ratio: float = 0.1  # ...which, moved as well, must stand out this far
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Pair distances around the near-duplicate threshold, so a person can judge it on their own data.
 
 The duplicates inspector keeps a pair when its pHashes differ in at most `radius` bits and its
-appearance vectors confirm it. Here the same pigeonhole search (duplicates.near_pairs) runs again, and
+appearance vectors confirm it. Here the same pigeonhole search (hash_copies.near_pairs) runs again, and
 every candidate pair comes back with both distances: a histogram by Hamming distance with the
 threshold line, and the pairs just inside and just outside it. Exact copies (same pixels) are one
 picture, as in the inspector, so bin 0 holds different files that hash alike, not byte copies.
@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .config import DuplicatesConfig
-from .duplicates import (
+from .hash_copies import (
     appearance_hash,
     block_layout,
     candidate_pairs,

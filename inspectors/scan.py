@@ -18,7 +18,7 @@ import pandas as pd
 from . import features, pool, scan_cache
 from .config import ScanConfig
 from .dataset import Listing
-from .schema import ENTRY_IMAGE, FEATURE_COLUMNS, FLOAT_COLUMNS, INT_COLUMNS, SAMPLE_COLUMNS
+from .schema import BINARY_COLUMNS, ENTRY_IMAGE, FEATURE_COLUMNS, FLOAT_COLUMNS, INT_COLUMNS, SAMPLE_COLUMNS
 from .workspace import (
     NoSpaceError,
     atomic_write_bytes,
@@ -30,7 +30,7 @@ from .workspace import (
 )
 
 # Bump when features.py changes what it computes: cached rows of another version are read again.
-SCANNER_VERSION = "7"
+SCANNER_VERSION = "8"
 
 
 @dataclass
@@ -203,7 +203,8 @@ def _assemble(listing_samples: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame
         df[col] = pd.to_numeric(df[col]).astype("float64")
     for col in ("file_hash", "pixel_hash", "format", "mode", "error"):
         df[col] = df[col].astype("string")
-    df["appearance"] = df["appearance"].astype(object)
+    for col in BINARY_COLUMNS:
+        df[col] = df[col].astype(object)
     extra = [c for c in df.columns if c not in SAMPLE_COLUMNS]
     return df[SAMPLE_COLUMNS + extra].sort_values("path", kind="stable").reset_index(drop=True)
 

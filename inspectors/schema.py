@@ -20,6 +20,7 @@ SCAN_COLUMNS = [
     "entropy", "colour_entropy",  # bits of grey-level and of 12-bit colour histogram entropy
     "lum_p01", "lum_p05", "lum_p95", "lum_p99",  # luminance percentiles: dark/light judge by them
     "mean_r", "mean_g", "mean_b", "std_r", "std_g", "std_b", "appearance",
+    "content",  # the 32x32 grey thumbnail (1,024 uint8 bytes) content-level copies are found on
 ]
 SAMPLE_COLUMNS = LISTING_COLUMNS + SCAN_COLUMNS
 FEATURE_COLUMNS = SCAN_COLUMNS[2:]  # what reading one file yields (bytes and mtime come from the listing)
@@ -32,6 +33,7 @@ SPLIT_ALIASES = {"train": "train", "training": "train", "val": "val", "valid": "
                  "validation": "val", "dev": "val", "test": "test", "testing": "test"}
 
 APPEARANCE_SIDE = 16  # the appearance vector is a 16x16 grey thumbnail, 256 uint8 bytes
+BINARY_COLUMNS = ["appearance", "content"]  # bytes per row; no page shows them
 
 # findings table
 FINDING_COLUMNS = ["path", "issue", "score", "group", "detail"]

@@ -113,6 +113,7 @@ def chunk_statistics(prepared: list) -> list[dict]:
     }
     columns = {name: values.tolist() for name, values in columns.items()}  # Python ints and floats
     columns["appearance"] = [a.tobytes() for a in appearance_of_32(small)]
+    columns["content"] = [a.tobytes() for a in small]
     return [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
 
 

@@ -20,6 +20,7 @@ from inspectors import review, scan_cache, sizes, workspace
 from inspectors.config import Config, workspace_config
 from inspectors.dataset import DatasetError, load_dataset, source
 from inspectors.run import read_findings, read_summary, scan_and_inspect
+from inspectors.schema import BINARY_COLUMNS
 from ui import health, tables
 
 DEFAULT_DATASET = "sample_data/shapes"
@@ -82,7 +83,7 @@ def _stamp(ds: Dataset) -> int:
     return sum((ds.workspace / f).stat().st_mtime_ns for f in REPORT_FILES)
 
 
-NOT_SHOWN = ("appearance",)  # 256 bytes a row that no page shows: most of the table's reading time
+NOT_SHOWN = tuple(BINARY_COLUMNS)  # bytes a row that no page shows: most of the table's reading time
 
 
 def read_samples_for_pages(workspace_dir: str) -> pd.DataFrame:
@@ -116,6 +117,15 @@ def _summary(workspace_dir: str, stamp: int) -> dict:
     if not isinstance(out, dict):
         raise ValueError(f"JSON, but a {type(out).__name__}, not an object")
     return out
+
+
+def content_of(ds: Dataset, paths) -> dict:
+    """{path: 32x32 content thumbnail bytes} of a few samples, read from samples.parquet (the pages' table
+    leaves the binary columns out)."""
+    table = pq.read_table(ds.workspace / "samples.parquet", columns=["path", "content"],
+                          filters=[("path", "in", list(paths))])
+    return {p: c for p, c in zip(table.column("path").to_pylist(), table.column("content").to_pylist(), strict=True)
+            if c is not None}
 
 
 def samples(ds: Dataset) -> pd.DataFrame:

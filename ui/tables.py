@@ -9,10 +9,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from inspectors import sizes
+from inspectors.schema import BINARY_COLUMNS
 from ui.pages import PAGE
 
 NUMERIC_FILTERS = ["width", "height", "bytes", "brightness", "contrast", "sharpness", "entropy"]
-HIDDEN_COLUMNS = ["appearance", "mtime_ns"]
+HIDDEN_COLUMNS = [*BINARY_COLUMNS, "mtime_ns"]
 
 
 def issue_name(issue: str) -> str:

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from inspectors import review
-from ui import images, state, tables
+from ui import compare, images, state, tables
 from ui.plain import md
 
 SCORE_LEGEND = "Scores run from 0 to 1, and 1 is the most suspicious (unlike cleanvision/cleanlab, where low is bad)."
@@ -100,6 +100,26 @@ def pair_grid(ds, pairs: pd.DataFrame, caption, columns: int = 4, side: int = 11
                 else:
                     col.image(data, width=side)
             st.caption(caption(pair))
+
+
+def aligned_copies(ds, representative: str, copies: list, detail: dict, side: int = COMPARE_PX) -> None:
+    """Each copy beside the group's representative: the copy redrawn in the representative's frame (the
+    zoom, shift and mirror the inspector found undone) and where the two still differ."""
+    thumbs = state.content_of(ds, [representative, *copies])
+    first = images.open_for_display(ds.root, representative, max_side=side)[0]
+    if first is None or representative not in thumbs:
+        st.caption("The representative cannot be opened, or its scan predates content thumbnails: rescan.")
+        return
+    for path in copies:
+        other = images.open_for_display(ds.root, path, max_side=side)[0]
+        if other is None or path not in thumbs:
+            continue
+        how = compare.match(thumbs[representative], thumbs[path])
+        cells = st.columns(3)
+        cells[0].image(first, width=side, caption="representative")
+        cells[1].image(compare.redrawn(first, other, how), width=side, caption=f"{path}, aligned on it")
+        cells[2].image(compare.difference(first, compare.redrawn(first, other, how)), width=side,
+                       caption=f"where they differ (agreement {how['detail']:.3f}): {detail.get(path, '')}")
 
 
 def mark_bar(ds, paths: list, key: str, labels: list) -> None:

@@ -7,6 +7,8 @@ from inspectors import pair_distances as P
 from ui import charts, pages, state, tables, widgets
 from ui.plain import md
 
+ALIGNED_MAX = 8  # copies of a group drawn aligned on its representative
+
 ds = widgets.need_dataset()
 samples, found, summary = state.samples(ds), state.findings(ds), state.summary(ds)
 st.title(pages.PAGE["duplicates"].title)
@@ -27,9 +29,10 @@ else:
     st.success("No duplicates, so nothing leaks.")
 
 st.subheader("Groups")
-st.caption("Exact copies have the same pixels; near copies look alike (a perceptual hash within a few bits, "
-           "confirmed by a small grey thumbnail). Conflicting-label groups come first, then leaking ones. "
-           "Pick a group to see its members side by side.")
+st.caption("Exact copies have the same pixels. Near copies are the same picture re-encoded, resized, shifted, "
+           "cropped or zoomed, recoloured or mirrored: found by perceptual hash or by content, and confirmed on "
+           "small grey thumbnails once aligned. Each copy says how it differs from its group's representative. "
+           "Conflicting-label groups come first, then leaking ones. Pick a group to see its members side by side.")
 only = st.radio("Show", ["all", "conflicting labels", "leaks", "exact", "near"], horizontal=True, key="dup_only")
 view = tables.filter_groups(groups, only)
 event = st.dataframe(view, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
@@ -51,6 +54,12 @@ if group:
     labels = sorted(x for x in samples["label"].dropna().unique() if x)
     selected = [p for p in rows["path"] if st.session_state.get(f"dup_sel::{p}")]
     widgets.mark_bar(ds, selected, "dup_sel", labels)
+    near = members[members["issue"] == "near_duplicate"]
+    representative = near.loc[near["detail"].str.startswith("representative"), "path"]
+    if len(representative) and len(near) > 1:
+        with st.expander("Aligned on the representative, and where they differ", expanded=len(near) <= 4):
+            widgets.aligned_copies(ds, representative.iloc[0],
+                                   [p for p in near["path"] if p != representative.iloc[0]][:ALIGNED_MAX], detail)
 
 st.subheader("Where is the line?")
 

@@ -1,9 +1,9 @@
 import numpy as np
 import pandas as pd
 
-from inspectors import duplicates
+from inspectors import duplicates, hash_copies
 from inspectors.config import DuplicatesConfig
-from tests.inspectors.tables import appearance, samples
+from tests.inspectors.tables import appearance, content, samples
 
 
 def rows_of(found, issue):
@@ -32,21 +32,26 @@ def test_same_pixels_make_one_exact_group_named_after_its_representative():
 def test_near_copies_need_the_hash_and_the_appearance_to_agree():
     h = 0x1234_5678_9ABC_DEF0
     look = appearance(7)
+    thumb = content("a")
     table = samples([
-        {"path": "a_orig.png", "phash": h, "appearance": look},
-        {"path": "b_copy.png", "phash": flip(h, [3, 40]), "appearance": look},  # 2 bits, same look: a copy
+        {"path": "a_orig.png", "phash": h, "appearance": look, "content": thumb},
+        {"path": "b_copy.png", "phash": flip(h, [3, 40]), "appearance": look, "content": thumb},  # 2 bits: a copy
         {"path": "lookalike.png", "phash": flip(h, [5]), "appearance": appearance(8)},  # 1 bit, other look
         {"path": "far.png", "phash": flip(h, range(10)), "appearance": appearance(9)},  # other hash, other look
-        {"path": "c_resized_stripes.png", "phash": flip(h, range(20, 27)), "appearance": look},  # pHash 7 bits off,
+        {"path": "c_resized_stripes.png", "phash": flip(h, range(20, 27)), "appearance": look,  # pHash 7 bits off,
+         "content": thumb},
     ])                                                                  # found by the appearance hash
     found = duplicates.inspect(table, DuplicatesConfig(radius=4))
     assert [p for p, _ in rows_of(found, "near_duplicate")] == ["a_orig.png", "b_copy.png", "c_resized_stripes.png"]
     detail = dict(zip(found["path"], found["detail"], strict=True))
-    assert detail["b_copy.png"] == "pHash distance 2 from a_orig.png (3 files)"
+    assert detail["b_copy.png"] == "copy of a_orig.png: re-encoded (3 files)"
+
+
+HASHES_ONLY = DuplicatesConfig(content=False)  # the rule for tables scanned before content thumbnails
 
 
 def test_alike_but_distinct_pictures_are_not_confirmed_as_copies():
-    """28x28 glyphs of one digit share their pHash; only the appearance tells a copy (mean |difference|
+    """Without content thumbnails: 28x28 glyphs of one digit share their pHash; only the appearance tells a copy (mean |difference|
     of the normalised vectors ~0.02-0.05) from a look-alike (>= 0.065)."""
     h = 0x1234_5678_9ABC_DEF0
     look = np.frombuffer(appearance(7), np.uint8).astype(int)
@@ -57,7 +62,8 @@ def test_alike_but_distinct_pictures_are_not_confirmed_as_copies():
     table = samples([{"path": "a.png", "phash": h, "appearance": look.astype(np.uint8).tobytes()},
                      {"path": "a_copy.png", "phash": flip(h, [1]), "appearance": jitter(5)},
                      {"path": "lookalike.png", "phash": flip(h, [2]), "appearance": jitter(12)}])
-    assert [p for p, _ in rows_of(duplicates.inspect(table), "near_duplicate")] == ["a.png", "a_copy.png"]
+    found = duplicates.inspect(table, HASHES_ONLY)
+    assert [p for p, _ in rows_of(found, "near_duplicate")] == ["a.png", "a_copy.png"]
 
 
 def test_blank_images_never_pair_by_hash_alone():
@@ -107,7 +113,7 @@ def test_hash_index_agrees_with_brute_force():
     base = rng.integers(-(2**63), 2**63 - 1, size=3000, dtype=np.int64)
     planted = [flip(int(base[k]), rng.choice(64, size=k % 6, replace=False)) for k in range(300)]
     hashes = np.r_[base, np.array(planted, dtype=np.int64)]
-    i, j, d = duplicates.near_pairs(hashes, 4)
+    i, j, d = hash_copies.near_pairs(hashes, 4)
     u = hashes.view(np.uint64)
     dist = np.bitwise_count(u[:, None] ^ u[None, :])
     bi, bj = np.nonzero(np.triu(dist <= 4, k=1))
@@ -117,7 +123,7 @@ def test_hash_index_agrees_with_brute_force():
 
 def test_a_crowd_of_identical_hashes_stays_linear_and_keeps_its_exact_neighbours():
     # 20,000 images with one hash (smooth gradients, say) would be 200M pairs; the crowd is windowed
-    from inspectors.duplicates import CROWDED_WINDOW, near_pairs
+    from inspectors.hash_copies import CROWDED_WINDOW, near_pairs
 
     hashes = np.zeros(20_000, dtype=np.int64)
     hashes[-1] = 0b111  # 3 bits away from the crowd
@@ -138,12 +144,12 @@ def _loose_tier_table(pair: tuple[np.ndarray, np.ndarray], others: list[np.ndarr
 
 
 def _pair_distance(a, b):
-    app = duplicates.normalised_appearance([a.astype(np.uint8).tobytes(), b.astype(np.uint8).tobytes()])
+    app = hash_copies.normalised_appearance([a.astype(np.uint8).tobytes(), b.astype(np.uint8).tobytes()])
     return float(np.abs(app[0] - app[1]).mean())
 
 
 def _near_paths(table):
-    return [p for p, _ in rows_of(duplicates.inspect(table), "near_duplicate")]
+    return [p for p, _ in rows_of(duplicates.inspect(table, HASHES_ONLY), "near_duplicate")]
 
 
 def test_a_resampled_textured_copy_past_the_strict_line_is_confirmed_when_it_stands_apart():
@@ -167,10 +173,10 @@ def test_look_alikes_in_a_crowd_are_not_confirmed_past_the_strict_line():
     appearance_column = pd.Series(variants)
     hashes = np.arange(81, dtype=np.int64) * 0x0F0F_0F0F_0F0F
     pair = np.array([0]), np.array([1])
-    assert 0.06 < float(duplicates.mean_abs_distance(duplicates.normalised_appearance(variants[:2]),
+    assert 0.06 < float(hash_copies.mean_abs_distance(hash_copies.normalised_appearance(variants[:2]),
                                                       np.array([0]), np.array([1]))[0]) < 0.2
-    assert not duplicates.confirmed(appearance_column, hashes, *pair, DuplicatesConfig())[0]
-    assert duplicates.confirmed(appearance_column, hashes, *pair, DuplicatesConfig(isolation_ratio=100))[0]
+    assert not hash_copies.confirmed(appearance_column, hashes, *pair, DuplicatesConfig())[0]
+    assert hash_copies.confirmed(appearance_column, hashes, *pair, DuplicatesConfig(isolation_ratio=100))[0]
 
 
 def test_a_difference_no_half_pixel_shift_explains_is_not_a_copy():

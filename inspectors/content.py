@@ -1,0 +1,237 @@
+"""Content-level copies: the same picture after a shift, a crop or zoom, a colour or tone change, a mirror.
+
+Every scanned image leaves its 32x32 grey thumbnail (`content`, the grey pHash starts from). Two steps
+find copies among them without an N x N matrix:
+
+1. Search. A copy shifted by a few pixels, with a strip at one edge, no longer lines up with its
+   original cell by cell, so each image is indexed by a blurred, normalised 8x8 summary of its central
+   24x24 window and queried with the same summary of windows moved by -3, 0 and +3 px each way (and,
+   for mirrored copies, of its mirror image). One of those windows lines up with a copy's to within
+   1.5 px, which the blur absorbs. Nearest neighbours by cosine similarity (faiss when there are many).
+2. Alignment (alignment.py): each candidate pair is aligned (zoom, shift, mirror) and compared.
+
+What decides that an aligned pair is a copy lives in copies.py, with the thresholds in config.py.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+SIDE = 32  # the content thumbnail's side (statistics.HASH_SIDE)
+WINDOW = 24  # the search and the comparison look at the central window: edge strips stay outside
+SEARCH_SHIFTS = (-3, 0, 3)  # query windows moved by these many px: every shift up to 4.5 px is within 1.5 px of one
+SEARCH_CELLS = 8  # the search vector is the window averaged to 8x8 cells of 3x3 px
+SEARCH_BLUR = 1.5  # px: a 1.5 px misalignment then changes the summary little
+SPECTRUM_BLURS = (0.7, 2.5)  # px: the detail the spectra describe (the alignment's band-pass)
+SPECTRUM_KEEP = 8  # the lowest 8 frequencies each way: the detail's scale and orientation, not its noise
+
+
+def greys(content) -> np.ndarray:
+    """`content` bytes (one 32x32 grey thumbnail each) -> (n, 32, 32) float32."""
+    return np.frombuffer(b"".join(content), np.uint8).reshape(-1, SIDE, SIDE).astype(np.float32)
+
+
+def _blur_matrix(n: int, sigma: float) -> np.ndarray:
+    """Gaussian blur along one axis as a matrix, edges reflected: M @ x blurs the rows of x."""
+    radius = int(np.ceil(3 * sigma))
+    taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
+    taps /= taps.sum()
+    m = np.zeros((n, n), np.float32)
+    for i in range(n):
+        for t, w in zip(range(i - radius, i + radius + 1), taps, strict=True):
+            j = -t - 1 if t < 0 else (2 * n - t - 1 if t >= n else t)
+            m[i, j] += w
+    return m
+
+
+def blur(images: np.ndarray, sigma: float) -> np.ndarray:
+    m = _blur_matrix(images.shape[-1], sigma)
+    return m @ images @ m.T
+
+
+def normalised(x: np.ndarray) -> np.ndarray:
+    """Rows of x (any trailing shape, flattened) with zero mean and unit norm; flat rows stay zero."""
+    x = x.reshape(len(x), -1).astype(np.float32)
+    x = x - x.mean(axis=1, keepdims=True)
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-6)
+
+
+def search_vectors(blurred: np.ndarray, dx: int = 0, dy: int = 0) -> np.ndarray:
+    """(n, 64) unit vectors: the WINDOW x WINDOW window at offset (dx, dy) from the centre, in 8x8 cells."""
+    lo = (SIDE - WINDOW) // 2
+    w = blurred[:, lo + dy:lo + dy + WINDOW, lo + dx:lo + dx + WINDOW]
+    c = WINDOW // SEARCH_CELLS
+    return normalised(w.reshape(len(w), SEARCH_CELLS, c, SEARCH_CELLS, c).mean(axis=(2, 4)))
+
+
+@dataclass(frozen=True)
+class Candidates:
+    i: np.ndarray  # the indexed image (its central window), a position in the content array
+    j: np.ndarray  # the querying image; one row per unordered pair and mirroring
+    similarity: np.ndarray  # best cosine similarity of the search vectors over the query windows
+    mirrored: np.ndarray  # bool: found by the mirror image's query
+    dx: np.ndarray  # the query window's offset: j's content sits about this many px right of i's
+    dy: np.ndarray
+
+
+class Index:
+    """The search vectors' nearest-neighbour index, by inner product (faiss): exact up to EXACT_ROWS pictures,
+    an inverted-file index beyond, whose recall on pairs this alike is ~1 (tests/inspectors/test_content.py)."""
+
+    def __init__(self, vectors: np.ndarray):
+        import faiss  # only here: the app's first pages never load it
+
+        faiss.omp_set_num_threads(threads())
+        self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        dim = self.vectors.shape[1]
+        if len(vectors) <= EXACT_ROWS:
+            self.index, self.ivf = faiss.IndexFlatIP(dim), None
+        else:
+            cells = max(16, int(4 * np.sqrt(len(vectors))))
+            self.ivf = self.index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, cells, faiss.METRIC_INNER_PRODUCT)
+            self.ivf.cp.seed = 0  # the same clusters on every run: findings are reproducible
+            sample = np.random.default_rng(0).permutation(len(vectors))[:cells * 64]
+            self.ivf.train(self.vectors[np.sort(sample)])
+            self.ivf.nprobe = PROBES
+        self.index.add(self.vectors)
+
+    def nearest(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(similarities, rows) of the k nearest indexed rows to each query (rows -1 where fewer)."""
+        return self.index.search(np.ascontiguousarray(queries, dtype=np.float32), min(k, len(self.vectors)))
+
+
+EXACT_ROWS = 20_000  # up to this many pictures the search is exact
+PROBES = 12  # inverted lists visited per query
+
+
+def threads() -> int:
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def spectra(g: np.ndarray) -> np.ndarray:
+    """(n, 32, 17) complex: the Fourier transform of each picture's detail (band-pass), windowed (Hann) so
+    that its edges do not count. Its magnitude does not change when the picture moves."""
+    low = blur(g, SPECTRUM_BLURS[0])
+    window = np.hanning(SIDE).astype(np.float32)
+    return np.fft.rfft2((low - blur(low, SPECTRUM_BLURS[1])) * window[:, None] * window[None, :])
+
+
+def spectrum_vectors(f: np.ndarray) -> np.ndarray:
+    """Unit vectors of the low frequencies' magnitudes (square-rooted, so no one frequency dominates)."""
+    k = SPECTRUM_KEEP
+    rows = np.r_[np.arange(k), np.arange(SIDE - k + 1, SIDE)]
+    return normalised(np.sqrt(np.abs(f[:, rows, :k])))
+
+
+def phase_shift(fa: np.ndarray, fb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(dx, dy) whole pixels by which each picture b's content sits from a's (phase correlation)."""
+    cross = fb * np.conj(fa)
+    surface = np.fft.irfft2(cross / np.maximum(np.abs(cross), 1e-9), s=(SIDE, SIDE)).reshape(len(fa), -1)
+    dy, dx = np.divmod(surface.argmax(axis=1), SIDE)
+    return (dx + SIDE // 2) % SIDE - SIDE // 2, (dy + SIDE // 2) % SIDE - SIDE // 2
+
+
+class Search:
+    """Two indexes of the pictures. Windows: each picture's central window, queried by its moved windows
+    (and its mirror image's); finds copies among look-alikes when shifted by a few px. Spectra: the
+    magnitude of each picture's detail spectrum, which a shift does not change; finds shifted copies in
+    crowds of look-alikes (one handwritten digit among hundreds), where the windows' blur makes all alike."""
+
+    def __init__(self, g: np.ndarray, mirror: bool = True):
+        self.g = g
+        self.blurred = blur(g, SEARCH_BLUR)
+        self.index = Index(search_vectors(self.blurred))
+        self.spectra = Index(spectrum_vectors(spectra(g)))
+        self.mirror = mirror
+        self.offsets = np.array([(dx, dy) for dy in SEARCH_SHIFTS for dx in SEARCH_SHIFTS])
+
+    def flips(self):
+        return (False, True) if self.mirror else (False,)
+
+    def partners(self, k: int, min_similarity: float = -1.0, who: np.ndarray | None = None) -> Candidates:
+        """For each querying picture (`who`, default all), its k most similar others over all its windows
+        and its mirror image, at least `min_similarity`: i the indexed picture, j the querying one."""
+        who = np.arange(len(self.blurred)) if who is None else np.asarray(who, np.int64)
+        rows = []
+        for flipped in self.flips():
+            source = self.blurred[who][:, :, ::-1] if flipped else self.blurred[who]
+            queries = np.concatenate([search_vectors(source, dx, dy) for dx, dy in self.offsets])
+            sims, top = self.index.nearest(queries, k + 1)
+            query = np.arange(len(queries))[:, None].repeat(top.shape[1], axis=1)
+            owner = who[query % len(who)]
+            keep = (top != owner) & (top >= 0) & (sims >= min_similarity)
+            shift = self.offsets[query[keep] // len(who)]
+            rows.append((top[keep], owner[keep], sims[keep], np.full(int(keep.sum()), flipped), shift[:, 0],
+                         shift[:, 1]))
+        return _best_per_query(rows, k)
+
+    def spectrum_partners(self, k: int) -> Candidates:
+        """Each picture's k nearest others by detail spectrum (and its mirror image's), with the shift
+        between the two from phase correlation."""
+        n = len(self.g)
+        rows = []
+        for flipped in self.flips():
+            f = spectra(self.g[:, :, ::-1] if flipped else self.g)
+            sims, top = self.spectra.nearest(spectrum_vectors(f), k + 1)
+            owner = np.arange(n)[:, None].repeat(top.shape[1], axis=1)
+            keep = (top != owner) & (top >= 0)
+            i, j = top[keep], owner[keep]
+            dx, dy = phase_shift(spectra(self.g[i]), f[j])
+            rows.append((i, j, sims[keep], np.full(len(i), flipped), dx, dy))
+        return _best_per_query(rows, k)
+
+
+def _best_per_query(rows: list, k: int) -> Candidates:
+    """Rows (i, j, similarity, mirrored, dx, dy) -> each querying picture j's k best distinct partners i."""
+    i, j, s, m, dx, dy = (np.concatenate(part) for part in zip(*rows, strict=True))
+    order = np.lexsort((-s, i, j))
+    order = order[run_starts(j[order], i[order])]  # the best row per (j, i)
+    order = order[np.lexsort((-s[order], j[order]))]
+    start = run_starts(j[order])
+    rank = np.arange(len(order)) - np.maximum.accumulate(np.where(start, np.arange(len(order)), 0))
+    keep = order[rank < k]
+    return Candidates(i[keep], j[keep], s[keep].astype(np.float32), m[keep], dx[keep], dy[keep])
+
+
+def candidates(search: Search, k: int, min_similarity: float) -> Candidates:
+    """Pairs that either search puts within each other's k nearest (the window search: with a similarity of
+    at least `min_similarity`), one row per unordered pair and mirroring; the window search's row first."""
+    if len(search.g) < 2:
+        empty = np.empty(0, np.int64)
+        return Candidates(empty, empty, np.empty(0, np.float32), np.empty(0, bool), empty, empty)
+    both = [search.partners(k, min_similarity), search.spectrum_partners(k)]
+    i, j, s, m, dx, dy = (np.concatenate([getattr(f, name) for f in both])
+                          for name in ("i", "j", "similarity", "mirrored", "dx", "dy"))
+    source = np.repeat([0, 1], [len(both[0].i), len(both[1].i)])
+    lo, hi = np.minimum(i, j), np.maximum(i, j)
+    order = np.lexsort((-s, source, m, hi, lo))
+    first = order[run_starts(lo[order], hi[order], m[order])]
+    return Candidates(i[first], j[first], s[first], m[first], dx[first], dy[first])
+
+
+def merged(found: Candidates, i: np.ndarray, j: np.ndarray) -> Candidates:
+    """The candidates plus pairs (i, j) found another way (as is, no shift known), each pair once."""
+    n = np.int64(max(int(found.i.max(initial=0)), int(found.j.max(initial=0)), int(np.max(i, initial=0)),
+                     int(np.max(j, initial=0))) + 1)
+    plain = ~found.mirrored
+    known = np.minimum(found.i, found.j)[plain] * n + np.maximum(found.i, found.j)[plain]
+    i, j = np.asarray(i, np.int64), np.asarray(j, np.int64)
+    new = ~np.isin(np.minimum(i, j) * n + np.maximum(i, j), known)
+    i, j = i[new], j[new]
+    zeros = np.zeros(len(i), np.int64)
+    return Candidates(np.r_[found.i, i], np.r_[found.j, j],
+                      np.r_[found.similarity, np.full(len(i), np.nan, np.float32)],
+                      np.r_[found.mirrored, np.zeros(len(i), bool)], np.r_[found.dx, zeros], np.r_[found.dy, zeros])
+
+
+def run_starts(*keys: np.ndarray) -> np.ndarray:
+    """True where a row of sorted keys differs from the row before (the first of each run of equal rows)."""
+    start = np.ones(len(keys[0]), bool)
+    if len(start) > 1:
+        start[1:] = np.any([np.diff(key.astype(np.int64)) != 0 for key in keys], axis=0)
+    return start

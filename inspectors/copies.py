@@ -1,0 +1,158 @@
+"""Which pictures are the same photo after an edit (content.py finds and aligns the candidates), and how
+each copy differs from its group's representative.
+
+A candidate pair is a copy when, once aligned, both its layout and its detail agree (`min_layout`,
+`min_detail`), and it stands out from the crowd: pictures with little in them (a dark edge on a plain
+field, a blue sky, a circle on a gradient, one handwritten digit among thousands) align well with many
+others once shifts and zooms are allowed, so a pair counts only when it agrees far better than either
+picture agrees with its `crowd_rank`-th best partner among its nearest (`crowd_ratio` of that one's
+disagreement, 1 - detail). A copy of a picture in a crowd still stands out when it is as close as
+re-encoding leaves copies; a look-alike does not.
+"""
+
+import numpy as np
+import pandas as pd
+
+from . import alignment, content
+from .config import DuplicatesConfig
+
+PAIR_COLUMNS = ["i", "j", "similarity", "mirrored", "zoom", "dx", "dy", "layout", "detail", "worst", "crowd",
+                "recoloured", "copy"]
+
+
+def crowd_levels(g: np.ndarray, search: content.Search, who: np.ndarray, config: DuplicatesConfig) -> np.ndarray:
+    """Per picture of `who`: the detail correlation, once aligned, of its `crowd_rank`-th best partner among
+    its `crowd_neighbours` nearest in the search (-1 with fewer). A picture's own copies are among them, so
+    the rank leaves room for a group of crowd_rank pictures. All are aligned coarsely; the crowd_rank + 1
+    whose layouts agree best are refined (the others would not reach that rank)."""
+    out = np.full(len(g), -1.0, np.float32)
+    if not len(who):
+        return out
+    found = search.partners(config.crowd_neighbours, who=who)
+    coarse = alignment.align(g, found, refine=False).layout
+    best = _top_per_node(found.j, coarse, config.crowd_rank + 1)
+    found = content.Candidates(*(field[best] for field in (found.i, found.j, found.similarity, found.mirrored,
+                                                           found.dx, found.dy)))
+    detail = alignment.align(g, found).detail
+    rank = _rank_per_node(found.j, detail)
+    chosen = rank == config.crowd_rank - 1
+    out[found.j[chosen]] = detail[chosen]
+    return out
+
+
+def _rank_per_node(nodes: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Each row's rank (0 = best) among the rows of its node, by value, highest first."""
+    order = np.lexsort((-values, nodes))
+    at = np.arange(len(order))
+    rank = np.empty(len(order), np.int64)
+    rank[order] = at - np.maximum.accumulate(np.where(content.run_starts(nodes[order]), at, 0))
+    return rank
+
+
+def _top_per_node(nodes: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
+    """Positions of each node's k rows of highest value."""
+    return np.flatnonzero(_rank_per_node(nodes, values) < k)
+
+
+def content_pairs(nodes: pd.DataFrame, config: DuplicatesConfig, also=None) -> pd.DataFrame:
+    """Candidate pairs among the pictures (positions in `nodes`, which has `content` and the mean colours),
+    from the content search and `also` (pairs (i, j) found otherwise: by perceptual hash), aligned, with
+    their measurements and the verdict (`decide`)."""
+    g = content.greys(list(nodes["content"]))
+    search = content.Search(g, config.mirrored)
+    found = content.candidates(search, config.neighbours, config.min_similarity)
+    if also is not None and len(also[0]):
+        found = content.merged(found, *also)
+    aligned = alignment.align(g, found)
+    pairs = pd.DataFrame({"i": found.i, "j": found.j, "similarity": found.similarity, "mirrored": aligned.mirrored,
+                          "zoom": aligned.zoom, "dx": aligned.dx, "dy": aligned.dy, "layout": aligned.layout,
+                          "detail": aligned.detail, "worst": aligned.worst})
+    alike = _alike(pairs, config)
+    crowd = crowd_levels(g, search, np.unique(pairs.loc[alike, ["i", "j"]].to_numpy()), config)
+    pairs["crowd"] = np.maximum(crowd[pairs["i"].to_numpy()], crowd[pairs["j"].to_numpy()])
+    pairs["recoloured"] = colour_change(nodes, pairs["i"].to_numpy(), pairs["j"].to_numpy())
+    pairs["copy"] = decide(pairs, config)
+    return pairs[PAIR_COLUMNS]
+
+
+def _alike(pairs: pd.DataFrame, config: DuplicatesConfig) -> pd.Series:
+    return ((pairs["layout"] >= config.min_layout) & (pairs["detail"] >= config.min_detail)
+            & (pairs["worst"] <= config.max_worst_block))
+
+
+def decide(pairs: pd.DataFrame, config: DuplicatesConfig) -> np.ndarray:
+    """Copies among aligned pairs: alike (layout, detail, no block that disagrees) and standing out from
+    their crowd (1 - detail at most `crowd_ratio` of 1 - crowd). A pair that is both moved (shifted, zoomed
+    or mirrored) and recoloured must stand out `recoloured_crowd_ratio` as far: drawings of one shape in
+    other colours at other places align as well as a recoloured, shifted photo, but they come in crowds."""
+    moved = ((np.hypot(pairs["dx"], pairs["dy"]) >= 1) | (np.abs(np.log(pairs["zoom"])) >= 0.03)
+             | pairs["mirrored"].astype(bool))
+    limit = np.where(moved & (pairs["recoloured"] > config.max_recolour), config.recoloured_crowd_ratio,
+                     config.crowd_ratio)
+    return (_alike(pairs, config) & (1 - pairs["detail"] <= limit * (1 - pairs["crowd"]))).to_numpy()
+
+
+def colour_change(nodes: pd.DataFrame, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """How far apart the two pictures' average colours are, brightness aside: the L1 distance of their mean
+    R, G, B each less its grey (0 for two greyscale pictures, ~0.5 for a hue turned a third of the way)."""
+    rgb = nodes[["mean_r", "mean_g", "mean_b"]].to_numpy(float)
+    chroma = rgb - rgb.mean(axis=1, keepdims=True)
+    return np.nan_to_num(np.abs(chroma[i] - chroma[j]).sum(axis=1))
+
+
+def align_members(content_bytes: pd.Series, centre: np.ndarray, member: np.ndarray,
+                  mirrored: np.ndarray) -> alignment.Alignment:
+    """How each member (positions in `content_bytes`) sits relative to its centre."""
+    g = content.greys(list(content_bytes))
+    zeros = np.zeros(len(centre), np.int64)
+    return alignment.align(g, content.Candidates(centre, member, np.ones(len(centre), np.float32), mirrored, zeros,
+                                               zeros))
+
+
+def difference(zoom: float, dx: float, dy: float, mirrored: bool, centre: dict, member: dict) -> str:
+    """How `member` differs from `centre`, in words: "mirrored, shifted 2 px right, 6 % brighter"."""
+    parts = ["mirrored"] if mirrored else []
+    if zoom >= 1.03:
+        parts.append(f"zoomed in {zoom - 1:.0%} (about {1 - 1 / zoom ** 2:.0%} of the picture cropped)")
+    elif zoom <= 1 / 1.03:
+        parts.append(f"zoomed out {1 / zoom - 1:.0%} (shows more around the edges)")
+    px_x = dx * float(member.get("width") or content.SIDE) / content.SIDE
+    px_y = dy * float(member.get("height") or content.SIDE) / content.SIDE
+    moves = [f"{abs(v):.0f} px {word[int(v > 0)]}" for v, word in ((px_x, ("left", "right")), (px_y, ("up", "down")))
+             if abs(v) >= 0.75]
+    if moves:
+        parts.append("shifted " + ", ".join(moves))
+    parts += _tone(centre, member)
+    if (centre.get("width"), centre.get("height")) != (member.get("width"), member.get("height")):
+        parts.append(f"resized from {centre.get('width')}x{centre.get('height')} to "
+                     f"{member.get('width')}x{member.get('height')}")
+    if not parts:
+        parts.append("re-encoded" if centre.get("format") == member.get("format") else
+                     f"saved as {member.get('format')} (the other is {centre.get('format')})")
+    return ", ".join(parts)
+
+
+def _tone(centre: dict, member: dict) -> list[str]:
+    """Brightness, contrast and colour changes from the samples table's statistics."""
+    out = []
+    try:
+        b0, b1 = float(centre["brightness"]), float(member["brightness"])
+        c0, c1 = float(centre["contrast"]), float(member["contrast"])
+        rgb0 = np.array([centre["mean_r"], centre["mean_g"], centre["mean_b"]], float)
+        rgb1 = np.array([member["mean_r"], member["mean_g"], member["mean_b"]], float)
+    except (KeyError, TypeError, ValueError):
+        return out
+    if b0 > 0.02 and abs(b1 / b0 - 1) >= 0.04:
+        out.append(f"{abs(b1 / b0 - 1):.0%} {'brighter' if b1 > b0 else 'darker'}")
+    if c0 > 0.01 and abs(c1 / c0 - 1) >= 0.1:
+        out.append(f"{'more' if c1 > c0 else 'less'} contrast")
+    chroma0, chroma1 = rgb0 - rgb0.mean(), rgb1 - rgb1.mean()
+    spread0, spread1 = np.abs(chroma0).sum(), np.abs(chroma1).sum()
+    if max(spread0, spread1) >= 0.03:
+        if spread0 > 0.01 and spread1 / spread0 >= 1.3:
+            out.append("more saturated")
+        elif spread0 > 0.01 and spread1 / spread0 <= 1 / 1.3:
+            out.append("less saturated")
+        elif np.abs(chroma1 - chroma0).sum() >= 0.04:
+            out.append("colours changed")
+    return out

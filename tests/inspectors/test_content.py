@@ -1,0 +1,114 @@
+"""The content search and the alignment, on crops of a real photo (scikit-learn ships two)."""
+
+import numpy as np
+import pytest
+from PIL import Image
+from sklearn.datasets import load_digits, load_sample_images
+
+from inspectors import alignment, content
+
+
+@pytest.fixture(scope="module")
+def photo() -> Image.Image:
+    return Image.fromarray(load_sample_images().images[0]).convert("L")  # china.jpg, 640x427
+
+
+def crop(photo, box, mirror=False) -> np.ndarray:
+    im = photo.resize((32, 32), Image.Resampling.LANCZOS, box=box)
+    return np.asarray(im.transpose(Image.Transpose.FLIP_LEFT_RIGHT) if mirror else im, np.float32)
+
+
+def aligned(a: np.ndarray, b: np.ndarray, mirrored=False, dx=0, dy=0) -> alignment.Alignment:
+    pairs = content.Candidates(np.array([0]), np.array([1]), np.ones(1, np.float32), np.array([mirrored]),
+                               np.array([dx]), np.array([dy]))
+    return alignment.align(np.stack([a, b]), pairs)
+
+
+def test_a_window_moved_by_3_px_aligns_with_that_shift(photo):
+    box = (200, 100, 296, 196)  # 96 px -> 32: 3 px of the thumbnail are 9 px of the photo
+    moved = (209, 94, 305, 190)  # 3 px right, 2 px up
+    result = aligned(crop(photo, box), crop(photo, moved))
+    assert result.dx[0] == pytest.approx(-3, abs=0.5) and result.dy[0] == pytest.approx(2, abs=0.5)
+    assert result.layout[0] > 0.97 and result.detail[0] > 0.9
+    assert result.zoom[0] == pytest.approx(1.0, abs=0.03)
+
+
+def test_a_crop_keeping_80_percent_aligns_as_a_zoom(photo):
+    box = (200, 100, 296, 196)
+    cropped = (205, 105, 291, 191)  # 86 of 96 px: 80 % of the area, shown 1.12x larger
+    result = aligned(crop(photo, box), crop(photo, cropped))
+    assert result.zoom[0] == pytest.approx(96 / 86, abs=0.04)
+    assert result.layout[0] > 0.97 and result.detail[0] > 0.85
+
+
+def test_a_mirror_image_aligns_only_when_compared_mirrored(photo):
+    box = (200, 100, 296, 196)
+    plain, mirror = crop(photo, box), crop(photo, box, mirror=True)
+    assert aligned(plain, mirror, mirrored=True).detail[0] > 0.99
+    assert aligned(plain, mirror, mirrored=False).detail[0] < 0.5
+
+
+def test_brightness_and_contrast_do_not_change_the_agreement(photo):
+    a = crop(photo, (200, 100, 296, 196))
+    result = aligned(a, np.clip(a * 0.6 + 70, 0, 255))
+    assert result.layout[0] > 0.99 and result.detail[0] > 0.98
+
+
+def test_crops_sharing_less_than_half_their_area_do_not_agree(photo):
+    a, b = crop(photo, (200, 100, 296, 196)), crop(photo, (250, 100, 346, 196))  # 46 of 96 px shared
+    result = aligned(a, b)
+    assert result.detail[0] < 0.5
+
+
+def test_the_search_pairs_a_shifted_copy_among_other_crops_of_the_photo(photo):
+    rng = np.random.default_rng(0)
+    boxes = [(x, y, x + 64, y + 64) for x, y in zip(rng.integers(0, 570, 300), rng.integers(0, 360, 300),
+                                                     strict=True)]
+    g = np.stack([crop(photo, box) for box in boxes] + [crop(photo, (boxes[7][0] + 6, boxes[7][1], boxes[7][2] + 6,
+                                                                     boxes[7][3]))])
+    found = content.candidates(content.Search(g, mirror=True), k=4, min_similarity=0.8)
+    pairs = set(zip(np.minimum(found.i, found.j).tolist(), np.maximum(found.i, found.j).tolist(), strict=True))
+    assert (7, 300) in pairs
+
+
+def test_an_inverted_file_index_finds_what_the_exact_search_finds():
+    rng = np.random.default_rng(1)
+    vectors = content.normalised(rng.normal(size=(30_000, 64)))
+    queries = content.normalised(vectors[:500] + rng.normal(scale=0.05, size=(500, 64)))
+    approximate = content.Index(vectors)
+    assert approximate.ivf is not None
+    _, rows = approximate.nearest(queries, 1)
+    assert (rows[:, 0] == np.arange(500)).mean() >= 0.99
+
+
+@pytest.mark.parametrize("mirror", [False, True])
+def test_the_alignment_redraws_a_shifted_or_mirrored_copy_in_its_originals_frame(photo, mirror):
+    box, moved = (200, 100, 392, 292), (218, 88, 410, 280)  # 192 px: the copy moved 3 px (of 32) right, 2 up
+    big_a = photo.resize((96, 96), Image.Resampling.LANCZOS, box=box)
+    big_b = photo.resize((96, 96), Image.Resampling.LANCZOS, box=moved)
+    if mirror:
+        big_b = big_b.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    result = aligned(crop(photo, box), crop(photo, moved, mirror=mirror), mirrored=mirror)
+    coefficients = alignment.affine_onto(result.zoom[0], result.dx[0], result.dy[0], mirror, (96, 96), (96, 96))
+    redrawn = np.asarray(big_b.transform((96, 96), Image.Transform.AFFINE, coefficients, Image.Resampling.BILINEAR),
+                         np.float32)[12:84, 12:84]
+    original = np.asarray(big_a, np.float32)[12:84, 12:84]
+    assert np.corrcoef(redrawn.ravel(), original.ravel())[0, 1] > 0.97
+
+
+def test_phase_correlation_gives_the_shift_the_alignment_finds(photo):
+    box, moved = (200, 100, 296, 196), (209, 94, 305, 190)  # the window 3 px (of 32) right, 2 up
+    g = np.stack([crop(photo, box), crop(photo, moved)])
+    f = content.spectra(g)
+    dx, dy = content.phase_shift(f[:1], f[1:])
+    assert (int(dx[0]), int(dy[0])) == (-3, 2)  # the content sits 3 px left, 2 px lower in the moved window
+
+
+def test_the_spectrum_search_pairs_a_shifted_digit_among_look_alikes():
+    digits = load_digits().images  # 8x8, 0-16: upscaled as a 32 px digits dataset would be
+    big = [np.asarray(Image.fromarray((d * 15).astype(np.uint8)).resize((32, 32), Image.Resampling.BILINEAR),
+                      np.float32) for d in digits[:400]]
+    shifted = np.roll(big[5], 2, axis=1)  # 2 px right: the blurred windows of other 5s look as alike
+    found = content.Search(np.stack([*big, shifted]), mirror=False).spectrum_partners(k=4)
+    pairs = {(min(a, b), max(a, b)): (x, y) for a, b, x, y in zip(found.i, found.j, found.dx, found.dy, strict=True)}
+    assert (5, 400) in pairs
