@@ -63,6 +63,7 @@ class DuplicatesConfig:
     crowd_ratio: float = 0.3  # a copy disagrees (1 - detail) at most 0.3x as much as its crowd level does
     max_recolour: float = 0.25  # mean colours this far apart (L1 of R, G, B less grey) is a recoloured pair...
     recoloured_crowd_ratio: float = 0.1  # ...which, moved as well, must stand out this far
+    vouched_crowd_ratio: float = 0.4  # pairs the hash rule above confirms need only stand out from their crowd
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from . import alignment, content
 from .config import DuplicatesConfig
 
 PAIR_COLUMNS = ["i", "j", "similarity", "mirrored", "zoom", "dx", "dy", "layout", "detail", "worst", "crowd",
-                "recoloured", "copy"]
+                "recoloured", "vouched", "copy"]
 
 
 def crowd_levels(g: np.ndarray, search: content.Search, who: np.ndarray, config: DuplicatesConfig) -> np.ndarray:
@@ -54,10 +54,11 @@ def _top_per_node(nodes: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
     return np.flatnonzero(_rank_per_node(nodes, values) < k)
 
 
-def content_pairs(nodes: pd.DataFrame, config: DuplicatesConfig, also=None) -> pd.DataFrame:
+def content_pairs(nodes: pd.DataFrame, config: DuplicatesConfig, also=None, vouched=None) -> pd.DataFrame:
     """Candidate pairs among the pictures (positions in `nodes`, which has `content` and the mean colours),
-    from the content search and `also` (pairs (i, j) found otherwise: by perceptual hash), aligned, with
-    their measurements and the verdict (`decide`)."""
+    from the content search and `also` (pairs (i, j) found otherwise: by perceptual hash; `vouched`, a bool
+    per pair, where the hash rule took them for copies), aligned, with their measurements and the verdict
+    (`decide`)."""
     g = content.greys(list(nodes["content"]))
     search = content.Search(g, config.mirrored)
     found = content.candidates(search, config.neighbours, config.min_similarity)
@@ -67,12 +68,24 @@ def content_pairs(nodes: pd.DataFrame, config: DuplicatesConfig, also=None) -> p
     pairs = pd.DataFrame({"i": found.i, "j": found.j, "similarity": found.similarity, "mirrored": aligned.mirrored,
                           "zoom": aligned.zoom, "dx": aligned.dx, "dy": aligned.dy, "layout": aligned.layout,
                           "detail": aligned.detail, "worst": aligned.worst})
-    alike = _alike(pairs, config)
+    pairs["vouched"] = _vouched(pairs, also, vouched)
+    alike = _alike(pairs, config) | pairs["vouched"]
     crowd = crowd_levels(g, search, np.unique(pairs.loc[alike, ["i", "j"]].to_numpy()), config)
     pairs["crowd"] = np.maximum(crowd[pairs["i"].to_numpy()], crowd[pairs["j"].to_numpy()])
     pairs["recoloured"] = colour_change(nodes, pairs["i"].to_numpy(), pairs["j"].to_numpy())
     pairs["copy"] = decide(pairs, config)
     return pairs[PAIR_COLUMNS]
+
+
+def _vouched(pairs: pd.DataFrame, also, vouched) -> np.ndarray:
+    """Which rows are pairs of `also` that `vouched` marks (plain, not mirrored, in either order)."""
+    if also is None or vouched is None or not np.any(vouched):
+        return np.zeros(len(pairs), bool)
+    n = np.int64(max(int(pairs[["i", "j"]].to_numpy().max(initial=0)), int(np.max(also, initial=0))) + 1)
+    a, b = np.asarray(also[0])[vouched], np.asarray(also[1])[vouched]
+    keys = np.minimum(a, b) * n + np.maximum(a, b)
+    i, j = pairs["i"].to_numpy(np.int64), pairs["j"].to_numpy(np.int64)
+    return np.isin(np.minimum(i, j) * n + np.maximum(i, j), keys) & ~pairs["mirrored"].to_numpy(bool)
 
 
 def _alike(pairs: pd.DataFrame, config: DuplicatesConfig) -> pd.Series:
@@ -84,12 +97,18 @@ def decide(pairs: pd.DataFrame, config: DuplicatesConfig) -> np.ndarray:
     """Copies among aligned pairs: alike (layout, detail, no block that disagrees) and standing out from
     their crowd (1 - detail at most `crowd_ratio` of 1 - crowd). A pair that is both moved (shifted, zoomed
     or mirrored) and recoloured must stand out `recoloured_crowd_ratio` as far: drawings of one shape in
-    other colours at other places align as well as a recoloured, shifted photo, but they come in crowds."""
+    other colours at other places align as well as a recoloured, shifted photo, but they come in crowds.
+    A pair the hash rule vouches for (hash_copies.confirmed: resized, re-encoded) needs only to stand out
+    from its crowd, `vouched_crowd_ratio` as far: a resampled textured photo's detail agrees less, while
+    glyphs of one digit, which that rule lets through, stand in a crowd."""
     moved = ((np.hypot(pairs["dx"], pairs["dy"]) >= 1) | (np.abs(np.log(pairs["zoom"])) >= 0.03)
              | pairs["mirrored"].astype(bool))
     limit = np.where(moved & (pairs["recoloured"] > config.max_recolour), config.recoloured_crowd_ratio,
                      config.crowd_ratio)
-    return (_alike(pairs, config) & (1 - pairs["detail"] <= limit * (1 - pairs["crowd"]))).to_numpy()
+    apart = 1 - pairs["crowd"]
+    content_rule = _alike(pairs, config) & (1 - pairs["detail"] <= limit * apart)
+    hash_rule = pairs["vouched"] & (1 - pairs["detail"] <= config.vouched_crowd_ratio * apart)
+    return (content_rule | hash_rule).to_numpy()
 
 
 def colour_change(nodes: pd.DataFrame, i: np.ndarray, j: np.ndarray) -> np.ndarray:

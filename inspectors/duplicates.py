@@ -52,7 +52,9 @@ def confirmed_pairs(nodes: pd.DataFrame, config: DuplicatesConfig) -> pd.DataFra
     i, j, _ = hash_copies.candidate_pairs(phashes, hash_copies.appearance_hash(nodes["appearance"]), config.radius)
     if config.content and "content" in nodes.columns and nodes["content"].notna().all() and len(nodes) > 1:
         near = hash_copies.appearance_distances(nodes["appearance"], i, j) <= config.loose_max_distance
-        pairs = copies.content_pairs(nodes, config, also=(i[near], j[near]))  # a crowd of equal hashes: not all
+        i, j = i[near], j[near]  # a crowd of equal hashes (smooth gradients): not every pair in it
+        vouched = hash_copies.confirmed(nodes["appearance"], phashes, i, j, config) if len(i) else np.zeros(0, bool)
+        pairs = copies.content_pairs(nodes, config, also=(i, j), vouched=vouched)
         pairs = pairs.loc[pairs["copy"], ["i", "j", "mirrored"]]
     else:
         keep = hash_copies.confirmed(nodes["appearance"], phashes, i, j, config) if len(i) else np.zeros(0, bool)
