@@ -89,8 +89,10 @@ def align(g: np.ndarray, pairs: Candidates, refine: bool = True, chunk: int = 20
 
 
 def _align_chunk(g, i, j, mirrored, prior_dx, prior_dy, refine=True):
-    low = blur(g[np.r_[i, j]], LOW_BLUR)
-    band = low - blur(low, BAND_BLUR)
+    pictures, at = np.unique(np.r_[i, j], return_inverse=True)  # a picture in many pairs is blurred once
+    low = blur(g[pictures], LOW_BLUR)
+    band = (low - blur(low, BAND_BLUR))[at]
+    low = low[at]
     p = len(i)
     a_low, a_band = low[:p], band[:p]
     b_low = np.where(mirrored[:, None, None], low[p:, :, ::-1], low[p:])

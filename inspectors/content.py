@@ -100,7 +100,7 @@ class Index:
         return self.index.search(np.ascontiguousarray(queries, dtype=np.float32), min(k, len(self.vectors)))
 
 
-EXACT_ROWS = 20_000  # up to this many pictures the search is exact
+EXACT_ROWS = 4_096  # up to this many pictures the search is exact
 PROBES = 12  # inverted lists visited per query
 
 
@@ -146,7 +146,8 @@ class Search:
         self.g = g
         self.blurred = blur(g, SEARCH_BLUR)
         self.index = Index(search_vectors(self.blurred))
-        self.spectra = Index(spectrum_vectors(spectra(g)))
+        self.f = spectra(g).astype(np.complex64)
+        self.spectra = Index(spectrum_vectors(self.f))
         self.mirror = mirror
         self.offsets = np.array([(dx, dy) for dy in SEARCH_SHIFTS for dx in SEARCH_SHIFTS])
 
@@ -176,14 +177,28 @@ class Search:
         n = len(self.g)
         rows = []
         for flipped in self.flips():
-            f = spectra(self.g[:, :, ::-1] if flipped else self.g)
+            f = spectra(self.g[:, :, ::-1]).astype(np.complex64) if flipped else self.f
             sims, top = self.spectra.nearest(spectrum_vectors(f), k + 1)
             owner = np.arange(n)[:, None].repeat(top.shape[1], axis=1)
             keep = (top != owner) & (top >= 0)
             i, j = top[keep], owner[keep]
-            dx, dy = phase_shift(spectra(self.g[i]), f[j])
+            dx, dy = phase_shift(self.f[i], f[j])
             rows.append((i, j, sims[keep], np.full(len(i), flipped), dx, dy))
         return _best_per_query(rows, k)
+
+
+def subset(found: Candidates, keep: np.ndarray) -> Candidates:
+    return Candidates(*(getattr(found, name)[keep] for name in ("i", "j", "similarity", "mirrored", "dx", "dy")))
+
+
+def best_rows(found: Candidates, k: int, min_similarity: float = -1.0) -> Candidates:
+    """Each querying picture's k best rows of `found` (as Search.partners orders them) of at least
+    `min_similarity`."""
+    keep = found.similarity >= min_similarity
+    starts = run_starts(found.j)
+    at = np.arange(len(starts))
+    rank = at - np.maximum.accumulate(np.where(starts, at, 0))
+    return subset(found, keep & (rank < k))
 
 
 def _best_per_query(rows: list, k: int) -> Candidates:
@@ -198,13 +213,15 @@ def _best_per_query(rows: list, k: int) -> Candidates:
     return Candidates(i[keep], j[keep], s[keep].astype(np.float32), m[keep], dx[keep], dy[keep])
 
 
-def candidates(search: Search, k: int, min_similarity: float) -> Candidates:
+def candidates(search: Search, k: int, min_similarity: float, nearest: Candidates | None = None) -> Candidates:
     """Pairs that either search puts within each other's k nearest (the window search: with a similarity of
-    at least `min_similarity`), one row per unordered pair and mirroring; the window search's row first."""
+    at least `min_similarity`), one row per unordered pair and mirroring; the window search's row first.
+    `nearest`: the window search's partners for every picture, already found (with k or more each)."""
     if len(search.g) < 2:
         empty = np.empty(0, np.int64)
         return Candidates(empty, empty, np.empty(0, np.float32), np.empty(0, bool), empty, empty)
-    both = [search.partners(k, min_similarity), search.spectrum_partners(k)]
+    windows = search.partners(k, min_similarity) if nearest is None else best_rows(nearest, k, min_similarity)
+    both = [windows, search.spectrum_partners(k)]
     i, j, s, m, dx, dy = (np.concatenate([getattr(f, name) for f in both])
                           for name in ("i", "j", "similarity", "mirrored", "dx", "dy"))
     source = np.repeat([0, 1], [len(both[0].i), len(both[1].i)])

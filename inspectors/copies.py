@@ -20,19 +20,17 @@ PAIR_COLUMNS = ["i", "j", "similarity", "mirrored", "zoom", "dx", "dy", "layout"
                 "recoloured", "vouched", "copy"]
 
 
-def crowd_levels(g: np.ndarray, search: content.Search, who: np.ndarray, config: DuplicatesConfig) -> np.ndarray:
+def crowd_levels(g: np.ndarray, nearest: content.Candidates, who: np.ndarray, config: DuplicatesConfig) -> np.ndarray:
     """Per picture of `who`: the detail correlation, once aligned, of its `crowd_rank`-th best partner among
-    its `crowd_neighbours` nearest in the search (-1 with fewer). A picture's own copies are among them, so
-    the rank leaves room for a group of crowd_rank pictures. All are aligned coarsely; the crowd_rank + 1
-    whose layouts agree best are refined (the others would not reach that rank)."""
+    its `crowd_neighbours` nearest in the window search (`nearest`; -1 with fewer). A picture's own copies are
+    among them, so the rank leaves room for a group of crowd_rank pictures. All are aligned coarsely; the
+    crowd_rank + 1 whose layouts agree best are refined (the others would not reach that rank)."""
     out = np.full(len(g), -1.0, np.float32)
     if not len(who):
         return out
-    found = search.partners(config.crowd_neighbours, who=who)
+    found = content.subset(nearest, np.isin(nearest.j, who))
     coarse = alignment.align(g, found, refine=False).layout
-    best = _top_per_node(found.j, coarse, config.crowd_rank + 1)
-    found = content.Candidates(*(field[best] for field in (found.i, found.j, found.similarity, found.mirrored,
-                                                           found.dx, found.dy)))
+    found = content.subset(found, _top_per_node(found.j, coarse, config.crowd_rank + 1))
     detail = alignment.align(g, found).detail
     rank = _rank_per_node(found.j, detail)
     chosen = rank == config.crowd_rank - 1
@@ -61,7 +59,8 @@ def content_pairs(nodes: pd.DataFrame, config: DuplicatesConfig, also=None, vouc
     (`decide`)."""
     g = content.greys(list(nodes["content"]))
     search = content.Search(g, config.mirrored)
-    found = content.candidates(search, config.neighbours, config.min_similarity)
+    nearest = search.partners(max(config.crowd_neighbours, config.neighbours))
+    found = content.candidates(search, config.neighbours, config.min_similarity, nearest)
     if also is not None and len(also[0]):
         found = content.merged(found, *also)
     aligned = alignment.align(g, found)
@@ -70,7 +69,7 @@ def content_pairs(nodes: pd.DataFrame, config: DuplicatesConfig, also=None, vouc
                           "detail": aligned.detail, "worst": aligned.worst})
     pairs["vouched"] = _vouched(pairs, also, vouched)
     alike = _alike(pairs, config) | pairs["vouched"]
-    crowd = crowd_levels(g, search, np.unique(pairs.loc[alike, ["i", "j"]].to_numpy()), config)
+    crowd = crowd_levels(g, nearest, np.unique(pairs.loc[alike, ["i", "j"]].to_numpy()), config)
     pairs["crowd"] = np.maximum(crowd[pairs["i"].to_numpy()], crowd[pairs["j"].to_numpy()])
     pairs["recoloured"] = colour_change(nodes, pairs["i"].to_numpy(), pairs["j"].to_numpy())
     pairs["copy"] = decide(pairs, config)
