@@ -51,8 +51,8 @@ HASHES_ONLY = DuplicatesConfig(content=False)  # the rule for tables scanned bef
 
 
 def test_alike_but_distinct_pictures_are_not_confirmed_as_copies():
-    """Without content thumbnails: 28x28 glyphs of one digit share their pHash; only the appearance tells a copy (mean |difference|
-    of the normalised vectors ~0.02-0.05) from a look-alike (>= 0.065)."""
+    """Without content thumbnails: 28x28 glyphs of one digit share their pHash; only the appearance tells a
+    copy (mean |difference| of the normalised vectors ~0.02-0.05) from a look-alike (>= 0.065)."""
     h = 0x1234_5678_9ABC_DEF0
     look = np.frombuffer(appearance(7), np.uint8).astype(int)
     rng = np.random.default_rng(3)
