@@ -112,6 +112,19 @@ class OutliersConfig:
     floor_edge_energy: float = 1.0  # log units: e^1 = 2.7x more or less edge energy, e.g. a softer JPEG
     floor_tone_balance: float = 0.15  # of the tonal range: a somewhat bigger or smaller object on its background
     floor_contrast: float = 0.06  # grey std: an exposure tweak
+    # The second opinion (outliers.unlike_class): what the picture shows, against its own class. Distance: 1 -
+    # cosine similarity of the blurred grey thumbnails, the best over shifts of up to 4 px (content.py's search).
+    class_k: int = 5  # an image needs k alike members of its class. Fewer than `k`: a class is one thing drawn
+    # many ways, and its members' k-th nearest grows fast with k, hiding strays among the variants (digits: at
+    # k=10 a planted face sits 4.1 robust stds out and a normal digit up to 3.7; at k=5, 5.5 against 3.8)
+    min_class_size: int = 30  # a smaller class gives no reliable idea of how far its members typically are
+    class_max_z: float = 4.5  # limit: the class's median k-th distance times e^(z x its robust spread), on log
+    # distances (they are skewed: a few members are always far). Measured: normal digits <= 3.8, normal photo
+    # crops <= 3.1, planted outliers >= 5.5 (the digits32 and copies32 benchmark sets)
+    class_min_spread: float = 0.25  # floor of that spread (log units): a class of near-identical pictures
+    # (rendered glyphs) does not turn a slightly different member into a far one
+    class_min_distance: float = 0.25  # and never closer than this (similarity 0.75): normal digits' k-th nearest
+    # is within 0.17, planted outliers' beyond 0.32
 
 
 @dataclass(frozen=True)

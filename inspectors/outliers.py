@@ -15,9 +15,19 @@ counted: blur is quality's finding, so a blurred copy of a normal picture is not
 smooth field of colours no picture here has is. A kind of picture with k or more members (night
 scenes, a naturally smooth class) is normal; a handful of strays is not, even when they look alike.
 
-Labels play no part: an image typical of another class is a label issue, not an outlier. Images are
-compared within their mode family, and only where they can be measured: decoded, not near-blank, not
-tiny. A fixed-size reference sample keeps the cost at O(N x reference), never O(N^2).
+Labels play no part in that rule: an image typical of another class is a label issue, not an outlier.
+Images are compared within their mode family, and only where they can be measured: decoded, not
+near-blank, not tiny. A fixed-size reference sample keeps the cost at O(N x reference), never O(N^2).
+
+A second opinion looks at what the picture shows (unlike_class): an image none of whose k most alike
+members of its own class is near, by the content thumbnail (grey, blurred, shifts of up to 4 px tried),
+when nearly every member of the class has k near ones, is an outlier too: a face, a photo or a smooth
+gradient filed among handwritten digits has the digits' kind of statistics often enough for the first
+rule to pass it. The limit is the class's own: a class of varied pictures (photo crops) is allowed far
+neighbours, a class of alike ones (digits) is not. An image another class would not call an outlier is
+filed under the wrong class: left to label issues. One faiss index per class keeps it at O(N x k). No
+labels, a class under `min_class_size`, or a scan cache from before the content thumbnail: no second
+opinion.
 """
 
 from dataclasses import dataclass
@@ -25,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from . import content
 from . import findings as F
 from .config import OutliersConfig
 from .features import MODE_FAMILY
@@ -121,6 +132,85 @@ def judge(ok: pd.DataFrame, config: OutliersConfig, rows=None) -> pd.DataFrame:
     return out
 
 
+def class_members(samples: pd.DataFrame, config: OutliersConfig) -> pd.DataFrame:
+    """The rows the second opinion judges: decoded, with a content thumbnail (old caches have none), not
+    near-blank, not tiny, labelled, in a class of at least `min_class_size`. Mode families play no part: the
+    thumbnail is grey, and a colour photo filed among grey digits is exactly what it should see."""
+    if "content" not in samples.columns or "label" not in samples.columns:
+        return samples.iloc[:0]
+    ok = samples[samples["ok"].astype(bool) & samples["content"].notna() & samples["contrast"].notna()
+                 & samples["label"].notna()]
+    ok = ok[(ok["label"].astype(str) != "") & (ok["contrast"].astype(float) >= MIN_CONTRAST)
+            & (np.minimum(ok["width"].astype(float), ok["height"].astype(float)) >= config.min_side)]
+    return ok[ok["label"].map(ok["label"].value_counts()) >= config.min_class_size].reset_index(drop=True)
+
+
+def kth_similarity(index: "content.Index", blurred: np.ndarray, k: int, itself: np.ndarray | None = None,
+                   shifts=content.SEARCH_SHIFTS) -> np.ndarray:
+    """Each picture's similarity to its k-th most alike indexed picture, each indexed picture counted once at
+    its best over the query windows (moved by `shifts` each way: up to 4 px). `itself[i]` is picture i's row
+    in the index (or -1): a picture never counts itself, while its exact copies do."""
+    if len(blurred) == 0:
+        return np.empty(0, np.float32)
+    sims, rows = zip(*(index.nearest(content.search_vectors(blurred, dx, dy), k + 1)
+                       for dy in shifts for dx in shifts), strict=True)
+    sims, rows = np.concatenate(sims, axis=1), np.concatenate(rows, axis=1)
+    order = np.argsort(rows * 4.0 + (1 - sims), axis=1)  # by indexed row, the best similarity first
+    sims, rows = np.take_along_axis(sims, order, axis=1), np.take_along_axis(rows, order, axis=1)
+    repeat = np.zeros(rows.shape, bool)
+    repeat[:, 1:] = rows[:, 1:] == rows[:, :-1]
+    if itself is not None:
+        repeat |= rows == np.asarray(itself)[:, None]
+    sims = np.where(repeat | (rows < 0), -np.inf, sims)
+    kth = np.sort(sims, axis=1)[:, -min(k, sims.shape[1])]
+    return np.where(np.isfinite(kth), kth, sims.max(axis=1))  # fewer than k found: the farthest found
+
+
+def class_limit(distance: np.ndarray, config: OutliersConfig) -> tuple[float, float]:
+    """(typical, limit) of a class's members' k-th distances: the median, and the distance nearly no member
+    reaches (robust z of log distances, with floors)."""
+    log = np.log(np.maximum(distance, 1e-4))
+    median = np.median(log)
+    spread = max(1.4826 * np.median(np.abs(log - median)), config.class_min_spread)
+    return float(np.exp(median)), max(config.class_min_distance, float(np.exp(median + config.class_max_z * spread)))
+
+
+def unlike_class(samples: pd.DataFrame, config: OutliersConfig) -> pd.DataFrame:
+    """The second opinion: images whose k-th most alike member of their own class, by content, is farther
+    than `class_limit` (one faiss index per class, O(N x k)). An image that no other class would call an
+    outlier is filed under the wrong class: a label issue, not an outlier. Columns: path, label, distance,
+    typical, limit."""
+    ok = class_members(samples, config)
+    found, classes, k = [], {}, config.class_k
+    rng = np.random.default_rng(0)  # the same sample on every run: findings are reproducible
+    for label, rows in ok.groupby("label").indices.items():
+        blurred = content.blur(content.greys(ok["content"].to_numpy()[rows]), content.SEARCH_BLUR)
+        index, itself = content.Index(content.search_vectors(blurred)), np.arange(len(rows))
+        sample = np.sort(rng.choice(itself, min(len(rows), CLASS_SAMPLE), replace=False))
+        typical, limit = class_limit(1 - kth_similarity(index, blurred[sample], k, sample), config)
+        classes[label] = (index, limit)
+        # The central window alone finds each image no nearer than all windows do: only those it puts beyond
+        # the limit need the other eight (a ninth of the search for nearly everyone).
+        distance = 1 - kth_similarity(index, blurred, k, itself, shifts=(0,))
+        far = np.flatnonzero(distance > limit)
+        distance[far] = 1 - kth_similarity(index, blurred[far], k, itself[far])
+        far = distance > limit
+        found.append(pd.DataFrame({"path": ok["path"].to_numpy()[rows[far]], "label": label,
+                                   "distance": distance[far], "typical": typical, "limit": limit,
+                                   "blurred": list(blurred[far])}))
+    columns = ["path", "label", "distance", "typical", "limit"]
+    if not found:
+        return pd.DataFrame(columns=columns)
+    out = pd.concat(found, ignore_index=True)
+    elsewhere = np.zeros(len(out), bool)
+    for label, (index, limit) in classes.items():
+        todo = np.flatnonzero((out["label"] != label).to_numpy() & ~elsewhere)
+        if len(todo):
+            blurred = np.stack(out["blurred"].to_numpy()[todo])
+            elsewhere[todo] = 1 - kth_similarity(index, blurred, config.class_k) <= limit
+    return out.loc[~elsewhere, columns].reset_index(drop=True)
+
+
 @dataclass(frozen=True)
 class Judgement:
     """The outlier rule applied once to every comparable row: the outlier inspector reports from it, and
@@ -128,13 +218,14 @@ class Judgement:
     config: OutliersConfig  # the settings that produced it
     comparable: pd.DataFrame  # comparable(samples, config)
     judged: pd.DataFrame  # judge(comparable, config); no rows when there are too few to judge
+    unlike_class: pd.DataFrame  # unlike_class(samples, config): the second opinion's outliers
 
 
 def judgement(samples: pd.DataFrame, config: OutliersConfig = OutliersConfig()) -> Judgement:
     F.require(samples, NEEDS, "outliers")
     ok = comparable(samples, config)
     too_few = len(ok) < 3 * config.k  # too few to know what is typical: nobody is judged
-    return Judgement(config, ok, judge(ok.iloc[:0] if too_few else ok, config))
+    return Judgement(config, ok, judge(ok.iloc[:0] if too_few else ok, config), unlike_class(samples, config))
 
 
 def outlier_paths(judged: Judgement, paths=None) -> set:
@@ -175,14 +266,26 @@ def typical_of_another_class(judged: Judgement, paths) -> dict:
 
 def inspect(samples: pd.DataFrame, config: OutliersConfig = OutliersConfig(),
             outlier_judgement: Judgement | None = None) -> pd.DataFrame:
-    """The outlier findings; from `outlier_judgement` when run.py passes the one it computed for this run."""
+    """The outlier findings, one per image, from either rule (both details when both flag it); from
+    `outlier_judgement` when run.py passes the one it computed for this run."""
     judged = outlier_judgement or judgement(samples, config)
-    config, out = judged.config, judged.judged[judged.judged["outlier"]]
+    config, out, unlike = judged.config, judged.judged[judged.judged["outlier"]], judged.unlike_class
     details = [f"fewer than {config.k} look-alikes: the {config.k}th nearest is {d:.1f} robust stds away "
                f"(limit {config.max_distance}); most unusual: {w.replace('_', ' ')} {v:.2f}, typical {t:.2f}"
                for d, w, v, t in zip(out["distance"], out["worst"], out["value"], out["typical"], strict=True)]
-    score = 0.5 + 0.5 * (out["distance"].to_numpy() - config.max_distance) / config.max_distance  # 1 at 2x the limit
-    return F.findings(out["path"], "outlier", score, details)
+    details += [f"unlike every image of its class '{c}': its {config.class_k}th most alike in the class is "
+                f"{1 - d:.2f} alike (grey pictures, shifts up to 4 px tried), its class's members' typically "
+                f"{1 - t:.2f} (limit {1 - lim:.2f})"
+                for c, d, t, lim in zip(unlike["label"], unlike["distance"], unlike["typical"], unlike["limit"],
+                                        strict=True)]
+    # 0.5 at a rule's limit, 1 at twice it
+    score = np.r_[0.5 + 0.5 * (out["distance"].to_numpy() - config.max_distance) / config.max_distance,
+                  0.5 + 0.5 * (unlike["distance"].to_numpy(float) - unlike["limit"].to_numpy(float))
+                  / unlike["limit"].to_numpy(float)]
+    both = pd.DataFrame({"path": np.r_[out["path"].to_numpy(), unlike["path"].to_numpy()], "score": score,
+                         "detail": details})
+    both = both.groupby("path", sort=False).agg(score=("score", "max"), detail=("detail", "; also ".join))
+    return F.findings(both.index, "outlier", both["score"], both["detail"])
 
 
 JUDGEMENT = Shared("outlier_judgement", "outliers", judgement)

@@ -2,7 +2,7 @@ import numpy as np
 
 from inspectors import outliers
 from inspectors.config import OutliersConfig
-from tests.inspectors.tables import samples
+from tests.inspectors.tables import content, samples
 
 
 def pictures(rows: list[dict]):
@@ -77,3 +77,66 @@ def test_outlier_paths_answers_for_the_paths_asked_only():
     judged = outliers.judgement(table, OutliersConfig())
     assert outliers.outlier_paths(judged, ["noise0.jpg", "n3.png"]) == {"noise0.jpg"}
     assert outliers.outlier_paths(judged) == {"noise0.jpg", "noise1.jpg"}
+
+
+def thumbnail(draw) -> bytes:
+    """A 32x32 grey content thumbnail: black, with `draw(image)` painting on it."""
+    image = np.zeros((32, 32), np.uint8)
+    draw(image)
+    return image.tobytes()
+
+
+def bar(i: int) -> bytes:
+    """A thick vertical stroke, like a handwritten one, moved a few px and a little longer or shorter."""
+    dx, dy, length = i % 5 - 2, i // 5 % 3 - 1, 16 + i % 4
+    return thumbnail(lambda a: a.__setitem__((slice(8 + dy, 8 + dy + length), slice(14 + dx, 18 + dx)), 255))
+
+
+def ring(i: int) -> bytes:
+    y, x = np.mgrid[:32, :32] - 15.5 - np.array([i % 3 - 1, i // 3 % 3 - 1])[:, None, None]
+    return thumbnail(lambda a: a.__setitem__(np.abs(np.hypot(x, y) - 9) < 2, 255))
+
+
+def checker() -> bytes:
+    return thumbnail(lambda a: a.__setitem__((np.indices((32, 32)) // 4).sum(axis=0) % 2 == 1, 255))
+
+
+def strokes(n: int, label: str = "one", draw=bar) -> list[dict]:
+    """A class of alike pictures (one row per image, every other scan column alike: the first rule sees no
+    difference)."""
+    return [{"path": f"{label}{i}.png", "label": label, "content": draw(i)} for i in range(n)]
+
+
+def test_a_stray_picture_among_a_class_of_alike_pictures_is_unlike_its_class():
+    found = outliers.inspect(pictures(strokes(40) + [{"path": "checker.png", "label": "one", "content": checker()}]))
+    assert list(found["path"]) == ["checker.png"]
+    assert found["detail"].iloc[0].startswith("unlike every image of its class 'one': its 5th most alike in the "
+                                              "class is 0.")
+    assert found["score"].iloc[0] > 0.5
+
+
+def test_a_class_of_varied_but_normal_pictures_has_no_outliers():
+    varied = [{"path": f"blobs{i}.png", "label": "blobs", "content": content(f"b{i}")} for i in range(60)]
+    assert outliers.inspect(pictures(strokes(40) + varied)).empty
+
+
+def test_a_picture_typical_of_another_class_is_a_label_issue_not_an_outlier():
+    misfiled = {"path": "ring_filed_as_one.png", "label": "one", "content": ring(4)}
+    assert list(outliers.inspect(pictures(strokes(40) + [misfiled]))["path"]) == ["ring_filed_as_one.png"]
+    assert outliers.inspect(pictures(strokes(40) + strokes(40, "zero", ring) + [misfiled])).empty
+
+
+def test_no_content_no_labels_or_a_small_class_leave_the_second_opinion_out():
+    stray = {"path": "checker.png", "label": "one", "content": checker()}
+    table = pictures(strokes(40) + [stray])
+    assert outliers.inspect(table.drop(columns="content")).empty  # an old cache: the first rule alone
+    assert outliers.inspect(table.assign(label="")).empty
+    assert outliers.inspect(pictures(strokes(OutliersConfig().min_class_size - 2) + [stray])).empty
+
+
+def test_an_image_both_rules_flag_is_one_finding_with_both_reasons():
+    stray = {**noise(0), "label": "one", "content": checker()}
+    found = outliers.inspect(pictures([{**r, **d} for r, d in zip(strokes(40), drawings(40), strict=True)] + [stray]))
+    assert list(found["path"]) == ["noise0.jpg"]
+    assert found["detail"].iloc[0].startswith("fewer than 10 look-alikes")
+    assert "; also unlike every image of its class 'one'" in found["detail"].iloc[0]
