@@ -20,7 +20,8 @@ Images are compared within their mode family, and only where they can be measure
 near-blank, not tiny. A fixed-size reference sample keeps the cost at O(N x reference), never O(N^2).
 
 A second opinion looks at what the picture shows (unlike_class): an image none of whose k most alike
-members of its own class is near, by the content thumbnail (grey, blurred, shifts of up to 4 px tried),
+members of its own class is near, by the content thumbnail (grey, blurred, shifts of up to 4 px and the
+negative tried),
 when nearly every member of the class has k near ones, is an outlier too: a face, a photo or a smooth
 gradient filed among handwritten digits has the digits' kind of statistics often enough for the first
 rule to pass it. The limit is the class's own: a class of varied pictures (photo crops) is allowed far
@@ -148,12 +149,14 @@ def class_members(samples: pd.DataFrame, config: OutliersConfig) -> pd.DataFrame
 def kth_similarity(index: "content.Index", blurred: np.ndarray, k: int, itself: np.ndarray | None = None,
                    shifts=content.SEARCH_SHIFTS) -> np.ndarray:
     """Each picture's similarity to its k-th most alike indexed picture, each indexed picture counted once at
-    its best over the query windows (moved by `shifts` each way: up to 4 px). `itself[i]` is picture i's row
-    in the index (or -1): a picture never counts itself, while its exact copies do."""
+    its best over the query windows (moved by `shifts` each way: up to 4 px) and their negatives. A negative
+    is alike: light on dark or dark on light is the first rule's matter (tone balance), and a glyph on a
+    transparent background, composited on white, is its class's negative. `itself[i]` is picture i's row in
+    the index (or -1): a picture never counts itself, while its exact copies do."""
     if len(blurred) == 0:
         return np.empty(0, np.float32)
-    sims, rows = zip(*(index.nearest(content.search_vectors(blurred, dx, dy), k + 1)
-                       for dy in shifts for dx in shifts), strict=True)
+    windows = [content.search_vectors(blurred, dx, dy) for dy in shifts for dx in shifts]
+    sims, rows = zip(*(index.nearest(sign * w, k + 1) for w in windows for sign in (1, -1)), strict=True)
     sims, rows = np.concatenate(sims, axis=1), np.concatenate(rows, axis=1)
     order = np.argsort(rows * 4.0 + (1 - sims), axis=1)  # by indexed row, the best similarity first
     sims, rows = np.take_along_axis(sims, order, axis=1), np.take_along_axis(rows, order, axis=1)
@@ -274,8 +277,8 @@ def inspect(samples: pd.DataFrame, config: OutliersConfig = OutliersConfig(),
                f"(limit {config.max_distance}); most unusual: {w.replace('_', ' ')} {v:.2f}, typical {t:.2f}"
                for d, w, v, t in zip(out["distance"], out["worst"], out["value"], out["typical"], strict=True)]
     details += [f"unlike every image of its class '{c}': its {config.class_k}th most alike in the class is "
-                f"{1 - d:.2f} alike (grey pictures, shifts up to 4 px tried), its class's members' typically "
-                f"{1 - t:.2f} (limit {1 - lim:.2f})"
+                f"{1 - d:.2f} alike (grey pictures, shifts up to 4 px and the negative tried), its class's "
+                f"members' typically {1 - t:.2f} (limit {1 - lim:.2f})"
                 for c, d, t, lim in zip(unlike["label"], unlike["distance"], unlike["typical"], unlike["limit"],
                                         strict=True)]
     # 0.5 at a rule's limit, 1 at twice it

@@ -120,6 +120,12 @@ def test_a_class_of_varied_but_normal_pictures_has_no_outliers():
     assert outliers.inspect(pictures(strokes(40) + varied)).empty
 
 
+def test_a_negative_of_its_class_is_left_to_the_first_rule():
+    negative = np.frombuffer(bar(3), np.uint8) ^ 255  # or a transparent glyph composited on white
+    assert outliers.inspect(pictures(strokes(40) + [{"path": "dark_on_light.png", "label": "one",
+                                                      "content": negative.tobytes()}])).empty
+
+
 def test_a_picture_typical_of_another_class_is_a_label_issue_not_an_outlier():
     misfiled = {"path": "ring_filed_as_one.png", "label": "one", "content": ring(4)}
     assert list(outliers.inspect(pictures(strokes(40) + [misfiled]))["path"]) == ["ring_filed_as_one.png"]
