@@ -100,6 +100,7 @@ class Index:
         return self.index.search(np.ascontiguousarray(queries, dtype=np.float32), min(k, len(self.vectors)))
 
 
+CHUNK = 4_096  # pairs whose spectra are compared at once: memory stays flat however many pairs
 EXACT_ROWS = 4_096  # up to this many pictures the search is exact
 PROBES = 12  # inverted lists visited per query
 
@@ -114,11 +115,14 @@ def threads() -> int:
 
 
 def spectra(g: np.ndarray) -> np.ndarray:
-    """(n, 32, 17) complex: the Fourier transform of each picture's detail (band-pass), windowed (Hann) so
+    """(n, 32, 17) complex64: the Fourier transform of each picture's detail (band-pass), windowed (Hann) so
     that its edges do not count. Its magnitude does not change when the picture moves."""
-    low = blur(g, SPECTRUM_BLURS[0])
     window = np.hanning(SIDE).astype(np.float32)
-    return np.fft.rfft2((low - blur(low, SPECTRUM_BLURS[1])) * window[:, None] * window[None, :])
+    out = np.empty((len(g), SIDE, SIDE // 2 + 1), np.complex64)
+    for lo in range(0, len(g), CHUNK):
+        low = blur(g[lo:lo + CHUNK], SPECTRUM_BLURS[0])
+        out[lo:lo + CHUNK] = np.fft.rfft2((low - blur(low, SPECTRUM_BLURS[1])) * window[:, None] * window[None, :])
+    return out
 
 
 def spectrum_vectors(f: np.ndarray) -> np.ndarray:
@@ -146,7 +150,7 @@ class Search:
         self.g = g
         self.blurred = blur(g, SEARCH_BLUR)
         self.index = Index(search_vectors(self.blurred))
-        self.f = spectra(g).astype(np.complex64)
+        self.f = spectra(g)
         self.spectra = Index(spectrum_vectors(self.f))
         self.mirror = mirror
         self.offsets = np.array([(dx, dy) for dy in SEARCH_SHIFTS for dx in SEARCH_SHIFTS])
@@ -157,18 +161,20 @@ class Search:
     def partners(self, k: int, min_similarity: float = -1.0, who: np.ndarray | None = None) -> Candidates:
         """For each querying picture (`who`, default all), its k most similar others over all its windows
         and its mirror image, at least `min_similarity`: i the indexed picture, j the querying one."""
-        who = np.arange(len(self.blurred)) if who is None else np.asarray(who, np.int64)
+        everyone = np.arange(len(self.blurred)) if who is None else np.asarray(who, np.int64)
         rows = []
-        for flipped in self.flips():
-            source = self.blurred[who][:, :, ::-1] if flipped else self.blurred[who]
-            queries = np.concatenate([search_vectors(source, dx, dy) for dx, dy in self.offsets])
-            sims, top = self.index.nearest(queries, k + 1)
-            query = np.arange(len(queries))[:, None].repeat(top.shape[1], axis=1)
-            owner = who[query % len(who)]
-            keep = (top != owner) & (top >= 0) & (sims >= min_similarity)
-            shift = self.offsets[query[keep] // len(who)]
-            rows.append((top[keep], owner[keep], sims[keep], np.full(int(keep.sum()), flipped), shift[:, 0],
-                         shift[:, 1]))
+        for lo in range(0, len(everyone), CHUNK):  # a chunk of pictures at a time: memory stays flat
+            who = everyone[lo:lo + CHUNK]
+            for flipped in self.flips():
+                source = self.blurred[who][:, :, ::-1] if flipped else self.blurred[who]
+                queries = np.concatenate([search_vectors(source, dx, dy) for dx, dy in self.offsets])
+                sims, top = self.index.nearest(queries, k + 1)
+                query = np.arange(len(queries))[:, None].repeat(top.shape[1], axis=1)
+                owner = who[query % len(who)]
+                keep = (top != owner) & (top >= 0) & (sims >= min_similarity)
+                shift = self.offsets[query[keep] // len(who)]
+                rows.append((top[keep], owner[keep], sims[keep], np.full(int(keep.sum()), flipped), shift[:, 0],
+                             shift[:, 1]))
         return _best_per_query(rows, k)
 
     def spectrum_partners(self, k: int) -> Candidates:
@@ -177,12 +183,14 @@ class Search:
         n = len(self.g)
         rows = []
         for flipped in self.flips():
-            f = spectra(self.g[:, :, ::-1]).astype(np.complex64) if flipped else self.f
+            f = spectra(self.g[:, :, ::-1]) if flipped else self.f
             sims, top = self.spectra.nearest(spectrum_vectors(f), k + 1)
             owner = np.arange(n)[:, None].repeat(top.shape[1], axis=1)
             keep = (top != owner) & (top >= 0)
             i, j = top[keep], owner[keep]
-            dx, dy = phase_shift(self.f[i], f[j])
+            shifts = [phase_shift(self.f[i[lo:lo + CHUNK]], f[j[lo:lo + CHUNK]]) for lo in range(0, len(i), CHUNK)]
+            dx = np.concatenate([x for x, _ in shifts]) if shifts else np.empty(0, np.int64)
+            dy = np.concatenate([y for _, y in shifts]) if shifts else np.empty(0, np.int64)
             rows.append((i, j, sims[keep], np.full(len(i), flipped), dx, dy))
         return _best_per_query(rows, k)
 
