@@ -68,7 +68,7 @@ def content_pairs(nodes: pd.DataFrame, config: DuplicatesConfig, also=None, vouc
                           "zoom": aligned.zoom, "dx": aligned.dx, "dy": aligned.dy, "layout": aligned.layout,
                           "detail": aligned.detail, "worst": aligned.worst})
     pairs["vouched"] = _vouched(pairs, also, vouched)
-    alike = _alike(pairs, config) | pairs["vouched"]
+    alike = (_likeness(pairs, config).max(axis=1, initial=0.0) <= 1) | pairs["vouched"]
     crowd = crowd_levels(g, nearest, np.unique(pairs.loc[alike, ["i", "j"]].to_numpy()), config)
     pairs["crowd"] = np.maximum(crowd[pairs["i"].to_numpy()], crowd[pairs["j"].to_numpy()])
     pairs["recoloured"] = colour_change(nodes, pairs["i"].to_numpy(), pairs["j"].to_numpy())
@@ -87,27 +87,71 @@ def _vouched(pairs: pd.DataFrame, also, vouched) -> np.ndarray:
     return np.isin(np.minimum(i, j) * n + np.maximum(i, j), keys) & ~pairs["mirrored"].to_numpy(bool)
 
 
-def _alike(pairs: pd.DataFrame, config: DuplicatesConfig) -> pd.Series:
-    return ((pairs["layout"] >= config.min_layout) & (pairs["detail"] >= config.min_detail)
-            & (pairs["worst"] <= config.max_worst_block))
+CRITERIA = {"layout": "the overall layout differs once aligned",
+            "detail": "the fine detail differs once aligned",
+            "uneven block": "one part of the picture differs more than the rest",
+            "crowd": "look-alikes in the dataset agree nearly as well"}
+
+
+def criteria(pairs: pd.DataFrame, config: DuplicatesConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Each of CRITERIA (columns, in that order) as a distance from its line, 1 on it: 1 - layout over
+    1 - min_layout, 1 - detail over 1 - min_detail, the worst block over max_worst_block, and 1 - detail over
+    its allowance from the crowd (`crowd_ratio` of 1 - crowd; `recoloured_crowd_ratio` for a pair both
+    moved (shifted, zoomed or mirrored) and recoloured: drawings of one shape in other colours at other
+    places align as well as a recoloured, shifted photo, but they come in crowds). Second: the distance by
+    the rule for pairs the hash rule vouches for (hash_copies.confirmed: resized, re-encoded), which need
+    only stand out from their crowd, `vouched_crowd_ratio` as far (a resampled textured photo's detail
+    agrees less, while glyphs of one digit, which that rule lets through, stand in a crowd); inf for the
+    others. A crowd not measured (-1: the pair is neither alike nor vouched) only understates the crowd
+    criterion, and the others already put such a pair past the line."""
+    f = {c: pairs[c].to_numpy(np.float64) for c in ("detail", "crowd", "dx", "dy", "zoom")}
+    moved = (np.hypot(f["dx"], f["dy"]) >= 1) | (np.abs(np.log(f["zoom"])) >= 0.03) | pairs["mirrored"].to_numpy(bool)
+    limit = np.where(moved & (pairs["recoloured"].to_numpy(np.float64) > config.max_recolour),
+                     config.recoloured_crowd_ratio, config.crowd_ratio)
+    miss, apart = 1 - f["detail"], 1 - f["crowd"]
+    each = np.column_stack([_likeness(pairs, config), _over(miss, limit * apart)])
+    vouched = np.where(pairs["vouched"].to_numpy(bool), _over(miss, config.vouched_crowd_ratio * apart), np.inf)
+    return each, vouched
+
+
+def _likeness(pairs: pd.DataFrame, config: DuplicatesConfig) -> np.ndarray:
+    """The first three criteria (layout, detail, uneven block): whether the pair is alike once aligned."""
+    layout, detail, worst = (pairs[c].to_numpy(np.float64) for c in ("layout", "detail", "worst"))
+    return np.column_stack([_over(1 - layout, 1 - config.min_layout), _over(1 - detail, 1 - config.min_detail),
+                            _over(worst, config.max_worst_block)])
+
+
+def _over(value, allowed) -> np.ndarray:
+    """value / allowed: at most 1 exactly when value <= allowed. No allowance (allowed <= 0): 1 for a value
+    within it, else inf. A measure missing (NaN) is past any line."""
+    value, allowed = np.broadcast_arrays(np.asarray(value, np.float64), np.asarray(allowed, np.float64))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(allowed > 0, value / allowed, np.where(value <= allowed, 1.0, np.inf))
+    return np.nan_to_num(ratio, nan=np.inf, posinf=np.inf)
+
+
+def line_distance(pairs: pd.DataFrame, config: DuplicatesConfig) -> np.ndarray:
+    """How far each aligned pair is from being called a copy, 1 on the line: the farthest of its criteria
+    (see `criteria`), or for a vouched pair the nearer of that and the vouched rule. A pair is a copy
+    exactly when this is at most 1 (`decide`)."""
+    each, vouched = criteria(pairs, config)
+    return np.minimum(each.max(axis=1, initial=0.0), vouched)
+
+
+def binding(pairs: pd.DataFrame, config: DuplicatesConfig) -> np.ndarray:
+    """Per pair, the name (a key of CRITERIA) of the criterion farthest past its line (for a copy, nearest
+    to it): what turned the pair down, or would first."""
+    each, vouched = criteria(pairs, config)
+    names = np.array(list(CRITERIA), dtype=object)
+    if not len(each):
+        return names[:0]
+    return np.where(vouched < each.max(axis=1), "crowd", names[each.argmax(axis=1)]).astype(object)
 
 
 def decide(pairs: pd.DataFrame, config: DuplicatesConfig) -> np.ndarray:
     """Copies among aligned pairs: alike (layout, detail, no block that disagrees) and standing out from
-    their crowd (1 - detail at most `crowd_ratio` of 1 - crowd). A pair that is both moved (shifted, zoomed
-    or mirrored) and recoloured must stand out `recoloured_crowd_ratio` as far: drawings of one shape in
-    other colours at other places align as well as a recoloured, shifted photo, but they come in crowds.
-    A pair the hash rule vouches for (hash_copies.confirmed: resized, re-encoded) needs only to stand out
-    from its crowd, `vouched_crowd_ratio` as far: a resampled textured photo's detail agrees less, while
-    glyphs of one digit, which that rule lets through, stand in a crowd."""
-    moved = ((np.hypot(pairs["dx"], pairs["dy"]) >= 1) | (np.abs(np.log(pairs["zoom"])) >= 0.03)
-             | pairs["mirrored"].astype(bool))
-    limit = np.where(moved & (pairs["recoloured"] > config.max_recolour), config.recoloured_crowd_ratio,
-                     config.crowd_ratio)
-    apart = 1 - pairs["crowd"]
-    content_rule = _alike(pairs, config) & (1 - pairs["detail"] <= limit * apart)
-    hash_rule = pairs["vouched"] & (1 - pairs["detail"] <= config.vouched_crowd_ratio * apart)
-    return (content_rule | hash_rule).to_numpy()
+    their crowd; or vouched for by the hash rule and standing out from their crowd (`criteria`)."""
+    return line_distance(pairs, config) <= 1
 
 
 def colour_change(nodes: pd.DataFrame, i: np.ndarray, j: np.ndarray) -> np.ndarray:

@@ -42,23 +42,34 @@ def group_without_chaining(n: int, i: np.ndarray, j: np.ndarray, rank: np.ndarra
     return centre
 
 
-def confirmed_pairs(nodes: pd.DataFrame, config: DuplicatesConfig) -> pd.DataFrame:
-    """Copies among the distinct pictures `nodes` (positions i < j), one row a pair, with `mirrored` (a copy
-    only as a mirror image). Candidates come from the perceptual hashes (pHash or appearance hash within
-    `radius`) and the content search; every one is aligned and judged by copies.decide. A table scanned
-    before content thumbnails existed (or with `content` off) falls back to the hashes and the appearance
-    vectors (hash_copies.confirmed)."""
+def by_content(nodes: pd.DataFrame, config: DuplicatesConfig) -> bool:
+    """Whether near copies among `nodes` are judged on content (copies.py), else by the hash rule: a table
+    scanned before content thumbnails existed, or with `content` off."""
+    return bool(config.content and "content" in nodes.columns and nodes["content"].notna().all() and len(nodes) > 1)
+
+
+def judged_pairs(nodes: pd.DataFrame, config: DuplicatesConfig) -> pd.DataFrame:
+    """Every candidate pair among the distinct pictures `nodes` (positions i, j), with the verdict `copy`.
+    Candidates come from the perceptual hashes (pHash or appearance hash within `radius`) and the content
+    search; every one is aligned, measured and judged by copies.decide (copies.PAIR_COLUMNS). Without
+    content (`by_content`): the hash candidates, judged by the hashes and the appearance vectors
+    (hash_copies.confirmed), with only i, j, mirrored and copy."""
     phashes = nodes["phash"].to_numpy(np.int64)
     i, j, _ = hash_copies.candidate_pairs(phashes, hash_copies.appearance_hash(nodes["appearance"]), config.radius)
-    if config.content and "content" in nodes.columns and nodes["content"].notna().all() and len(nodes) > 1:
+    if by_content(nodes, config):
         near = hash_copies.appearance_distances(nodes["appearance"], i, j) <= config.loose_max_distance
         i, j = i[near], j[near]  # a crowd of equal hashes (smooth gradients): not every pair in it
         vouched = hash_copies.confirmed(nodes["appearance"], phashes, i, j, config) if len(i) else np.zeros(0, bool)
-        pairs = copies.content_pairs(nodes, config, also=(i, j), vouched=vouched)
-        pairs = pairs.loc[pairs["copy"], ["i", "j", "mirrored"]]
-    else:
-        keep = hash_copies.confirmed(nodes["appearance"], phashes, i, j, config) if len(i) else np.zeros(0, bool)
-        pairs = pd.DataFrame({"i": i[keep], "j": j[keep], "mirrored": False})
+        return copies.content_pairs(nodes, config, also=(i, j), vouched=vouched)
+    keep = hash_copies.confirmed(nodes["appearance"], phashes, i, j, config) if len(i) else np.zeros(0, bool)
+    return pd.DataFrame({"i": i, "j": j, "mirrored": False, "copy": keep})
+
+
+def confirmed_pairs(nodes: pd.DataFrame, config: DuplicatesConfig) -> pd.DataFrame:
+    """Copies among the distinct pictures `nodes` (positions i < j), one row a pair, with `mirrored` (a copy
+    only as a mirror image): the pairs judged_pairs calls copies."""
+    pairs = judged_pairs(nodes, config)
+    pairs = pairs.loc[pairs["copy"], ["i", "j", "mirrored"]]
     a, b = pairs["i"].to_numpy(np.int64), pairs["j"].to_numpy(np.int64)
     pairs = pairs.assign(i=np.minimum(a, b), j=np.maximum(a, b))
     # a pair found both ways keeps its plain (not mirrored) row: a mirrored copy that also matches as is
@@ -66,21 +77,36 @@ def confirmed_pairs(nodes: pd.DataFrame, config: DuplicatesConfig) -> pd.DataFra
     return pairs.sort_values(["i", "j", "mirrored"], kind="stable").drop_duplicates(["i", "j"]).reset_index(drop=True)
 
 
-def inspect(samples: pd.DataFrame, config: DuplicatesConfig = DuplicatesConfig()) -> pd.DataFrame:
-    F.require(samples, NEEDS, "duplicates")
+def _ordered(samples: pd.DataFrame) -> pd.DataFrame:
+    """The decoded pictures with hashes, earliest split then path first, with their exact group."""
     ok = samples[samples["ok"].astype(bool) & samples["phash"].notna() & samples["pixel_hash"].notna()]
     ok = ok.reset_index(drop=True)
-    if ok.empty:
-        return F.empty()
     ok["exact"] = exact_groups(ok)
     ok["split_rank"] = ok["split"].fillna("").map(SPLIT_ORDER).fillna(len(SPLITS))
-    # one node per distinct picture: the first member (earliest split, then path) stands for its copies
-    ok = ok.sort_values(["split_rank", "path"], kind="stable").reset_index(drop=True)
-    node_of = ok.groupby("pixel_hash", sort=False).ngroup().to_numpy()
+    return ok.sort_values(["split_rank", "path"], kind="stable").reset_index(drop=True)
+
+
+def _distinct(ok: pd.DataFrame, config: DuplicatesConfig) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """One row per distinct picture (the first member, earliest split then path, stands for its copies); the
+    ones the near-copy search looks at (`nodes`: not near-blank); their positions among the first."""
     firsts = ok.drop_duplicates("pixel_hash")
-    searchable = (firsts["contrast"].to_numpy(float) >= config.min_contrast)
-    nodes = firsts[searchable].reset_index(drop=True)
-    node_ids = np.flatnonzero(searchable)  # node number (= ngroup order of first appearance)
+    searchable = firsts["contrast"].to_numpy(float) >= config.min_contrast
+    return firsts, firsts[searchable].reset_index(drop=True), np.flatnonzero(searchable)
+
+
+def pictures(samples: pd.DataFrame, config: DuplicatesConfig = DuplicatesConfig()) -> pd.DataFrame:
+    """The distinct pictures the near-copy search looks at, as `inspect` picks them (its `nodes`)."""
+    F.require(samples, NEEDS, "duplicates")
+    return _distinct(_ordered(samples), config)[1]
+
+
+def inspect(samples: pd.DataFrame, config: DuplicatesConfig = DuplicatesConfig()) -> pd.DataFrame:
+    F.require(samples, NEEDS, "duplicates")
+    ok = _ordered(samples)
+    if ok.empty:
+        return F.empty()
+    node_of = ok.groupby("pixel_hash", sort=False).ngroup().to_numpy()
+    firsts, nodes, node_ids = _distinct(ok, config)  # node number (= ngroup order of first appearance)
     pairs = confirmed_pairs(nodes, config)
     i, j = pairs["i"].to_numpy(np.int64), pairs["j"].to_numpy(np.int64)
     centre_local = group_without_chaining(len(nodes), i, j, np.arange(len(nodes)))
