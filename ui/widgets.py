@@ -106,12 +106,12 @@ def aligned_copies(ds, representative: str, copies: list, detail: dict, side: in
     """Each copy beside the group's representative: the copy redrawn in the representative's frame (the
     zoom, shift and mirror the inspector found undone) and where the two still differ."""
     thumbs = state.content_of(ds, [representative, *copies])
-    first = images.open_for_display(ds.root, representative, max_side=side)[0]
+    first = images.open_for_display(ds.root, representative, state.config(ds).scan.max_pixel_bytes, side)[0]
     if first is None or representative not in thumbs:
         st.caption("The representative cannot be opened, or its scan predates content thumbnails: rescan.")
         return
     for path in copies:
-        other = images.open_for_display(ds.root, path, max_side=side)[0]
+        other = images.open_for_display(ds.root, path, state.config(ds).scan.max_pixel_bytes, side)[0]
         if other is None or path not in thumbs:
             continue
         how = compare.match(thumbs[representative], thumbs[path])
