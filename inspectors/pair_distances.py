@@ -1,133 +1,83 @@
-"""Pair distances around the near-duplicate threshold, so a person can judge it on their own data.
+"""Where is the line: every pair the near-copy search judged, by how far it is from being called a copy,
+so a person can judge the line on their own data.
 
-The duplicates inspector keeps a pair when its pHashes differ in at most `radius` bits and its
-appearance vectors confirm it. Here the same pigeonhole search (hash_copies.near_pairs) runs again, and
-every candidate pair comes back with both distances: a histogram by Hamming distance with the
-threshold line, and the pairs just inside and just outside it. Exact copies (same pixels) are one
-picture, as in the inspector, so bin 0 holds different files that hash alike, not byte copies.
+The pairs are the duplicates inspector's own: its pictures (duplicates.pictures), its candidates and
+measures (duplicates.judged_pairs) and its decision, as a number (copies.line_distance): the criterion
+farthest past its limit, as a multiple of that limit. A pair is a copy exactly when it is at most 1, so the
+chart's line is the line that builds the groups. Exact copies (same pixels) are one picture, as in the
+inspector. A pair measured both as is and mirrored counts once, by its nearer reading (it is a copy when
+either reading is).
 
-Inside the line (<= radius) the search is the inspector's own, over every picture: those bins are
-exact. Beyond it the search looks `extra_bits` further. A wider radius means shorter blocks, longer
-runs of equal block values and quadratically more comparisons, so when that would cost more than a
-budget (counted from the block histograms before searching) it runs on a random sample of the
-pictures, sized to the budget, and the bins beyond the line are scaled up from it and flagged as
-estimates. Pairs of a sample are real pairs, so the examples stay real.
+A table scanned before content thumbnails (or with `duplicates.content` off) is judged by the hash rule
+alone, which has no such number: the result then says so (`reason`) and holds no pairs.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from . import copies, duplicates
 from .config import DuplicatesConfig
-from .hash_copies import (
-    appearance_hash,
-    block_layout,
-    candidate_pairs,
-    confirmed,
-    mean_abs_distance,
-    near_pairs,
-    normalised_appearance,
-)
 from .scan import read_samples
 
-NEEDS = ["path", "ok", "phash", "appearance"]
-EXTRA_BITS = 4  # search this much beyond the configured radius: the pairs a looser threshold would add
-MAX_COMPARISONS = 30_000_000  # hash comparisons the search may cost: beyond, it samples (docs/benchmarks.md, "Scale")
-PAIR_CHUNK = 20_000  # appearance distances are computed this many pairs at a time (20k x 256 floats = 20 MB)
-PAIR_COLUMNS = ["path_a", "path_b", "hamming", "appearance", "within_radius", "confirmed"]
+EDGES = np.round(np.arange(0, 3.05, 0.1), 2)  # bins (low, high] of 0.1 up to 3, one more past it; 1 is an edge
+PAIR_COLUMNS = ["path_a", "path_b", "line_distance", "copy", "binding", "how", "mirrored", "zoom", "dx", "dy",
+                "layout", "detail", "worst", "crowd"]
+STATISTICS = ["width", "height", "format", "brightness", "contrast", "mean_r", "mean_g", "mean_b"]  # for `how`
+NO_CONTENT = ("This dataset was scanned before content thumbnails existed, so its near copies are judged by "
+              "perceptual hash alone, which draws no line. Rescan to see the line.")
+CONTENT_OFF = ("Near copies are judged by perceptual hash alone here (`duplicates.content=false`), which draws "
+               "no line. Scan with `--set duplicates.content=true` to see it.")
 
 
 @dataclass(frozen=True)
 class PairDistances:
-    pairs: pd.DataFrame  # PAIR_COLUMNS, sorted by hamming then appearance
-    histogram: pd.DataFrame  # hamming (every integer 0..searched_radius), confirmed, not_confirmed, estimated
-    radius: int  # the configured threshold (a pair at hamming <= radius may be a duplicate)
-    confirm_max_distance: float  # the configured appearance threshold
-    loose_max_distance: float  # past confirm_max_distance, pairs up to this may still be confirmed (see duplicates)
-    searched_radius: int  # how far beyond the line the search looked
+    pairs: pd.DataFrame  # PAIR_COLUMNS, one row per judged pair, nearest 0 first
+    histogram: pd.DataFrame  # low, high (inf for the last bin), copies, not_copies: pairs per bin of line_distance
     pictures: int  # distinct pictures searched
-    sampled: int  # pictures the search beyond the line covered (== pictures unless the budget forced a sample)
+    config: DuplicatesConfig = field(default_factory=DuplicatesConfig)  # the line's settings
+    reason: str = ""  # why no line is drawn (then no pairs); "" when there is one
 
 
-def comparisons(hashes: np.ndarray, radius: int) -> int:
-    """What near_pairs(hashes, radius) would compare: pairs inside runs of equal block values."""
-    h = np.asarray(hashes).astype(np.int64).view(np.uint64)
-    total = 0
-    for shift, width in block_layout(radius):
-        key = (h >> np.uint64(shift)) & np.uint64((1 << width) - 1)
-        runs = np.unique(key, return_counts=True)[1].astype(np.int64)
-        total += int((runs * (runs - 1) // 2).sum())
-    return total
+def pair_distances(samples: pd.DataFrame, config: DuplicatesConfig = DuplicatesConfig()) -> PairDistances:
+    nodes = duplicates.pictures(samples, config)
+    if not config.content or "content" not in nodes.columns or nodes["content"].isna().any():
+        return PairDistances(_pairs(pd.DataFrame(columns=PAIR_COLUMNS)), histogram(np.empty(0), np.empty(0, bool)),
+                             len(nodes), config, NO_CONTENT if config.content else CONTENT_OFF)
+    judged = duplicates.judged_pairs(nodes, config) if duplicates.by_content(nodes, config) else None
+    if judged is None or judged.empty:
+        pairs = _pairs(pd.DataFrame(columns=PAIR_COLUMNS))
+    else:
+        judged = judged.assign(line_distance=copies.line_distance(judged, config),
+                               binding=copies.binding(judged, config))
+        i, j = judged["i"].to_numpy(np.int64), judged["j"].to_numpy(np.int64)
+        judged = (judged.assign(lo=np.minimum(i, j), hi=np.maximum(i, j))
+                  .sort_values(["line_distance", "mirrored"], kind="stable").drop_duplicates(["lo", "hi"]))
+        paths = nodes["path"].to_numpy(object)
+        rows = nodes[[c for c in STATISTICS if c in nodes.columns]].to_dict("records")
+        how = [copies.difference(z, x, y, bool(m), rows[a], rows[b]) for z, x, y, m, a, b in
+               zip(judged["zoom"], judged["dx"], judged["dy"], judged["mirrored"], judged["i"], judged["j"],
+                   strict=True)]
+        pairs = _pairs(judged.assign(path_a=paths[judged["i"].to_numpy()], path_b=paths[judged["j"].to_numpy()],
+                                     how=how))
+    return PairDistances(pairs, histogram(pairs["line_distance"].to_numpy(float), pairs["copy"].to_numpy(bool)),
+                         len(nodes), config)
 
 
-def appearance_distances(appearance: pd.Series, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-    """Mean |difference| of the normalised appearance vectors of rows i and j (the inspector's measure)."""
-    out = np.empty(len(i), dtype=np.float64)
-    if not len(i):
-        return out
-    involved, inverse = np.unique(np.r_[i, j], return_inverse=True)
-    vectors = normalised_appearance(list(appearance.iloc[involved]))
-    out[:] = mean_abs_distance(vectors, inverse[:len(i)], inverse[len(i):], chunk=PAIR_CHUNK)
-    return out
+def _pairs(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame[PAIR_COLUMNS].astype({"line_distance": float, "copy": bool, "mirrored": bool})
+    return out.sort_values(["line_distance", "path_a", "path_b"], kind="stable").reset_index(drop=True)
 
 
-def searchable(samples: pd.DataFrame, config: DuplicatesConfig) -> pd.DataFrame:
-    """One row per distinct picture that the near-duplicate search looks at (as the inspector does)."""
-    missing = [c for c in NEEDS if c not in samples.columns]
-    if missing:
-        raise KeyError(f"pair_distances needs the columns {missing}")
-    ok = samples[samples["ok"].fillna(False).astype(bool) & samples["phash"].notna() & samples["appearance"].notna()]
-    ok = ok.sort_values("path", kind="stable")
-    if "pixel_hash" in ok.columns:
-        ok = ok[ok["pixel_hash"].isna() | ~ok["pixel_hash"].duplicated()]
-    if "contrast" in ok.columns:  # near-blank images pair only by exact pixels in the inspector
-        ok = ok[ok["contrast"].astype(float) >= config.min_contrast]
-    return ok.reset_index(drop=True)
-
-
-def inspector_verdicts(pictures: pd.DataFrame, config: DuplicatesConfig) -> np.ndarray:
-    """Keys i * n + j (i < j) of the pairs the duplicates inspector confirms among `pictures`: its own
-    candidates (pHash or appearance hash) and its own confirmation, so the line drawn here is its line."""
-    hashes = pictures["phash"].to_numpy(np.int64)
-    i, j, _ = candidate_pairs(hashes, appearance_hash(pictures["appearance"]), config.radius)
-    if not len(i):
-        return np.empty(0, np.int64)
-    keep = confirmed(pictures["appearance"], hashes, i, j, config)
-    return i[keep] * len(hashes) + j[keep]
-
-
-def pair_distances(samples: pd.DataFrame, config: DuplicatesConfig = DuplicatesConfig(),
-                   extra_bits: int = EXTRA_BITS, budget: int = MAX_COMPARISONS, seed: int = 0) -> PairDistances:
-    pictures = searchable(samples, config)
-    hashes = pictures["phash"].to_numpy(np.int64)
-    n, wide = len(hashes), min(config.radius + extra_bits, 63)
-    i, j, d = near_pairs(hashes, config.radius)  # inside the line: the inspector's search, every picture
-    cost = comparisons(hashes, wide)
-    sample = np.arange(n) if cost <= budget else np.sort(
-        np.random.default_rng(seed).choice(n, int(n * np.sqrt(budget / cost)), replace=False))
-    if len(sample) >= 2:
-        i2, j2, d2 = near_pairs(hashes[sample], wide)
-        beyond = d2 > config.radius
-        i, j, d = np.r_[i, sample[i2[beyond]]], np.r_[j, sample[j2[beyond]]], np.r_[d, d2[beyond]]
-    app = appearance_distances(pictures["appearance"], i, j)
-    paths = pictures["path"].to_numpy(object)
-    pairs = pd.DataFrame({"path_a": paths[i], "path_b": paths[j], "hamming": d.astype(np.int64), "appearance": app})
-    pairs["within_radius"] = pairs["hamming"] <= config.radius
-    pairs["confirmed"] = pairs["within_radius"] & np.isin(np.minimum(i, j) * n + np.maximum(i, j),
-                                                          inspector_verdicts(pictures, config))
-    pairs = pairs.sort_values(["hamming", "appearance", "path_a", "path_b"], kind="stable").reset_index(drop=True)
-    bins = np.arange(wide + 1)
-    confirmed = np.bincount(pairs.loc[pairs["confirmed"], "hamming"], minlength=wide + 1)[:wide + 1]
-    rest = np.bincount(pairs.loc[~pairs["confirmed"], "hamming"], minlength=wide + 1)[:wide + 1].astype(float)
-    estimated = (bins > config.radius) & (len(sample) < n)
-    if estimated.any():  # pairs among m of n pictures: a share m(m-1) / n(n-1) of all pairs
-        m = len(sample)
-        rest[estimated] = np.round(rest[estimated] * n * (n - 1) / max(m * (m - 1), 1))
-    histogram = pd.DataFrame({"hamming": bins, "confirmed": confirmed, "not_confirmed": rest.astype(np.int64),
-                              "estimated": estimated})
-    return PairDistances(pairs, histogram, config.radius, config.confirm_max_distance, config.loose_max_distance,
-                         wide, n, len(sample))
+def histogram(distance: np.ndarray, copy: np.ndarray) -> pd.DataFrame:
+    """Pairs per bin (low, high] of line distance (the first from 0 included, the last unbounded), copies and
+    not. A copy is at most 1 and 1 is an edge, so no bin holds both."""
+    high = np.r_[EDGES[1:], np.inf]
+    which = np.searchsorted(high, np.maximum(distance, 0), side="left")
+    return pd.DataFrame({"low": EDGES, "high": high,
+                         "copies": np.bincount(which[copy], minlength=len(EDGES)),
+                         "not_copies": np.bincount(which[~copy], minlength=len(EDGES))})
 
 
 def of_workspace(workspace_dir, config: DuplicatesConfig = DuplicatesConfig()) -> PairDistances:
@@ -136,18 +86,11 @@ def of_workspace(workspace_dir, config: DuplicatesConfig = DuplicatesConfig()) -
 
 
 def just_inside(result: PairDistances, n: int = 4) -> pd.DataFrame:
-    """Confirmed duplicates nearest the line: the largest Hamming distances, then the largest appearance."""
-    inside = result.pairs[result.pairs["confirmed"]]
-    return inside.sort_values(["hamming", "appearance"], ascending=False, kind="stable").head(n).reset_index(drop=True)
+    """The copies nearest the line: the largest line distances at most 1."""
+    inside = result.pairs[result.pairs["copy"]]
+    return inside.sort_values("line_distance", ascending=False, kind="stable").head(n).reset_index(drop=True)
 
 
 def just_outside(result: PairDistances, n: int = 4) -> pd.DataFrame:
-    """Pairs beyond the radius nearest the line: the smallest Hamming distances, then the most alike."""
-    outside = result.pairs[~result.pairs["within_radius"]]
-    return outside.sort_values(["hamming", "appearance"], kind="stable").head(n).reset_index(drop=True)
-
-
-def rejected_by_appearance(result: PairDistances, n: int = 4) -> pd.DataFrame:
-    """Pairs within the radius that the appearance check turned down, the most alike first."""
-    rejected = result.pairs[result.pairs["within_radius"] & ~result.pairs["confirmed"]]
-    return rejected.sort_values(["appearance", "hamming"], kind="stable").head(n).reset_index(drop=True)
+    """The pairs turned down nearest the line: the smallest line distances past 1."""
+    return result.pairs[~result.pairs["copy"]].head(n).reset_index(drop=True)

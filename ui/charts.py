@@ -6,39 +6,47 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from inspectors import copies
 from ui.plain import html, md
 
-CONFIRMED, NOT_CONFIRMED, ESTIMATED = "near copies (confirmed)", "not copies", "not copies (estimated from a sample)"
+COPIES, NOT_COPIES = "copies", "not copies"
 
 
 def pair_histogram(result) -> go.Figure:
-    """Pairs per pHash Hamming distance (one bar per integer), confirmed copies stacked on the rest, with
-    the threshold line between `radius` and `radius + 1`; log counts, since pairs grow fast with distance."""
+    """Judged pairs per bin of line distance (pair_distances), copies left of the line at 1 and the rest
+    right of it, the last bar every pair past 3; log counts, since look-alikes far outnumber copies."""
     hist = result.histogram
-    estimated = hist["estimated"].to_numpy()
-    wide = pd.DataFrame({"hamming": hist["hamming"], CONFIRMED: hist["confirmed"],
-                         NOT_CONFIRMED: hist["not_confirmed"].where(~estimated, 0),
-                         ESTIMATED: hist["not_confirmed"].where(estimated, 0)})
-    verdicts = [CONFIRMED, NOT_CONFIRMED] + ([ESTIMATED] if estimated.any() else [])
-    long = wide.melt(id_vars="hamming", value_vars=verdicts, var_name="verdict", value_name="pairs")
-    fig = px.bar(long[long["pairs"] > 0], x="hamming", y="pairs", color="verdict", log_y=True, height=340,
-                 category_orders={"verdict": verdicts},
-                 color_discrete_map={CONFIRMED: "#d62728", NOT_CONFIRMED: "#9aa5b1", ESTIMATED: "#c9d1d9"},
-                 labels={"hamming": "pHash distance (bits)", "pairs": "pairs (log scale)", "verdict": ""})
-    fig.add_vline(x=result.radius + 0.5, line_dash="dash", line_color="#333",
-                  annotation_text=f"threshold: ≤ {result.radius} bits", annotation_position="top left")
-    fig.update_xaxes(tickmode="linear", dtick=1, range=[-0.5, result.searched_radius + 0.5])
-    top = max(1, int((hist["confirmed"] + hist["not_confirmed"]).max()))
+    last = len(hist) - 1
+    x = np.where(np.isfinite(hist["high"]), (hist["low"] + hist["high"]) / 2, hist["low"] + 0.05)
+    fig = go.Figure()
+    for name, column, colour in ((COPIES, "copies", "#d62728"), (NOT_COPIES, "not_copies", "#9aa5b1")):
+        counts = hist[column].to_numpy()
+        text = [f"{'> 3' if k == last else f'{lo:.1f}–{hi:.1f}'}: {c:,} pairs" for k, (lo, hi, c) in
+                enumerate(zip(hist["low"], hist["high"], counts, strict=True))]
+        fig.add_bar(x=x, y=np.where(counts > 0, counts, np.nan), width=0.1, name=name, marker_color=colour,
+                    hovertext=text, hoverinfo="text")
+    fig.add_vline(x=1, line_dash="dash", line_color="#333", annotation_text="the line: 1",
+                  annotation_position="top left")
+    ticks = [0, 0.5, 1, 1.5, 2, 2.5, 3]
+    fig.update_xaxes(title_text="distance from being called a copy (1 = the line; the last bar: past 3)",
+                     range=[0, 3.1], tickvals=ticks + [3.05], ticktext=[f"{t:g}" for t in ticks] + ["  >3"])
+    top = max(1, int((hist["copies"] + hist["not_copies"]).max()))
     # from below 1, so a single pair shows; ticks at powers of ten only (no unlabelled minor ticks)
-    fig.update_yaxes(range=[np.log10(0.5), np.log10(top) * 1.08 + 0.1], dtick=1)
-    fig.update_layout(margin={"t": 30, "b": 10}, legend={"orientation": "h", "y": 1.12, "x": 1, "xanchor": "right"})
+    fig.update_yaxes(type="log", title_text="pairs (log scale)", range=[np.log10(0.5), np.log10(top) * 1.08 + 0.1],
+                     dtick=1)
+    fig.update_layout(barmode="stack", bargap=0.05, height=340, margin={"t": 30, "b": 10},
+                      legend={"orientation": "h", "y": 1.12, "x": 1, "xanchor": "right"})
     return fig
 
 
 def pair_caption(pair: dict) -> str:
-    verdict = "a copy" if pair["confirmed"] else ("look-alike" if pair["within_radius"] else "beyond the line")
+    """A judged pair in words: its distance, the verdict, how the second differs from the first, and the
+    criterion that turned it down (a copy: the one nearest its line). Paths are the user's: plain text."""
+    words = copies.CRITERIA.get(pair["binding"], pair["binding"])
+    verdict = (f"a copy; nearest the line on {pair['binding']}" if pair["copy"] else
+               f"not a copy: {words}")
     names = " · ".join(md(p.rsplit("/", 1)[-1]) for p in (pair["path_a"], pair["path_b"]))
-    return f"**{pair['hamming']} bits**, appearance {pair['appearance']:.3f}: {verdict}  \n{names}"
+    return f"**{pair['line_distance']:.2f}**, {verdict}  \n{md(pair['how'])}  \n{names}"
 
 
 SPLIT_COLOURS = {"train": "#1f77b4", "val": "#ff7f0e", "test": "#2ca02c", "other": "#9467bd"}

@@ -1,5 +1,5 @@
 """Duplicates: copies side by side, the copies that leak across splits, copies that disagree on labels,
-and the pair distances around the near-duplicate threshold."""
+and where the line between near copies and look-alikes falls."""
 
 import streamlit as st
 
@@ -65,29 +65,36 @@ st.subheader("Where is the line?")
 
 
 def pair_section(result) -> None:
-    st.caption(f"Every pair of distinct pictures whose perceptual hashes (pHash, 64 bits) differ in at most "
-               f"{result.searched_radius} bits, by that distance. Pairs at or left of the line "
-               f"(≤ {result.radius} bits) are near copies when their grey thumbnails also agree (mean difference ≤ "
-               f"{result.confirm_max_distance:g} std; up to {result.loose_max_distance:g} when a slight crop or resize "
-               f"explains the difference and the pair stands apart from the rest of the dataset). Exact copies "
-               f"count once. Change the line with "
-               f"`--set duplicates.radius=N` on the command line." + (
-                   f" Beyond the line, searching all {result.pictures:,} pictures would cost too much: those bars "
-                   f"are estimated from the pairs among a random {result.sampled:,} of them."
-                   if result.sampled < result.pictures else ""))
+    if result.reason:
+        st.info(result.reason)
+        return
+    c = result.config
+    st.caption("Every pair of distinct pictures the near-copy search compared (found by content or by perceptual "
+               "hash), by how far it is from being called a copy. **1 is the line.** Below it the two agree once "
+               f"aligned (overall layout ≥ {c.min_layout:g}, fine detail ≥ {c.min_detail:g}, no part differing "
+               "much more than the rest) and stand out from their look-alikes in the dataset: they agree far "
+               "better than either agrees with its other near matches. The number is the criterion farthest "
+               "past its limit, as a multiple of that limit: 2 is twice as far off as a copy may be. These are "
+               "the very verdicts that build the groups above. Exact copies count once.")
     if result.pairs.empty:
-        st.info(f"No two of the {result.pictures:,} distinct pictures are within {result.searched_radius} bits.")
+        st.info(f"The search found no candidate pairs among the {result.pictures:,} distinct pictures.")
         return
     st.plotly_chart(charts.pair_histogram(result), width="stretch", key="dup_pair_hist")
     c1, c2 = st.columns(2)
-    c1.markdown("**Just inside the line**: confirmed copies farthest from it")
-    c2.markdown(f"**Just outside**: pairs {result.radius + 1}+ bits apart, the nearest")
+    c1.markdown("**Just inside the line**: the copies nearest to being turned down")
+    c2.markdown("**Just outside**: the pairs turned down nearest to being copies, and why")
     with c1:
         widgets.pair_grid(ds, P.just_inside(result, 4), charts.pair_caption, columns=2)
     with c2:
         widgets.pair_grid(ds, P.just_outside(result, 4), charts.pair_caption, columns=2)
-    st.markdown("**Inside the radius but turned down**: the grey thumbnails differ, the most alike first")
-    widgets.pair_grid(ds, P.rejected_by_appearance(result, 4), charts.pair_caption, columns=4)
+    st.markdown(
+        "**Moving the line**: scan again with `inspectors scan DATASET --set ...` (the app's Scan button "
+        "keeps the last scan's settings). "
+        f"`--set duplicates.crowd_ratio=0.4` lets copies stand out less from their look-alikes (now "
+        f"{c.crowd_ratio:g}: a copy disagrees at most {c.crowd_ratio:g}× as much as a look-alike does); "
+        f"`--set duplicates.min_detail=0.8` accepts copies whose fine detail agrees less (now {c.min_detail:g}); "
+        "`--set duplicates.mirrored=false` stops mirror images counting as copies (digits, text"
+        + ("" if c.mirrored else "; off now") + ").")
 
 
 @st.fragment(run_every=2)

@@ -1,97 +1,130 @@
-import numpy as np
-import pytest
+"""The line chart's pairs are the inspector's own, judged by the very decision that builds the groups."""
 
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+from sklearn.datasets import load_sample_images
+
+from inspectors import copies, duplicates
 from inspectors import pair_distances as P
 from inspectors.config import DuplicatesConfig
-from tests.inspectors.tables import appearance, samples
+from tests.inspectors.tables import samples
 
-H = 0x1234_5678_9ABC_DEF0
-LOOK = appearance(7)
-
-
-def flip(value: int, bits) -> int:
-    v = value & (2**64 - 1)
-    for b in bits:
-        v ^= 1 << int(b)
-    return v - 2**64 if v >= 2**63 else v
+BOX = (200, 100, 296, 196)
+OTHER_BOX = (420, 230, 516, 326)
 
 
-def table(*extra):
-    return samples([{"path": "a.png", "phash": H, "appearance": LOOK},
-                    {"path": "b.png", "phash": flip(H, [3, 40]), "appearance": LOOK},  # 2 bits, same look: a copy
-                    {"path": "c.png", "phash": flip(H, range(20, 26)), "appearance": LOOK},  # 6 bits: past radius 4
-                    {"path": "d.png", "phash": flip(H, [5]), "appearance": appearance(9)},  # 1 bit, another look
-                    {"path": "far.png", "phash": flip(H, range(30, 50)), "appearance": LOOK}, *extra])
+@pytest.fixture(scope="module")
+def photo() -> Image.Image:
+    return Image.fromarray(load_sample_images().images[0]).convert("L")  # china.jpg, 640x427
 
 
-def pairs_of(frame):
-    return [(a, b, int(d)) for a, b, d in zip(frame["path_a"], frame["path_b"], frame["hamming"], strict=True)]
+def thumb(photo, box, mirror=False) -> bytes:
+    im = photo.resize((32, 32), Image.Resampling.LANCZOS, box=box)
+    return np.asarray(im.transpose(Image.Transpose.FLIP_LEFT_RIGHT) if mirror else im, np.uint8).tobytes()
 
 
-def test_every_pair_near_the_threshold_carries_both_distances_and_the_verdict():
-    result = P.pair_distances(table(), DuplicatesConfig(radius=4))
-    assert result.searched_radius == 8 and result.radius == 4 and result.pictures == result.sampled == 5
-    assert pairs_of(result.pairs) == [("a.png", "d.png", 1), ("a.png", "b.png", 2), ("b.png", "d.png", 3),
-                                      ("a.png", "c.png", 6), ("c.png", "d.png", 7), ("b.png", "c.png", 8)]
-    verdict = {(a, b): (w, c) for a, b, w, c in result.pairs[["path_a", "path_b", "within_radius", "confirmed"]]
+def clear(x, y, box) -> bool:
+    return not (x + 64 > box[0] - 10 and x < box[2] + 10 and y + 64 > box[1] - 10 and y < box[3] + 10)
+
+
+@pytest.fixture(scope="module")
+def table(photo) -> pd.DataFrame:
+    """Windows of the photo that do not overlap; one window with a shifted and a cropped copy, another with a
+    mirrored one (a group of three at most: the crowd test leaves room for that many)."""
+    corners = [(x, y) for x in range(0, 570, 70) for y in range(0, 360, 70) if clear(x, y, (200, 94, 305, 196))
+               and clear(x, y, OTHER_BOX)]
+    rows = [{"path": f"other/{k:02d}.png", "content": thumb(photo, (x, y, x + 64, y + 64))}
+            for k, (x, y) in enumerate(corners)]
+    rows += [{"path": "a/orig.png", "content": thumb(photo, BOX)},
+             {"path": "a/shifted.png", "content": thumb(photo, (209, 94, 305, 190))},
+             {"path": "a/cropped.png", "content": thumb(photo, (205, 105, 291, 191))},
+             {"path": "b/orig.png", "content": thumb(photo, OTHER_BOX)},
+             {"path": "b/mirrored.png", "content": thumb(photo, OTHER_BOX, mirror=True)}]
+    return samples(rows)
+
+
+def test_every_pair_the_inspector_groups_is_inside_the_line_and_every_other_outside(table):
+    found = duplicates.inspect(table)
+    near = found[found["issue"] == "near_duplicate"]
+    assert sorted(near["path"]) == ["a/cropped.png", "a/orig.png", "a/shifted.png", "b/mirrored.png", "b/orig.png"]
+    result = P.pair_distances(table)
+    pairs = result.pairs
+    assert result.reason == "" and result.pictures == len(table) and len(pairs) > 40
+    by_pair = {frozenset(ab): (d, c) for *ab, d, c in pairs[["path_a", "path_b", "line_distance", "copy"]]
                .itertuples(index=False)}
-    assert verdict[("a.png", "b.png")] == (True, True)
-    assert verdict[("a.png", "d.png")] == (True, False)  # within the radius, the appearance turns it down
-    assert verdict[("a.png", "c.png")] == (False, False)
-    same_look = result.pairs[result.pairs["path_b"] != "d.png"]["appearance"]
-    assert (same_look == 0).all() and (result.pairs[result.pairs["path_b"] == "d.png"]["appearance"] > 0.5).all()
-
-
-def test_the_histogram_has_every_integer_bin_split_by_the_verdict():
-    hist = P.pair_distances(table(), DuplicatesConfig(radius=4)).histogram
-    assert list(hist["hamming"]) == list(range(9))
-    assert list(hist["confirmed"]) == [0, 0, 1, 0, 0, 0, 0, 0, 0]
-    assert list(hist["not_confirmed"]) == [0, 1, 0, 1, 0, 0, 1, 1, 1]
-
-
-def test_examples_on_either_side_of_the_line():
-    result = P.pair_distances(table(), DuplicatesConfig(radius=4))
-    assert pairs_of(P.just_inside(result)) == [("a.png", "b.png", 2)]
-    assert pairs_of(P.just_outside(result, n=2)) == [("a.png", "c.png", 6), ("c.png", "d.png", 7)]
-    assert pairs_of(P.rejected_by_appearance(result)) == [("a.png", "d.png", 1), ("b.png", "d.png", 3)]
-
-
-def test_exact_copies_near_blank_and_broken_images_are_not_searched():
-    result = P.pair_distances(table({"path": "a_copy.png", "phash": H, "appearance": LOOK, "pixel_hash": "p0"},
-                                    {"path": "blank.png", "phash": H, "appearance": LOOK, "contrast": 0.0},
-                                    {"path": "broken.png", "phash": H, "appearance": LOOK, "ok": False}),
-                             DuplicatesConfig(radius=4))
-    assert result.pictures == 5
-    assert not {"a_copy.png", "blank.png", "broken.png"} & (set(result.pairs["path_a"]) | set(result.pairs["path_b"]))
-
-
-def test_beyond_the_line_a_search_over_budget_runs_on_a_sample_and_scales_its_bins():
-    full = P.pair_distances(table(), DuplicatesConfig(radius=4))
-    cost = P.comparisons(table()["phash"].to_numpy(np.int64), 8)
-    result = P.pair_distances(table(), DuplicatesConfig(radius=4), budget=cost * 9 // 25 + 1, seed=1)  # 3 of 5
-    assert result.sampled == 3 and result.pictures == 5
-    inside = result.pairs[result.pairs["within_radius"]]
-    assert pairs_of(inside) == [("a.png", "d.png", 1), ("a.png", "b.png", 2), ("b.png", "d.png", 3)]  # exact
+    for _, members in near.groupby("group"):
+        centre = members.loc[members["detail"].str.startswith("representative"), "path"].iloc[0]
+        for member in members["path"][members["path"] != centre]:
+            distance, copy = by_pair[frozenset((centre, member))]
+            assert copy and distance <= 1
+    assert (pairs.loc[pairs["copy"], "line_distance"] <= 1).all()
+    assert (pairs.loc[~pairs["copy"], "line_distance"] > 1).all() and (~pairs["copy"]).sum() > 30
     hist = result.histogram
-    assert list(hist["estimated"]) == [False] * 5 + [True] * 4
-    assert list(hist["not_confirmed"][:5]) == list(full.histogram["not_confirmed"][:5])
-    outside = result.pairs[~result.pairs["within_radius"]]
-    assert set(outside["path_a"]) | set(outside["path_b"]) <= {"a.png", "b.png", "c.png", "d.png", "far.png"}
-    found = np.bincount(outside["hamming"], minlength=9)[5:]
-    assert found.sum() >= 1  # 3 of 5 pictures cover 6 of the 20 pairs: each found pair stands for 20/6
-    assert list(hist["not_confirmed"][5:]) == [round(c * 20 / 6) for c in found]
-    nothing = P.pair_distances(table(), DuplicatesConfig(radius=4), budget=0)
-    assert nothing.sampled == 0 and (nothing.pairs["within_radius"]).all() and len(nothing.pairs) == 3
+    assert hist["copies"].sum() == pairs["copy"].sum() and hist["not_copies"].sum() == (~pairs["copy"]).sum()
+    assert (hist.loc[hist["copies"] > 0, "high"] <= 1).all() and (hist.loc[hist["not_copies"] > 0, "low"] >= 1).all()
 
 
-def test_comparisons_count_pairs_inside_runs_of_equal_blocks():
-    hashes = np.array([0, 0, 0, 1], dtype=np.int64)  # radius 0: one block of 64 bits; three equal hashes
-    assert P.comparisons(hashes, 0) == 3
+def test_each_pair_says_how_it_differs_and_what_turned_it_down(table):
+    result = P.pair_distances(table)
+    pairs = result.pairs
+    how = {frozenset((a, b)): (a, h) for a, b, h in pairs[["path_a", "path_b", "how"]].itertuples(index=False)}
+    assert how[frozenset(("b/orig.png", "b/mirrored.png"))][1] == "mirrored"
+    # how the second differs from the first: 3 and 2 px of the 32 px thumbnail, 6 and 4 of the 64 px file
+    assert how[frozenset(("a/orig.png", "a/shifted.png"))] == ("a/shifted.png", "shifted 6 px right, 4 px up")
+    inside, outside = P.just_inside(result, 2), P.just_outside(result, 2)
+    assert list(inside["line_distance"]) == sorted(pairs.loc[pairs["copy"], "line_distance"], reverse=True)[:2]
+    assert list(outside["line_distance"]) == sorted(pairs.loc[~pairs["copy"], "line_distance"])[:2]
+    assert set(result.pairs["binding"]) <= set(copies.CRITERIA)
 
 
-def test_an_empty_table_gives_empty_bins_and_a_missing_column_fails_loudly():
-    result = P.pair_distances(table().head(0), DuplicatesConfig(radius=2))
+def measures(n: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"layout": rng.uniform(0.8, 1, n), "detail": rng.uniform(0.7, 1, n),
+                         "worst": rng.uniform(0, 1, n), "crowd": rng.choice([-1.0, 0.5, 0.9, 1.0], n),
+                         "recoloured": rng.uniform(0, 0.5, n), "vouched": rng.random(n) < 0.3,
+                         "mirrored": rng.random(n) < 0.2, "zoom": rng.choice([1.0, 1.1], n),
+                         "dx": rng.choice([0.0, 2.0], n), "dy": 0.0})
+
+
+def test_a_pair_is_a_copy_exactly_when_its_line_distance_is_at_most_1():
+    pairs = measures(20_000)
+    config = DuplicatesConfig()
+    assert (copies.decide(pairs, config) == (copies.line_distance(pairs, config) <= 1)).all()
+    moved = (pairs["dx"] > 0) | (pairs["zoom"] > 1) | pairs["mirrored"]
+    limit = np.where(moved & (pairs["recoloured"] > config.max_recolour), config.recoloured_crowd_ratio,
+                     config.crowd_ratio)
+    miss, apart = 1 - pairs["detail"], 1 - pairs["crowd"]
+    rule = ((pairs["layout"] >= config.min_layout) & (pairs["detail"] >= config.min_detail)
+            & (pairs["worst"] <= config.max_worst_block) & (miss <= limit * apart)
+            | pairs["vouched"] & (miss <= config.vouched_crowd_ratio * apart))  # the rule as the config states it
+    assert (copies.decide(pairs, config) == rule).all() and 0.05 < rule.mean() < 0.5
+
+
+def test_the_line_distance_is_the_criterion_farthest_past_its_limit():
+    base = {"layout": 0.95, "detail": 0.97, "worst": 0.3, "crowd": 0.5, "recoloured": 0.0, "vouched": False,
+            "mirrored": False, "zoom": 1.0, "dx": 0.0, "dy": 0.0}
+    pairs = pd.DataFrame([base, {**base, "layout": 0.8}, {**base, "worst": 0.9}, {**base, "crowd": 0.95},
+                          {**base, "crowd": 0.95, "layout": 0.5, "vouched": True}, {**base, "crowd": 1.0}])
+    config = DuplicatesConfig()
+    # layout 0.05/0.1, detail 0.03/0.15, block 0.3/0.6, crowd 0.03/(0.3*0.5): the layout and the block tie at 0.5
+    assert copies.line_distance(pairs, config) == pytest.approx([0.5, 2.0, 1.5, 0.03 / 0.015, 0.03 / 0.02, np.inf])
+    assert list(copies.binding(pairs, config)) == ["layout", "layout", "uneven block", "crowd", "crowd", "crowd"]
+
+
+def test_a_table_without_content_thumbnails_says_to_rescan(table):
+    old = table.assign(content=None)
+    result = P.pair_distances(old)
+    assert result.reason == P.NO_CONTENT and "Rescan to see the line" in result.reason
     assert result.pairs.empty and list(result.pairs.columns) == P.PAIR_COLUMNS
-    assert list(result.histogram["confirmed"]) == [0] * 7
-    with pytest.raises(KeyError, match="appearance"):
-        P.pair_distances(table().drop(columns=["appearance"]))
+    assert result.histogram[["copies", "not_copies"]].sum().sum() == 0 and result.pictures == len(table)
+    assert P.pair_distances(table.drop(columns=["content"])).reason == P.NO_CONTENT
+    assert P.pair_distances(table, DuplicatesConfig(content=False)).reason == P.CONTENT_OFF
+
+
+def test_a_single_picture_has_no_pairs_and_a_missing_column_fails_loudly(table):
+    result = P.pair_distances(table.head(1))
+    assert result.reason == "" and result.pairs.empty and result.pictures == 1
+    with pytest.raises(KeyError, match="phash"):
+        P.pair_distances(table.drop(columns=["phash"]))

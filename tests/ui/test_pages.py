@@ -88,7 +88,7 @@ def test_browse_opens_a_sample_with_its_findings_and_copies(app):
     assert any("Its copies" in str(m.value) for m in app.markdown)
 
 
-def test_duplicates_shows_pair_distances_around_the_threshold(app):
+def test_duplicates_shows_where_the_line_falls_with_pairs_either_side(app):
     app.run()
     app.switch_page("views/duplicates.py").run()
     # the distances come from a background process (the page waits 1 s, then looks again every 2 s):
@@ -100,7 +100,9 @@ def test_duplicates_shows_pair_distances_around_the_threshold(app):
     assert not app.exception, app.exception
     shown = texts(app)
     assert "Where is the line?" in shown and "Just inside the line" in shown and "Just outside" in shown
-    assert "(≤ 4 bits)" in shown  # the configured radius, read from the scan's config.json
+    assert "1 is the line." in shown and "duplicates.crowd_ratio=0.4" in shown
+    assert "not a copy: " in shown and "a copy; nearest the line on " in shown  # captions: verdict and why
+    assert any(chart.proto.spec for chart in app.get("plotly_chart"))
 
 
 def test_issue_names_are_shown_as_words(app):
