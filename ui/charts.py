@@ -27,15 +27,16 @@ def pair_histogram(result) -> go.Figure:
                     hovertext=text, hoverinfo="text")
     fig.add_vline(x=1, line_dash="dash", line_color="#333", annotation_text="the line: 1",
                   annotation_position="top left")
-    ticks = [0, 0.5, 1, 1.5, 2, 2.5, 3]
+    ticks = [0, 0.5, 1, 1.5, 2, 2.5]
     fig.update_xaxes(title_text="distance from being called a copy (1 = the line; the last bar: past 3)",
-                     range=[0, 3.1], tickvals=ticks + [3.05], ticktext=[f"{t:g}" for t in ticks] + ["  >3"])
+                     range=[0, 3.1], tickvals=ticks + [3.05], ticktext=[f"{t:g}" for t in ticks] + ["> 3"])
     top = max(1, int((hist["copies"] + hist["not_copies"]).max()))
     # from below 1, so a single pair shows; ticks at powers of ten only (no unlabelled minor ticks)
     fig.update_yaxes(type="log", title_text="pairs (log scale)", range=[np.log10(0.5), np.log10(top) * 1.08 + 0.1],
                      dtick=1)
     fig.update_layout(barmode="stack", bargap=0.05, height=340, margin={"t": 30, "b": 10},
-                      legend={"orientation": "h", "y": 1.12, "x": 1, "xanchor": "right"})
+                      legend={"orientation": "h", "y": 1.12, "x": 1, "xanchor": "right",
+                                                             "traceorder": "normal"})
     return fig
 
 
@@ -43,10 +44,16 @@ def pair_caption(pair: dict) -> str:
     """A judged pair in words: its distance, the verdict, how the second differs from the first, and the
     criterion that turned it down (a copy: the one nearest its line). Paths are the user's: plain text."""
     words = copies.CRITERIA.get(pair["binding"], pair["binding"])
-    verdict = (f"a copy; nearest the line on {pair['binding']}" if pair["copy"] else
-               f"not a copy: {words}")
+    verdict = f"a copy (closest to the line on {pair['binding']})" if pair["copy"] else f"not a copy: {words}"
     names = " · ".join(md(p.rsplit("/", 1)[-1]) for p in (pair["path_a"], pair["path_b"]))
-    return f"**{pair['line_distance']:.2f}**, {verdict}  \n{md(pair['how'])}  \n{names}"
+    return f"**{distance_text(pair['line_distance'], pair['copy'])}**, {verdict}  \n{md(pair['how'])}  \n{names}"
+
+
+def distance_text(distance: float, copy: bool) -> str:
+    """The line distance to two decimals, never shown as 1.00 for a pair just past the line."""
+    if copy or round(distance, 2) > 1:
+        return f"{distance:.2f}"
+    return f"{distance:.3f}" if round(distance, 3) > 1 else "just over 1"
 
 
 SPLIT_COLOURS = {"train": "#1f77b4", "val": "#ff7f0e", "test": "#2ca02c", "other": "#9467bd"}

@@ -101,7 +101,7 @@ def test_duplicates_shows_where_the_line_falls_with_pairs_either_side(app):
     shown = texts(app)
     assert "Where is the line?" in shown and "Just inside the line" in shown and "Just outside" in shown
     assert "1 is the line." in shown and "duplicates.crowd_ratio=0.4" in shown
-    assert "not a copy: " in shown and "a copy; nearest the line on " in shown  # captions: verdict and why
+    assert "not a copy: " in shown and "a copy (closest to the line on " in shown  # captions: verdict and why
     assert any(chart.proto.spec for chart in app.get("plotly_chart"))
 
 
