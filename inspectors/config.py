@@ -56,7 +56,8 @@ class DuplicatesConfig:
     neighbours: int = 4  # search partners kept per picture: a copy ranks among the first; a crowd fills them all
     min_similarity: float = 0.8  # search vectors' cosine: planted copies measure 0.88+ (5th percentile)
     min_layout: float = 0.9  # aligned, lightly blurred pictures correlate at least this much...
-    min_detail: float = 0.85  # ...their band-pass (the detail) this much...
+    min_detail: float = 0.9  # ...their band-pass (the detail) this much: smooth pictures that share a blob or two
+    # reach 0.85-0.88 at some zoom and shift (docs/benchmarks.md, "Content-level copies")
     max_worst_block: float = 0.6  # ...and no 8x8 block differs by more (RMS, in stds): copies differ evenly
     crowd_neighbours: int = 12  # a picture's crowd: its nearest this many in the search, aligned
     crowd_rank: int = 3  # its crowd level: how well its 3rd best of them agrees (its copies may be 1st, 2nd)

@@ -20,15 +20,21 @@ PAIR_COLUMNS = ["i", "j", "similarity", "mirrored", "zoom", "dx", "dy", "layout"
                 "recoloured", "vouched", "copy"]
 
 
-def crowd_levels(g: np.ndarray, nearest: content.Candidates, who: np.ndarray, config: DuplicatesConfig) -> np.ndarray:
+def crowd_levels(g: np.ndarray, nearest: content.Candidates, who: np.ndarray, config: DuplicatesConfig,
+                 copies_known: np.ndarray | None = None) -> np.ndarray:
     """Per picture of `who`: the detail correlation, once aligned, of its `crowd_rank`-th best partner among
     its `crowd_neighbours` nearest in the window search (`nearest`; -1 with fewer). A picture's own copies are
-    among them, so the rank leaves room for a group of crowd_rank pictures. All are aligned coarsely; the
-    crowd_rank + 1 whose layouts agree best are refined (the others would not reach that rank)."""
+    among them, so the rank leaves room for a group of crowd_rank pictures; partners already known to be its
+    copies (`copies_known`, pair keys of pair_keys(): the hash rule's) are no crowd at all, so a larger group
+    of such copies still stands out. All are aligned coarsely; the crowd_rank + 1 whose layouts agree best are
+    refined (the others would not reach that rank)."""
     out = np.full(len(g), -1.0, np.float32)
     if not len(who):
         return out
-    found = content.subset(nearest, np.isin(nearest.j, who))
+    crowd = np.isin(nearest.j, who)
+    if copies_known is not None and len(copies_known):
+        crowd &= ~np.isin(pair_keys(nearest.i, nearest.j, len(g)), copies_known)
+    found = content.subset(nearest, crowd)
     coarse = alignment.align(g, found, refine=False).layout
     found = content.subset(found, _top_per_node(found.j, coarse, config.crowd_rank + 1))
     detail = alignment.align(g, found).detail
@@ -69,11 +75,19 @@ def content_pairs(nodes: pd.DataFrame, config: DuplicatesConfig, also=None, vouc
                           "detail": aligned.detail, "worst": aligned.worst})
     pairs["vouched"] = _vouched(pairs, also, vouched)
     alike = (_likeness(pairs, config).max(axis=1, initial=0.0) <= 1) | pairs["vouched"]
-    crowd = crowd_levels(g, nearest, np.unique(pairs.loc[alike, ["i", "j"]].to_numpy()), config)
+    known = pairs.loc[pairs["vouched"], ["i", "j"]].to_numpy(np.int64)
+    crowd = crowd_levels(g, nearest, np.unique(pairs.loc[alike, ["i", "j"]].to_numpy()), config,
+                         copies_known=pair_keys(known[:, 0], known[:, 1], len(g)))
     pairs["crowd"] = np.maximum(crowd[pairs["i"].to_numpy()], crowd[pairs["j"].to_numpy()])
     pairs["recoloured"] = colour_change(nodes, pairs["i"].to_numpy(), pairs["j"].to_numpy())
     pairs["copy"] = decide(pairs, config)
     return pairs[PAIR_COLUMNS]
+
+
+def pair_keys(i: np.ndarray, j: np.ndarray, n: int) -> np.ndarray:
+    """One int64 per unordered pair of positions below n."""
+    i, j = np.asarray(i, np.int64), np.asarray(j, np.int64)
+    return np.minimum(i, j) * np.int64(n) + np.maximum(i, j)
 
 
 def _vouched(pairs: pd.DataFrame, also, vouched) -> np.ndarray:
