@@ -23,10 +23,7 @@ The table goes to stdout and to the "## Content search at scale" section of docs
 """
 
 import argparse
-import os
-import platform
 import resource
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -154,25 +151,10 @@ class WindowSearch(content.Search):
         self.offsets = np.array([(dx, dy) for dy in content.SEARCH_SHIFTS for dx in content.SEARCH_SHIFTS])
 
 
-def machine() -> str:
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), platform.processor())
-    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
-    return f"{os.cpu_count()} cores ({model}), Python {platform.python_version()}; load average {load} (1/5/15 min)"
-
-
-def commit() -> str:
-    def git(*args) -> str:
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    dirty = " with uncommitted changes to inspectors/" if git("status", "--porcelain", "inspectors") else ""
-    return f"{git('rev-parse', '--short', 'HEAD')} (inspectors/ last changed in " \
-           f"{git('log', '-1', '--format=%h', '--', 'inspectors')}){dirty}"
-
-
 def run(args) -> list[str]:
     import faiss
 
-    loads, steps = [machine()], []
+    loads, steps = [_doc.machine()], []
 
     def step(label: str, start: float, detail: str = "") -> None:
         steps.append((label, time.perf_counter() - start, peak_mb(), detail))
@@ -217,13 +199,13 @@ def run(args) -> list[str]:
     exact_sims, exact_rows = exact.search(vectors[sample], K + 8)  # a few spare: ties and the query itself
     step(f"exact search for {len(sample):,} sampled queries (not the index's cost)", t)
     r = recall(exact_rows, exact_sims, rows[sample], sample)
-    loads.append(machine())
+    loads.append(_doc.machine())
 
     n_pattern = len(pattern)
     extrapolated = pattern_s * args.n / n_pattern
     lines = [f"## {HEADING}", "",
              f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with `{' '.join(args.argv)}` on `inspectors/` at "
-             f"{commit()}: the copy search's index (`content.Index`, {kind}) on {args.n:,} 64-d search vectors "
+             f"{_doc.commit()}: the copy search's index (`content.Index`, {kind}) on {args.n:,} 64-d search vectors "
              "made from real photos (see the docstring of `benchmarks/content_search.py`), one process, "
              f"{content.threads()} faiss threads. Peak RSS is the process's high-water mark after each step "
              "(it includes the vectors, 256 MB a million, and the generator's photo buffer).", "",

@@ -25,7 +25,6 @@ Tables go to stdout and to the "## Content-level copies" (or "...: scan speed") 
 
 import argparse
 import os
-import platform
 import resource
 import shutil
 import statistics
@@ -152,25 +151,9 @@ def set_lines(name: str, truth: pd.DataFrame, result: dict, cost: dict | None) -
     return lines + [""]
 
 
-def machine() -> str:
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), platform.processor())
-    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
-    return f"{os.cpu_count()} cores ({model}), Python {platform.python_version()}; load average {load} (1/5/15 min)"
-
-
-def commit() -> str:
-    """The checkout's commit and the last commit that changed inspectors/ (the code measured)."""
-    def git(*args) -> str:
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    dirty = " with uncommitted changes to inspectors/" if git("status", "--porcelain", "inspectors") else ""
-    last = git("log", "-1", "--format=%h", "--", "inspectors")
-    return f"{git('rev-parse', '--short', 'HEAD')} (inspectors/ last changed in {last}){dirty}"
-
-
 def correctness(args) -> None:
     sections = [f"## {HEADING}", "", f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with `{' '.join(args.argv)}` "
-                f"on `inspectors/` at {commit()}. Machine: {machine()} at the start.", "",
+                f"on `inspectors/` at {_doc.commit()}. Machine: {_doc.machine()} at the start.", "",
                 "How to read: a copy is *found* when the CLI puts it in one duplicate group (near or exact) with its "
                 "original and, for a train→test copy, also flags it split_leak. Truth by geometry "
                 "(`benchmarks/_copies_truth.py`): images of one photo sharing >= 80 % of the larger window are "
@@ -193,7 +176,7 @@ def correctness(args) -> None:
 def speed(args) -> None:
     sets = [(f"copies32, {SPEED_IMAGES:,} base images (32 px JPEG)", ensure("copies32", args.seed, SPEED_IMAGES)[0]),
             ("photos_20000 (benchmarks/_data.py, JPEG 256-1024 px)", _data.ensure_set("photos", 20_000))]
-    rows, loads = [], [machine()]
+    rows, loads = [], [_doc.machine()]
     for label, dataset in sets:
         files = sorted(p for p in dataset.rglob("*") if p.is_file() and p.name != "COMPLETE")
         costs = []
@@ -207,10 +190,10 @@ def speed(args) -> None:
                     f"({min(walls):.1f}-{max(walls):.1f}) | {statistics.median(cpus):.1f} s | "
                     f"{max(c['rss_tree_mb'] for c in costs):,.0f} MB / "
                     f"{max(c['rss_largest_mb'] for c in costs):,.0f} MB |")
-        loads.append(machine())
+        loads.append(_doc.machine())
     section = [f"## {SPEED_HEADING}", "",
                f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with `{' '.join(args.argv)}` on `inspectors/` at "
-               f"{commit()}: the CLI's cold scan (`python -m inspectors scan DATASET --cache "
+               f"{_doc.commit()}: the CLI's cold scan (`python -m inspectors scan DATASET --cache "
                "FRESH --out REPORT --workers 2 --quiet`, default settings, page cache warmed first), medians. These "
                "are the baselines of issue 15's speed goals: 60,000 32 px JPEGs <= 1.5x, 20,000 photos <= 1.3x. "
                "Compare only with figures measured on the same machine, and read the load: it is a shared machine.",
