@@ -156,9 +156,8 @@ def _near_rows(ok, firsts, how):
     size = near.groupby("near")["path"].transform("size").to_numpy()
     score = np.array([1.0 if node == c else how.get(node, (1.0, ""))[0]
                       for node, c in zip(near["node"], near["near"], strict=True)])
-    score = np.where(near["node"].to_numpy() == near["near"].to_numpy(),
-                     pd.Series(score).groupby(near["near"].to_numpy()).transform(
-                         lambda s: s[s < 1].max() if (s < 1).any() else 1.0).to_numpy(), score)
+    best = pd.Series(np.where(score < 1, score, np.nan)).groupby(near["near"].to_numpy()).transform("max")
+    score = np.where(near["node"].to_numpy() == near["near"].to_numpy(), best.fillna(1.0).to_numpy(), score)
     detail = [f"representative of {s} near copies" if node == c else
               f"copy of {rep_path[c]}: {how.get(node, (1.0, 'a near copy'))[1]} ({s} files)"
               for node, c, s in zip(near["node"], near["near"], size, strict=True)]
