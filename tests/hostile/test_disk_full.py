@@ -29,7 +29,8 @@ def test_a_full_disk_under_the_scan_cache_is_a_clear_message_and_the_cache_stays
     def nearly_full(ws):
         con = real_connect(ws)
         pages = con.execute("PRAGMA page_count").fetchone()[0]
-        con.execute(f"PRAGMA max_page_count = {pages + 2}")  # room for a few rows, not for 60 thumbnails
+        con.execute(f"PRAGMA max_page_count = {pages + 8}")  # room for a few rows (each holds a 1 KB content
+        # thumbnail), not for 60
         return con
 
     monkeypatch.setattr(scan_cache, "connect", nearly_full)
