@@ -158,13 +158,12 @@ class Search:
     def flips(self):
         return (False, True) if self.mirror else (False,)
 
-    def partners(self, k: int, min_similarity: float = -1.0, who: np.ndarray | None = None) -> Candidates:
-        """For each querying picture (`who`, default all), its k most similar others over all its windows
-        and its mirror image, at least `min_similarity`: i the indexed picture, j the querying one."""
-        everyone = np.arange(len(self.blurred)) if who is None else np.asarray(who, np.int64)
+    def partners(self, k: int, min_similarity: float = -1.0) -> Candidates:
+        """For each picture, its k most similar others over all its windows and its mirror image, at least
+        `min_similarity`: i the indexed picture, j the querying one."""
         rows = []
-        for lo in range(0, len(everyone), CHUNK):  # a chunk of pictures at a time: memory stays flat
-            who = everyone[lo:lo + CHUNK]
+        for lo in range(0, len(self.blurred), CHUNK):  # a chunk of pictures at a time: memory stays flat
+            who = np.arange(lo, min(lo + CHUNK, len(self.blurred)))
             for flipped in self.flips():
                 source = self.blurred[who][:, :, ::-1] if flipped else self.blurred[who]
                 queries = np.concatenate([search_vectors(source, dx, dy) for dx, dy in self.offsets])
@@ -202,11 +201,7 @@ def subset(found: Candidates, keep: np.ndarray) -> Candidates:
 def best_rows(found: Candidates, k: int, min_similarity: float = -1.0) -> Candidates:
     """Each querying picture's k best rows of `found` (as Search.partners orders them) of at least
     `min_similarity`."""
-    keep = found.similarity >= min_similarity
-    starts = run_starts(found.j)
-    at = np.arange(len(starts))
-    rank = at - np.maximum.accumulate(np.where(starts, at, 0))
-    return subset(found, keep & (rank < k))
+    return subset(found, (found.similarity >= min_similarity) & (rank_in_runs(run_starts(found.j)) < k))
 
 
 def _best_per_query(rows: list, k: int) -> Candidates:
@@ -215,9 +210,7 @@ def _best_per_query(rows: list, k: int) -> Candidates:
     order = np.lexsort((-s, i, j))
     order = order[run_starts(j[order], i[order])]  # the best row per (j, i)
     order = order[np.lexsort((-s[order], j[order]))]
-    start = run_starts(j[order])
-    rank = np.arange(len(order)) - np.maximum.accumulate(np.where(start, np.arange(len(order)), 0))
-    keep = order[rank < k]
+    keep = order[rank_in_runs(run_starts(j[order])) < k]
     return Candidates(i[keep], j[keep], s[keep].astype(np.float32), m[keep], dx[keep], dy[keep])
 
 
@@ -241,17 +234,28 @@ def candidates(search: Search, k: int, min_similarity: float, nearest: Candidate
 
 def merged(found: Candidates, i: np.ndarray, j: np.ndarray) -> Candidates:
     """The candidates plus pairs (i, j) found another way (as is, no shift known), each pair once."""
-    n = np.int64(max(int(found.i.max(initial=0)), int(found.j.max(initial=0)), int(np.max(i, initial=0)),
-                     int(np.max(j, initial=0))) + 1)
+    n = max(int(found.i.max(initial=0)), int(found.j.max(initial=0)), int(np.max(i, initial=0)),
+            int(np.max(j, initial=0))) + 1
     plain = ~found.mirrored
-    known = np.minimum(found.i, found.j)[plain] * n + np.maximum(found.i, found.j)[plain]
     i, j = np.asarray(i, np.int64), np.asarray(j, np.int64)
-    new = ~np.isin(np.minimum(i, j) * n + np.maximum(i, j), known)
+    new = ~np.isin(pair_keys(i, j, n), pair_keys(found.i[plain], found.j[plain], n))
     i, j = i[new], j[new]
     zeros = np.zeros(len(i), np.int64)
     return Candidates(np.r_[found.i, i], np.r_[found.j, j],
                       np.r_[found.similarity, np.full(len(i), np.nan, np.float32)],
                       np.r_[found.mirrored, np.zeros(len(i), bool)], np.r_[found.dx, zeros], np.r_[found.dy, zeros])
+
+
+def pair_keys(i: np.ndarray, j: np.ndarray, n: int) -> np.ndarray:
+    """One int64 per unordered pair of positions below n."""
+    i, j = np.asarray(i, np.int64), np.asarray(j, np.int64)
+    return np.minimum(i, j) * np.int64(n) + np.maximum(i, j)
+
+
+def rank_in_runs(starts: np.ndarray) -> np.ndarray:
+    """Each row's place (0 = first) in its run of sorted rows, given where the runs start (run_starts)."""
+    at = np.arange(len(starts))
+    return at - np.maximum.accumulate(np.where(starts, at, 0))
 
 
 def run_starts(*keys: np.ndarray) -> np.ndarray:

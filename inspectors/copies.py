@@ -25,7 +25,7 @@ def crowd_levels(g: np.ndarray, nearest: content.Candidates, who: np.ndarray, co
     """Per picture of `who`: the detail correlation, once aligned, of its `crowd_rank`-th best partner among
     its `crowd_neighbours` nearest in the window search (`nearest`; -1 with fewer). A picture's own copies are
     among them, so the rank leaves room for a group of crowd_rank pictures; partners already known to be its
-    copies (`copies_known`, pair keys of pair_keys(): the hash rule's) are no crowd at all, so a larger group
+    copies (`copies_known`, pair keys of content.pair_keys(): the hash rule's) are no crowd at all, so a larger group
     of such copies still stands out. All are aligned coarsely; the crowd_rank + 1 whose layouts agree best are
     refined (the others would not reach that rank)."""
     out = np.full(len(g), -1.0, np.float32)
@@ -33,7 +33,7 @@ def crowd_levels(g: np.ndarray, nearest: content.Candidates, who: np.ndarray, co
         return out
     crowd = np.isin(nearest.j, who)
     if copies_known is not None and len(copies_known):
-        crowd &= ~np.isin(pair_keys(nearest.i, nearest.j, len(g)), copies_known)
+        crowd &= ~np.isin(content.pair_keys(nearest.i, nearest.j, len(g)), copies_known)
     found = content.subset(nearest, crowd)
     coarse = alignment.align(g, found, refine=False).layout
     found = content.subset(found, _top_per_node(found.j, coarse, config.crowd_rank + 1))
@@ -47,9 +47,8 @@ def crowd_levels(g: np.ndarray, nearest: content.Candidates, who: np.ndarray, co
 def _rank_per_node(nodes: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Each row's rank (0 = best) among the rows of its node, by value, highest first."""
     order = np.lexsort((-values, nodes))
-    at = np.arange(len(order))
     rank = np.empty(len(order), np.int64)
-    rank[order] = at - np.maximum.accumulate(np.where(content.run_starts(nodes[order]), at, 0))
+    rank[order] = content.rank_in_runs(content.run_starts(nodes[order]))
     return rank
 
 
@@ -77,28 +76,20 @@ def content_pairs(nodes: pd.DataFrame, config: DuplicatesConfig, also=None, vouc
     alike = (_likeness(pairs, config).max(axis=1, initial=0.0) <= 1) | pairs["vouched"]
     known = pairs.loc[pairs["vouched"], ["i", "j"]].to_numpy(np.int64)
     crowd = crowd_levels(g, nearest, np.unique(pairs.loc[alike, ["i", "j"]].to_numpy()), config,
-                         copies_known=pair_keys(known[:, 0], known[:, 1], len(g)))
+                         copies_known=content.pair_keys(known[:, 0], known[:, 1], len(g)))
     pairs["crowd"] = np.maximum(crowd[pairs["i"].to_numpy()], crowd[pairs["j"].to_numpy()])
     pairs["recoloured"] = colour_change(nodes, pairs["i"].to_numpy(), pairs["j"].to_numpy())
     pairs["copy"] = decide(pairs, config)
     return pairs[PAIR_COLUMNS]
 
 
-def pair_keys(i: np.ndarray, j: np.ndarray, n: int) -> np.ndarray:
-    """One int64 per unordered pair of positions below n."""
-    i, j = np.asarray(i, np.int64), np.asarray(j, np.int64)
-    return np.minimum(i, j) * np.int64(n) + np.maximum(i, j)
-
-
 def _vouched(pairs: pd.DataFrame, also, vouched) -> np.ndarray:
     """Which rows are pairs of `also` that `vouched` marks (plain, not mirrored, in either order)."""
     if also is None or vouched is None or not np.any(vouched):
         return np.zeros(len(pairs), bool)
-    n = np.int64(max(int(pairs[["i", "j"]].to_numpy().max(initial=0)), int(np.max(also, initial=0))) + 1)
-    a, b = np.asarray(also[0])[vouched], np.asarray(also[1])[vouched]
-    keys = np.minimum(a, b) * n + np.maximum(a, b)
-    i, j = pairs["i"].to_numpy(np.int64), pairs["j"].to_numpy(np.int64)
-    return np.isin(np.minimum(i, j) * n + np.maximum(i, j), keys) & ~pairs["mirrored"].to_numpy(bool)
+    n = max(int(pairs[["i", "j"]].to_numpy().max(initial=0)), int(np.max(also, initial=0))) + 1
+    keys = content.pair_keys(np.asarray(also[0])[vouched], np.asarray(also[1])[vouched], n)
+    return np.isin(content.pair_keys(pairs["i"], pairs["j"], n), keys) & ~pairs["mirrored"].to_numpy(bool)
 
 
 CRITERIA = {"layout": "the overall layout differs once aligned",
