@@ -59,9 +59,8 @@ class DuplicatesConfig:
     min_detail: float = 0.9  # ...their band-pass (the detail) this much: smooth pictures that share a blob or two
     # reach 0.85-0.88 at some zoom and shift (docs/benchmarks.md, "Content-level copies")
     max_worst_block: float = 0.6  # ...and no 8x8 block differs by more (RMS, in stds): copies differ evenly
-    crowd_neighbours: int = 12  # a picture's crowd: its nearest this many in the search, aligned
-    crowd_rank: int = 3  # its crowd level: how well its 3rd best of them agrees (its copies may be 1st, 2nd)
-    crowd_ratio: float = 0.3  # a copy disagrees (1 - detail) at most 0.3x as much as its crowd level does
+    crowd_rank: int = 3  # its crowd: how well its 3rd best aligned partner agrees (its copies may be 1st, 2nd)
+    crowd_ratio: float = 0.35  # a copy disagrees (1 - detail) at most 0.35x as much as its crowd level does
     max_recolour: float = 0.25  # mean colours this far apart (L1 of R, G, B less grey) is a recoloured pair...
     recoloured_crowd_ratio: float = 0.1  # ...which, moved as well, must stand out this far
     vouched_crowd_ratio: float = 0.4  # pairs the hash rule above confirms need only stand out from their crowd
@@ -147,10 +146,15 @@ def config_to_dict(config: Config) -> dict:
     return dataclasses.asdict(config)
 
 
+RETIRED = {"duplicates": {"crowd_neighbours"}}  # settings an older version wrote and no longer has: ignored
+
+
 def config_from_dict(data: dict) -> Config:
-    """Read back what config_to_dict wrote; unknown keys are an error so a typo is never ignored."""
-    def build(cls, values):
+    """Read back what config_to_dict wrote; unknown keys are an error so a typo is never ignored (the RETIRED
+    ones, which a workspace of an older version holds, are dropped)."""
+    def build(cls, values, retired=frozenset()):
         names = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in values.items() if k not in retired}
         unknown = set(values) - names
         if unknown:
             raise ValueError(f"unknown {cls.__name__} keys: {sorted(unknown)}")
@@ -160,7 +164,8 @@ def config_from_dict(data: dict) -> Config:
     unknown = set(data) - set(sections)
     if unknown:
         raise ValueError(f"unknown config sections: {sorted(unknown)}")
-    return Config(**{name: build(SECTION_TYPES[name], data.get(name, {})) for name in sections})
+    return Config(**{name: build(SECTION_TYPES[name], data.get(name, {}), RETIRED.get(name, frozenset()))
+                      for name in sections})
 
 
 def load_config_file(path) -> Config:

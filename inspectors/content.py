@@ -46,7 +46,16 @@ def _blur_matrix(n: int, sigma: float) -> np.ndarray:
 
 def blur(images: np.ndarray, sigma: float) -> np.ndarray:
     m = _blur_matrix(images.shape[-1], sigma)
-    return m @ images @ m.T
+    return both_axes(images, m, m)
+
+
+def both_axes(images: np.ndarray, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """rows @ image @ columns.T for each image (n, h, w), as two plain matrix products (a stack of small
+    ones is many times slower)."""
+    n, h, w = images.shape
+    across = images.reshape(n * h, w) @ columns.T.astype(images.dtype)  # (n * h, w')
+    down = across.reshape(n, h, -1).transpose(0, 2, 1).reshape(-1, h) @ rows.T.astype(images.dtype)  # (n * w', h')
+    return np.ascontiguousarray(down.reshape(n, -1, rows.shape[0]).transpose(0, 2, 1))
 
 
 def normalised(x: np.ndarray) -> np.ndarray:
@@ -56,12 +65,18 @@ def normalised(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-6)
 
 
+def _cells(offset: int) -> np.ndarray:
+    """(SEARCH_CELLS, SIDE): M @ x averages x into the window's cells, the window moved by `offset` px."""
+    c, lo = WINDOW // SEARCH_CELLS, (SIDE - WINDOW) // 2 + offset
+    m = np.zeros((SEARCH_CELLS, SIDE), np.float32)
+    for r in range(SEARCH_CELLS):
+        m[r, lo + r * c:lo + (r + 1) * c] = 1 / c
+    return m
+
+
 def search_vectors(blurred: np.ndarray, dx: int = 0, dy: int = 0) -> np.ndarray:
     """(n, 64) unit vectors: the WINDOW x WINDOW window at offset (dx, dy) from the centre, in 8x8 cells."""
-    lo = (SIDE - WINDOW) // 2
-    w = blurred[:, lo + dy:lo + dy + WINDOW, lo + dx:lo + dx + WINDOW]
-    c = WINDOW // SEARCH_CELLS
-    return normalised(w.reshape(len(w), SEARCH_CELLS, c, SEARCH_CELLS, c).mean(axis=(2, 4)))
+    return normalised(both_axes(blurred, _cells(dy), _cells(dx)))
 
 
 @dataclass(frozen=True)
@@ -75,34 +90,38 @@ class Candidates:
 
 
 class Index:
-    """The search vectors' nearest-neighbour index, by inner product (faiss): exact up to EXACT_ROWS pictures,
-    an inverted-file index beyond, whose recall on pairs this alike is ~1 (tests/inspectors/test_content.py)."""
+    """Nearest neighbours by inner product (faiss): exact up to `exact_rows` rows, an inverted-file index of
+    `cells` lists (default 4 sqrt(rows)) beyond, learnt from `training_rows` a list, whose recall on pairs
+    this alike is ~1 (tests/inspectors/test_content.py). The index holds the only copy of the vectors."""
 
-    def __init__(self, vectors: np.ndarray):
+    def __init__(self, vectors: np.ndarray, exact_rows: int | None = None, cells: int | None = None,
+                 training_rows: int = 64):
         import faiss  # only here: the app's first pages never load it
 
         faiss.omp_set_num_threads(threads())
-        self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        dim = self.vectors.shape[1]
-        if len(vectors) <= EXACT_ROWS:
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        self.rows, dim = vectors.shape
+        if self.rows <= (EXACT_ROWS if exact_rows is None else exact_rows):
             self.index, self.ivf = faiss.IndexFlatIP(dim), None
         else:
-            cells = max(16, int(4 * np.sqrt(len(vectors))))
+            cells = max(16, int(4 * np.sqrt(self.rows)) if cells is None else cells)
             self.ivf = self.index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, cells, faiss.METRIC_INNER_PRODUCT)
             self.ivf.cp.seed = 0  # the same clusters on every run: findings are reproducible
-            sample = np.random.default_rng(0).permutation(len(vectors))[:cells * 64]
-            self.ivf.train(self.vectors[np.sort(sample)])
+            sample = np.random.default_rng(0).permutation(self.rows)[:cells * training_rows]
+            self.ivf.train(vectors[np.sort(sample)])
             self.ivf.nprobe = PROBES
-        self.index.add(self.vectors)
+        self.index.add(vectors)
 
     def nearest(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(similarities, rows) of the k nearest indexed rows to each query (rows -1 where fewer)."""
-        return self.index.search(np.ascontiguousarray(queries, dtype=np.float32), min(k, len(self.vectors)))
+        return self.index.search(np.ascontiguousarray(queries, dtype=np.float32), min(k, self.rows))
 
 
 CHUNK = 4_096  # pairs whose spectra are compared at once: memory stays flat however many pairs
 EXACT_ROWS = 4_096  # up to this many pictures the search is exact
 PROBES = 12  # inverted lists visited per query
+TRAINING_ROWS = 40  # per list of the search's indexes (faiss asks for at least 39): their training is the costly part
+SPARE = 4  # the window index holds 9 windows of each picture: k + 1 pictures need up to this many times the rows
 
 
 def threads() -> int:
@@ -125,6 +144,13 @@ def spectra(g: np.ndarray) -> np.ndarray:
     return out
 
 
+def mirrored_spectra(f: np.ndarray) -> np.ndarray:
+    """spectra() of the mirror images, from the pictures' own (the band-pass and the window are symmetric):
+    mirroring x turns F(ky, kx) into exp(2 pi i kx / SIDE) F(ky, -kx), and F(ky, -kx) = conj F(-ky, kx)."""
+    turn = np.exp(2j * np.pi * np.arange(f.shape[2]) / SIDE).astype(np.complex64)
+    return np.conj(f[:, (-np.arange(SIDE)) % SIDE, :]) * turn
+
+
 def spectrum_vectors(f: np.ndarray) -> np.ndarray:
     """Unit vectors of the low frequencies' magnitudes (square-rooted, so no one frequency dominates)."""
     k = SPECTRUM_KEEP
@@ -141,87 +167,103 @@ def phase_shift(fa: np.ndarray, fb: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
 
 class Search:
-    """Two indexes of the pictures. Windows: each picture's central window, queried by its moved windows
-    (and its mirror image's); finds copies among look-alikes when shifted by a few px. Spectra: the
-    magnitude of each picture's detail spectrum, which a shift does not change; finds shifted copies in
-    crowds of look-alikes (one handwritten digit among hundreds), where the windows' blur makes all alike."""
+    """Two indexes of the pictures. Windows: each picture's window moved by each of the 9 offsets, queried by
+    the central window of each picture (and of its mirror image); finds copies among look-alikes when
+    shifted by a few px. Spectra: the magnitude of each picture's detail spectrum, which a shift does not
+    change; finds shifted copies in crowds of look-alikes (one handwritten digit among hundreds), where the
+    windows' blur makes all alike."""
 
     def __init__(self, g: np.ndarray, mirror: bool = True):
         self.g = g
         self.blurred = blur(g, SEARCH_BLUR)
-        self.index = Index(search_vectors(self.blurred))
-        self.f = spectra(g)
-        self.spectra = Index(spectrum_vectors(self.f))
         self.mirror = mirror
         self.offsets = np.array([(dx, dy) for dy in SEARCH_SHIFTS for dx in SEARCH_SHIFTS])
+        # the moved windows are indexed, not queried: one query a picture into an index 9 times as large
+        # costs a third of nine queries into the small one
+        windows = np.concatenate([search_vectors(self.blurred, dx, dy) for dx, dy in self.offsets])
+        self.index = Index(windows, exact_rows=EXACT_ROWS * len(self.offsets),
+                           cells=int(2 * np.sqrt(len(windows))), training_rows=TRAINING_ROWS)
+        del windows
+        self.f = spectra(g)
+        self.spectra = Index(spectrum_vectors(self.f), cells=int(2 * np.sqrt(len(g))), training_rows=TRAINING_ROWS)
 
     def flips(self):
         return (False, True) if self.mirror else (False,)
 
     def partners(self, k: int, min_similarity: float = -1.0) -> Candidates:
-        """For each picture, its k most similar others over all its windows and its mirror image, at least
-        `min_similarity`: i the indexed picture, j the querying one."""
-        rows = []
-        for lo in range(0, len(self.blurred), CHUNK):  # a chunk of pictures at a time: memory stays flat
-            who = np.arange(lo, min(lo + CHUNK, len(self.blurred)))
-            for flipped in self.flips():
-                source = self.blurred[who][:, :, ::-1] if flipped else self.blurred[who]
-                queries = np.concatenate([search_vectors(source, dx, dy) for dx, dy in self.offsets])
-                sims, top = self.index.nearest(queries, k + 1)
-                query = np.arange(len(queries))[:, None].repeat(top.shape[1], axis=1)
-                owner = who[query % len(who)]
-                keep = (top != owner) & (top >= 0) & (sims >= min_similarity)
-                shift = self.offsets[query[keep] // len(who)]
-                rows.append((top[keep], owner[keep], sims[keep], np.full(int(keep.sum()), flipped), shift[:, 0],
-                             shift[:, 1]))
-        return _best_per_query(rows, k)
+        """For each picture, its k most similar others over all their windows, its own and its mirror image's
+        central window against them, at least `min_similarity`: i the indexed picture, j the querying one;
+        each picture's rows best first."""
+        n, found, flips = len(self.blurred), [], self.flips()
+        for lo in range(0, n, CHUNK):  # a chunk of pictures at a time: memory stays flat
+            who = np.arange(lo, min(lo + CHUNK, n))
+            queries = np.concatenate([search_vectors(self.blurred[who][:, :, ::-1] if flipped else self.blurred[who])
+                                      for flipped in flips])
+            sims, top = (x.reshape(len(flips), len(who), -1).transpose(1, 0, 2).reshape(len(who), -1)
+                         for x in self.index.nearest(queries, SPARE * (k + 1)))
+            picture = np.where(top >= 0, top % n, -1)
+            rows, cols = _top_distinct(picture, sims, who, k)
+            offset = self.offsets[top[rows, cols] // n]  # i's window moved by this lines up with j's centre
+            found.append((picture[rows, cols], who[rows], sims[rows, cols],
+                          np.array(flips)[cols // (top.shape[1] // len(flips))], -offset[:, 0], -offset[:, 1]))
+        return _concat(found, min_similarity)
 
     def spectrum_partners(self, k: int) -> Candidates:
         """Each picture's k nearest others by detail spectrum (and its mirror image's), with the shift
         between the two from phase correlation."""
         n = len(self.g)
-        rows = []
-        for flipped in self.flips():
-            f = spectra(self.g[:, :, ::-1]) if flipped else self.f
-            sims, top = self.spectra.nearest(spectrum_vectors(f), k + 1)
-            owner = np.arange(n)[:, None].repeat(top.shape[1], axis=1)
-            keep = (top != owner) & (top >= 0)
-            i, j = top[keep], owner[keep]
-            shifts = [phase_shift(self.f[i[lo:lo + CHUNK]], f[j[lo:lo + CHUNK]]) for lo in range(0, len(i), CHUNK)]
-            dx = np.concatenate([x for x, _ in shifts]) if shifts else np.empty(0, np.int64)
-            dy = np.concatenate([y for _, y in shifts]) if shifts else np.empty(0, np.int64)
-            rows.append((i, j, sims[keep], np.full(len(i), flipped), dx, dy))
-        return _best_per_query(rows, k)
+        flips = self.flips()
+        f = {flipped: mirrored_spectra(self.f) if flipped else self.f for flipped in flips}
+        sims, top = (np.concatenate(x, axis=1) for x in zip(*(self.spectra.nearest(spectrum_vectors(f[flipped]), k + 1)
+                                                             for flipped in flips), strict=True))
+        rows, cols = _top_distinct(top, sims, np.arange(n), k)
+        i, j, mirrored = top[rows, cols], rows, np.array(flips)[cols // (top.shape[1] // len(flips))]
+        dx, dy = np.zeros(len(i), np.int64), np.zeros(len(i), np.int64)
+        for flipped in flips:
+            at = np.flatnonzero(mirrored == flipped)
+            for lo in range(0, len(at), CHUNK):
+                part = at[lo:lo + CHUNK]
+                dx[part], dy[part] = phase_shift(self.f[i[part]], f[flipped][j[part]])
+        return Candidates(i, j, sims[rows, cols].astype(np.float32), mirrored, dx, dy)
+
+
+def _top_distinct(top: np.ndarray, sims: np.ndarray, owner: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, columns) of each query row's k best distinct indexed pictures, best first, row by row; `top`
+    and `sims` (Q, M) from Index.nearest over several queries of a picture, `owner` the querying picture
+    of each row (never its own partner)."""
+    order = np.argsort(top * 4.0 + (1.0 - sims), axis=1, kind="stable")  # by picture, its best first
+    top_s, sims_s = np.take_along_axis(top, order, axis=1), np.take_along_axis(sims, order, axis=1)
+    repeat = np.zeros(top.shape, bool)
+    repeat[:, 1:] = top_s[:, 1:] == top_s[:, :-1]
+    score = np.where(repeat | (top_s < 0) | (top_s == owner[:, None]), -np.inf, sims_s)
+    best = np.argsort(-score, axis=1, kind="stable")[:, :k]
+    rows = np.arange(len(top))[:, None].repeat(best.shape[1], axis=1)
+    keep = np.isfinite(score[rows, best])
+    return rows[keep], order[rows, best][keep]
+
+
+def _concat(parts: list, min_similarity: float) -> Candidates:
+    if not parts:
+        empty = np.empty(0, np.int64)
+        return Candidates(empty, empty, np.empty(0, np.float32), np.empty(0, bool), empty, empty)
+    i, j, s, m, dx, dy = (np.concatenate(x) for x in zip(*parts, strict=True))
+    keep = s >= min_similarity
+    return Candidates(i[keep], j[keep], s[keep].astype(np.float32), m[keep], dx[keep].astype(np.int64),
+                      dy[keep].astype(np.int64))
 
 
 def subset(found: Candidates, keep: np.ndarray) -> Candidates:
     return Candidates(*(getattr(found, name)[keep] for name in ("i", "j", "similarity", "mirrored", "dx", "dy")))
 
 
-def best_rows(found: Candidates, k: int, min_similarity: float = -1.0) -> Candidates:
-    """Each querying picture's k best rows of `found` (as Search.partners orders them) of at least
-    `min_similarity`."""
-    return subset(found, (found.similarity >= min_similarity) & (rank_in_runs(run_starts(found.j)) < k))
-
-
-def _best_per_query(rows: list, k: int) -> Candidates:
-    """Rows (i, j, similarity, mirrored, dx, dy) -> each querying picture j's k best distinct partners i."""
-    i, j, s, m, dx, dy = (np.concatenate(part) for part in zip(*rows, strict=True))
-    order = np.lexsort((-s, i, j))
-    order = order[run_starts(j[order], i[order])]  # the best row per (j, i)
-    order = order[np.lexsort((-s[order], j[order]))]
-    keep = order[rank_in_runs(run_starts(j[order])) < k]
-    return Candidates(i[keep], j[keep], s[keep].astype(np.float32), m[keep], dx[keep], dy[keep])
-
-
-def candidates(search: Search, k: int, min_similarity: float, nearest: Candidates | None = None) -> Candidates:
+def candidates(search: Search, k: int, min_similarity: float) -> Candidates:
     """Pairs that either search puts within each other's k nearest (the window search: with a similarity of
-    at least `min_similarity`), one row per unordered pair and mirroring; the window search's row first.
-    `nearest`: the window search's partners for every picture, already found (with k or more each)."""
+    at least `min_similarity`), one row per unordered pair and mirroring; the window search's row first. Each
+    pair comes as (earlier, later) picture, so it reads the same on every run: the later aligned onto the earlier."""
     if len(search.g) < 2:
         empty = np.empty(0, np.int64)
         return Candidates(empty, empty, np.empty(0, np.float32), np.empty(0, bool), empty, empty)
-    windows = search.partners(k, min_similarity) if nearest is None else best_rows(nearest, k, min_similarity)
+    windows = search.partners(k, min_similarity)
     both = [windows, search.spectrum_partners(k)]
     i, j, s, m, dx, dy = (np.concatenate([getattr(f, name) for f in both])
                           for name in ("i", "j", "similarity", "mirrored", "dx", "dy"))
@@ -229,7 +271,9 @@ def candidates(search: Search, k: int, min_similarity: float, nearest: Candidate
     lo, hi = np.minimum(i, j), np.maximum(i, j)
     order = np.lexsort((-s, source, m, hi, lo))
     first = order[run_starts(lo[order], hi[order], m[order])]
-    return Candidates(i[first], j[first], s[first], m[first], dx[first], dy[first])
+    i, j, s, m, dx, dy = i[first], j[first], s[first], m[first], dx[first], dy[first]
+    swap = i > j  # the shift of i seen from j: opposite, but a mirror image's stays across (mirrored both ways)
+    return Candidates(np.minimum(i, j), np.maximum(i, j), s, m, np.where(swap & ~m, -dx, dx), np.where(swap, -dy, dy))
 
 
 def merged(found: Candidates, i: np.ndarray, j: np.ndarray) -> Candidates:

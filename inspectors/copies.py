@@ -20,27 +20,22 @@ PAIR_COLUMNS = ["i", "j", "similarity", "mirrored", "zoom", "dx", "dy", "layout"
                 "recoloured", "vouched", "copy"]
 
 
-def crowd_levels(g: np.ndarray, nearest: content.Candidates, who: np.ndarray, config: DuplicatesConfig,
-                 copies_known: np.ndarray | None = None) -> np.ndarray:
-    """Per picture of `who`: the detail correlation, once aligned, of its `crowd_rank`-th best partner among
-    its `crowd_neighbours` nearest in the window search (`nearest`; -1 with fewer). A picture's own copies are
-    among them, so the rank leaves room for a group of crowd_rank pictures; partners already known to be its
-    copies (`copies_known`, pair keys of content.pair_keys(): the hash rule's) are no crowd at all, so a larger group
-    of such copies still stands out. All are aligned coarsely; the crowd_rank + 1 whose layouts agree best are
-    refined (the others would not reach that rank)."""
-    out = np.full(len(g), -1.0, np.float32)
-    if not len(who):
-        return out
-    crowd = np.isin(nearest.j, who)
-    if copies_known is not None and len(copies_known):
-        crowd &= ~np.isin(content.pair_keys(nearest.i, nearest.j, len(g)), copies_known)
-    found = content.subset(nearest, crowd)
-    coarse = alignment.align(g, found, refine=False).layout
-    found = content.subset(found, _top_per_node(found.j, coarse, config.crowd_rank + 1))
-    detail = alignment.align(g, found).detail
-    rank = _rank_per_node(found.j, detail)
+def crowd_levels(pairs: pd.DataFrame, n: int, config: DuplicatesConfig) -> np.ndarray:
+    """Per picture (n of them): the detail correlation of its `crowd_rank`-th best partner among the aligned
+    candidate pairs (-1 with fewer): its nearest in both searches and those that found it. A picture's own
+    copies are among them, so the rank leaves room for a group of crowd_rank pictures; partners the hash rule
+    vouches for (resized, re-encoded copies) are no crowd at all, so a larger group of such copies still
+    stands out. The candidates are aligned already: the crowd costs nothing more."""
+    rows = pairs[~pairs["vouched"].to_numpy(bool)]
+    i, j = rows["i"].to_numpy(np.int64), rows["j"].to_numpy(np.int64)
+    end, other = np.r_[i, j], np.r_[j, i]
+    detail = np.tile(rows["detail"].to_numpy(np.float32), 2)
+    order = np.lexsort((-detail, other, end))
+    order = order[content.run_starts(end[order], other[order])]  # a partner once, at its best (plain or mirrored)
+    rank = _rank_per_node(end[order], detail[order])
     chosen = rank == config.crowd_rank - 1
-    out[found.j[chosen]] = detail[chosen]
+    out = np.full(n, -1.0, np.float32)
+    out[end[order][chosen]] = detail[order][chosen]
     return out
 
 
@@ -52,11 +47,6 @@ def _rank_per_node(nodes: np.ndarray, values: np.ndarray) -> np.ndarray:
     return rank
 
 
-def _top_per_node(nodes: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
-    """Positions of each node's k rows of highest value."""
-    return np.flatnonzero(_rank_per_node(nodes, values) < k)
-
-
 def content_pairs(nodes: pd.DataFrame, config: DuplicatesConfig, also=None, vouched=None) -> pd.DataFrame:
     """Candidate pairs among the pictures (positions in `nodes`, which has `content` and the mean colours),
     from the content search and `also` (pairs (i, j) found otherwise: by perceptual hash; `vouched`, a bool
@@ -64,8 +54,7 @@ def content_pairs(nodes: pd.DataFrame, config: DuplicatesConfig, also=None, vouc
     (`decide`)."""
     g = content.greys(list(nodes["content"]))
     search = content.Search(g, config.mirrored)
-    nearest = search.partners(max(config.crowd_neighbours, config.neighbours))
-    found = content.candidates(search, config.neighbours, config.min_similarity, nearest)
+    found = content.candidates(search, config.neighbours, config.min_similarity)
     if also is not None and len(also[0]):
         found = content.merged(found, *also)
     aligned = alignment.align(g, found)
@@ -73,10 +62,7 @@ def content_pairs(nodes: pd.DataFrame, config: DuplicatesConfig, also=None, vouc
                           "zoom": aligned.zoom, "dx": aligned.dx, "dy": aligned.dy, "layout": aligned.layout,
                           "detail": aligned.detail, "worst": aligned.worst})
     pairs["vouched"] = _vouched(pairs, also, vouched)
-    alike = (_likeness(pairs, config).max(axis=1, initial=0.0) <= 1) | pairs["vouched"]
-    known = pairs.loc[pairs["vouched"], ["i", "j"]].to_numpy(np.int64)
-    crowd = crowd_levels(g, nearest, np.unique(pairs.loc[alike, ["i", "j"]].to_numpy()), config,
-                         copies_known=content.pair_keys(known[:, 0], known[:, 1], len(g)))
+    crowd = crowd_levels(pairs, len(g), config)
     pairs["crowd"] = np.maximum(crowd[pairs["i"].to_numpy()], crowd[pairs["j"].to_numpy()])
     pairs["recoloured"] = colour_change(nodes, pairs["i"].to_numpy(), pairs["j"].to_numpy())
     pairs["copy"] = decide(pairs, config)

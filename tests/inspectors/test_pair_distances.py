@@ -71,8 +71,9 @@ def test_each_pair_says_how_it_differs_and_what_turned_it_down(table):
     pairs = result.pairs
     how = {frozenset((a, b)): (a, h) for a, b, h in pairs[["path_a", "path_b", "how"]].itertuples(index=False)}
     assert how[frozenset(("b/orig.png", "b/mirrored.png"))][1] == "mirrored"
-    # how the second differs from the first: 3 and 2 px of the 32 px thumbnail, 6 and 4 of the 64 px file
-    assert how[frozenset(("a/orig.png", "a/shifted.png"))] == ("a/shifted.png", "shifted 6 px right, 4 px up")
+    # how the second (the later path) differs from the first: its window moved 3 px right and 2 up (of the 32 px
+    # thumbnail), so its content sits 6 px left and 4 down in the 64 px file
+    assert how[frozenset(("a/orig.png", "a/shifted.png"))] == ("a/orig.png", "shifted 6 px left, 4 px down")
     inside, outside = P.just_inside(result, 2), P.just_outside(result, 2)
     assert list(inside["line_distance"]) == sorted(pairs.loc[pairs["copy"], "line_distance"], reverse=True)[:2]
     assert list(outside["line_distance"]) == sorted(pairs.loc[~pairs["copy"], "line_distance"])[:2]
@@ -107,7 +108,8 @@ def test_the_line_distance_is_the_criterion_farthest_past_its_limit():
             "mirrored": False, "zoom": 1.0, "dx": 0.0, "dy": 0.0}
     pairs = pd.DataFrame([base, {**base, "layout": 0.8}, {**base, "worst": 0.9}, {**base, "crowd": 0.95},
                           {**base, "crowd": 0.95, "layout": 0.5, "vouched": True}, {**base, "crowd": 1.0}])
-    config = DuplicatesConfig()
+    config = DuplicatesConfig(crowd_ratio=0.3, min_layout=0.9, min_detail=0.85, max_worst_block=0.6,
+                              vouched_crowd_ratio=0.4)
     # layout 0.05/0.1, detail 0.03/0.15, block 0.3/0.6, crowd 0.03/(0.3*0.5): the layout and the block tie at 0.5
     assert copies.line_distance(pairs, config) == pytest.approx([0.5, 2.0, 1.5, 0.03 / 0.015, 0.03 / 0.02, np.inf])
     assert list(copies.binding(pairs, config)) == ["layout", "layout", "uneven block", "crowd", "crowd", "crowd"]

@@ -85,6 +85,12 @@ def test_config_round_trips_and_rejects_typos():
         config_from_dict(data)
 
 
+def test_a_workspace_of_an_older_version_keeps_its_settings_without_the_retired_ones():
+    data = config_to_dict(Config())
+    data["duplicates"].update(crowd_neighbours=12, radius=6)  # written before the crowd came from the candidates
+    assert config_from_dict(data).duplicates.radius == 6
+
+
 @pytest.mark.parametrize(("item", "message"), [
     ("duplicates.radius", "--set duplicates.radius: expected SECTION.KEY=VALUE, e.g. --set duplicates.radius=6"),
     ("duplicates.radius=", "--set duplicates.radius=: expected SECTION.KEY=VALUE"),
