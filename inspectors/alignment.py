@@ -68,6 +68,11 @@ def _correlations(a: np.ndarray, b: np.ndarray, size: int) -> np.ndarray:
     return dots / norms
 
 
+def _halved(images: np.ndarray) -> np.ndarray:
+    """Each image's 2x2 means (a strided sum: a reshaped mean is several times slower)."""
+    return (images[:, 0::2, 0::2] + images[:, 1::2, 0::2] + images[:, 0::2, 1::2] + images[:, 1::2, 1::2]) * 0.25
+
+
 def _shifted(padded: np.ndarray, pad: int, dy: np.ndarray, dx: np.ndarray, side: int) -> np.ndarray:
     """Each padded image (P, side + 2 pad, ...) moved by its own whole-pixel (dy, dx): (P, side, side)."""
     view = np.lib.stride_tricks.sliding_window_view(padded, (side, side), axis=(1, 2))
@@ -99,8 +104,7 @@ def _align_chunk(g, i, j, mirrored, prior_dx, prior_dy, refine=True):
     b_band = np.where(mirrored[:, None, None], band[p:, :, ::-1], band[p:])
     # coarse: 16x16, every scale, whole pixels (of 16) within COARSE_SHIFT of the search's shift; the
     # pairs are moved by that shift first, so one warp serves them all at a scale
-    a16 = a_low.reshape(p, 16, 2, 16, 2).mean(axis=(2, 4))
-    b16 = b_low.reshape(p, 16, 2, 16, 2).mean(axis=(2, 4))
+    a16, b16 = _halved(a_low), _halved(b_low)
     start_dy = np.clip(np.round(prior_dy / 2), -PRIOR_MAX, PRIOR_MAX).astype(np.int64)
     start_dx = np.clip(np.round(prior_dx / 2), -PRIOR_MAX, PRIOR_MAX).astype(np.int64)
     r, pad16 = COARSE_SHIFT, PAD // 2

@@ -46,12 +46,12 @@ def _blur_matrix(n: int, sigma: float) -> np.ndarray:
 
 def blur(images: np.ndarray, sigma: float) -> np.ndarray:
     m = _blur_matrix(images.shape[-1], sigma)
-    return both_axes(images, m, m)
+    return m @ images @ m.T  # a stack of small products: on the alignment's threads, faster than both_axes
 
 
 def both_axes(images: np.ndarray, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
-    """rows @ image @ columns.T for each image (n, h, w), as two plain matrix products (a stack of small
-    ones is many times slower)."""
+    """rows @ image @ columns.T for each image (n, h, w), as two plain matrix products: on one thread, faster
+    than a stack of small ones."""
     n, h, w = images.shape
     across = images.reshape(n * h, w) @ columns.T.astype(images.dtype)  # (n * h, w')
     down = across.reshape(n, h, -1).transpose(0, 2, 1).reshape(-1, h) @ rows.T.astype(images.dtype)  # (n * w', h')
