@@ -10,15 +10,22 @@ import streamlit as st
 from inspectors import scan_cache
 from inspectors.config import changed_settings, workspace_config
 from inspectors.dataset import DatasetError
-from ui import health, pages, state
+from ui import health, links, opener, pages, state
 from ui.plain import md
 
 
 def dataset_picker() -> None:
     arg_path, arg_labels = state.command_line_dataset()
     if "dataset_path" not in st.session_state:
-        st.session_state["dataset_path"] = arg_path or state.DEFAULT_DATASET
-        st.session_state["labels_path"] = arg_labels or ""
+        # a reload or a shared link: the dataset the URL names (by its workspace), else the command line's
+        linked_id = st.query_params.get(links.WORKSPACE)
+        linked = links.workspace_of_link(linked_id)
+        if linked_id and not linked:
+            st.warning(f"The link names a dataset this server does not know (workspace {md(linked_id)}): showing "
+                       "the default one.")
+        st.session_state["dataset_path"] = linked["path"] if linked else arg_path or state.DEFAULT_DATASET
+        st.session_state["labels_path"] = linked["labels"] if linked else arg_labels or ""
+        st.session_state["_from_link"] = bool(linked)
     # keep the typed values across page changes (Streamlit forgets a widget's state on navigation otherwise)
     for key in ("dataset_path", "labels_path"):
         st.session_state[key] = st.session_state[key]
@@ -50,6 +57,10 @@ def dataset_picker() -> None:
         return
     # a damaged report file is derived data: scan again (quick, from the cache) rather than fail on every page
     rebuilt = state.damaged_reports(ds) if state.scanned(ds) else {}
+    if not scan_clicked and not state.scanned(ds) and st.session_state.get("_from_link"):
+        st.session_state["dataset"] = None  # a link never starts a scan: the Scan button does
+        st.sidebar.info("This linked dataset has no report yet: press Scan to scan it.")
+        return
     if scan_clicked or rebuilt or not state.scanned(ds):
         bar = st.sidebar.progress(0.0, text="listing files…")
 
@@ -69,6 +80,9 @@ def dataset_picker() -> None:
         for path, reason in rebuilt.items():  # in the main area, above the page: where the eye goes
             st.warning(f"{md(path)} was damaged ({md(reason)}): scanning again rebuilt it.")
     st.session_state["dataset"] = ds
+    st.session_state["_from_link"] = False
+    if st.query_params.get(links.WORKSPACE) != ds.workspace.name:
+        st.query_params[links.WORKSPACE] = ds.workspace.name  # the URL names the dataset: reloads and links keep it
     st.sidebar.caption(f"Workspace: {md(ds.workspace)}")
     settings_caption(ds)
     for path, reason in state.damaged(ds).items():  # one message per damaged file, above every page
@@ -93,10 +107,20 @@ def settings_caption(ds) -> None:
 def main() -> None:
     st.set_page_config(page_title="Dataset inspector", layout="wide")
     dataset_picker()
-    st.navigation([st.Page(page.file, title=page.label, icon=page.icon, default=i == 0)
-                   for i, page in enumerate(pages.PAGES)]).run()
-    if st.session_state.get("dataset") is not None and state.scanned(st.session_state["dataset"]):
-        state.warm(st.session_state["dataset"])  # after the page: the derived tables would slow its first run
+    page = st.navigation([st.Page(p.file, title=p.label, icon=p.icon, default=i == 0)
+                          for i, p in enumerate(pages.PAGES)])
+    name = page.url_path or pages.PAGES[0].name
+    if st.session_state.get("dataset") is not None:  # every page names its dataset: marks land where one sees
+        st.caption(f"Dataset: {md(st.session_state['dataset'].path)}")
+    links.restore(name)
+    opener.restore()
+    page.run()
+    links.publish(name)
+    ds = st.session_state.get("dataset")
+    if ds is not None and state.scanned(ds):
+        opener.publish()
+        opener.show(ds)
+        state.warm(ds)  # after the page: the derived tables would slow its first run
 
 
 # Streamlit runs this file as __main__. The scan's workers never import it (pool.worker_start hides it), but

@@ -156,12 +156,18 @@ def mark_workspace(folder, dataset_root, labels_csv=None) -> None:
                                               "created": time.strftime("%Y-%m-%d %H:%M:%S")}, indent=1))
 
 
+def workspace_marker(folder) -> dict:
+    """The workspace's marker ({} for a workspace made before markers existed, or an unreadable one)."""
+    try:
+        meta = json.loads((Path(folder) / MARKER).read_text())
+    except (OSError, ValueError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
 def workspace_dataset(folder) -> str | None:
     """The dataset a workspace's marker names (None for a workspace made before markers existed)."""
-    try:
-        return json.loads((Path(folder) / MARKER).read_text()).get("dataset")
-    except (OSError, ValueError, AttributeError):
-        return None
+    return workspace_marker(folder).get("dataset")
 
 
 def list_workspaces(cache=None) -> tuple[list[Path], list[Path]]:

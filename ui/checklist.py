@@ -48,4 +48,17 @@ def checklist(summary: dict) -> list[dict]:
          f"{count('odd_mode'):,} odd modes", "sizes"),
         ("Outliers looked at", count("outlier") == 0, f"{count('outlier'):,} images unlike the rest", "quality"),
     ]
-    return [{"step": s, "ok": ok, "verdict": v, "page": p} for s, ok, v, p in steps]
+    return [{"step": s, "ok": ok, "verdict": v, "page": p, "query": STEP_VIEWS.get(s, {})} for s, ok, v, p in steps]
+
+
+# the filtered view each step's Open link lands on (query parameters bound by ui/links.py)
+STEP_VIEWS = {
+    "Every file reads": {"browse_issue": ["corrupt", "unsupported_file", "missing_file"]},
+    "Names match contents": {"browse_issue": ["format_mismatch"]},
+    "No copies leak across splits": {"dup_only": "leaks"},
+    "Copies agree on their label": {"dup_only": "conflicting labels"},
+    "No duplicates": {"dup_only": "all"},
+    "Image quality": {"browse_issue": ["dark", "light", "blurry", "low_information"]},
+    "Sizes and modes consistent": {"browse_issue": ["odd_size", "odd_aspect_ratio", "odd_mode"]},
+    "Outliers looked at": {"browse_issue": ["outlier"]},
+}

@@ -25,6 +25,7 @@ def random_per_class(samples: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
     return samples.iloc[shuffled[chosen]]
 
 
+OPEN_SAMPLE, OPEN_ORDER = "open_sample", "open_order"  # the open sample and its grid's order (ui/opener.py)
 THUMB_PX = 120  # every thumbnail fits a THUMB_PX square, so strips and big images keep the grid even
 COMPARE_PX = 240  # duplicate groups: big enough to tell a copy from a look-alike
 COMPARE_FULL_MAX = 12  # groups up to this size open their files (the thumbnails are only 128 px)
@@ -50,17 +51,22 @@ def pager(total: int, size: int, key: str) -> int:
     pages = max(1, -(-total // size))
     if pages == 1:
         return 0
+    if isinstance(st.session_state.get(key), int):  # a link's page beyond this view's last: its last
+        st.session_state[key] = min(max(1, st.session_state[key]), pages)
     number = st.columns([1, 3])[0].number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, value=1, step=1,
                                                 key=key)
     return int(number) - 1
 
 
 def image_grid(ds, rows: pd.DataFrame, columns: int = 8, caption=None, select_key: str | None = None,
-               side: int = THUMB_PX, full_size: bool = False) -> list:
-    """Images in a grid, `side` px at most; with select_key, a checkbox under each. Cached thumbnails,
-    unless full_size (a few files opened at `side`, for side-by-side comparison). caption(row) is plain text
-    (paths, labels, details: shown as they are). Returns the selected paths."""
+               side: int = THUMB_PX, full_size: bool = False, opens: bool = True) -> list:
+    """Images in a grid, `side` px at most; with select_key, a checkbox under each; with `opens`, an Open
+    button that shows the sample in a dialog. Cached thumbnails, unless full_size (a few files opened at
+    `side`, for side-by-side comparison). caption(row) is plain text (paths, labels, details: shown as they
+    are). Returns the selected paths."""
     caption = caption or (lambda r: r["path"].rsplit("/", 1)[-1])
+    order = list(rows["path"])
+    grid = select_key or f"grid{abs(hash(tuple(order))) % 10**8}"  # the Open buttons' keys: unique per grid
     thumbs = {} if full_size else state.thumbnails(ds, rows["path"])
     marks = state.marks(ds).set_index("path")["decision"].to_dict() if select_key else {}
     selected = []
@@ -77,9 +83,20 @@ def image_grid(ds, rows: pd.DataFrame, columns: int = 8, caption=None, select_ke
             mark = marks.get(row["path"])
             note = f" · {view.note}" if view and view.note else ""  # a 12-bit file shown stretched
             st.caption(md(caption(row)) + (f" · **{mark}**" if mark else "") + note)
-            if select_key and st.checkbox("select", key=f"{select_key}::{row['path']}", label_visibility="collapsed"):
+            below = st.columns(2) if select_key and opens else [st.container()] * 2
+            if select_key and below[0].checkbox("select", key=f"{select_key}::{row['path']}",
+                                                label_visibility="collapsed"):
                 selected.append(row["path"])
+            if opens:
+                below[1].button("Open", key=f"{grid}::open::{row['path']}", type="tertiary", on_click=open_sample,
+                                args=(row["path"], order), help="Full size, findings, copies and marks (← → move)")
     return selected
+
+
+def open_sample(path: str, order: list) -> None:
+    """Open a sample in the dialog (ui/opener.py), with the grid's order for previous / next."""
+    st.session_state[OPEN_SAMPLE], st.session_state[OPEN_ORDER] = path, list(order)
+    st.query_params["open"] = path  # also from a copy inside the dialog, which reruns alone (ui/links.OPEN)
 
 
 def pair_grid(ds, pairs: pd.DataFrame, caption, columns: int = 4, side: int = 110) -> None:
@@ -131,7 +148,8 @@ def mark_bar(ds, paths: list, key: str, labels: list) -> None:
         st.caption(READ_ONLY)
         return
     c1, c2, c3 = st.columns([2, 2, 1])
-    decision = c1.radio(f"Mark {len(paths)} selected as", review.DECISIONS, horizontal=True, key=f"{key}_decision")
+    what = "Mark it as" if len(paths) == 1 else f"Mark {len(paths)} selected as"
+    decision = c1.radio(what, review.DECISIONS, horizontal=True, key=f"{key}_decision")
     new_label = c2.selectbox("New label", labels, key=f"{key}_label") if decision == "relabel" else None
     c3.button("Apply", key=f"{key}_apply", type="primary", on_click=_apply_marks,
               args=(ds.workspace, list(paths), decision, new_label, key))
@@ -159,7 +177,8 @@ def gallery(ds, table: pd.DataFrame, key: str, page_size: int = 40, columns: int
 
 
 def detail(ds, path: str) -> None:
-    """One sample: the image at full size, its metadata and statistics, its findings, its copies."""
+    """One sample: the image at full size, its metadata and statistics, its findings, its copies (each opens
+    in the dialog in turn)."""
     samples, found = state.samples(ds), state.findings(ds)
     row = state.rows_of(ds, [path]).iloc[0]
     st.subheader(md(path))

@@ -3,20 +3,27 @@
 import streamlit as st
 
 from inspectors.sheets import sheet_text
-from ui import pages, state, tables, widgets
+from ui import links, pages, state, tables, widgets
+
+VIEWS = ["Gallery", "Table"]
 
 ds = widgets.need_dataset()
 samples, found = state.samples(ds), state.findings(ds)
 table = state.derived(ds, "with_issues")
 st.title(pages.PAGE["browse"].title)
 
+splits, labels, issues = (sorted(table["split"].unique()), sorted(table["label"].unique()),
+                          sorted(found["issue"].unique()))
+sortable = [c for c in table.columns if c not in tables.HIDDEN_COLUMNS]
+for key, options in (("browse_split", splits), ("browse_label", labels), ("browse_issue", issues),
+                     ("browse_sort", sortable), ("browse_view", VIEWS)):
+    links.keep_valid(key, options)  # a link's values that this dataset does not have are dropped
 with st.expander("Filters", expanded=True):
     c1, c2, c3, c4 = st.columns(4)
     spec = tables.Filter(
-        splits=c1.multiselect("Split", sorted(table["split"].unique()), key="browse_split"),
-        labels=c2.multiselect("Class", sorted(table["label"].unique()), key="browse_label"),
-        issues=c3.multiselect("Issue", sorted(found["issue"].unique()), key="browse_issue",
-                              format_func=tables.issue_name),
+        splits=c1.multiselect("Split", splits, key="browse_split"),
+        labels=c2.multiselect("Class", labels, key="browse_label"),
+        issues=c3.multiselect("Issue", issues, key="browse_issue", format_func=tables.issue_name),
         text=c4.text_input("Path contains", key="browse_text"))
     numeric = st.selectbox("Range on", ["—"] + tables.NUMERIC_FILTERS, key="browse_range_col")
     if numeric != "—":
@@ -26,11 +33,10 @@ with st.expander("Filters", expanded=True):
                                   (float(values.min()), float(values.max())), key=f"browse_range_{numeric}")
             spec.ranges[numeric] = (low, high)
 c1, c2, c3 = st.columns([2, 1, 1])
-sortable = [c for c in table.columns if c not in tables.HIDDEN_COLUMNS]
 sort_by = c1.selectbox("Sort by", sortable, index=sortable.index("worst_score"), key="browse_sort",
                        format_func=lambda c: c.replace("_", " "))
 descending = c2.toggle("Descending", value=True, key="browse_desc")
-view_as = c3.radio("View", ["Gallery", "Table"], horizontal=True, key="browse_view")
+view_as = c3.radio("View", VIEWS, horizontal=True, key="browse_view")
 # positions, not a frame: the sort is cached per column, the filter is a mask, and only the rows shown are taken
 view = tables.view_positions(state.sort_order(ds, sort_by, descending), tables.filter_mask(table, spec))
 st.caption(f"{len(view):,} of {len(table):,} files match")
@@ -39,9 +45,6 @@ if view_as == "Gallery":
     widgets.gallery(ds, table, key="browse", positions=view,
                     caption=lambda r: f"{r['path'].rsplit('/', 1)[-1]} · {r['label'] or '—'}"
                                       f" · {tables.issue_name(r['issues'] or 'ok')}")
-    choice = st.selectbox("Open a sample: full size, metadata, findings and copies",
-                          ["—"] + list(tables.page(table, 0, 200, view)["path"]), key="browse_open")
-    picked = None if choice == "—" else choice
 else:
     number = widgets.pager(len(view), 200, "browse_table_page")
     shown = tables.page(table, number, 200, view)
@@ -49,8 +52,9 @@ else:
     event = st.dataframe(tables.readable(shown[columns]), hide_index=True, width="stretch", on_select="rerun",
                          selection_mode="single-row", key="browse_table")
     picked = widgets.selected_row_path(event, shown)
+    if picked and st.session_state.get("_browse_picked") != picked:  # a newly picked row opens in the dialog
+        widgets.open_sample(picked, list(shown["path"]))
+    st.session_state["_browse_picked"] = picked
     # built only when clicked: a 100k-row CSV on every rerun would slow every click on the page
     st.download_button("Export this filtered view (CSV)", lambda: sheet_text(table.iloc[view][columns]),
                        file_name="filtered_view.csv", mime="text/csv", on_click="ignore")
-if picked:
-    widgets.detail(ds, picked)

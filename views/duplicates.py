@@ -4,7 +4,7 @@ and where the line between near copies and look-alikes falls."""
 import streamlit as st
 
 from inspectors import pair_distances as P
-from ui import charts, pages, state, tables, widgets
+from ui import charts, links, pages, state, tables, widgets
 from ui.plain import md
 
 ALIGNED_MAX = 8  # copies of a group drawn aligned on its representative
@@ -25,6 +25,10 @@ st.caption("Duplicate groups with members in both splits (the diagonal: groups i
 matrix = tables.leak_matrix_frame(summary)
 if len(matrix):
     st.dataframe(matrix, width="content")
+    leaking = int(found["issue"].eq("split_leak").sum())
+    if leaking:
+        st.page_link(pages.PAGE["browse"].file, label=f"Open the {leaking:,} files that leak (a copy in an earlier "
+                     "split)", query_params={"browse_issue": ["split_leak"]}, icon=":material/arrow_forward:")
 else:
     st.success("No duplicates, so nothing leaks.")
 
@@ -33,7 +37,9 @@ st.caption("Exact copies have the same pixels. Near copies are the same picture 
            "cropped or zoomed, recoloured or mirrored: found by perceptual hash or by content, and confirmed on "
            "small grey thumbnails once aligned. Each copy says how it differs from its group's representative. "
            "Conflicting-label groups come first, then leaking ones. Pick a group to see its members side by side.")
-only = st.radio("Show", ["all", "conflicting labels", "leaks", "exact", "near"], horizontal=True, key="dup_only")
+SHOW = ["all", "conflicting labels", "leaks", "exact", "near"]
+links.keep_valid("dup_only", SHOW)
+only = st.radio("Show", SHOW, horizontal=True, key="dup_only")
 view = tables.filter_groups(groups, only)
 event = st.dataframe(view, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
                      key="dup_groups", height=300,

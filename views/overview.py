@@ -25,7 +25,8 @@ for item in checklist.checklist(summary):
     icon = ":green[:material/check_circle:]" if item["ok"] else ":orange[:material/warning:]"
     c1, c2 = st.columns([4, 1])
     c1.markdown(f"{icon} **{item['step']}** — {md(item['verdict'])}")
-    c2.page_link(pages.PAGE[item["page"]].file, label="Open", icon=":material/arrow_forward:")
+    target = "browse" if "browse_issue" in item["query"] else item["page"]  # the matching filtered view
+    c2.page_link(pages.PAGE[target].file, label="Open", icon=":material/arrow_forward:", query_params=item["query"])
 
 left, right = st.columns(2)
 with left:
@@ -40,6 +41,10 @@ with right:
     if len(issue_counts):
         st.dataframe(tables.issue_table(issue_counts, checklist.ISSUE_PAGES), hide_index=True,
                      width="stretch", height=38 + 35 * len(issue_counts))
+        with st.expander("Open the files of an issue"):
+            for issue, n in issue_counts.items():
+                st.page_link(pages.PAGE["browse"].file, label=f"{tables.issue_name(issue)}: {n:,} files",
+                             query_params={"browse_issue": [issue]})
     else:
         st.success("No findings.")
     st.caption(widgets.SCORE_LEGEND)
