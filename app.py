@@ -107,7 +107,7 @@ def settings_caption(ds) -> None:
 def main() -> None:
     st.set_page_config(page_title="Dataset inspector", layout="wide")
     dataset_picker()
-    page = st.navigation([st.Page(p.file, title=p.label, icon=p.icon, default=i == 0)
+    page = st.navigation([st.Page(p.file, title=p.label, default=i == 0)
                           for i, p in enumerate(pages.PAGES)])
     name = page.url_path or pages.PAGES[0].name
     if st.session_state.get("dataset") is not None:  # every page names its dataset: marks land where one sees

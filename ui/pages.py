@@ -8,8 +8,8 @@ from dataclasses import dataclass
 class Page:
     name: str  # the script views/<name>.py, and the page's URL path (the first page's is the root)
     label: str  # in the sidebar
-    title: str  # the page's heading
-    icon: str
+    title: str  # the page's heading (no icons: Streamlit fetches Material icons from a font server outside the
+    # machine, and nothing may leave it)
 
     @property
     def file(self) -> str:
@@ -17,17 +17,17 @@ class Page:
 
 
 PAGES = (
-    Page("overview", "Overview", "Overview", ":material/dashboard:"),
-    Page("browse", "Browse", "Browse", ":material/photo_library:"),
-    Page("duplicates", "Duplicates", "Duplicates and leaks", ":material/content_copy:"),
-    Page("integrity", "Integrity", "Integrity", ":material/broken_image:"),
-    Page("balance", "Balance", "Balance", ":material/balance:"),
-    Page("sizes", "Sizes", "Sizes", ":material/aspect_ratio:"),
-    Page("quality", "Quality & outliers", "Quality and outliers", ":material/tune:"),
-    Page("review", "Review & export", "Review and export", ":material/fact_check:"),
-    Page("baselines", "Baselines", "Baselines", ":material/model_training:"),
-    Page("label_issues", "Label issues", "Label issues", ":material/label_off:"),
-    Page("human_baseline", "Human baseline", "Human baseline", ":material/person_check:"),
+    Page("overview", "Overview", "Overview"),
+    Page("browse", "Browse", "Browse"),
+    Page("duplicates", "Duplicates", "Duplicates and leaks"),
+    Page("integrity", "Integrity", "Integrity"),
+    Page("balance", "Balance", "Balance"),
+    Page("sizes", "Sizes", "Sizes"),
+    Page("quality", "Quality & outliers", "Quality and outliers"),
+    Page("review", "Review & export", "Review and export"),
+    Page("baselines", "Baselines", "Baselines"),
+    Page("label_issues", "Label issues", "Label issues"),
+    Page("human_baseline", "Human baseline", "Human baseline"),
 )
 PAGE = {page.name: page for page in PAGES}
 

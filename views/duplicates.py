@@ -28,7 +28,7 @@ if len(matrix):
     leaking = int(found["issue"].eq("split_leak").sum())
     if leaking:
         st.page_link(pages.PAGE["browse"].file, label=f"Open the {leaking:,} files that leak (a copy in an earlier "
-                     "split)", query_params={"browse_issue": ["split_leak"]}, icon=":material/arrow_forward:")
+                     "split) →", query_params={"browse_issue": ["split_leak"]})
 else:
     st.success("No duplicates, so nothing leaks.")
 
@@ -109,8 +109,7 @@ def pair_section_when_ready() -> None:
     # then rerun the page once, which draws them without this polling
     if state.pair_distances(ds) is not None:
         st.rerun()
-    st.info("Measuring the distances of near pairs in the background; they appear here when ready.",
-            icon=":material/hourglass_top:")
+    st.info("Measuring the distances of near pairs in the background; they appear here when ready.")
 
 
 result = state.pair_distances(ds, wait_s=1.0)

@@ -21,12 +21,13 @@ widgets.listing_warnings(summary)
 
 st.subheader("Recipe checklist: the data steps")
 for item in checklist.checklist(summary):
-    # material icons (no emoji font in every browser), coloured so the eye finds what to look at
-    icon = ":green[:material/check_circle:]" if item["ok"] else ":orange[:material/warning:]"
+    # plain characters every font has (no emoji font in every browser, and Material icons come from a font
+    # server outside the machine), coloured so the eye finds what to look at
+    icon = ":green[**✓**]" if item["ok"] else ":orange[**!**]"
     c1, c2 = st.columns([4, 1])
     c1.markdown(f"{icon} **{item['step']}** — {md(item['verdict'])}")
     target = "browse" if "browse_issue" in item["query"] else item["page"]  # the matching filtered view
-    c2.page_link(pages.PAGE[target].file, label="Open", icon=":material/arrow_forward:", query_params=item["query"])
+    c2.page_link(pages.PAGE[target].file, label="Open →", query_params=item["query"])
 
 left, right = st.columns(2)
 with left:

@@ -54,8 +54,21 @@ def test_the_checklist_opens_the_filtered_view(app):
     app.goto("/", wait_until="domcontentloaded")
     wait_page(app, "Overview")
     row = app.locator('[data-testid="stHorizontalBlock"]').filter(has_text="Every file reads")
-    row.get_by_role("link", name="Open").click()
+    row.get_by_role("link", name="Open →").click()
     wait_page(app, "Browse")
     caption = app.get_by_text(re.compile(r"^[\d,]+ of [\d,]+ files match$"))
     expect(caption).not_to_have_text(re.compile(r"^([\d,]+) of \1 files"))  # narrowed, not everything
     helpers.assert_no_exception(app, "Browse from the checklist")
+
+
+def test_nothing_leaves_the_machine_over_a_visit_of_every_page(app):
+    from urllib.parse import urlparse
+
+    outside = []
+    app.on("request", lambda r: outside.append(r.url) if urlparse(r.url).scheme in ("http", "https", "ws", "wss")
+           and urlparse(r.url).hostname not in ("127.0.0.1", "localhost") else None)
+    app.goto("/", wait_until="domcontentloaded")
+    wait_page(app, "Overview")
+    for label, *_ in helpers.PAGES:
+        helpers.open_from_sidebar(app, label)
+    assert not outside, outside[:10]
