@@ -73,6 +73,9 @@ def connect(workspace) -> sqlite3.Connection:
         con.execute("PRAGMA synchronous=FULL")  # a confirmed mark is on disk
         _patiently(lambda: con.execute("CREATE TABLE IF NOT EXISTS marks (path TEXT PRIMARY KEY, "
                                        "decision TEXT NOT NULL, new_label TEXT, note TEXT, updated REAL NOT NULL)"))
+        # what a bulk action replaced, so that it can be undone (decision NULL: the path had no mark)
+        _patiently(lambda: con.execute("CREATE TABLE IF NOT EXISTS undo (batch INTEGER NOT NULL, path TEXT NOT NULL, "
+                                       "decision TEXT, new_label TEXT, note TEXT, updated REAL, what TEXT)"))
     except BaseException:
         con.close()
         raise
@@ -106,6 +109,63 @@ def set_mark(workspace, path: str, decision: str, new_label: str | None = None, 
                         (path, decision, new_label if decision == "relabel" else None, note, time.time()))
     finally:
         con.close()
+
+
+def set_marks(workspace, rows: list[tuple], what: str) -> int:
+    """A bulk action: rows of (path, decision, new_label) in one transaction, with what each replaced kept so
+    that `undo_last` restores it; `what` describes the action. Returns the number of marks set."""
+    for _, decision, new_label in rows:
+        if decision not in DECISIONS or (decision == "relabel" and not new_label):
+            raise ValueError(f"not a mark: {decision!r} {new_label!r}")
+    con = connect(workspace)
+    try:
+        with con:
+            batch = (con.execute("SELECT MAX(batch) FROM undo").fetchone()[0] or 0) + 1
+            now = time.time()
+            for path, decision, new_label in rows:
+                before = con.execute("SELECT decision, new_label, note, updated FROM marks WHERE path = ?",
+                                     (path,)).fetchone() or (None, None, None, None)
+                con.execute("INSERT INTO undo VALUES (?, ?, ?, ?, ?, ?, ?)", (batch, path, *before, what))
+                con.execute("INSERT OR REPLACE INTO marks VALUES (?, ?, ?, ?, ?)",
+                            (path, decision, new_label if decision == "relabel" else None, None, now))
+    finally:
+        con.close()
+    return len(rows)
+
+
+def last_bulk(workspace) -> tuple[str, int] | None:
+    """(what, how many marks) of the bulk action `undo_last` would undo; None when there is none."""
+    if not (Path(workspace) / REVIEW_FILE).exists():
+        return None
+    con = connect(workspace)
+    try:
+        row = con.execute("SELECT what, COUNT(*) FROM undo WHERE batch = (SELECT MAX(batch) FROM undo)").fetchone()
+    finally:
+        con.close()
+    return (row[0], row[1]) if row and row[1] else None
+
+
+def undo_last(workspace) -> int:
+    """Put back what the last bulk action replaced (marks it set on unmarked paths are cleared); returns how
+    many paths it restored."""
+    con = connect(workspace)
+    try:
+        with con:
+            batch = con.execute("SELECT MAX(batch) FROM undo").fetchone()[0]
+            if batch is None:
+                return 0
+            rows = con.execute("SELECT path, decision, new_label, note, updated FROM undo WHERE batch = ? "
+                               "ORDER BY rowid DESC", (batch,)).fetchall()
+            for path, decision, new_label, note, updated in rows:
+                if decision is None:
+                    con.execute("DELETE FROM marks WHERE path = ?", (path,))
+                else:
+                    con.execute("INSERT OR REPLACE INTO marks VALUES (?, ?, ?, ?, ?)",
+                                (path, decision, new_label, note, updated))
+            con.execute("DELETE FROM undo WHERE batch = ?", (batch,))
+    finally:
+        con.close()
+    return len(rows)
 
 
 def clear_mark(workspace, path: str) -> None:

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from inspectors import review
+from inspectors import bulk, review
 from ui import compare, images, state, tables
 from ui.plain import md
 
@@ -155,8 +155,29 @@ def mark_bar(ds, paths: list, key: str, labels: list) -> None:
               args=(ds.workspace, list(paths), decision, new_label, key))
 
 
+def apply_bulk(ds, rows: list[tuple], what: str) -> None:
+    """Marks (path, decision, new_label) set at once, undoably (review.set_marks), and said so."""
+    n = review.set_marks(ds.workspace, rows, what)
+    st.toast(f"Marked {n:,}: {md(what)}. Undo is on this page and on Review & export.")
+
+
+def undo_button(ds, key: str) -> None:
+    """Undo the last bulk action, when there is one to undo."""
+    if not state.marks_writable(ds):
+        return
+    last = review.last_bulk(ds.workspace)
+    if last and st.button(f"Undo: {md(last[0])} ({last[1]:,} marks)", key=key):
+        review.undo_last(ds.workspace)
+        st.rerun()
+
+
 def _apply_marks(workspace, paths, decision, new_label, key):
     """Runs before the page re-renders, so the checkboxes can still be cleared."""
+    if decision == "relabel":
+        same = set(bulk.relabel_refused(state.samples(state.current()), paths, new_label))
+        if same:
+            st.toast(f"Not relabelled: {len(same)} already labelled {md(new_label)}.")
+        paths = [p for p in paths if p not in same]
     for path in paths:
         review.set_mark(workspace, path, decision, new_label)
     for path in paths:

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from inspectors import bulk, review
 from inspectors.sheets import sheet_text
 from ui import links, pages, state, tables, widgets
 
@@ -40,6 +41,18 @@ view_as = c3.radio("View", VIEWS, horizontal=True, key="browse_view")
 # positions, not a frame: the sort is cached per column, the filter is a mask, and only the rows shown are taken
 view = tables.view_positions(state.sort_order(ds, sort_by, descending), tables.filter_mask(table, spec))
 st.caption(f"{len(view):,} of {len(table):,} files match")
+if 0 < len(view) < len(table) and state.marks_writable(ds):  # a filtered view, not the whole dataset
+    with st.expander(f"Mark all {len(view):,} files of this view"):
+        c1, c2, c3 = st.columns([2, 2, 1])
+        decision = c1.radio("As", review.DECISIONS, horizontal=True, key="browse_bulk_decision")
+        new_label = c2.selectbox("New label", labels, key="browse_bulk_label") if decision == "relabel" else None
+        if c3.button("Mark them", key="browse_bulk_apply", type="primary"):
+            paths = table["path"].to_numpy(object)[view]
+            refused = set(bulk.relabel_refused(samples, paths, new_label)) if new_label else set()
+            widgets.apply_bulk(ds, [(p, decision, new_label) for p in paths if p not in refused],
+                               f"{decision}{' as ' + new_label if new_label else ''}, {len(paths) - len(refused):,} "
+                               "files of a Browse view")
+widgets.undo_button(ds, "browse_undo")
 
 if view_as == "Gallery":
     widgets.gallery(ds, table, key="browse", positions=view,

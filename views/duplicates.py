@@ -3,6 +3,7 @@ and where the line between near copies and look-alikes falls."""
 
 import streamlit as st
 
+from inspectors import bulk
 from inspectors import pair_distances as P
 from ui import charts, links, pages, state, tables, widgets
 from ui.plain import md
@@ -45,6 +46,17 @@ event = st.dataframe(view, hide_index=True, width="stretch", on_select="rerun", 
                      key="dup_groups", height=300,
                      column_config={"conflicting": st.column_config.CheckboxColumn("conflicting labels"),
                                     "leaks": st.column_config.CheckboxColumn("leaks across splits")})
+if len(view) and state.marks_writable(ds):
+    with st.expander(f"Keep one file of each of these {len(view):,} groups, remove the rest"):
+        prefer = st.radio("Keep", list(bulk.PREFER), horizontal=True, key="dup_prefer",
+                          captions=list(bulk.PREFER.values()))
+        plan = bulk.keep_one_per_group(samples, found, prefer, groups=view["group"])
+        st.caption(f"{(plan['decision'] == 'keep').sum():,} kept, {(plan['decision'] == 'remove').sum():,} "
+                   "removed; marks you set on them before are replaced, and Undo puts them back.")
+        if st.button("Mark them", key="dup_keep_one", type="primary"):
+            widgets.apply_bulk(ds, list(zip(plan["path"], plan["decision"], [None] * len(plan), strict=True)),
+                               f"keep one per group ({prefer}), {only} groups")
+widgets.undo_button(ds, "dup_undo")
 rows = event["selection"]["rows"] if event else []
 group = view.iloc[rows[0]]["group"] if rows else (view.iloc[0]["group"] if len(view) else None)
 if group:

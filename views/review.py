@@ -20,6 +20,7 @@ for col, decision in zip((c1, c2, c3), review.DECISIONS, strict=True):
     col.metric(decision, f"{int((marks['decision'] == decision).sum()):,}")
 
 st.subheader("Marks")
+widgets.undo_button(ds, "review_undo")
 if marks.empty:
     st.info("No marks yet: tick images on any gallery (Browse, Duplicates, Quality, Sizes) and apply a decision.")
 else:

@@ -72,3 +72,23 @@ def test_nothing_leaves_the_machine_over_a_visit_of_every_page(app):
     for label, *_ in helpers.PAGES:
         helpers.open_from_sidebar(app, label)
     assert not outside, outside[:10]
+
+
+def test_keep_one_per_group_then_undo(app, app_server):
+    from inspectors import review
+
+    app.goto("/duplicates", wait_until="domcontentloaded")
+    wait_page(app, "Duplicates and leaks")
+    before = review.marks(app_server.workspace)
+    app.get_by_text(re.compile(r"^Keep one file of each of these")).click()
+    app.get_by_role("button", name="Mark them").click()
+    undo = app.get_by_role("button", name=re.compile(r"^Undo: keep one per group"))
+    expect(undo).to_be_visible()
+    wait_idle(app)
+    marked = review.marks(app_server.workspace)
+    assert (marked["decision"] == "remove").sum() > (before["decision"] == "remove").sum()
+    undo.click()
+    expect(undo).to_have_count(0)
+    wait_idle(app)
+    helpers.assert_no_exception(app, "Duplicates after the undo")
+    assert review.marks(app_server.workspace).equals(before)

@@ -1,0 +1,41 @@
+"""Bulk review in the app: keep one per duplicate group, then undo it; a filtered Browse view marked at once."""
+
+from inspectors import review
+from inspectors.workspace import workspace_dir
+
+
+def test_keep_one_per_group_marks_the_groups_and_undo_puts_it_back(app, shapes_copy):
+    data, cache = shapes_copy
+    ws = workspace_dir(data, None, cache)
+    before = review.marks(ws)
+    app.run()
+    app.switch_page("views/duplicates.py").run()
+    app.button(key="dup_keep_one").click().run()
+    assert not app.exception, app.exception
+    marks = review.marks(ws)
+    assert (marks["decision"] == "keep").sum() >= 1 and (marks["decision"] == "remove").sum() >= 1
+    app.run()
+    undo = [b for b in app.button if b.key == "dup_undo"]
+    assert undo and "keep one per group" in undo[0].label
+    undo[0].click().run()
+    assert review.marks(ws).equals(before)  # exactly what was there before
+
+
+def test_a_filtered_browse_view_is_marked_at_once_and_a_same_class_relabel_is_refused(app, shapes_copy):
+    data, cache = shapes_copy
+    ws = workspace_dir(data, None, cache)
+    before = review.marks(ws)
+    app.run()
+    app.switch_page("views/browse.py").run()
+    app.multiselect(key="browse_label").select("circle").run()
+    app.radio(key="browse_bulk_decision").set_value("relabel").run()
+    app.selectbox(key="browse_bulk_label").set_value("circle").run()
+    app.button(key="browse_bulk_apply").click().run()
+    assert not app.exception, app.exception
+    assert review.marks(ws).equals(before)  # every file of the view is a circle already: nothing to relabel
+    app.radio(key="browse_bulk_decision").set_value("remove").run()
+    app.button(key="browse_bulk_apply").click().run()
+    marks = review.marks(ws)
+    assert (marks["decision"] == "remove").sum() > 10
+    review.undo_last(ws)
+    assert review.marks(ws).equals(before)
