@@ -6,7 +6,7 @@ from pathlib import Path
 from inspectors import jobs
 from inspectors.report import printable
 
-from . import recipe, runs
+from . import fit, recipe, runs
 from .train import Diverged, load_tensors, train
 
 
@@ -44,6 +44,8 @@ def cmd_train(args, prepared, split, config, progress, say) -> int:
             f"val acc {result.val_acc:.3f}, train loss {result.train_loss:.4f}")
         if result.message:
             say(result.message)
+        judged = fit.of_run(folder)
+        say(f"fit: {judged['fit']}: {judged['why']}. Next: {judged['next']}")
     return 0
 
 

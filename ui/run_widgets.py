@@ -8,7 +8,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 import streamlit as st
 
-from baselines import runs
+from baselines import fit, runs
 from ui import launcher, training
 from ui.plain import html, md
 
@@ -114,6 +114,15 @@ def run_charts(folder: Path, key: str) -> None:
         last = evals.iloc[-1]
         st.caption(f"Last evaluation at step {int(last['step']):,} (epoch {last['epoch']:.2f}): validation loss "
                    f"{last['val_loss']:.4f}, accuracy {last['val_acc']:.1%}, on the whole validation set.")
+
+
+def fit_verdict(folder: Path) -> None:
+    """After a run: does it underfit, overfit or fit, and the recipe's next step (baselines/fit.py)."""
+    judged = fit.of_run(folder)
+    if judged["fit"] == "unknown":
+        return
+    box = st.success if judged["fit"] == "fits" else st.warning
+    box(f"**The model {judged['fit']}**: {md(judged['why'])}.\n\n**Next:** {md(judged['next'])}")
 
 
 def heatmap_figure(matrix) -> go.Figure:

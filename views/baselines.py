@@ -95,6 +95,8 @@ with live_tab:
         folder = ds.workspace / "runs" / st.session_state["bl_run"]
 
         def live(folder, status):
+            if status.get("state") in ("finished", "stopped"):
+                run_widgets.fit_verdict(folder)
             run_widgets.run_charts(folder, f"bl_live_{folder.name}")
             st.subheader("A fixed batch of validation images")
             run_widgets.fixed_batch(ds, folder, f"bl_live_{folder.name}", lambda paths: state.thumbnails(ds, paths))

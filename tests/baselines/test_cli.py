@@ -28,7 +28,7 @@ def test_train_writes_the_run_folder_and_exits_0(colours, tmp_path, capsys):
     assert cli(colours, "train", "--epochs", "1", "--out", str(out)) == 0
     printed = capsys.readouterr().out
     assert "3 classes; 36 train / 12 val images from the dataset's train/ and val/ splits" in printed
-    assert "finished after 3 steps" in printed
+    assert "finished after 3 steps" in printed and "fit: underfits" in printed and "Next: Step 3" in printed
     for name in ("config.json", "status.json", "metrics.jsonl", "checkpoint.pt", "val_predictions.csv"):
         assert (out / name).exists(), name
     config = json.loads((out / "config.json").read_text())

@@ -1,0 +1,34 @@
+"""The fit verdict after a run: underfits, overfits or fits, in the recipe's words."""
+
+import math
+
+from baselines import fit
+
+INIT = math.log(10)
+
+
+def test_a_model_whose_losses_agree_underfits_and_is_told_to_grow():
+    # the issue's case: 62 % validation accuracy, train and validation loss close together
+    judged = fit.verdict(train_loss=1.05, val_loss=1.08, val_acc=0.62, best_val_loss=1.08, best_step=900,
+                         init_loss=INIT, majority=0.1)
+    assert judged["fit"] == "underfits" and "Step 3" in judged["next"] and "62%" in judged["why"]
+
+
+def test_a_model_that_learnt_little_underfits():
+    judged = fit.verdict(1.9, 2.5, 0.3, 2.5, 100, INIT, 0.1)
+    assert judged["fit"] == "underfits" and "of the loss at init" in judged["why"]
+
+
+def test_a_rising_validation_loss_or_a_wide_gap_overfits():
+    rising = fit.verdict(0.05, 0.9, 0.8, 0.6, 400, INIT, 0.1)
+    wide = fit.verdict(0.1, 0.5, 0.85, 0.5, 900, INIT, 0.1)
+    assert rising["fit"] == wide["fit"] == "overfits" and "step 400" in rising["why"] and "Step 4" in wide["next"]
+
+
+def test_a_gap_without_a_rise_fits():
+    judged = fit.verdict(0.4, 0.6, 0.8, 0.6, 900, INIT, 0.1)
+    assert judged["fit"] == "fits" and "Step 5" in judged["next"]
+
+
+def test_no_evaluation_is_no_verdict():
+    assert fit.verdict(float("nan"), float("nan"), float("nan"), None, None, INIT, None)["fit"] == "unknown"
