@@ -14,6 +14,25 @@ from ui.pages import PAGE
 
 NUMERIC_FILTERS = ["width", "height", "bytes", "brightness", "contrast", "sharpness", "entropy"]
 HIDDEN_COLUMNS = [*BINARY_COLUMNS, "mtime_ns"]
+# the scan's bookkeeping: out of the Browse table and its sort until a person asks for them
+INTERNAL_COLUMNS = ["entry", "orphan", "file_hash", "pixel_hash", "phash", "dhash", "exif_orientation", "frames",
+                    "lum_p01", "lum_p05", "lum_p95", "lum_p99", "mean_r", "mean_g", "mean_b", "std_r", "std_g",
+                    "std_b", "colour_entropy", "error"]
+SCORE_PREFIX = "score: "  # one column per issue: its finding's score (0-1, 1 the most suspicious), blank if none
+
+
+def score_column(issue: str) -> str:
+    return SCORE_PREFIX + issue_name(issue)
+
+
+def column_label(column: str) -> str:
+    """A column as a person reads it, with its unit."""
+    return COLUMN_LABELS.get(column, column.replace("_", " "))
+
+
+COLUMN_LABELS = {"worst_score": "worst score (any issue)", "bytes": "file size (bytes)", "width": "width (px)",
+                 "height": "height (px)", "brightness": "brightness (0-1)", "contrast": "contrast (0-1)",
+                 "sharpness": "sharpness (edge energy)", "entropy": "entropy (bits)"}
 
 
 def issue_name(issue: str) -> str:
@@ -44,8 +63,9 @@ def positions_in(values, keys) -> np.ndarray:
 
 
 def with_issues(samples: pd.DataFrame, findings: pd.DataFrame) -> pd.DataFrame:
-    """Samples plus `issues` (comma-separated, sorted; a categorical: few distinct combinations) and
-    `worst_score` (max finding score, 0 if none). Columns are added, not merged: a merge copies every
+    """Samples plus `issues` (comma-separated, sorted; a categorical: few distinct combinations),
+    `worst_score` (max finding score, 0 if none) and one `score: <issue>` column per issue found (blank where
+    the file has no such finding), to sort and filter by. Columns are added, not merged: a merge copies every
     column of the table."""
     names = findings[["path", "issue"]].drop_duplicates().sort_values(["path", "issue"], kind="stable")
     joined = {}
@@ -60,7 +80,15 @@ def with_issues(samples: pd.DataFrame, findings: pd.DataFrame) -> pd.DataFrame:
                                        else none, categories)
     worst = findings.groupby("path")["score"].max().reindex(list(joined)).fillna(0.0).to_numpy(float)
     worst_score = np.where(at >= 0, worst[np.maximum(at, 0)] if len(worst) else 0.0, 0.0)
-    return samples.assign(issues=issues, worst_score=worst_score)
+    scores = findings.groupby(["issue", "path"])["score"].max()
+    per_issue = {}
+    for issue in sorted(findings["issue"].unique()):
+        mine = scores.loc[issue]
+        where = positions_in(samples["path"], list(mine.index))
+        column = np.full(len(samples), np.nan, np.float32)
+        column[where >= 0] = mine.to_numpy(np.float32)[where[where >= 0]]
+        per_issue[score_column(issue)] = column
+    return samples.assign(issues=issues, worst_score=worst_score, **per_issue)
 
 
 @dataclass

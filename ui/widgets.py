@@ -51,8 +51,9 @@ def pager(total: int, size: int, key: str) -> int:
     pages = max(1, -(-total // size))
     if pages == 1:
         return 0
-    if isinstance(st.session_state.get(key), int):  # a link's page beyond this view's last: its last
-        st.session_state[key] = min(max(1, st.session_state[key]), pages)
+    asked = st.session_state.get(key)
+    if isinstance(asked, int) and not 1 <= asked <= pages:  # a link's page beyond this view's last: its last
+        st.session_state[key] = min(max(1, asked), pages)
     number = st.columns([1, 3])[0].number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, value=1, step=1,
                                                 key=key)
     return int(number) - 1

@@ -1,5 +1,6 @@
 """Browse: the whole dataset as a gallery or a table; filter, sort, open a sample, mark it."""
 
+import numpy as np
 import streamlit as st
 
 from inspectors import bulk, review
@@ -15,7 +16,10 @@ st.title(pages.PAGE["browse"].title)
 
 splits, labels, issues = (sorted(table["split"].unique()), sorted(table["label"].unique()),
                           sorted(found["issue"].unique()))
-sortable = [c for c in table.columns if c not in tables.HIDDEN_COLUMNS]
+internal = st.session_state.get("browse_internal", False)
+scores = ["worst_score"] + [c for c in table.columns if c.startswith(tables.SCORE_PREFIX)]
+sortable = scores + [c for c in table.columns if c not in tables.HIDDEN_COLUMNS and c not in scores
+                     and (internal or c not in tables.INTERNAL_COLUMNS)]
 for key, options in (("browse_split", splits), ("browse_label", labels), ("browse_issue", issues),
                      ("browse_sort", sortable), ("browse_view", VIEWS)):
     links.keep_valid(key, options)  # a link's values that this dataset does not have are dropped
@@ -35,9 +39,12 @@ with st.expander("Filters", expanded=True):
             spec.ranges[numeric] = (low, high)
 c1, c2, c3 = st.columns([2, 1, 1])
 sort_by = c1.selectbox("Sort by", sortable, index=sortable.index("worst_score"), key="browse_sort",
-                       format_func=lambda c: c.replace("_", " "))
+                       format_func=tables.column_label,
+                       help="Each issue's score is a column: sort by it to see the most suspicious first.")
 descending = c2.toggle("Descending", value=True, key="browse_desc")
 view_as = c3.radio("View", VIEWS, horizontal=True, key="browse_view")
+c3.toggle("Internal columns", key="browse_internal", help="Hashes, listing flags, luminance percentiles, colour "
+          "means: the scan's bookkeeping, hidden from the table and the sort until asked for.")
 # positions, not a frame: the sort is cached per column, the filter is a mask, and only the rows shown are taken
 view = tables.view_positions(state.sort_order(ds, sort_by, descending), tables.filter_mask(table, spec))
 st.caption(f"{len(view):,} of {len(table):,} files match")
@@ -55,14 +62,25 @@ if 0 < len(view) < len(table) and state.marks_writable(ds):  # a filtered view, 
 widgets.undo_button(ds, "browse_undo")
 
 if view_as == "Gallery":
-    widgets.gallery(ds, table, key="browse", positions=view,
-                    caption=lambda r: f"{r['path'].rsplit('/', 1)[-1]} · {r['label'] or '—'}"
-                                      f" · {tables.issue_name(r['issues'] or 'ok')}")
+    shown_value = sort_by not in ("path", "label", "split", "issues")  # the caption shows the sorted value
+
+    def caption(r):
+        value = r[sort_by]
+        if not shown_value or value != value:  # not a value to show, or blank (NaN)
+            value = ""
+        else:
+            value = f" · {tables.column_label(sort_by)} " + (f"{value:.3g}" if isinstance(value, float | np.floating)
+                                                            else str(value))
+        return (f"{r['path'].rsplit('/', 1)[-1]} · {r['split'] or '—'} / {r['label'] or '—'}"
+                f" · {tables.issue_name(r['issues'] or 'ok')}{value}")
+    widgets.gallery(ds, table, key="browse", positions=view, caption=caption)
 else:
     number = widgets.pager(len(view), 200, "browse_table_page")
     shown = tables.page(table, number, 200, view)
-    columns = [c for c in shown.columns if c not in tables.HIDDEN_COLUMNS]
-    event = st.dataframe(tables.readable(shown[columns]), hide_index=True, width="stretch", on_select="rerun",
+    columns = [c for c in shown.columns if c not in tables.HIDDEN_COLUMNS
+               and (internal or c not in tables.INTERNAL_COLUMNS)]
+    event = st.dataframe(tables.readable(shown[columns]).rename(columns=tables.column_label), hide_index=True,
+                         width="stretch", on_select="rerun",
                          selection_mode="single-row", key="browse_table")
     picked = widgets.selected_row_path(event, shown)
     if picked and st.session_state.get("_browse_picked") != picked:  # a newly picked row opens in the dialog

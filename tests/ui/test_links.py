@@ -82,3 +82,16 @@ def test_values_round_trip_through_the_url():
     for kind, value in ((list, ["a", "b"]), (str, "x"), (bool, True), (bool, False), (int, 3)):
         encoded = links.encode(kind, value)
         assert links.decode(kind, encoded if isinstance(encoded, list) else [encoded]) == value
+
+
+def test_browse_sorts_by_an_issues_score_and_hides_the_scans_bookkeeping(app):
+    app.run()
+    app.switch_page("views/browse.py").run()
+    options = app.selectbox(key="browse_sort").options
+    assert "score: blurry" in options and "score: outlier" in options
+    assert "pixel hash" not in options and "lum p01" not in options  # until asked for
+    app.selectbox(key="browse_sort").set_value("score: blurry").run()
+    assert not app.exception, app.exception
+    assert any("blurry 1" in str(c.value) or "blurry 0." in str(c.value) for c in app.caption)  # the sorted value
+    app.toggle(key="browse_internal").set_value(True).run()
+    assert "pixel hash" in app.selectbox(key="browse_sort").options
