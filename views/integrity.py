@@ -33,6 +33,9 @@ for issue, title, help_text in SECTIONS:
     if issue == "corrupt":
         kinds = rows["detail"].str.split(":").str[0].value_counts().rename_axis("reason").reset_index(name="files")
         st.dataframe(kinds, hide_index=True, width="content")
-    st.dataframe(rows[["path", "label", "split", "bytes", "format", "detail"]], hide_index=True, width="stretch")
+    shown = rows[["path", "label", "split", "bytes", "format", "detail"]]
+    shown = shown.astype(object).where(shown.notna(), "—")  # a missing file has no size or format: a dash, not None
+    st.dataframe(shown, hide_index=True, width="stretch",
+                 column_config={"detail": st.column_config.TextColumn("detail", width="large")})
     if issue == "format_mismatch":
         widgets.image_grid(ds, samples[samples["path"].isin(rows["path"])].head(16), columns=8)

@@ -25,7 +25,8 @@ if problem := class_problem(state.summary(ds).get("classes", [])):
 found = labels.read_label_issues(ds.workspace)
 with st.expander("Settings", expanded=not found["facts"]):
     c = st.columns(4)
-    c[0].number_input("Folds", 0, 20, 0, key="li_folds", help="0 = 5, or 2 above 20,000 images.")
+    c[0].selectbox("Folds", ["auto", *range(2, 21)], key="li_folds",
+                   format_func=lambda f: "auto (5; 2 above 20,000 images)" if f == "auto" else str(f))
     c[1].number_input("Epochs per fold", 1, 1000, LABEL_ISSUE_DEFAULTS["epochs"], key="li_epochs")
     c[2].number_input("Stop after steps", 0, 1_000_000, 0, key="li_steps", help="0 = the epochs decide.")
     c[3].number_input("Seed", 0, 2**31 - 1, 0, key="li_seed")
@@ -34,7 +35,8 @@ with st.expander("Settings", expanded=not found["facts"]):
 def start() -> None:
     get = st.session_state.get
     epochs = int(get("li_epochs", LABEL_ISSUE_DEFAULTS["epochs"]))
-    launcher.launch(ds, "label-issues", {"folds": int(get("li_folds", 0)) or None, "epochs": epochs,
+    folds = get("li_folds", "auto")
+    launcher.launch(ds, "label-issues", {"folds": None if folds == "auto" else int(folds), "epochs": epochs,
                                          "max_steps": int(get("li_steps", 0)) or None, "seed": int(get("li_seed", 0))})
 
 

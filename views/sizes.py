@@ -31,6 +31,7 @@ grid["w"] = np.sqrt(grid["w_left"] * grid["w_right"])
 grid["h"] = np.sqrt(grid["h_left"] * grid["h_right"])
 fig = px.scatter(grid, x="w", y="h", size="count", log_x=True, log_y=True, hover_data=["count"],
                  labels={"w": "width (px)", "h": "height (px)"})
+fig.update_layout(dragmode="select")  # a drag selects cells (what the plot is for), not pans
 event = st.plotly_chart(fig, on_select="rerun", selection_mode=("box", "lasso", "points"), key="sizes_grid",
                         width="stretch")
 points = event["selection"]["points"] if event else []
