@@ -55,6 +55,8 @@ class DuplicatesConfig:
     mirrored: bool = True  # a mirror image is a copy; False where left and right differ (digits, text)
     neighbours: int = 4  # search partners kept per picture: a copy ranks among the first; a crowd fills them all
     min_similarity: float = 0.8  # search vectors' cosine: planted copies measure 0.88+ (5th percentile)
+    min_spectrum_similarity: float = 0.9  # the spectrum search's: on the 60,000 set it keeps 78k of 244k pairs;
+    # copies32 and digits32 lose no copy (the copies it drops, the window search finds)
     min_layout: float = 0.9  # aligned, lightly blurred pictures correlate at least this much...
     min_detail: float = 0.9  # ...their band-pass (the detail) this much: smooth pictures that share a blob or two
     # reach 0.85-0.88 at some zoom and shift (docs/benchmarks.md, "Content-level copies")

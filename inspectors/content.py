@@ -208,15 +208,17 @@ class Search:
                           np.array(flips)[cols // (top.shape[1] // len(flips))], -offset[:, 0], -offset[:, 1]))
         return _concat(found, min_similarity)
 
-    def spectrum_partners(self, k: int) -> Candidates:
-        """Each picture's k nearest others by detail spectrum (and its mirror image's), with the shift
-        between the two from phase correlation."""
+    def spectrum_partners(self, k: int, min_similarity: float = -1.0) -> Candidates:
+        """Each picture's k nearest others by detail spectrum (and its mirror image's), at least
+        `min_similarity`, with the shift between the two from phase correlation."""
         n = len(self.g)
         flips = self.flips()
         f = {flipped: mirrored_spectra(self.f) if flipped else self.f for flipped in flips}
         sims, top = (np.concatenate(x, axis=1) for x in zip(*(self.spectra.nearest(spectrum_vectors(f[flipped]), k + 1)
                                                              for flipped in flips), strict=True))
         rows, cols = _top_distinct(top, sims, np.arange(n), k)
+        close = sims[rows, cols] >= min_similarity
+        rows, cols = rows[close], cols[close]
         i, j, mirrored = top[rows, cols], rows, np.array(flips)[cols // (top.shape[1] // len(flips))]
         dx, dy = np.zeros(len(i), np.int64), np.zeros(len(i), np.int64)
         for flipped in flips:
@@ -256,15 +258,16 @@ def subset(found: Candidates, keep: np.ndarray) -> Candidates:
     return Candidates(*(getattr(found, name)[keep] for name in ("i", "j", "similarity", "mirrored", "dx", "dy")))
 
 
-def candidates(search: Search, k: int, min_similarity: float) -> Candidates:
-    """Pairs that either search puts within each other's k nearest (the window search: with a similarity of
-    at least `min_similarity`), one row per unordered pair and mirroring; the window search's row first. Each
+def candidates(search: Search, k: int, min_similarity: float, min_spectrum_similarity: float = -1.0) -> Candidates:
+    """Pairs that either search puts within each other's k nearest, with a similarity of at least
+    `min_similarity` (the window search) or `min_spectrum_similarity` (the spectrum search), one row per
+    unordered pair and mirroring; the window search's row first. Each
     pair comes as (earlier, later) picture, so it reads the same on every run: the later aligned onto the earlier."""
     if len(search.g) < 2:
         empty = np.empty(0, np.int64)
         return Candidates(empty, empty, np.empty(0, np.float32), np.empty(0, bool), empty, empty)
     windows = search.partners(k, min_similarity)
-    both = [windows, search.spectrum_partners(k)]
+    both = [windows, search.spectrum_partners(k, min_spectrum_similarity)]
     i, j, s, m, dx, dy = (np.concatenate([getattr(f, name) for f in both])
                           for name in ("i", "j", "similarity", "mirrored", "dx", "dy"))
     source = np.repeat([0, 1], [len(both[0].i), len(both[1].i)])

@@ -54,7 +54,7 @@ def content_pairs(nodes: pd.DataFrame, config: DuplicatesConfig, also=None, vouc
     (`decide`)."""
     g = content.greys(list(nodes["content"]))
     search = content.Search(g, config.mirrored)
-    found = content.candidates(search, config.neighbours, config.min_similarity)
+    found = content.candidates(search, config.neighbours, config.min_similarity, config.min_spectrum_similarity)
     if also is not None and len(also[0]):
         found = content.merged(found, *also)
     aligned = alignment.align(g, found)
