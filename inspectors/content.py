@@ -107,6 +107,7 @@ class Index:
             cells = max(16, int(4 * np.sqrt(self.rows)) if cells is None else cells)
             self.ivf = self.index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, cells, faiss.METRIC_INNER_PRODUCT)
             self.ivf.cp.seed = 0  # the same clusters on every run: findings are reproducible
+            self.ivf.cp.min_points_per_centroid = 5  # fewer rows than 39 a list is fine here: no warning on stderr
             sample = np.random.default_rng(0).permutation(self.rows)[:cells * training_rows]
             self.ivf.train(vectors[np.sort(sample)])
             self.ivf.nprobe = PROBES
