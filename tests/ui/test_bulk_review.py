@@ -4,12 +4,18 @@ from inspectors import review
 from inspectors.workspace import workspace_dir
 
 
-def test_keep_one_per_group_marks_the_groups_and_undo_puts_it_back(app, shapes_copy):
+def on_page(app, shapes_copy, page):
+    """The app on `page`; the workspace and its marks before the test touches them."""
     data, cache = shapes_copy
     ws = workspace_dir(data, None, cache)
     before = review.marks(ws)
     app.run()
-    app.switch_page("views/duplicates.py").run()
+    app.switch_page(page).run()
+    return ws, before
+
+
+def test_keep_one_per_group_marks_the_groups_and_undo_puts_it_back(app, shapes_copy):
+    ws, before = on_page(app, shapes_copy, "views/duplicates.py")
     app.button(key="dup_keep_one").click().run()
     assert not app.exception, app.exception
     marks = review.marks(ws)
@@ -22,11 +28,7 @@ def test_keep_one_per_group_marks_the_groups_and_undo_puts_it_back(app, shapes_c
 
 
 def test_a_filtered_browse_view_is_marked_at_once_and_a_same_class_relabel_is_refused(app, shapes_copy):
-    data, cache = shapes_copy
-    ws = workspace_dir(data, None, cache)
-    before = review.marks(ws)
-    app.run()
-    app.switch_page("views/browse.py").run()
+    ws, before = on_page(app, shapes_copy, "views/browse.py")
     app.multiselect(key="browse_label").select("circle").run()
     app.radio(key="browse_bulk_decision").set_value("relabel").run()
     app.selectbox(key="browse_bulk_label").set_value("circle").run()
