@@ -69,8 +69,8 @@ if view_as == "Gallery":
         if not shown_value or value != value:  # not a value to show, or blank (NaN)
             value = ""
         else:
-            value = f" · {tables.column_label(sort_by)} " + (f"{value:.3g}" if isinstance(value, float | np.floating)
-                                                            else str(value))
+            name = "score" if sort_by == "worst_score" else sort_by.removeprefix(tables.SCORE_PREFIX)
+            value = f" · {name} " + (f"{value:.3g}" if isinstance(value, float | np.floating) else str(value))
         return (f"{r['path'].rsplit('/', 1)[-1]} · {r['split'] or '—'} / {r['label'] or '—'}"
                 f" · {tables.issue_name(r['issues'] or 'ok')}{value}")
     widgets.gallery(ds, table, key="browse", positions=view, caption=caption)
