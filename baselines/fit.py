@@ -1,8 +1,11 @@
 """How a trained baseline fits, in the recipe's words: underfits, overfits or fits, judged against the
 majority-class baseline and the gap between the training and validation loss, with the recipe's next step.
-Pure: numbers in, words out (the CLI and the Baselines page show it)."""
+verdict() is pure, numbers in and words out; of_run() reads a run folder for it (the CLI and the Baselines
+page show it)."""
 
 import math
+
+from . import runs
 
 UNDERFIT_GAP = 0.15  # val loss within 15 % of the train loss: the model has not learnt more than generalises
 LEARNT_LITTLE = 0.5  # train loss still at half the loss at init or more
@@ -44,8 +47,6 @@ def verdict(train_loss: float, val_loss: float, val_acc: float, best_val_loss: f
 def of_run(folder) -> dict:
     """verdict() of a run folder: its last evaluation, its best validation loss, the loss at init it expected
     and the commonest class's share of its training set (result.json, metrics.jsonl, config.json)."""
-    from . import runs
-
     _, evals = runs.metrics(folder)
     config = runs.read_json(folder, "config.json", {}) or {}
     result = runs.read_json(folder, "result.json", {}) or {}

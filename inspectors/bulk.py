@@ -5,14 +5,13 @@ review.set_marks applies what these return, undoably."""
 import numpy as np
 import pandas as pd
 
-from .schema import SPLITS
+from . import duplicates
 
 PREFER = {  # which member of a duplicate group to keep
     "in train": "the one in the earliest split (train, then val, then test), then the largest",
     "largest": "the one with the most pixels, then the sharpest",
     "sharpest": "the sharpest (edge energy), then the largest",
 }
-DUPLICATE_ISSUES = ("exact_duplicate", "near_duplicate")
 
 
 def keep_one_per_group(samples: pd.DataFrame, findings: pd.DataFrame, prefer: str = "in train",
@@ -21,13 +20,12 @@ def keep_one_per_group(samples: pd.DataFrame, findings: pd.DataFrame, prefer: st
     by `prefer` (see PREFER; ties by path) and the others removed."""
     if prefer not in PREFER:
         raise ValueError(f"prefer must be one of {sorted(PREFER)}, not {prefer!r}")
-    dup = findings[findings["issue"].isin(DUPLICATE_ISSUES)]
-    # a file in a near group and an exact group belongs to its near group (duplicates._clusters does the same)
-    dup = dup.sort_values("issue", ascending=False, kind="stable").drop_duplicates("path")[["path", "group"]]
+    # a file in a near group and an exact group belongs to its near group, as the inspector groups it
+    members = duplicates.clusters_from_findings(samples, findings).rename(columns={"cluster": "group"})
     if groups is not None:
-        dup = dup[dup["group"].isin(list(groups))]
-    members = dup.merge(samples[["path", "split", "width", "height", "sharpness"]], on="path", how="left")
-    split_rank = members["split"].map({s: i for i, s in enumerate(SPLITS)}).fillna(len(SPLITS))
+        members = members[members["group"].isin(list(groups))]
+    members = members.merge(samples[["path", "width", "height", "sharpness"]], on="path", how="left")
+    split_rank = members["split_rank"]
     pixels = members["width"].astype(float).fillna(0) * members["height"].astype(float).fillna(0)
     sharp = members["sharpness"].astype(float).fillna(0)
     keys = {"in train": (split_rank, -pixels), "largest": (-pixels, -sharp), "sharpest": (-sharp, -pixels)}[prefer]
@@ -39,6 +37,7 @@ def keep_one_per_group(samples: pd.DataFrame, findings: pd.DataFrame, prefer: st
 
 
 def relabel_refused(samples: pd.DataFrame, paths, new_label: str) -> list[str]:
-    """The paths whose label already is `new_label`: relabelling them changes nothing, so it is refused."""
+    """The paths whose label already is `new_label`: relabelling them changes nothing, so it is refused.
+    `samples` needs only the rows of `paths` (the app passes state.rows_of)."""
     labels = samples.set_index("path")["label"].reindex(list(paths))
     return [p for p, label in labels.items() if label == new_label]

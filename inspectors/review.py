@@ -97,11 +97,15 @@ def _patiently(step, seconds: float = 30.0):
         pause = min(pause * 2, 0.2)
 
 
-def set_mark(workspace, path: str, decision: str, new_label: str | None = None, note: str | None = None) -> None:
+def _check(decision: str, new_label: str | None) -> None:
     if decision not in DECISIONS:
         raise ValueError(f"decision must be one of {DECISIONS}, not {decision!r}")
     if decision == "relabel" and not new_label:
         raise ValueError("a relabel mark needs the new label")
+
+
+def set_mark(workspace, path: str, decision: str, new_label: str | None = None, note: str | None = None) -> None:
+    _check(decision, new_label)
     con = connect(workspace)
     try:
         with con:
@@ -115,8 +119,7 @@ def set_marks(workspace, rows: list[tuple], what: str) -> int:
     """A bulk action: rows of (path, decision, new_label) in one transaction, with what each replaced kept so
     that `undo_last` restores it; `what` describes the action. Returns the number of marks set."""
     for _, decision, new_label in rows:
-        if decision not in DECISIONS or (decision == "relabel" and not new_label):
-            raise ValueError(f"not a mark: {decision!r} {new_label!r}")
+        _check(decision, new_label)
     con = connect(workspace)
     try:
         with con:

@@ -102,7 +102,3 @@ def keep_valid(key: str, options) -> None:
     elif value is not None and value not in allowed:
         del st.session_state[key]
 
-
-def to_issues(issues) -> dict:
-    """st.page_link's query_params for Browse filtered to these issues."""
-    return {"browse_issue": list(issues)}

@@ -78,15 +78,15 @@ def with_issues(samples: pd.DataFrame, findings: pd.DataFrame) -> pd.DataFrame:
     none = np.full(len(at), code[""], dtype=np.int32)  # a dataset without findings: key_codes is empty
     issues = pd.Categorical.from_codes(np.where(at >= 0, key_codes[np.maximum(at, 0)], none) if len(key_codes)
                                        else none, categories)
-    worst = findings.groupby("path")["score"].max().reindex(list(joined)).fillna(0.0).to_numpy(float)
+    # each file's score per issue, in the order of `joined`: one lookup of the samples' paths serves them all
+    scores = findings.groupby(["path", "issue"])["score"].max().unstack("issue").reindex(list(joined))
+    worst = scores.max(axis=1).fillna(0.0).to_numpy(float)
     worst_score = np.where(at >= 0, worst[np.maximum(at, 0)] if len(worst) else 0.0, 0.0)
-    scores = findings.groupby(["issue", "path"])["score"].max()
+    found = at >= 0
     per_issue = {}
-    for issue in sorted(findings["issue"].unique()):
-        mine = scores.loc[issue]
-        where = positions_in(samples["path"], list(mine.index))
+    for issue in sorted(scores.columns):
         column = np.full(len(samples), np.nan, np.float32)
-        column[where >= 0] = mine.to_numpy(np.float32)[where[where >= 0]]
+        column[found] = scores[issue].to_numpy(np.float32)[at[found]]
         per_issue[score_column(issue)] = column
     return samples.assign(issues=issues, worst_score=worst_score, **per_issue)
 

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from inspectors import bulk, review
-from ui import compare, images, state, tables
+from ui import compare, images, links, state, tables
 from ui.plain import md
 
 SCORE_LEGEND = "Scores run from 0 to 1, and 1 is the most suspicious (unlike cleanvision/cleanlab, where low is bad)."
@@ -97,7 +97,7 @@ def image_grid(ds, rows: pd.DataFrame, columns: int = 8, caption=None, select_ke
 def open_sample(path: str, order: list) -> None:
     """Open a sample in the dialog (ui/opener.py), with the grid's order for previous / next."""
     st.session_state[OPEN_SAMPLE], st.session_state[OPEN_ORDER] = path, list(order)
-    st.query_params["open"] = path  # also from a copy inside the dialog, which reruns alone (ui/links.OPEN)
+    st.query_params[links.OPEN] = path  # also from a copy inside the dialog, which reruns alone
 
 
 def pair_grid(ds, pairs: pd.DataFrame, caption, columns: int = 4, side: int = 110) -> None:
@@ -175,7 +175,7 @@ def undo_button(ds, key: str) -> None:
 def _apply_marks(workspace, paths, decision, new_label, key):
     """Runs before the page re-renders, so the checkboxes can still be cleared."""
     if decision == "relabel":
-        same = set(bulk.relabel_refused(state.samples(state.current()), paths, new_label))
+        same = set(bulk.relabel_refused(state.rows_of(state.current(), paths), paths, new_label))
         if same:
             st.toast(f"Not relabelled: {len(same)} already labelled {md(new_label)}.")
         paths = [p for p in paths if p not in same]

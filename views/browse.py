@@ -55,7 +55,7 @@ if 0 < len(view) < len(table) and state.marks_writable(ds):  # a filtered view, 
         new_label = c2.selectbox("New label", labels, key="browse_bulk_label") if decision == "relabel" else None
         if c3.button("Mark them", key="browse_bulk_apply", type="primary"):
             paths = table["path"].to_numpy(object)[view]
-            refused = set(bulk.relabel_refused(samples, paths, new_label)) if new_label else set()
+            refused = set(bulk.relabel_refused(state.rows_of(ds, paths), paths, new_label)) if new_label else set()
             widgets.apply_bulk(ds, [(p, decision, new_label) for p in paths if p not in refused],
                                f"{decision}{' as ' + new_label if new_label else ''}, {len(paths) - len(refused):,} "
                                "files of a Browse view")
