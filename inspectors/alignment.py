@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .content import SIDE, WINDOW, Candidates, blur, normalised, threads
+from .content import SIDE, WINDOW, Candidates, blur, both_axes, normalised, threads
+from .vector_join import one_blas_thread
 
 LOW_BLUR = 0.7  # px: the layout comparison ignores JPEG noise and resampling
 BAND_BLUR = 2.5  # px: the detail is the lightly blurred image minus this blur of it
@@ -20,7 +21,6 @@ COARSE_SHIFT = 1  # px on the 16x16 image around the search's shift (which is wi
 REFINE_SCALE = 1.025  # the refinement tries the coarse scale and one and two of these steps either way
 REFINE_FACTORS = tuple(REFINE_SCALE ** k for k in (-2, -1, 0, 1, 2))
 REFINE_FROM = 0.8  # coarse layout correlation below this: not a copy, no refinement
-PAD = 8  # px of edge replication around a 32x32 image: room for the largest shift plus interpolation
 PRIOR_MAX = 2  # px of 16: the search's shift is trusted up to 4 px (of 32), the alignment looks 2 px further
 
 
@@ -54,18 +54,24 @@ def _warp(images: np.ndarray, centre: float, lo: int, hi: int, scale: float, oy:
     r = np.arange(lo, hi, dtype=np.float64)
     wy = _interpolation(images.shape[1], (r - centre) / scale + centre + oy)
     wx = _interpolation(images.shape[2], (r - centre) / scale + centre + ox)
-    return wy @ images @ wx.T
+    return both_axes(images, wy, wx)  # one warp for all: two plain products, not a stack of small ones
 
 
 def _correlations(a: np.ndarray, b: np.ndarray, size: int) -> np.ndarray:
     """Normalised cross-correlation of each a (P, size*size, zero mean, unit norm) with every size x size
     window of b (P, H, W) -> (P, windows), windows in row-major order of their top-left corner."""
-    windows = np.lib.stride_tricks.sliding_window_view(b, (size, size), axis=(1, 2))
-    windows = windows.reshape(len(b), -1, size * size)
-    dots = np.matmul(windows, a[:, :, None])[:, :, 0]
-    sums = windows.sum(axis=2)
-    norms = np.sqrt(np.maximum(np.einsum("pwk,pwk->pw", windows, windows) - sums * sums / (size * size), 1e-6))
-    return dots / norms
+    a = a.reshape(len(a), size, size)
+    ny, nx = b.shape[1] - size + 1, b.shape[2] - size + 1
+    rows = np.stack([b[:, :, x:x + size].sum(axis=2) for x in range(nx)], axis=2)  # (P, H, nx)
+    rows2 = np.stack([np.einsum("pij,pij->pi", b[:, :, x:x + size], b[:, :, x:x + size]) for x in range(nx)], axis=2)
+    out = np.empty((len(b), ny * nx), np.float32)
+    for y in range(ny):
+        sums, squares = rows[:, y:y + size].sum(axis=1), rows2[:, y:y + size].sum(axis=1)  # (P, nx)
+        for x in range(nx):
+            dots = np.einsum("pij,pij->p", b[:, y:y + size, x:x + size], a)
+            norms = np.sqrt(np.maximum(squares[:, x] - sums[:, x] * sums[:, x] / (size * size), 1e-6))
+            out[:, y * nx + x] = dots / norms
+    return out
 
 
 def _halved(images: np.ndarray) -> np.ndarray:
@@ -73,10 +79,13 @@ def _halved(images: np.ndarray) -> np.ndarray:
     return (images[:, 0::2, 0::2] + images[:, 1::2, 0::2] + images[:, 0::2, 1::2] + images[:, 1::2, 1::2]) * 0.25
 
 
-def _shifted(padded: np.ndarray, pad: int, dy: np.ndarray, dx: np.ndarray, side: int) -> np.ndarray:
-    """Each padded image (P, side + 2 pad, ...) moved by its own whole-pixel (dy, dx): (P, side, side)."""
-    view = np.lib.stride_tricks.sliding_window_view(padded, (side, side), axis=(1, 2))
-    return view[np.arange(len(padded)), pad + dy, pad + dx]
+def _moved(images: np.ndarray, dy: np.ndarray, dx: np.ndarray, border: int, side: int) -> np.ndarray:
+    """Each image (P, H, W) moved by its own whole-pixel (dy, dx), edges replicated, as (P, side, side) whose
+    pixel (border, border) is the image's (dy, dx): one gather, no padded copy."""
+    t = np.arange(side) - border
+    rows = np.clip(t[None, :] + dy[:, None], 0, images.shape[1] - 1)
+    columns = np.clip(t[None, :] + dx[:, None], 0, images.shape[2] - 1)
+    return images[np.arange(len(images))[:, None, None], rows[:, :, None], columns[:, None, :]]
 
 
 def align(g: np.ndarray, pairs: Candidates, refine: bool = True, chunk: int = 2048) -> Alignment:
@@ -85,7 +94,7 @@ def align(g: np.ndarray, pairs: Candidates, refine: bool = True, chunk: int = 20
     (its layout correlation; detail -1). Chunks run on threads: numpy's products release the GIL."""
     fields = (pairs.i, pairs.j, pairs.mirrored, pairs.dx, pairs.dy)
     starts = range(0, len(pairs.i), chunk)
-    with ThreadPoolExecutor(max_workers=threads()) as pool:
+    with one_blas_thread(), ThreadPoolExecutor(max_workers=threads()) as pool:
         out = list(pool.map(lambda lo: _align_chunk(g, *(f[lo:lo + chunk] for f in fields), refine=refine), starts))
     if not out:
         empty = np.empty(0, np.float32)
@@ -107,9 +116,8 @@ def _align_chunk(g, i, j, mirrored, prior_dx, prior_dy, refine=True):
     a16, b16 = _halved(a_low), _halved(b_low)
     start_dy = np.clip(np.round(prior_dy / 2), -PRIOR_MAX, PRIOR_MAX).astype(np.int64)
     start_dx = np.clip(np.round(prior_dx / 2), -PRIOR_MAX, PRIOR_MAX).astype(np.int64)
-    r, pad16 = COARSE_SHIFT, PAD // 2
-    b16 = _shifted(np.pad(b16, [(0, 0), (pad16, pad16), (pad16, pad16)], mode="edge"), pad16 - r, start_dy,
-                   start_dx, 16 + 2 * r)  # r px of border: pixel 0 is the original's -r, after the shift
+    r = COARSE_SHIFT
+    b16 = _moved(b16, start_dy, start_dx, r, 16 + 2 * r)  # r px of border: pixel 0 is the original's -r
     lo16, hi16 = 2, 14
     a_win = normalised(a16[:, lo16:hi16, lo16:hi16])
     best = np.full(p, -2.0, np.float32)
@@ -133,8 +141,7 @@ def _align_chunk(g, i, j, mirrored, prior_dx, prior_dy, refine=True):
                 np.full(p, 2.0, np.float32))
     lo, hi = (SIDE - WINDOW) // 2, (SIDE + WINDOW) // 2
     a_lw, a_bw = normalised(a_low[todo, lo:hi, lo:hi]), normalised(a_band[todo, lo:hi, lo:hi])
-    pad = [(0, 0), (PAD, PAD), (PAD, PAD)]
-    moved = [_shifted(np.pad(b[todo], pad, mode="edge"), PAD - 1, dy[todo], dx[todo], SIDE + 2)
+    moved = [_moved(b[todo], dy[todo], dx[todo], 1, SIDE + 2)
              for b in (b_low, b_band)]  # 1 px of border: pixel 0 of a moved image is the original's -1
     score = np.full(len(todo), -4.0, np.float32)
     grids = np.zeros((len(todo), 2, 9), np.float32)

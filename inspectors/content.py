@@ -4,10 +4,11 @@ Every scanned image leaves its 32x32 grey thumbnail (`content`, the grey pHash s
 find copies among them without an N x N matrix:
 
 1. Search. A copy shifted by a few pixels, with a strip at one edge, no longer lines up with its
-   original cell by cell, so each image is indexed by a blurred, normalised 8x8 summary of its central
-   24x24 window and queried with the same summary of windows moved by -3, 0 and +3 px each way (and,
-   for mirrored copies, of its mirror image). One of those windows lines up with a copy's to within
-   1.5 px, which the blur absorbs. Nearest neighbours by cosine similarity (faiss when there are many).
+   original cell by cell, so each image is indexed by blurred, normalised 8x8 summaries of its 24x24
+   windows moved by -3, 0 and +3 px each way, and queried with the summary of its central window (and,
+   for mirrored copies, its mirror image's). One of the moved windows lines up with a copy's to within
+   1.5 px, which the blur absorbs. A second search compares the magnitudes of the pictures' detail
+   spectra, which no shift changes. Both keep the pairs above a cosine floor (vector_join.py).
 2. Alignment (alignment.py): each candidate pair is aligned (zoom, shift, mirror) and compared.
 
 What decides that an aligned pair is a copy lives in copies.py, with the thresholds in config.py.
@@ -16,6 +17,8 @@ What decides that an aligned pair is a copy lives in copies.py, with the thresho
 from dataclasses import dataclass
 
 import numpy as np
+
+from . import vector_join
 
 SIDE = 32  # the content thumbnail's side (statistics.HASH_SIDE)
 WINDOW = 24  # the search and the comparison look at the central window: edge strips stay outside
@@ -122,7 +125,8 @@ CHUNK = 4_096  # pairs whose spectra are compared at once: memory stays flat how
 EXACT_ROWS = 4_096  # up to this many pictures the search is exact
 PROBES = 12  # inverted lists visited per query
 TRAINING_ROWS = 40  # per list of the search's indexes (faiss asks for at least 39): their training is the costly part
-SPARE = 4  # the window index holds 9 windows of each picture: k + 1 pictures need up to this many times the rows
+PER_BLOCK = 20  # rows a query keeps from one cell at most: 9 windows of a picture share a cell, k + 1 pictures fit
+QUERY_CHUNK = 16_384  # pictures whose queries go at once: memory stays flat in crowds, products stay large
 
 
 def threads() -> int:
@@ -182,11 +186,12 @@ class Search:
         # the moved windows are indexed, not queried: one query a picture into an index 9 times as large
         # costs a third of nine queries into the small one
         windows = np.concatenate([search_vectors(self.blurred, dx, dy) for dx, dy in self.offsets])
-        self.index = Index(windows, exact_rows=EXACT_ROWS * len(self.offsets),
-                           cells=int(2 * np.sqrt(len(windows))), training_rows=TRAINING_ROWS)
+        self.index = vector_join.Cells(windows, cells=int(2 * np.sqrt(len(windows))), training_rows=TRAINING_ROWS,
+                                       exact_rows=EXACT_ROWS * len(self.offsets), threads=threads())
         del windows
         self.f = spectra(g)
-        self.spectra = Index(spectrum_vectors(self.f), cells=int(2 * np.sqrt(len(g))), training_rows=TRAINING_ROWS)
+        self.spectra = vector_join.Cells(spectrum_vectors(self.f), cells=int(2 * np.sqrt(len(g))),
+                                         training_rows=TRAINING_ROWS, exact_rows=EXACT_ROWS, threads=threads())
 
     def flips(self):
         return (False, True) if self.mirror else (False,)
@@ -196,17 +201,19 @@ class Search:
         central window against them, at least `min_similarity`: i the indexed picture, j the querying one;
         each picture's rows best first."""
         n, found, flips = len(self.blurred), [], self.flips()
-        for lo in range(0, n, CHUNK):  # a chunk of pictures at a time: memory stays flat
-            who = np.arange(lo, min(lo + CHUNK, n))
+        for lo in range(0, n, QUERY_CHUNK):  # a chunk of pictures at a time: memory stays flat
+            who = np.arange(lo, min(lo + QUERY_CHUNK, n))
             queries = np.concatenate([search_vectors(self.blurred[who][:, :, ::-1] if flipped else self.blurred[who])
                                       for flipped in flips])
-            sims, top = (x.reshape(len(flips), len(who), -1).transpose(1, 0, 2).reshape(len(who), -1)
-                         for x in self.index.nearest(queries, SPARE * (k + 1)))
-            picture = np.where(top >= 0, top % n, -1)
-            rows, cols = _top_distinct(picture, sims, who, k)
-            offset = self.offsets[top[rows, cols] // n]  # i's window moved by this lines up with j's centre
-            found.append((picture[rows, cols], who[rows], sims[rows, cols],
-                          np.array(flips)[cols // (top.shape[1] // len(flips))], -offset[:, 0], -offset[:, 1]))
+            q, row, sims = self.index.pairs(queries, min_similarity, 1, PER_BLOCK)  # the nearest cell first:
+            best = vector_join.best_distinct(q % len(who), row % n, sims, k)  # its k-th best partner bounds the rest
+            floor = np.tile(vector_join.kth_best(q % len(who), sims, best, len(who), k, min_similarity), len(flips))
+            q, row, sims = self.index.pairs(queries, floor, PROBES, PER_BLOCK)
+            j, picture = who[q % len(who)], row % n
+            best = vector_join.best_distinct(j, picture, sims, k)
+            offset = self.offsets[row[best] // n]  # i's window moved by this lines up with j's centre
+            found.append((picture[best], j[best], sims[best], np.array(flips)[q[best] // len(who)],
+                          -offset[:, 0], -offset[:, 1]))
         return _concat(found, min_similarity)
 
     def spectrum_partners(self, k: int, min_similarity: float = -1.0) -> Candidates:
@@ -215,34 +222,26 @@ class Search:
         n = len(self.g)
         flips = self.flips()
         f = {flipped: mirrored_spectra(self.f) if flipped else self.f for flipped in flips}
-        sims, top = (np.concatenate(x, axis=1) for x in zip(*(self.spectra.nearest(spectrum_vectors(f[flipped]), k + 1)
-                                                             for flipped in flips), strict=True))
-        rows, cols = _top_distinct(top, sims, np.arange(n), k)
-        close = sims[rows, cols] >= min_similarity
-        rows, cols = rows[close], cols[close]
-        i, j, mirrored = top[rows, cols], rows, np.array(flips)[cols // (top.shape[1] // len(flips))]
+        parts = []
+        for lo in range(0, n, QUERY_CHUNK):
+            who = np.arange(lo, min(lo + QUERY_CHUNK, n))
+            queries = np.concatenate([spectrum_vectors(f[flipped][who]) for flipped in flips])
+            q, i, sims = self.spectra.pairs(queries, min_similarity, 1, PER_BLOCK)
+            best = vector_join.best_distinct(q % len(who), i, sims, k)
+            floor = np.tile(vector_join.kth_best(q % len(who), sims, best, len(who), k, min_similarity), len(flips))
+            q, i, sims = self.spectra.pairs(queries, floor, PROBES, PER_BLOCK)
+            j = who[q % len(who)]
+            best = vector_join.best_distinct(j, i, sims, k)
+            parts.append((i[best], j[best], sims[best], np.array(flips)[q[best] // len(who)]))
+        i, j, sims, mirrored = (np.concatenate(x) if parts else np.empty(0) for x in zip(*parts, strict=True))
+        i, j, mirrored = i.astype(np.int64), j.astype(np.int64), mirrored.astype(bool)
         dx, dy = np.zeros(len(i), np.int64), np.zeros(len(i), np.int64)
         for flipped in flips:
             at = np.flatnonzero(mirrored == flipped)
             for lo in range(0, len(at), CHUNK):
                 part = at[lo:lo + CHUNK]
                 dx[part], dy[part] = phase_shift(self.f[i[part]], f[flipped][j[part]])
-        return Candidates(i, j, sims[rows, cols].astype(np.float32), mirrored, dx, dy)
-
-
-def _top_distinct(top: np.ndarray, sims: np.ndarray, owner: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """(rows, columns) of each query row's k best distinct indexed pictures, best first, row by row; `top`
-    and `sims` (Q, M) from Index.nearest over several queries of a picture, `owner` the querying picture
-    of each row (never its own partner)."""
-    order = np.argsort(top * 4.0 + (1.0 - sims), axis=1, kind="stable")  # by picture, its best first
-    top_s, sims_s = np.take_along_axis(top, order, axis=1), np.take_along_axis(sims, order, axis=1)
-    repeat = np.zeros(top.shape, bool)
-    repeat[:, 1:] = top_s[:, 1:] == top_s[:, :-1]
-    score = np.where(repeat | (top_s < 0) | (top_s == owner[:, None]), -np.inf, sims_s)
-    best = np.argsort(-score, axis=1, kind="stable")[:, :k]
-    rows = np.arange(len(top))[:, None].repeat(best.shape[1], axis=1)
-    keep = np.isfinite(score[rows, best])
-    return rows[keep], order[rows, best][keep]
+        return Candidates(i, j, sims.astype(np.float32), mirrored, dx, dy)
 
 
 def _concat(parts: list, min_similarity: float) -> Candidates:

@@ -1,0 +1,123 @@
+"""Every (query, row) pair of unit vectors whose inner product reaches a floor, without an N x N matrix.
+
+The rows are split into cells (k-means); each query looks into its `probes` nearest cells, and all the
+queries of a cell meet its rows in one matrix product. That is an inverted-file search (faiss's IVF-flat
+visits the same rows) done a cell at a time instead of a query at a time, so the work runs at the speed
+of a matrix product; and it returns everything above the floor, which is what a copy search asks,
+rather than a fixed number of neighbours. Up to `exact_rows` rows there is one cell: the search is exact.
+"""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+BLOCK = 1 << 22  # similarities computed at once (16 MB): memory stays flat however crowded a cell
+NITER = 10  # k-means iterations: the cells only bound where a query looks; more iterations find no more pairs
+MIN_PER_CELL = 5  # faiss asks for 39 training rows a centroid; fewer is fine here and keeps stderr quiet
+
+
+def one_blas_thread():
+    """Within threads of our own, each product on one BLAS thread: BLAS's own threads on top of ours made
+    every product several times slower on a busy machine (docs/benchmarks.md)."""
+    return threadpool_limits(1, user_api="blas")
+
+
+class Cells:
+    """The rows (unit vectors), grouped by their nearest of `cells` k-means centroids (learnt from
+    `training_rows` rows a cell, a fixed sample: the same cells on every run)."""
+
+    def __init__(self, vectors: np.ndarray, cells: int, training_rows: int, exact_rows: int, threads: int = 1):
+        import faiss  # only here: the app's first pages never load it
+
+        faiss.omp_set_num_threads(threads)
+        self.threads = threads
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        n, d = vectors.shape
+        self.quantiser, cell = None, np.zeros(n, np.int64)
+        if n > exact_rows and cells > 1:
+            sample = np.sort(np.random.default_rng(0).permutation(n)[:cells * training_rows])
+            kmeans = faiss.Kmeans(d, cells, niter=NITER, seed=0, spherical=True,
+                                  min_points_per_centroid=MIN_PER_CELL, max_points_per_centroid=training_rows)
+            kmeans.train(vectors[sample])
+            self.quantiser = faiss.IndexFlatIP(d)
+            self.quantiser.add(kmeans.centroids)
+            cell = self.quantiser.search(vectors, 1)[1][:, 0].astype(np.int64)
+        self.cells = 1 if self.quantiser is None else self.quantiser.ntotal
+        self.row = np.argsort(cell, kind="stable")  # the rows, cell by cell
+        self.vectors = vectors[self.row]
+        self.starts = np.searchsorted(cell[self.row], np.arange(self.cells + 1))
+
+    def pairs(self, queries: np.ndarray, floor, probes: int, per_block: int):
+        """(query, row, similarity) for every query and every row in its `probes` nearest cells with an inner
+        product of at least `floor` (one, or one a query); where more than `per_block` rows of one cell reach
+        it, the best `per_block` of them. In cell order: the same on every run."""
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        floor = np.broadcast_to(np.asarray(floor, np.float32), (len(queries),))
+        if self.quantiser is None:
+            probe = np.zeros((len(queries), 1), np.int64)
+        else:
+            probe = self.quantiser.search(queries, min(probes, self.cells))[1]
+        who = np.repeat(np.arange(len(queries)), probe.shape[1])
+        cell = probe.ravel()
+        order = np.argsort(cell, kind="stable")
+        who, cell = who[order], cell[order]
+        bounds = np.searchsorted(cell, np.arange(self.cells + 1))
+        tasks = []
+        for c in range(self.cells):
+            lo, hi = self.starts[c], self.starts[c + 1]
+            if hi == lo:
+                continue
+            step = max(1, BLOCK // (hi - lo))
+            tasks += [(who[q:min(q + step, bounds[c + 1])], lo, hi) for q in range(bounds[c], bounds[c + 1], step)]
+        groups = [tasks[k::self.threads] for k in range(self.threads)]  # one long task a thread: little overhead
+
+        def run(group):
+            return [self._block(queries, *task, floor, per_block) for task in group]
+
+        with one_blas_thread(), ThreadPoolExecutor(max_workers=self.threads) as pool:  # products release the GIL
+            found = [part for done in pool.map(run, groups) for part in done]
+        if not found:
+            return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float32)
+        q, r, s = (np.concatenate(x) for x in zip(*found, strict=True))
+        return q, self.row[r], s
+
+    def _block(self, queries, who, lo, hi, floor, per_block):
+        sims = queries[who] @ self.vectors[lo:hi].T
+        above = sims >= floor[who][:, None]
+        if np.count_nonzero(above) > per_block:  # some row may be crowded (counting per row costs more)
+            crowded = np.flatnonzero(np.count_nonzero(above, axis=1) > per_block)
+            if len(crowded):
+                best = np.argpartition(-sims[crowded], per_block - 1, axis=1)[:, :per_block]
+                above[crowded] = False
+                above[crowded[:, None], best] = sims[crowded[:, None], best] >= floor[who[crowded]][:, None]
+        a, b = np.divmod(np.flatnonzero(above), hi - lo)  # 2-d nonzero is several times slower
+        return who[a], lo + b, sims[a, b]
+
+
+def best_distinct(owner: np.ndarray, partner: np.ndarray, sims: np.ndarray, k: int) -> np.ndarray:
+    """Positions of each owner's k best distinct partners (its best row for each), owners in order, each
+    owner's best first; an owner is never its own partner."""
+    keep = np.flatnonzero(owner != partner)
+    order = keep[np.lexsort((-sims[keep], partner[keep], owner[keep]))]
+    first = np.ones(len(order), bool)
+    first[1:] = (owner[order][1:] != owner[order][:-1]) | (partner[order][1:] != partner[order][:-1])
+    order = order[first]  # each (owner, partner) at its best
+    order = order[np.lexsort((-sims[order], owner[order]))]
+    at = np.arange(len(order))
+    start = np.ones(len(order), bool)
+    start[1:] = owner[order][1:] != owner[order][:-1]
+    rank = at - np.maximum.accumulate(np.where(start, at, 0))
+    return order[rank < k]
+
+
+def kth_best(owner: np.ndarray, sims: np.ndarray, best: np.ndarray, owners: int, k: int, floor: float) -> np.ndarray:
+    """Per owner (0..owners-1), the similarity of its k-th best distinct partner among `best` (from
+    best_distinct), or `floor` where it has fewer: a lower bound below which no row can enter its k best."""
+    out = np.full(owners, floor, np.float32)
+    at = np.arange(len(best))
+    start = np.ones(len(best), bool)
+    start[1:] = owner[best][1:] != owner[best][:-1]
+    kth = (at - np.maximum.accumulate(np.where(start, at, 0))) == k - 1
+    out[owner[best][kth]] = np.maximum(sims[best][kth], floor)
+    return out

@@ -1,0 +1,63 @@
+import numpy as np
+import pytest
+
+from inspectors import content, vector_join
+
+
+def brute_force(vectors, queries, floor):
+    sims = queries @ vectors.T
+    q, r = np.nonzero(sims >= floor)
+    return set(zip(q.tolist(), r.tolist(), strict=True))
+
+
+@pytest.fixture
+def vectors():
+    rng = np.random.default_rng(0)
+    centres = content.normalised(rng.normal(size=(60, 16)))
+    return content.normalised(centres[rng.integers(0, 60, 3000)] + rng.normal(scale=0.15, size=(3000, 16)))
+
+
+def test_one_cell_is_exact(vectors):
+    cells = vector_join.Cells(vectors, cells=40, training_rows=40, exact_rows=5000)
+    assert cells.cells == 1
+    q, r, s = cells.pairs(vectors[:200], 0.9, probes=12, per_block=10_000)
+    assert set(zip(q.tolist(), r.tolist(), strict=True)) == brute_force(vectors, vectors[:200], 0.9)
+    assert np.allclose(s, np.sum(vectors[:200][q] * vectors[r], axis=1), atol=1e-5)
+
+
+def test_cells_find_what_the_exact_search_finds_when_every_cell_is_probed(vectors):
+    cells = vector_join.Cells(vectors, cells=40, training_rows=40, exact_rows=100)
+    assert cells.cells == 40
+    q, r, _ = cells.pairs(vectors[:300], 0.9, probes=40, per_block=10_000)
+    assert set(zip(q.tolist(), r.tolist(), strict=True)) == brute_force(vectors, vectors[:300], 0.9)
+
+
+def test_a_few_probed_cells_find_nearly_every_close_pair_and_no_false_one(vectors):
+    cells = vector_join.Cells(vectors, cells=40, training_rows=40, exact_rows=100)
+    exact = brute_force(vectors, vectors, 0.95)
+    q, r, _ = cells.pairs(vectors, 0.95, probes=6, per_block=10_000)
+    found = set(zip(q.tolist(), r.tolist(), strict=True))
+    assert found <= exact
+    assert len(found) >= 0.99 * len(exact)
+
+
+def test_a_per_query_floor_and_the_crowd_limit_keep_the_best(vectors):
+    cells = vector_join.Cells(vectors, cells=1, training_rows=40, exact_rows=100)
+    floor = np.r_[np.full(100, 0.5), np.full(100, 0.99)]
+    q, r, s = cells.pairs(vectors[:200], floor, probes=1, per_block=3)
+    assert np.all(s >= floor[q] - 1e-6)
+    assert np.bincount(q, minlength=200).max() <= 3
+    sims = vectors[:100] @ vectors.T
+    best = np.sort(sims, axis=1)[:, -3:]
+    for k in range(100):
+        assert np.allclose(np.sort(s[q == k]), best[k], atol=1e-5)
+
+
+def test_best_distinct_keeps_each_owners_k_best_other_partners_once():
+    owner = np.array([0, 0, 0, 0, 0, 1, 1, 1])
+    partner = np.array([3, 3, 4, 0, 5, 2, 2, 1])
+    sims = np.array([0.9, 0.95, 0.8, 1.0, 0.85, 0.7, 0.6, 1.0], np.float32)
+    best = vector_join.best_distinct(owner, partner, sims, k=2)
+    assert list(zip(owner[best].tolist(), partner[best].tolist(), strict=True)) == [(0, 3), (0, 5), (1, 2)]
+    assert sims[best].tolist() == pytest.approx([0.95, 0.85, 0.7])
+    assert vector_join.kth_best(owner, sims, best, 3, 2, 0.5).tolist() == pytest.approx([0.85, 0.5, 0.5])
