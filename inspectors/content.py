@@ -205,15 +205,11 @@ class Search:
             who = np.arange(lo, min(lo + QUERY_CHUNK, n))
             queries = np.concatenate([search_vectors(self.blurred[who][:, :, ::-1] if flipped else self.blurred[who])
                                       for flipped in flips])
-            q, row, sims = self.index.pairs(queries, min_similarity, 1, PER_BLOCK)  # the nearest cell first:
-            best = vector_join.best_distinct(q % len(who), row % n, sims, k)  # its k-th best partner bounds the rest
-            floor = np.tile(vector_join.kth_best(q % len(who), sims, best, len(who), k, min_similarity), len(flips))
-            q, row, sims = self.index.pairs(queries, floor, PROBES, PER_BLOCK)
-            j, picture = who[q % len(who)], row % n
-            best = vector_join.best_distinct(j, picture, sims, k)
-            offset = self.offsets[row[best] // n]  # i's window moved by this lines up with j's centre
-            found.append((picture[best], j[best], sims[best], np.array(flips)[q[best] // len(who)],
-                          -offset[:, 0], -offset[:, 1]))
+            q, row, sims = vector_join.best_partners(self.index, queries, who, n, k, min_similarity, PROBES,
+                                                     PER_BLOCK)
+            offset = self.offsets[row // n]  # i's window moved by this lines up with j's centre
+            found.append((row % n, who[q % len(who)], sims, np.array(flips)[q // len(who)], -offset[:, 0],
+                          -offset[:, 1]))
         return _concat(found, min_similarity)
 
     def spectrum_partners(self, k: int, min_similarity: float = -1.0) -> Candidates:
@@ -226,13 +222,9 @@ class Search:
         for lo in range(0, n, QUERY_CHUNK):
             who = np.arange(lo, min(lo + QUERY_CHUNK, n))
             queries = np.concatenate([spectrum_vectors(f[flipped][who]) for flipped in flips])
-            q, i, sims = self.spectra.pairs(queries, min_similarity, 1, PER_BLOCK)
-            best = vector_join.best_distinct(q % len(who), i, sims, k)
-            floor = np.tile(vector_join.kth_best(q % len(who), sims, best, len(who), k, min_similarity), len(flips))
-            q, i, sims = self.spectra.pairs(queries, floor, PROBES, PER_BLOCK)
-            j = who[q % len(who)]
-            best = vector_join.best_distinct(j, i, sims, k)
-            parts.append((i[best], j[best], sims[best], np.array(flips)[q[best] // len(who)]))
+            q, i, sims = vector_join.best_partners(self.spectra, queries, who, n, k, min_similarity, PROBES,
+                                                   PER_BLOCK)
+            parts.append((i, who[q % len(who)], sims, np.array(flips)[q // len(who)]))
         i, j, sims, mirrored = (np.concatenate(x) if parts else np.empty(0) for x in zip(*parts, strict=True))
         i, j, mirrored = i.astype(np.int64), j.astype(np.int64), mirrored.astype(bool)
         dx, dy = np.zeros(len(i), np.int64), np.zeros(len(i), np.int64)

@@ -121,3 +121,21 @@ def kth_best(owner: np.ndarray, sims: np.ndarray, best: np.ndarray, owners: int,
     kth = (at - np.maximum.accumulate(np.where(start, at, 0))) == k - 1
     out[owner[best][kth]] = np.maximum(sims[best][kth], floor)
     return out
+
+
+def best_partners(cells: Cells, queries: np.ndarray, owners: np.ndarray, groups: int, k: int, floor: float,
+                  probes: int, per_block: int):
+    """(query, row, similarity) of each owner's k best distinct partners at `floor` or above, never itself.
+    Query q asks for owner owners[q % len(owners)] (several queries an owner: moved or mirrored versions),
+    row r stands for partner r % groups (several rows a partner). The nearest cell of each query is searched
+    first: its owner's k-th best partner there is a floor no row below can pass, which spares most of the
+    products in crowds."""
+    m = len(owners)
+    q, row, sims = cells.pairs(queries, floor, 1, per_block)
+    best = best_distinct(owners[q % m], row % groups, sims, k)
+    local = np.full(owners.max(initial=0) + 1, -1, np.int64)
+    local[owners] = np.arange(m)
+    bound = kth_best(local[owners[q % m]], sims, best, m, k, floor)
+    q, row, sims = cells.pairs(queries, np.tile(bound, len(queries) // m), probes, per_block)
+    best = best_distinct(owners[q % m], row % groups, sims, k)
+    return q[best], row[best], sims[best]

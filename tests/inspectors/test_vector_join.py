@@ -61,3 +61,14 @@ def test_best_distinct_keeps_each_owners_k_best_other_partners_once():
     assert list(zip(owner[best].tolist(), partner[best].tolist(), strict=True)) == [(0, 3), (0, 5), (1, 2)]
     assert sims[best].tolist() == pytest.approx([0.95, 0.85, 0.7])
     assert vector_join.kth_best(owner, sims, best, 3, 2, 0.5).tolist() == pytest.approx([0.85, 0.5, 0.5])
+
+
+def test_best_partners_of_a_later_chunk_of_owners_never_pair_an_owner_with_itself(vectors):
+    cells = vector_join.Cells(vectors, cells=40, training_rows=40, exact_rows=100)
+    owners = np.arange(1000, 1500)  # the second chunk's pictures: their queries are rows 0..499
+    q, row, sims = vector_join.best_partners(cells, vectors[owners], owners, len(vectors), 3, 0.5, 40, 10_000)
+    assert not np.any(owners[q] == row)
+    assert np.bincount(q, minlength=500).max() == 3
+    exact = vectors[owners] @ vectors.T
+    exact[np.arange(500), owners] = -1
+    assert np.allclose(np.sort(sims[q == 7]), np.sort(exact[7])[-3:], atol=1e-5)
