@@ -1,8 +1,9 @@
 #!/usr/bin/env python
-"""Content search at scale: the copy search's nearest-neighbour index (inspectors.content.Index) on 1,000,000
-search vectors made from real photos: build and query time, peak memory, recall against exact search.
+"""Content search at scale: the copy search's join (inspectors.vector_join) on 1,000,000 search vectors made
+from real photos: build and search time, peak memory, recall against exact search; then the inspector's
+whole search (content.candidates: both indexes, 9 windows a picture) on the first --pattern pictures.
 
-    python benchmarks/content_search.py [--n 1000000] [--pattern 20000] [--sample 2000] [--seed S] [--no-doc]
+    python benchmarks/content_search.py [--n 1000000] [--pattern 100000] [--sample 2000] [--seed S] [--no-doc]
 
 Vectors: 32x32 grey thumbnails (uint8, like the scan's `content` column) cut from the photos of
 benchmarks/_real_photos.py: each photo is downscaled to a ladder of sizes (short side 48 to 384 px, 6 % apart),
@@ -13,12 +14,11 @@ base window, plus the look-alikes of textured photos), as in a set with copies. 
 search vector exactly as the scan makes it (content.search_vectors of the blurred thumbnail).
 
 Measured, in this order, in one process (peak RSS is the process's high-water mark, getrusage ru_maxrss, after
-each step): the index built as the inspector builds it (content.Index: IVF-flat beyond EXACT_ROWS pictures);
-one query per vector, k = 13 (a picture's 12 partners and itself); the inspector's full query pattern
-(content.Search.partners: 9 shifted windows and the mirror image's 9, so 18 queries a picture, with its
-bookkeeping) for the first --pattern pictures against the whole index, extrapolated linearly to all N; then
-recall against exact search (faiss.IndexFlatIP) for --sample random queries: the share of the exact 12 nearest
-others that the index returns, and of those among them with a similarity >= 0.9 (what copies look like).
+each step): the cells built as the inspector builds them (vector_join.Cells: k-means cells beyond EXACT_ROWS
+rows); every vector's k best distinct partners above the inspector's floor (vector_join.best_partners, k =
+`neighbours`, floor `min_similarity`, in the inspector's chunks); recall against exact search for --sample
+random queries (the share of the exact k best partners above the floor that the join returns, and of those
+with a similarity >= 0.9, what copies look like); then content.candidates on the first --pattern pictures.
 The table goes to stdout and to the "## Content search at scale" section of docs/benchmarks.md.
 """
 
@@ -39,13 +39,12 @@ sys.path[:0] = [str(HERE), str(ROOT)]
 import _doc  # noqa: E402
 import _real_photos  # noqa: E402
 
-from inspectors import content  # noqa: E402
+from inspectors import content, vector_join  # noqa: E402
+from inspectors.config import DuplicatesConfig  # noqa: E402
 
 HEADING, NOTES = "Content search at scale", "### Notes"
 SEED = 20_261_215
 SIDE = content.SIDE
-K = 13  # what the inspector asks for: k + 1 with k = 12 partners
-PARTNERS = K - 1
 COPY_SIMILARITY = 0.9
 LADDER = (48, 384, 1.06)  # the photos' short side: from, to, step
 CHUNK = 10_000  # thumbnails made at once: the generator's memory stays small beside the index's
@@ -123,37 +122,24 @@ def search_vectors(thumbs: np.ndarray) -> np.ndarray:
     return content.search_vectors(content.blur(thumbs.astype(np.float32), content.SEARCH_BLUR))
 
 
-def recall(exact: np.ndarray, exact_sims: np.ndarray, found: np.ndarray, query: np.ndarray,
-           partners: int = PARTNERS, copy_similarity: float = COPY_SIMILARITY) -> dict:
-    """Share of each query's exact `partners` nearest others (rows of `exact`, best first, the query's own
-    row `query` left out) that `found` holds in the same query's row; and of those with a similarity of at
-    least `copy_similarity`. Counts too, so a share of nothing reads as such."""
-    others = exact != query[:, None]
-    rank = np.cumsum(others, axis=1)
-    wanted = others & (rank <= partners) & (exact >= 0)
-    hit = np.array([np.isin(e, f) for e, f in zip(exact, found, strict=True)]) & wanted
-    close = wanted & (exact_sims >= copy_similarity)
-    return {"top": int(wanted.sum()), "top_found": int(hit.sum()),
-            "close": int(close.sum()), "close_found": int((hit & close).sum()),
-            "queries_with_close": int(close.any(axis=1).sum())}
+def exact_partners(vectors: np.ndarray, sample: np.ndarray, k: int, floor: float) -> list[set]:
+    """Each sampled vector's k best other rows at `floor` or above, by brute force."""
+    out = []
+    for lo in range(0, len(sample), 256):
+        sims = vectors[sample[lo:lo + 256]] @ vectors.T
+        sims[np.arange(len(sims)), sample[lo:lo + 256]] = -2
+        top = np.argsort(-sims, axis=1)[:, :k]
+        out += [set(row[sims[r, row] >= floor].tolist()) for r, row in enumerate(top)]
+    return out
 
 
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-class WindowSearch(content.Search):
-    """content.Search's window half on vectors already indexed: its partners() is the inspector's own query
-    pattern, run for the pictures whose blurred thumbnails it holds (the first ones of the index)."""
-
-    def __init__(self, blurred: np.ndarray, index: content.Index):
-        self.blurred, self.index, self.mirror = blurred, index, True
-        self.offsets = np.array([(dx, dy) for dy in content.SEARCH_SHIFTS for dx in content.SEARCH_SHIFTS])
-
-
 def run(args) -> list[str]:
-    import faiss
-
+    config = DuplicatesConfig()
+    k, floor = config.neighbours, config.min_similarity
     loads, steps = [_doc.machine()], []
 
     def step(label: str, start: float, detail: str = "") -> None:
@@ -170,67 +156,70 @@ def run(args) -> list[str]:
         if at < len(pattern):
             pattern[at:at + len(thumbs)] = thumbs[:len(pattern) - at]
         at += len(thumbs)
-    step("make the vectors (not the index's cost)", t, f"{len(photos.photo)} rungs of {len(_real_photos.names())} "
+    step("make the vectors (not the search's cost)", t, f"{len(photos.photo)} rungs of {len(_real_photos.names())} "
          f"photos, {photos.buffer.nbytes / 2**20:.0f} MB")
+    del photos
 
     t = time.perf_counter()
-    index = content.Index(vectors)
-    kind = "exact (IndexFlatIP)" if index.ivf is None else \
-        f"IVF-flat, {index.ivf.nlist:,} lists, nprobe {index.ivf.nprobe}"
-    step("build content.Index", t, kind)
+    cells = vector_join.Cells(vectors, cells=int(2 * np.sqrt(args.n)), training_rows=content.TRAINING_ROWS,
+                              exact_rows=content.EXACT_ROWS, threads=content.threads())
+    step("build vector_join.Cells", t, f"{cells.cells:,} cells, {content.TRAINING_ROWS} training rows a cell")
 
     t = time.perf_counter()
-    sims, rows = index.nearest(vectors, K)
-    step(f"query every vector once, k = {K}", t, f"{args.n:,} queries")
-
-    t = time.perf_counter()
-    blurred = np.concatenate([content.blur(pattern[lo:lo + CHUNK].astype(np.float32), content.SEARCH_BLUR)
-                              for lo in range(0, len(pattern), CHUNK)])
-    found = WindowSearch(blurred, index).partners(PARTNERS)
-    pattern_s = time.perf_counter() - t
-    step(f"Search.partners for {len(pattern):,} pictures (18 queries each)", t, f"{len(found.i):,} partner rows")
-    del blurred, found
+    found = {}
+    for lo in range(0, args.n, content.QUERY_CHUNK):
+        who = np.arange(lo, min(lo + content.QUERY_CHUNK, args.n))
+        q, row, _ = vector_join.best_partners(cells, vectors[who], who, args.n, k, floor, content.PROBES,
+                                              content.PER_BLOCK)
+        for owner, partner in zip(who[q].tolist(), row.tolist(), strict=True):
+            found.setdefault(owner, set()).add(partner)
+    pairs = sum(len(v) for v in found.values())
+    step(f"every vector's {k} best partners above {floor}", t, f"{pairs:,} pairs, probes {content.PROBES}")
 
     rng = np.random.default_rng(args.seed + 1)
     sample = np.sort(rng.choice(args.n, min(args.sample, args.n), replace=False))
     t = time.perf_counter()
-    exact = faiss.IndexFlatIP(vectors.shape[1])
-    exact.add(vectors)
-    exact_sims, exact_rows = exact.search(vectors[sample], K + 8)  # a few spare: ties and the query itself
-    step(f"exact search for {len(sample):,} sampled queries (not the index's cost)", t)
-    r = recall(exact_rows, exact_sims, rows[sample], sample)
+    exact = exact_partners(vectors, sample, k, floor)
+    step(f"exact search for {len(sample):,} sampled queries (not the search's cost)", t)
+    close = [{r for r in e if float(vectors[r] @ vectors[s]) >= COPY_SIMILARITY} for e, s in zip(exact, sample,
+                                                                                                  strict=True)]
+    got = [found.get(int(s), set()) for s in sample]
+    top, top_found = sum(map(len, exact)), sum(len(e & g) for e, g in zip(exact, got, strict=True))
+    near, near_found = sum(map(len, close)), sum(len(c & g) for c, g in zip(close, got, strict=True))
+    del cells, vectors, found
+
+    t = time.perf_counter()
+    g = pattern.astype(np.float32)
+    both = content.candidates(content.Search(g, config.mirrored), k, floor, config.min_spectrum_similarity)
+    step(f"content.candidates for {len(pattern):,} pictures (both indexes, mirror images)", t,
+         f"{len(both.i):,} candidate pairs")
     loads.append(_doc.machine())
 
-    n_pattern = len(pattern)
-    extrapolated = pattern_s * args.n / n_pattern
-    lines = [f"## {HEADING}", "",
-             f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with `{' '.join(args.argv)}` on `inspectors/` at "
-             f"{_doc.commit()}: the copy search's index (`content.Index`, {kind}) on {args.n:,} 64-d search vectors "
-             "made from real photos (see the docstring of `benchmarks/content_search.py`), one process, "
-             f"{content.threads()} faiss threads. Peak RSS is the process's high-water mark after each step "
-             "(it includes the vectors, 256 MB a million, and the generator's photo buffer).", "",
-             "| step | time | peak RSS so far | detail |", "|---|---:|---:|---|",
-             *[f"| {label} | {s:.1f} s | {mb:,.0f} MB | {detail} |" for label, s, mb, detail in steps], "",
-             f"- **index cost, {args.n:,} vectors:** build + one query each (k = {K}) = "
-             f"{steps[1][1] + steps[2][1]:.1f} s, peak RSS {steps[2][2]:,.0f} MB (goal: < 60 s, < 4 GB).",
-             f"- **the inspector's full query pattern** (18 queries a picture, `Search.partners`' bookkeeping "
-             f"included): {pattern_s:.1f} s measured for {n_pattern:,} pictures against the {args.n:,}-vector "
-             f"index; *extrapolated* linearly to all {args.n:,} pictures: ~{extrapolated:.0f} s "
-             f"(~{extrapolated / 60:.1f} min), plus the build. Not measured at full size.",
-             f"- **recall against exact search** ({len(sample):,} random queries, faiss.IndexFlatIP): "
-             f"{r['top_found'] / max(r['top'], 1):.4f} of the exact {PARTNERS} nearest others "
-             f"({r['top_found']:,} of {r['top']:,}); {r['close_found'] / max(r['close'], 1):.4f} of those with "
-             f"similarity >= {COPY_SIMILARITY} ({r['close_found']:,} of {r['close']:,}, in "
-             f"{r['queries_with_close']:,} of the queries).",
-             "", "Machine before and after:", *[f"- {line}" for line in loads], ""]
-    return lines
+    return [f"## {HEADING}", "",
+            f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with `{' '.join(args.argv)}` on `inspectors/` at "
+            f"{_doc.commit()}: the copy search's join (`vector_join.Cells` and `best_partners`, as "
+            f"`content.Search` runs them) on {args.n:,} 64-d search vectors made from real photos (see the docstring "
+            f"of `benchmarks/content_search.py`), one process, {content.threads()} threads. Peak RSS is the "
+            "process's high-water mark after each step (it includes the vectors, 256 MB a million, and the "
+            "generator's photo buffer).", "",
+            "| step | time | peak RSS so far | detail |", "|---|---:|---:|---|",
+            *[f"| {label} | {s:.1f} s | {mb:,.0f} MB | {detail} |" for label, s, mb, detail in steps], "",
+            f"- **search cost, {args.n:,} vectors:** build + every vector's partners = "
+            f"{steps[1][1] + steps[2][1]:.1f} s, peak RSS {steps[2][2]:,.0f} MB (goal: < 60 s, < 4 GB).",
+            f"- **recall against exact search** ({len(sample):,} random queries, brute force): "
+            f"{top_found / max(top, 1):.4f} of the exact {k} best partners above {floor} ({top_found:,} of {top:,}); "
+            f"{near_found / max(near, 1):.4f} of those with similarity >= {COPY_SIMILARITY} "
+            f"({near_found:,} of {near:,}).",
+            f"- **the inspector's whole search** on {len(pattern):,} pictures (9 moved windows a picture in the "
+            f"window index, the spectrum index, mirror images): {steps[-1][1]:.1f} s.",
+            "", "Machine before and after:", *[f"- {line}" for line in loads], ""]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=1_000_000, help="vectors indexed (default 1,000,000)")
-    ap.add_argument("--pattern", type=int, default=20_000,
-                    help="pictures run through Search.partners, then extrapolated to --n")
+    ap.add_argument("--pattern", type=int, default=100_000,
+                    help="pictures run through the inspector's whole search (content.candidates)")
     ap.add_argument("--sample", type=int, default=2_000, help="queries checked against exact search")
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--no-doc", action="store_true", help="print only; leave docs/benchmarks.md alone")
