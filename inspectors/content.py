@@ -34,6 +34,43 @@ def greys(content) -> np.ndarray:
     return np.frombuffer(b"".join(content), np.uint8).reshape(-1, SIDE, SIDE).astype(np.float32)
 
 
+STRIP_MAX = 8  # px (of 32): the widest uniform strip at one edge that is taken for the fill of a shift
+STRIP_TOLERANCE = 8.0  # grey levels (0-255): a strip's lines are flat and of one value to within this (JPEG rings)
+
+
+def _strip_widths(g: np.ndarray) -> np.ndarray:
+    """(n, 4): how many flat lines of one value each picture has at its top, bottom, left and right edge."""
+    widths = []
+    for lines in (g, g[:, ::-1], g.transpose(0, 2, 1), g.transpose(0, 2, 1)[:, ::-1]):
+        edge = lines[:, :STRIP_MAX]
+        flat = (edge.max(axis=2) - edge.min(axis=2) <= STRIP_TOLERANCE) \
+            & (np.abs(edge.mean(axis=2) - edge[:, :1].mean(axis=2)) <= STRIP_TOLERANCE)
+        widths.append(np.cumprod(flat, axis=1).sum(axis=1))
+    return np.stack(widths, axis=1)
+
+
+def fill_strips(g: np.ndarray) -> np.ndarray:
+    """The pictures with a uniform strip at one edge of an axis (what a shift leaves when the gap is filled
+    with black or any one colour) filled by repeating the first line inside it, as a shift that repeats the
+    edge leaves it: the strip's hard edge would otherwise dominate the band-pass the alignment compares.
+    Margins on both sides of an axis (a digit on black, a letterboxed photo) are the picture's own: kept."""
+    widths = _strip_widths(g)
+    out = g.copy()
+    for side in range(4):
+        opposite = side ^ 1
+        for k in np.flatnonzero((widths[:, side] > 0) & (widths[:, opposite] == 0)):
+            w = int(widths[k, side])
+            if side == 0:
+                out[k, :w] = out[k, w]
+            elif side == 1:
+                out[k, SIDE - w:] = out[k, SIDE - w - 1]
+            elif side == 2:
+                out[k, :, :w] = out[k, :, w:w + 1]
+            else:
+                out[k, :, SIDE - w:] = out[k, :, SIDE - w - 1:SIDE - w]
+    return out
+
+
 def _blur_matrix(n: int, sigma: float) -> np.ndarray:
     """Gaussian blur along one axis as a matrix, edges reflected: M @ x blurs the rows of x."""
     radius = int(np.ceil(3 * sigma))

@@ -52,7 +52,7 @@ def content_pairs(nodes: pd.DataFrame, config: DuplicatesConfig, also=None, vouc
     from the content search and `also` (pairs (i, j) found otherwise: by perceptual hash; `vouched`, a bool
     per pair, where the hash rule took them for copies), aligned, with their measurements and the verdict
     (`decide`)."""
-    g = content.greys(list(nodes["content"]))
+    g = content.fill_strips(content.greys(list(nodes["content"])))
     search = content.Search(g, config.mirrored)
     found = content.candidates(search, config.neighbours, config.min_similarity, config.min_spectrum_similarity)
     if also is not None and len(also[0]):
@@ -156,7 +156,7 @@ def colour_change(nodes: pd.DataFrame, i: np.ndarray, j: np.ndarray) -> np.ndarr
 def align_members(content_bytes: pd.Series, centre: np.ndarray, member: np.ndarray,
                   mirrored: np.ndarray) -> alignment.Alignment:
     """How each member (positions in `content_bytes`) sits relative to its centre."""
-    g = content.greys(list(content_bytes))
+    g = content.fill_strips(content.greys(list(content_bytes)))
     zeros = np.zeros(len(centre), np.int64)
     return alignment.align(g, content.Candidates(centre, member, np.ones(len(centre), np.float32), mirrored, zeros,
                                                zeros))

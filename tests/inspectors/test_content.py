@@ -112,3 +112,18 @@ def test_the_spectrum_search_pairs_a_shifted_digit_among_look_alikes():
     found = content.Search(np.stack([*big, shifted]), mirror=False).spectrum_partners(k=4)
     pairs = {(min(a, b), max(a, b)): (x, y) for a, b, x, y in zip(found.i, found.j, found.dx, found.dy, strict=True)}
     assert (5, 400) in pairs
+
+
+def test_a_black_strip_from_a_shift_is_filled_as_a_repeated_edge_and_margins_stay(photo):
+    g = crop(photo, (200, 100, 296, 196))
+    shifted = np.empty_like(g)
+    shifted[:, 3:] = g[:, :-3]
+    black, edge = shifted.copy(), shifted.copy()
+    black[:, :3] = 0
+    edge[:, :3] = g[:, :1]
+    filled = content.fill_strips(np.stack([black, edge]))
+    assert np.array_equal(filled[0], edge)
+    assert np.array_equal(filled[1], edge)
+    digit = np.zeros((32, 32), np.float32)
+    digit[8:24, 12:20] = 200  # black margins on every side: the picture's own
+    assert np.array_equal(content.fill_strips(digit[None])[0], digit)
