@@ -16,6 +16,7 @@ from PIL import Image
 from . import imaging, pil_codecs, statistics
 from .config import ScanConfig
 from .schema import FEATURE_COLUMNS
+from .storage import is_url
 
 # What kind of pixels a PIL mode holds: images of one family are measured alike (quality's odd_mode,
 # outliers compare within a family)
@@ -52,9 +53,15 @@ def bytes_features(data: bytes, **options) -> tuple[dict, bytes | None]:
 
 
 def decode_file(fs_path, work_side=ScanConfig.work_side, thumb_side=ScanConfig.thumb_side,
-                thumb_quality=ScanConfig.thumb_quality, max_pixel_bytes=ScanConfig.max_pixel_bytes) -> tuple:
+                thumb_quality=ScanConfig.thumb_quality, max_pixel_bytes=ScanConfig.max_pixel_bytes,
+                storage=None) -> tuple:
     """The per-file half of file_features: (row, thumbnail, `statistics.prepare` output or None). `finish` adds
-    the statistics, for a whole chunk of files at once (see statistics.py)."""
+    the statistics, for a whole chunk of files at once (see statistics.py). With `storage` (fsspec options),
+    fs_path is (path or URL, size) and a URL is read through storage.py."""
+    if storage is not None:
+        fs_path, size = fs_path
+        if is_url(fs_path):
+            return _decode_object(fs_path, size, storage, work_side, thumb_side, thumb_quality, max_pixel_bytes)
     try:
         data = imaging.read_file(fs_path)
     except imaging.NotAnImage as exc:
@@ -64,6 +71,17 @@ def decode_file(fs_path, work_side=ScanConfig.work_side, thumb_side=ScanConfig.t
         row["error"] = error_text(exc)
         return row, None, None
     return decode_bytes(data, work_side, thumb_side, thumb_quality, max_pixel_bytes)
+
+
+def _decode_object(url: bytes, size, storage, *options) -> tuple:
+    from . import storage as objects  # fsspec is imported by the workers of URL datasets only
+    try:
+        data = objects.read_object(url.decode("utf-8", "surrogateescape"), storage, size)
+    except Exception as exc:  # 403, 404, a timeout after the retries, not an image: the row says which
+        row = empty_row()
+        row["error"] = error_text(exc)
+        return row, None, None
+    return decode_bytes(data, *options)
 
 
 def _not_an_image(fs_path, reason: BaseException) -> dict:
