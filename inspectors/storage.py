@@ -32,9 +32,10 @@ LIST_PAGE = 1000  # objects handed over from s3fs' event loop at a time (S3's ow
 HEADER_BYTES = 1 << 20  # a ranged read of this much decides whether a big object is an image at all
 READ_ATTEMPTS = 3  # s3fs retries throttling itself (5 tries, backoff): these are on top, for any backend
 BACKOFF_S = 0.5
-# What s3fs would otherwise do per whole-object read: ask the size with a HEAD first (max_concurrency > 1 splits
-# big objects into parallel ranges), two requests a file. Our images are small; the listing knows their size.
-PROTOCOL_DEFAULTS = {"s3": {"max_concurrency": 1}}
+# max_concurrency: s3fs would otherwise ask each object's size with a HEAD before reading it whole (to split big
+# ones into parallel ranges), two requests a file; our images are small and the listing knows their size.
+# use_listings_cache: a long-lived app process would otherwise keep seeing a prefix as it first listed it.
+PROTOCOL_DEFAULTS = {"s3": {"max_concurrency": 1, "use_listings_cache": False}}
 
 
 class ObjectStat(NamedTuple):
