@@ -57,11 +57,15 @@ def decode_file(fs_path, work_side=ScanConfig.work_side, thumb_side=ScanConfig.t
                 storage=None) -> tuple:
     """The per-file half of file_features: (row, thumbnail, `statistics.prepare` output or None). `finish` adds
     the statistics, for a whole chunk of files at once (see statistics.py). With `storage` (fsspec options),
-    fs_path is (path or URL, size) and a URL is read through storage.py."""
+    fs_path is what fetch_objects made of (path or URL, size): a URL's bytes, or why they could not be read."""
     if storage is not None:
-        fs_path, size = fs_path
+        fs_path, fetched = fs_path
         if is_url(fs_path):
-            return _decode_object(fs_path, size, storage, work_side, thumb_side, thumb_quality, max_pixel_bytes)
+            if isinstance(fetched, Exception):  # 403, 404, a timeout after the retries, not an image
+                row = empty_row()
+                row["error"] = error_text(fetched)
+                return row, None, None
+            return decode_bytes(fetched, work_side, thumb_side, thumb_quality, max_pixel_bytes)
     try:
         data = imaging.read_file(fs_path)
     except imaging.NotAnImage as exc:
@@ -73,15 +77,11 @@ def decode_file(fs_path, work_side=ScanConfig.work_side, thumb_side=ScanConfig.t
     return decode_bytes(data, work_side, thumb_side, thumb_quality, max_pixel_bytes)
 
 
-def _decode_object(url: bytes, size, storage, *options) -> tuple:
+def fetch_objects(payloads, storage=None, **_) -> list:
+    """The pool's prefetch for a listing with URLs: [(fs_path, size)] -> [(fs_path, bytes or the exception)], a
+    chunk's objects read at once (storage.read_objects); local files are left for decode_file to read."""
     from . import storage as objects  # fsspec is imported by the workers of URL datasets only
-    try:
-        data = objects.read_object(url.decode("utf-8", "surrogateescape"), storage, size)
-    except Exception as exc:  # 403, 404, a timeout after the retries, not an image: the row says which
-        row = empty_row()
-        row["error"] = error_text(exc)
-        return row, None, None
-    return decode_bytes(data, *options)
+    return objects.read_objects(payloads, storage)
 
 
 def _not_an_image(fs_path, reason: BaseException) -> dict:

@@ -149,7 +149,8 @@ def _scan_images(listing, config, con, workspace, progress, retry_failed=False):
     try:
         pool.scan_files(tasks, options, on_results, workers=worker_count(config.workers),
                         timeout_s=config.file_timeout_s, chunk_size=config.chunk_size,
-                        work=features.decode_file, finish=features.finish)
+                        work=features.decode_file, finish=features.finish,
+                        prefetch=features.fetch_objects if listing.storage is not None else None)
     finally:
         flush()  # also on Ctrl-C: what finished is kept, and the next scan resumes from it
     pruned = 0

@@ -30,6 +30,7 @@ STORAGE_ENV = "INSPECTORS_STORAGE_OPTIONS"
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 LIST_PAGE = 1000  # objects handed over from s3fs' event loop at a time (S3's own page is 1,000 keys)
 HEADER_BYTES = 1 << 20  # a ranged read of this much decides whether a big object is an image at all
+READ_CONCURRENCY = 8  # requests in flight per worker process: enough to hide a network's latency, not a flood
 READ_ATTEMPTS = 3  # s3fs retries throttling itself (5 tries, backoff): these are on top, for any backend
 BACKOFF_S = 0.5
 # max_concurrency: s3fs would otherwise ask each object's size with a HEAD before reading it whole (to split big
@@ -221,6 +222,27 @@ def read_object(url: str, options: dict | None = None, size: int | None = None) 
             why = f"{type(exc).__name__}: {exc} (first {len(head):,} bytes of {size:,} read)"
             raise NotAnImageObject(why) from None
     return with_retries(lambda: fs.cat_file(path))
+
+
+def read_objects(payloads, options: dict | None = None) -> list:
+    """[(fs_path, size)] -> [(fs_path, bytes or the exception that stopped the read)] for the URLs among them, at
+    most READ_CONCURRENCY requests at a time (local paths pass through as (fs_path, size))."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(payload):
+        fs_path, size = payload
+        url = os.fsdecode(fs_path) if isinstance(fs_path, bytes) else fs_path
+        if not is_url(url):
+            return payload
+        try:
+            return fs_path, read_object(url, options, size)
+        except Exception as exc:  # the row says why; the other objects are read all the same
+            return fs_path, exc
+    urls = sum(1 for fs_path, _ in payloads if is_url(fs_path))
+    if urls < 2:
+        return [one(p) for p in payloads]
+    with ThreadPoolExecutor(min(READ_CONCURRENCY, urls)) as pool:
+        return list(pool.map(one, payloads))
 
 
 def open_object(url: str, options: dict | None = None):
