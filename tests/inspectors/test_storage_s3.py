@@ -170,3 +170,21 @@ def test_cli_secrets_from_storage_options_are_never_written(s3, tmp_path, monkey
     assert SECRET not in printed.out + printed.err
     workspace = next((tmp_path / "cache").iterdir())
     assert json.loads((workspace / "workspace.json").read_text())["dataset"] == f"s3://{BUCKET}/{PREFIX}"
+
+
+def test_the_app_opens_a_url_dataset_and_streams_a_full_view(s3, tmp_path):
+    from ui import images, state
+    proxy, local = s3
+    ds = state.resolve(f"s3://{BUCKET}/{PREFIX}/", None)
+    assert ds.path == ds.root == f"s3://{BUCKET}/{PREFIX}" and ds.workspace.parent == tmp_path / "cache"
+    view = images.open_for_display(ds.root, "train/cat/cat_0.png", ScanConfig().max_pixel_bytes, 200)
+    assert view.error is None and view.image.size == noise_image_size(local / "train" / "cat" / "cat_0.png")
+    broken = images.open_for_display(ds.root, "train/cat/truncated.jpg", ScanConfig().max_pixel_bytes, 200)
+    assert broken.image is None and broken.error.startswith("OSError")
+    assert set(proxy.methods()) <= READ_ONLY
+
+
+def noise_image_size(path):
+    from PIL import Image
+    with Image.open(path) as im:
+        return im.size
