@@ -54,7 +54,7 @@ def bytes_features(data: bytes, **options) -> tuple[dict, bytes | None]:
 
 def decode_file(fs_path, work_side=ScanConfig.work_side, thumb_side=ScanConfig.thumb_side,
                 thumb_quality=ScanConfig.thumb_quality, max_pixel_bytes=ScanConfig.max_pixel_bytes,
-                storage=None) -> tuple:
+                storage=None, read_timeout_s=None) -> tuple:
     """The per-file half of file_features: (row, thumbnail, `statistics.prepare` output or None). `finish` adds
     the statistics, for a whole chunk of files at once (see statistics.py). With `storage` (fsspec options),
     fs_path is what fetch_objects made of (path or URL, size): a URL's bytes, or why they could not be read."""
@@ -64,6 +64,8 @@ def decode_file(fs_path, work_side=ScanConfig.work_side, thumb_side=ScanConfig.t
             if isinstance(fetched, Exception):  # 403, 404, a timeout after the retries, not an image
                 row = empty_row()
                 row["error"] = error_text(fetched)
+                if getattr(fetched, "limit", None):
+                    row["limit"] = fetched.limit  # a longer --timeout reads it again (scan.py)
                 return row, None, None
             return decode_bytes(fetched, work_side, thumb_side, thumb_quality, max_pixel_bytes)
     try:
@@ -77,11 +79,11 @@ def decode_file(fs_path, work_side=ScanConfig.work_side, thumb_side=ScanConfig.t
     return decode_bytes(data, work_side, thumb_side, thumb_quality, max_pixel_bytes)
 
 
-def fetch_objects(payloads, storage=None, **_) -> list:
+def fetch_objects(payloads, storage=None, read_timeout_s=None, **_) -> list:
     """The pool's prefetch for a listing with URLs: [(fs_path, size)] -> [(fs_path, bytes or the exception)], a
     chunk's objects read at once (storage.read_objects); local files are left for decode_file to read."""
     from . import storage as objects  # fsspec is imported by the workers of URL datasets only
-    return objects.read_objects(payloads, storage)
+    return objects.read_objects(payloads, storage, read_timeout_s)
 
 
 def _not_an_image(fs_path, reason: BaseException) -> dict:

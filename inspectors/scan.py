@@ -142,7 +142,7 @@ def _scan_images(listing, config, con, workspace, progress, retry_failed=False):
     options = {"work_side": config.work_side, "thumb_side": config.thumb_side,
                "thumb_quality": config.thumb_quality, "max_pixel_bytes": config.max_pixel_bytes}
     if listing.storage is not None:  # objects: workers build their own filesystem from these (storage.py)
-        options["storage"] = listing.storage
+        options.update(storage=listing.storage, read_timeout_s=config.file_timeout_s)
         tasks = list(enumerate(zip(todo["fs_path"], todo["bytes"].tolist(), strict=True)))
     else:
         tasks = list(enumerate(todo["fs_path"]))

@@ -31,6 +31,7 @@ _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 LIST_PAGE = 1000  # objects handed over from s3fs' event loop at a time (S3's own page is 1,000 keys)
 HEADER_BYTES = 1 << 20  # a ranged read of this much decides whether a big object is an image at all
 READ_CONCURRENCY = 8  # requests in flight per worker process: enough to hide a network's latency, not a flood
+READ_SHARE = 0.8  # of the per-file --timeout, for a whole chunk's reads: they end before the pool's own limit
 READ_ATTEMPTS = 3  # s3fs retries throttling itself (5 tries, backoff): these are on top, for any backend
 BACKOFF_S = 0.5
 # max_concurrency: s3fs would otherwise ask each object's size with a HEAD before reading it whole (to split big
@@ -224,25 +225,46 @@ def read_object(url: str, options: dict | None = None, size: int | None = None) 
     return with_retries(lambda: fs.cat_file(path))
 
 
-def read_objects(payloads, options: dict | None = None) -> list:
-    """[(fs_path, size)] -> [(fs_path, bytes or the exception that stopped the read)] for the URLs among them, at
-    most READ_CONCURRENCY requests at a time (local paths pass through as (fs_path, size))."""
-    from concurrent.futures import ThreadPoolExecutor
+class ReadTimeout(TimeoutError):
+    """A chunk's reads ran out of time: a scan with a longer --timeout (or --retry-failed) reads them again."""
 
-    def one(payload):
-        fs_path, size = payload
-        url = os.fsdecode(fs_path) if isinstance(fs_path, bytes) else fs_path
-        if not is_url(url):
-            return payload
+    def __init__(self, message: str, timeout_s: float):
+        super().__init__(message)
+        self.limit = ("timeout", timeout_s)
+
+
+def read_objects(payloads, options: dict | None = None, timeout_s: float | None = None) -> list:
+    """[(fs_path, size)] -> [(fs_path, bytes or the exception that stopped the read)] for the URLs among them, at
+    most READ_CONCURRENCY requests at a time; local paths pass through as (fs_path, size). Whatever has not
+    arrived after READ_SHARE of timeout_s becomes a ReadTimeout: the pool would otherwise kill the worker at
+    timeout_s and blame the chunk's first file for a slow object anywhere in it."""
+    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import TimeoutError as Late
+
+    def one(fs_path, size):
         try:
-            return fs_path, read_object(url, options, size)
+            return read_object(os.fsdecode(fs_path), options, size)
         except Exception as exc:  # the row says why; the other objects are read all the same
-            return fs_path, exc
-    urls = sum(1 for fs_path, _ in payloads if is_url(fs_path))
-    if urls < 2:
-        return [one(p) for p in payloads]
-    with ThreadPoolExecutor(min(READ_CONCURRENCY, urls)) as pool:
-        return list(pool.map(one, payloads))
+            return exc
+    urls = [i for i, (fs_path, _) in enumerate(payloads) if is_url(fs_path)]
+    if not urls:
+        return list(payloads)
+    out = list(payloads)
+    pool = ThreadPoolExecutor(min(READ_CONCURRENCY, len(urls)))
+    futures = {i: pool.submit(one, *payloads[i]) for i in urls}
+    allowed = READ_SHARE * timeout_s if timeout_s else None
+    deadline = time.monotonic() + allowed if allowed else None
+    for i, future in futures.items():
+        try:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            out[i] = (payloads[i][0], future.result(left))
+        except Late:
+            started = future.running()
+            why = (f"no answer within {allowed:g} s" if started else
+                   f"not read: the chunk's other reads took the {allowed:g} s its reads may take")
+            out[i] = (payloads[i][0], ReadTimeout(f"{why} ({READ_SHARE:g} of --timeout {timeout_s:g} s)", timeout_s))
+    pool.shutdown(wait=False, cancel_futures=True)  # a stuck request is left behind, not waited for
+    return out
 
 
 def open_object(url: str, options: dict | None = None):

@@ -59,10 +59,11 @@ def stop(proc) -> None:
 
 
 class CountingProxy:
-    """HTTP/1.1 proxy to the moto server: `requests` [(method, path)]; `faults` {path: (status, times)}."""
+    """HTTP/1.1 proxy to the moto server: `requests` [(method, path)]; `faults` {path: (status, times)};
+    `delays` {path: seconds} before passing a request on (a stalled object)."""
 
     def __init__(self, upstream_port: int):
-        self.requests, self.faults, self.lock = [], {}, threading.Lock()
+        self.requests, self.faults, self.delays, self.lock = [], {}, {}, threading.Lock()
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -81,6 +82,8 @@ class CountingProxy:
                         proxy.faults[path] = (fault[0], fault[1] - 1)
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
+                if path in proxy.delays:
+                    time.sleep(proxy.delays[path])
                 if fault and fault[1] > 0:
                     code, message = FAULTS[fault[0]]
                     data = b"" if self.command == "HEAD" else ERROR_XML.format(code=code, message=message).encode()
@@ -108,7 +111,11 @@ class CountingProxy:
 
             do_GET = do_HEAD = do_PUT = do_POST = do_DELETE = relay
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request, client_address):
+                pass  # a client that gave up on a stalled request (a killed worker): nothing to report
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
@@ -125,6 +132,7 @@ class CountingProxy:
         with self.lock:
             self.requests.clear()
             self.faults.clear()
+            self.delays.clear()
 
     def close(self) -> None:
         self.server.shutdown()

@@ -140,6 +140,18 @@ def test_refused_missing_and_throttled_objects(s3):
     assert set(proxy.methods()) <= READ_ONLY
 
 
+def test_a_stalled_object_is_cut_off_and_read_again_under_a_longer_timeout(s3, tmp_path):
+    proxy, _ = s3
+    url, stalled = f"s3://{BUCKET}/{PREFIX}", "val/cat/cat_1.jpg"
+    proxy.delays = {f"/{BUCKET}/{PREFIX}/{stalled}": 6}
+    first = scan(load_dataset(url), ScanConfig(workers=1, file_timeout_s=3), tmp_path / "ws").samples.set_index("path")
+    assert first.loc[stalled, "error"].startswith("ReadTimeout: no answer within 2.4 s (0.8 of --timeout 3 s)")
+    assert first["ok"].sum() == 18 - 1 - 1  # only the truncated JPEG and the stalled object: no one else blamed
+    proxy.delays = {}
+    again = scan(load_dataset(url), ScanConfig(workers=1, file_timeout_s=4), tmp_path / "ws")
+    assert again.decoded == 1 and again.samples.set_index("path").loc[stalled, "ok"]
+
+
 def test_a_local_manifest_naming_s3_urls(s3, tmp_path):
     proxy, _ = s3
     base = f"s3://{BUCKET}/{PREFIX}"
