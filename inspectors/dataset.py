@@ -175,15 +175,14 @@ def _is_image_name(name: str, config) -> bool:
 def _row(path, label, split, entry, fs_path, st=None, error=None, orphan=False) -> dict:
     return {"path": path, "label": label, "split": split, "entry": entry, "orphan": orphan,
             "error": error, "bytes": st.st_size if st else None,
-            "mtime_ns": st.st_mtime_ns if st else None, "fs_path": os.fsencode(fs_path),
-            "stamp": getattr(st, "stamp", None)}
+            "mtime_ns": st.st_mtime_ns if st else None, "fs_path": os.fsencode(fs_path)}
 
 
 def _load_folders(root: Path, config) -> Listing:
     warnings = []
     top = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")]
     split_named = {p.name for p in top if p.name.lower() in SPLIT_ALIASES}
-    rows = [row for entry in walk(root, warnings) if (row := folder_row(*entry, split_named, config))]
+    rows = [row for row, _ in folder_rows(walk(root, warnings), split_named, config)]
     samples = _finish(rows)
     if samples.empty:
         raise DatasetError(f"{root}: no files to scan (expected a folder per class, optionally under "
@@ -191,26 +190,28 @@ def _load_folders(root: Path, config) -> Listing:
     return Listing(root, None, "folders", samples, warnings)
 
 
-def folder_row(rel, fs_path, kind, st, reason, split_named, config) -> dict | None:
-    """The row of one entry of a folder layout (walk's tuple), or None for one that gets no row. `st` is an
-    os.stat_result or anything with st_size and st_mtime_ns (storage.ObjectStat)."""
-    if rel[0] in split_named:
-        split, class_parts = normalise_split(rel[0]), rel[1:]
-    else:
-        split, class_parts = "", rel
-    in_class = len(class_parts) >= 2  # a file below a class folder, at any depth
-    label = display_path(class_parts[0]) if in_class else ""
-    path = display_path("/".join(rel))
-    name = rel[-1]
-    if kind == "file" and _is_image_name(name, config):
-        return _row(path, label, split, ENTRY_IMAGE, fs_path, st)
-    if kind == "dir":
-        if _is_image_name(name, config) and len(class_parts) >= 2:
-            return _row(path, label, split, ENTRY_UNSUPPORTED, fs_path, None, "a folder named like an image file")
-    elif in_class:
-        why = reason or f"{os.path.splitext(name)[1] or 'no extension'}: not an image extension we read"
-        return _row(path, label, split, ENTRY_UNSUPPORTED, fs_path, st if kind == "file" else None, why)
-    return None
+def folder_rows(entries, split_named, config):
+    """(row, its st) for each entry of a folder layout that gets a row. entries: walk's tuples (relative parts,
+    fs path, kind, st, reason), where st is an os.stat_result or anything with st_size and st_mtime_ns
+    (storage.ObjectStat); split_named: the top-level folder names that are splits (anything with `in`)."""
+    for rel, fs_path, kind, st, reason in entries:
+        if rel[0] in split_named:
+            split, class_parts = normalise_split(rel[0]), rel[1:]
+        else:
+            split, class_parts = "", rel
+        in_class = len(class_parts) >= 2  # a file below a class folder, at any depth
+        label = display_path(class_parts[0]) if in_class else ""
+        path = display_path("/".join(rel))
+        name = rel[-1]
+        if kind == "file" and _is_image_name(name, config):
+            yield _row(path, label, split, ENTRY_IMAGE, fs_path, st), st
+        elif kind == "dir":
+            if _is_image_name(name, config) and len(class_parts) >= 2:
+                why = "a folder named like an image file"
+                yield _row(path, label, split, ENTRY_UNSUPPORTED, fs_path, None, why), st
+        elif in_class:
+            why = reason or f"{os.path.splitext(name)[1] or 'no extension'}: not an image extension we read"
+            yield _row(path, label, split, ENTRY_UNSUPPORTED, fs_path, st if kind == "file" else None, why), st
 
 
 def _load_csv(root: Path, manifest: Path, config, storage_options=None) -> Listing:

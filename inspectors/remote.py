@@ -11,6 +11,7 @@ import io
 import os
 import posixpath
 
+from . import dataset as disk  # its folder_rows: remote.folder_rows has the same job for keys
 from .dataset import (
     DatasetError,
     Listing,
@@ -18,7 +19,6 @@ from .dataset import (
     _is_image_name,
     _read_manifest,
     _row,
-    folder_row,
     normalise_split,
 )
 from .features import error_text
@@ -65,18 +65,26 @@ def load_url_dataset(dataset: str, labels: str | None, config, options: dict) ->
         raise DatasetError(f"{url}: cannot list it ({error_text(exc)})") from None
 
 
+class SplitNames:
+    """Which first parts of a key are split "folders": a listing of keys has no folder list to pick them from."""
+
+    def __contains__(self, name: str) -> bool:
+        return name.lower() in SPLIT_ALIASES
+
+
 def folder_rows(fs, root: str, config):
     """Row tuples (ROW_COLUMNS) of a folder layout, streamed from the listing: memory is one page of keys."""
     scheme = url_prefix(fs, root)
-    for name, info in iter_objects(fs, root):
-        rel = relative_parts(name, root)
-        if rel is None:
-            continue
-        split_named = (rel[0],) if len(rel) > 1 and rel[0].lower() in SPLIT_ALIASES else ()
-        kind = "dir" if info.get("type") == "directory" else "file"
-        row = folder_row(rel, scheme + name, kind, object_stat(info), None, split_named, config)
-        if row is not None:
-            yield tuple(map(row.get, ROW_COLUMNS))
+
+    def entries():
+        for name, info in iter_objects(fs, root):
+            rel = relative_parts(name, root)
+            if rel is not None:
+                kind = "dir" if info.get("type") == "directory" else "file"
+                yield rel, scheme + name, kind, object_stat(info), None
+    for row, stat in disk.folder_rows(entries(), SplitNames(), config):
+        row["stamp"] = stat.stamp
+        yield tuple(map(row.get, ROW_COLUMNS))
 
 
 def url_prefix(fs, root: str) -> str:
@@ -149,21 +157,29 @@ def _load_csv(fs, url, root, manifest, config, options, labels_key) -> Listing:
                                 config))
     for key, stat in objects.items():
         if key not in named and _is_image_name(key, config):
-            rows.append(_row(key[len(root) + 1:], "", "", ENTRY_IMAGE, fs.unstrip_protocol(key), stat, orphan=True))
+            rows.append(_stamped(_row(key[len(root) + 1:], "", "", ENTRY_IMAGE, fs.unstrip_protocol(key), stat,
+                                      orphan=True), stat))
     samples = _finish(rows, ("stamp",))
     if samples.empty:
         raise DatasetError(f"{name}: the manifest has no rows and no objects lie under {url}")
     return Listing(url, labels_key, "csv", samples, warnings, options)
 
 
+def _stamped(row: dict, stat) -> dict:
+    """A dataset._row with the object's version beside it (the scan cache's key in place of mtime_ns)."""
+    row["stamp"] = stat.stamp if stat is not None else None
+    return row
+
+
 def _object_row(path, label, split, object_url, stat, config) -> dict:
     if stat is None:
-        return _row(path, label, split, ENTRY_MISSING, object_url, None,
-                    "FileNotFoundError: the manifest names it, but no such object exists")
+        return _stamped(_row(path, label, split, ENTRY_MISSING, object_url, None,
+                             "FileNotFoundError: the manifest names it, but no such object exists"), None)
     if not _is_image_name(path, config):
         ext = posixpath.splitext(path)[1] or "no extension"
-        return _row(path, label, split, ENTRY_UNSUPPORTED, object_url, stat, f"{ext}: not an image extension we read")
-    return _row(path, label, split, ENTRY_IMAGE, object_url, stat)
+        return _stamped(_row(path, label, split, ENTRY_UNSUPPORTED, object_url, stat,
+                             f"{ext}: not an image extension we read"), stat)
+    return _stamped(_row(path, label, split, ENTRY_IMAGE, object_url, stat), stat)
 
 
 def url_row(raw_url: str, label: str, split: str, config, options: dict) -> dict:
@@ -175,7 +191,8 @@ def url_row(raw_url: str, label: str, split: str, config, options: dict) -> dict
     except FileNotFoundError:
         return _object_row(path, label, split, raw_url, None, config)
     except Exception as exc:  # a refusal, a bad URL: the row says why, the listing goes on
-        return _row(path, label, split, ENTRY_MISSING, raw_url, None, error_text(exc))
+        return _stamped(_row(path, label, split, ENTRY_MISSING, raw_url, None, error_text(exc)), None)
     if info.get("type") == "directory":
-        return _row(path, label, split, ENTRY_UNSUPPORTED, raw_url, None, "a folder (prefix), not an object")
+        return _stamped(_row(path, label, split, ENTRY_UNSUPPORTED, raw_url, None, "a folder (prefix), not an object"),
+                        None)
     return _object_row(path, label, split, raw_url, object_stat(info), config)
