@@ -84,16 +84,19 @@ def storage_options(text: str | None = None) -> dict:
 
 
 @functools.lru_cache(maxsize=16)
-def _filesystem(protocol: str, options_json: str):
+def _filesystem(protocol: str, kwargs_json: str):
     import fsspec
-    return fsspec.filesystem(protocol, **{**PROTOCOL_DEFAULTS.get(protocol, {}), **json.loads(options_json)})
+    return fsspec.filesystem(protocol, **json.loads(kwargs_json))
 
 
 def filesystem(url: str, options: dict | None = None):
     """(fsspec filesystem, path as the filesystem names it) of a URL; one filesystem per protocol and options
-    in each process."""
+    in each process. What the URL itself says (an Azure account in abfs://container@account...) counts too."""
+    import fsspec
     protocol = urlsplit(url).scheme.lower()
-    fs = _filesystem(protocol, json.dumps(options or {}, sort_keys=True, default=str))
+    cls = fsspec.get_filesystem_class(protocol)
+    kwargs = {**PROTOCOL_DEFAULTS.get(protocol, {}), **cls._get_kwargs_from_urls(url), **(options or {})}
+    fs = _filesystem(protocol, json.dumps(kwargs, sort_keys=True, default=str))
     return fs, fs._strip_protocol(url).rstrip("/")
 
 

@@ -200,3 +200,11 @@ def noise_image_size(path):
     from PIL import Image
     with Image.open(path) as im:
         return im.size
+
+
+def test_a_bucket_that_cannot_be_listed_is_a_usage_error_naming_it(s3, tmp_path, capsys):
+    proxy, _ = s3
+    code = main(["scan", "s3://no-such-bucket/set", "--cache", str(tmp_path / "cache")])
+    err = capsys.readouterr().err
+    assert code == 2 and "s3://no-such-bucket/set: cannot list it (FileNotFoundError" in err, err
+    assert set(proxy.methods()) <= READ_ONLY
