@@ -22,12 +22,12 @@ import re
 import time
 from datetime import datetime
 from typing import NamedTuple
-from urllib.parse import urlsplit, urlunsplit
 
 import xxhash
 
 STORAGE_ENV = "INSPECTORS_STORAGE_OPTIONS"
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_URL_PARTS = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<netloc>[^/?#]*)(?P<path>[^?#]*)")
 LIST_PAGE = 1000  # objects handed over from s3fs' event loop at a time (S3's own page is 1,000 keys)
 HEADER_BYTES = 1 << 20  # a ranged read of this much decides whether a big object is an image at all
 READ_CONCURRENCY = 8  # requests in flight per worker process: enough to hide a network's latency, not a flood
@@ -56,9 +56,11 @@ def is_url(text) -> bool:
 def public_url(url: str) -> str:
     """The URL without what may be a secret (user:password@, a query string such as an Azure SAS token, a
     fragment) and without a trailing slash: what a workspace is keyed by and what messages name."""
-    parts = urlsplit(url)
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit((parts.scheme, host, parts.path.rstrip("/") or "", "", ""))
+    parts = _URL_PARTS.match(url)
+    if parts is None:
+        return url
+    host = parts["netloc"].rpartition("@")[2]
+    return f"{parts['scheme']}://{host}{parts['path'].rstrip('/')}"
 
 
 def join_url(root: str, path: str) -> str:
@@ -93,7 +95,7 @@ def filesystem(url: str, options: dict | None = None):
     """(fsspec filesystem, path as the filesystem names it) of a URL; one filesystem per protocol and options
     in each process. What the URL itself says (an Azure account in abfs://container@account...) counts too."""
     import fsspec
-    protocol = urlsplit(url).scheme.lower()
+    protocol = url.partition("://")[0].lower()
     cls = fsspec.get_filesystem_class(protocol)
     kwargs = {**PROTOCOL_DEFAULTS.get(protocol, {}), **cls._get_kwargs_from_urls(url), **(options or {})}
     fs = _filesystem(protocol, json.dumps(kwargs, sort_keys=True, default=str))

@@ -64,6 +64,7 @@ class CountingProxy:
 
     def __init__(self, upstream_port: int):
         self.requests, self.faults, self.delays, self.lock = [], {}, {}, threading.Lock()
+        self.signed = []  # per request: whether it carried credentials (an Authorization header)
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -77,6 +78,7 @@ class CountingProxy:
                 path = self.path.split("?")[0]
                 with proxy.lock:
                     proxy.requests.append((self.command, self.path))
+                    proxy.signed.append("Authorization" in self.headers)
                     fault = proxy.faults.get(path)
                     if fault and fault[1] > 0:
                         proxy.faults[path] = (fault[0], fault[1] - 1)
@@ -131,6 +133,7 @@ class CountingProxy:
     def reset(self) -> None:
         with self.lock:
             self.requests.clear()
+            self.signed.clear()
             self.faults.clear()
             self.delays.clear()
 

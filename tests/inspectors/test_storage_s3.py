@@ -208,3 +208,22 @@ def test_a_bucket_that_cannot_be_listed_is_a_usage_error_naming_it(s3, tmp_path,
     err = capsys.readouterr().err
     assert code == 2 and "s3://no-such-bucket/set: cannot list it (FileNotFoundError" in err, err
     assert set(proxy.methods()) <= READ_ONLY
+
+
+def test_a_public_bucket_is_read_anonymously_and_a_private_one_refuses(s3, monkeypatch):
+    proxy, local = s3
+    if "public-set" not in [b["Name"] for b in proxy.client.list_buckets()["Buckets"]]:
+        proxy.client.create_bucket(Bucket="public-set", ACL="public-read")
+        for folder, _, files in os.walk(local):
+            for name in files:
+                path = os.path.join(folder, name)
+                proxy.client.upload_file(path, "public-set", os.path.relpath(path, local),
+                                         ExtraArgs={"ACL": "public-read"})
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(key)
+    samples = scan(load_dataset("s3://public-set", storage_options={"anon": True}), ScanConfig(workers=1)).samples
+    assert int(samples["ok"].sum()) == 18 - 1
+    assert proxy.signed and not any(proxy.signed)  # not one request carried credentials
+    private = scan(load_dataset(f"s3://{BUCKET}/{PREFIX}", storage_options={"anon": True}), ScanConfig(workers=1))
+    images = private.samples[private.samples["entry"] == "image"]  # moto lists a private bucket to anyone
+    assert len(images) == 18 and images["error"].str.startswith("PermissionError: Forbidden").all()
