@@ -146,3 +146,12 @@ def test_a_local_manifest_may_name_objects_by_url(small_dataset, tmp_path):
     assert samples.loc[f"{url}/train/cat/cat_0.png", "ok"]
     assert samples.loc[f"{url}/nope.png", "entry"] == "missing"
     assert posixpath.basename(str(listing.root)) == "m"
+
+
+def test_any_fsspec_protocol_lists_through_the_same_interface():
+    import fsspec
+    fsspec.register_implementation("synthetic", SyntheticFileSystem, clobber=True)
+    listing = load_dataset("synthetic://bucket/data", storage_options={"folders": 3, "per_folder": 4})
+    assert listing.root == "synthetic://bucket/data" and listing.layout == "folders"
+    assert len(listing.samples) == 12 and sorted(set(listing.samples["label"])) == ["c0000", "c0001", "c0002"]
+    assert listing.samples["fs_path"].iloc[0] == b"synthetic://bucket/data/c0000/000000.jpg"
