@@ -227,3 +227,16 @@ def test_a_public_bucket_is_read_anonymously_and_a_private_one_refuses(s3, monke
     private = scan(load_dataset(f"s3://{BUCKET}/{PREFIX}", storage_options={"anon": True}), ScanConfig(workers=1))
     images = private.samples[private.samples["entry"] == "image"]  # moto lists a private bucket to anyone
     assert len(images) == 18 and images["error"].str.startswith("PermissionError: Forbidden").all()
+
+
+def test_a_big_object_that_is_no_image_is_never_downloaded_whole(s3):
+    proxy, local = s3
+    big = os.urandom(9 << 20)  # over imaging.HEAD_FIRST_BYTES, so its header decides
+    proxy.client.put_object(Bucket=BUCKET, Key="big/cls/huge.jpg", Body=big)
+    proxy.client.upload_file(str(local / "train" / "cat" / "cat_0.png"), BUCKET, "big/cls/small.png")
+    rows = scan(load_dataset(f"s3://{BUCKET}/big"), ScanConfig(workers=1)).samples.set_index("path")
+    huge = rows.loc["cls/huge.jpg"]
+    assert not huge["ok"] and huge["error"].startswith("NotAnImageObject: UnidentifiedImageError")
+    assert f"(first 1,048,576 bytes of {len(big):,} read)" in huge["error"]
+    assert rows.loc["cls/small.png", "ok"]
+    assert object_gets(proxy).count(f"/{BUCKET}/big/cls/huge.jpg") == 1  # the ranged read of its header only
