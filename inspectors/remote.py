@@ -43,6 +43,9 @@ def source(dataset: str, labels: str | None = None) -> tuple[str, str | None]:
 
 def load_url_dataset(dataset: str, labels: str | None, config, options: dict) -> Listing:
     url = public_url(dataset)
+    if not is_url(dataset):
+        raise DatasetError(f"--labels {public_url(labels)} is a URL: DATASET must then be the URL (prefix) its "
+                           f"paths are relative to, not {dataset}")
     try:
         fs, root = filesystem(dataset, options)
         if labels or (url.lower().endswith(".csv") and config.layout != "folders"):

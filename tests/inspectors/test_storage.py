@@ -155,3 +155,8 @@ def test_any_fsspec_protocol_lists_through_the_same_interface():
     assert listing.root == "synthetic://bucket/data" and listing.layout == "folders"
     assert len(listing.samples) == 12 and sorted(set(listing.samples["label"])) == ["c0000", "c0001", "c0002"]
     assert listing.samples["fs_path"].iloc[0] == b"synthetic://bucket/data/c0000/000000.jpg"
+
+
+def test_a_url_manifest_for_a_local_folder_is_refused_with_the_reason(tmp_path):
+    with pytest.raises(DatasetError, match="--labels s3://bucket/labels.csv is a URL: DATASET must then be the URL"):
+        load_dataset(tmp_path, "s3://bucket/labels.csv")
