@@ -9,7 +9,7 @@ import dataclasses
 import json
 import sys
 
-from . import report, review, scan_cache, workspace
+from . import report, review, scan_cache, storage, workspace
 from .config import SECTION_TYPES, Config, load_config_file
 from .dataset import DatasetError, load_dataset, source
 from .report import printable
@@ -24,6 +24,8 @@ is only ever read.
 
 DATASET is a folder with a folder per class, optionally under train/ val/ test/ (valid/ validation/
 dev/ mean val), or a CSV manifest with a header naming path,label[,split] (or a folder holding one).
+DATASET may be a URL in object storage (s3://bucket/prefix, gs://, az://, file://; see the README's "Data in
+object storage"): only listed and read, never written to.
 """
 EXIT_FAIL_ON, EXIT_USAGE, EXIT_REVIEW_DAMAGED, EXIT_NO_SPACE, EXIT_INTERRUPTED = 1, 2, 3, 4, 130
 EXIT_CODES = f"""exit codes:
@@ -94,6 +96,10 @@ def add_dataset_args(p) -> None:
     p.add_argument("--cache", metavar="DIR",
                    help=f"cache root holding one workspace per dataset (default: ${workspace.CACHE_ENV}, "
                         f"else ~/.cache/image-inspectors)")
+    p.add_argument("--storage-options", metavar="JSON",
+                   help="fsspec storage options for a URL dataset, e.g. '{\"anon\": true}' or '{\"endpoint_url\": "
+                        f"...}}', on top of ${storage.STORAGE_ENV}; credentials otherwise come from the usual "
+                        "environment (AWS_ACCESS_KEY_ID, ...). Kept in memory only, never written")
 
 
 def effective_config(args) -> Config:
@@ -169,8 +175,10 @@ def cmd_scan(args) -> int:
         if not args.quiet:
             print("waiting for another scan of this dataset to finish...", file=sys.stderr)
 
+    options = storage.storage_options(args.storage_options)
+
     def cached(path, labels):
-        listing = load_dataset(path, labels, config.load)
+        listing = load_dataset(path, labels, config.load, options)
         return listing, None if args.no_cache else workspace.workspace_dir(listing.root, listing.labels_csv,
                                                                            args.cache)
     listing, ws = cached(args.dataset, args.labels)
@@ -195,7 +203,8 @@ def cmd_scan(args) -> int:
         print(json.dumps({"dataset": str(listing.root), "layout": listing.layout, "workspace": str(ws) if ws else None,
                           **summary, "warnings": listing.warnings}, indent=2, default=str))
     elif not args.quiet:
-        say(report.scan_text(summary["scan"], args.dataset, listing.layout, report.problem_rows(result.samples),
+        named = storage.public_url(args.dataset) if storage.is_url(args.dataset) else args.dataset
+        say(report.scan_text(summary["scan"], named, listing.layout, report.problem_rows(result.samples),
                              listing.warnings, []))
         say()
         say(report.findings_text(found, summary))

@@ -16,6 +16,7 @@ import pandas as pd
 
 from .config import LoadConfig
 from .schema import ENTRY_IMAGE, ENTRY_MISSING, ENTRY_UNSUPPORTED, LISTING_COLUMNS, SPLIT_ALIASES
+from .storage import is_url
 
 
 class DatasetError(Exception):
@@ -27,8 +28,9 @@ class Listing:
     root: Path  # what `path` is relative to
     labels_csv: Path | None
     layout: str  # "folders" | "csv"
-    samples: pd.DataFrame  # path, label, split, entry, orphan, error, bytes, mtime_ns, fs_path
+    samples: pd.DataFrame  # path, label, split, entry, orphan, error, bytes, mtime_ns, fs_path[, stamp]
     warnings: list = field(default_factory=list)
+    storage: dict | None = None  # fsspec storage options when rows are URLs (storage.py); in memory only
 
 
 def display_path(name: str) -> str:
@@ -70,7 +72,11 @@ def normalise_split(value: str) -> str:
     return SPLIT_ALIASES.get(value, value)
 
 
-def load_dataset(dataset, labels=None, config: LoadConfig = LoadConfig()) -> Listing:
+def load_dataset(dataset, labels=None, config: LoadConfig = LoadConfig(), storage_options=None) -> Listing:
+    """storage_options: fsspec's, for a URL dataset or a manifest naming URLs (storage.storage_options)."""
+    if is_url(dataset) or is_url(labels):
+        from . import remote
+        return remote.load_url_dataset(str(dataset), labels and str(labels), config, storage_options or {})
     path = Path(os.path.abspath(os.path.expanduser(str(dataset))))
     if not path.exists():
         raise DatasetError(f"{path}: no such file or folder")
@@ -83,7 +89,7 @@ def load_dataset(dataset, labels=None, config: LoadConfig = LoadConfig()) -> Lis
         raise DatasetError(f"{path}: a file was given; DATASET is a folder or a .csv manifest")
     root, manifest = source(path, labels, config)
     if manifest is not None:
-        return _load_csv(root, manifest, config)
+        return _load_csv(root, manifest, config, storage_options or {})
     if config.layout == "csv":
         raise DatasetError(f"{path}: --layout csv needs a manifest; none found at the top of the "
                            f"folder with columns {config.path_column!r} and {config.label_column!r}")
@@ -92,7 +98,11 @@ def load_dataset(dataset, labels=None, config: LoadConfig = LoadConfig()) -> Lis
 
 def source(dataset, labels=None, config: LoadConfig = LoadConfig()) -> tuple[Path, Path | None]:
     """(root, labels CSV or None) as load_dataset reads DATASET [--labels CSV], without listing anything: the
-    pair a workspace is keyed by, so that the app and the CLI given the same folder share one workspace."""
+    pair a workspace is keyed by, so that the app and the CLI given the same folder share one workspace. A URL
+    dataset's are URLs (storage.public_url: never a secret); its own manifest is found only by listing."""
+    if is_url(dataset) or is_url(labels):
+        from . import remote
+        return remote.source(str(dataset), labels and str(labels))
     dataset = Path(os.path.abspath(os.path.expanduser(str(dataset))))
     if labels is not None:
         return dataset, Path(os.path.abspath(os.path.expanduser(str(labels))))
@@ -172,8 +182,19 @@ def _load_folders(root: Path, config) -> Listing:
     warnings = []
     top = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")]
     split_named = {p.name for p in top if p.name.lower() in SPLIT_ALIASES}
-    rows = []
-    for rel, fs_path, kind, st, reason in walk(root, warnings):
+    rows = [row for row, _ in folder_rows(walk(root, warnings), split_named, config)]
+    samples = _finish(rows)
+    if samples.empty:
+        raise DatasetError(f"{root}: no files to scan (expected a folder per class, optionally under "
+                           f"train/ val/ test/, or a CSV manifest)")
+    return Listing(root, None, "folders", samples, warnings)
+
+
+def folder_rows(entries, split_named, config):
+    """(row, its st) for each entry of a folder layout that gets a row. entries: walk's tuples (relative parts,
+    fs path, kind, st, reason), where st is an os.stat_result or anything with st_size and st_mtime_ns
+    (storage.ObjectStat); split_named: the top-level folder names that are splits (anything with `in`)."""
+    for rel, fs_path, kind, st, reason in entries:
         if rel[0] in split_named:
             split, class_parts = normalise_split(rel[0]), rel[1:]
         else:
@@ -183,23 +204,18 @@ def _load_folders(root: Path, config) -> Listing:
         path = display_path("/".join(rel))
         name = rel[-1]
         if kind == "file" and _is_image_name(name, config):
-            rows.append(_row(path, label, split, ENTRY_IMAGE, fs_path, st))
+            yield _row(path, label, split, ENTRY_IMAGE, fs_path, st), st
         elif kind == "dir":
             if _is_image_name(name, config) and len(class_parts) >= 2:
-                rows.append(_row(path, label, split, ENTRY_UNSUPPORTED, fs_path, None,
-                                 "a folder named like an image file"))
+                why = "a folder named like an image file"
+                yield _row(path, label, split, ENTRY_UNSUPPORTED, fs_path, None, why), st
         elif in_class:
             why = reason or f"{os.path.splitext(name)[1] or 'no extension'}: not an image extension we read"
-            rows.append(_row(path, label, split, ENTRY_UNSUPPORTED, fs_path, st if kind == "file" else None, why))
-    samples = _finish(rows)
-    if samples.empty:
-        raise DatasetError(f"{root}: no files to scan (expected a folder per class, optionally under "
-                           f"train/ val/ test/, or a CSV manifest)")
-    return Listing(root, None, "folders", samples, warnings)
+            yield _row(path, label, split, ENTRY_UNSUPPORTED, fs_path, st if kind == "file" else None, why), st
 
 
-def _load_csv(root: Path, manifest: Path, config) -> Listing:
-    warnings = []
+def _load_csv(root: Path, manifest: Path, config, storage_options=None) -> Listing:
+    warnings, urls = [], False
     rows_in = _read_manifest(manifest, config)
     base = manifest.parent
     named, rows = {}, []
@@ -207,6 +223,11 @@ def _load_csv(root: Path, manifest: Path, config) -> Listing:
         raw_path = raw_path.strip()
         if not raw_path:
             warnings.append(f"{manifest.name} line {line}: empty path; row skipped")
+            continue
+        if is_url(raw_path):  # an object named by its URL: absolute, like a path outside the root
+            from . import remote
+            urls = True
+            rows.append(remote.url_row(raw_path, label, normalise_split(split), config, storage_options))
             continue
         fs_path = os.path.normpath(raw_path if os.path.isabs(raw_path) else os.path.join(base, raw_path))
         if base != root and not os.path.lexists(fs_path) and not os.path.isabs(raw_path):
@@ -226,10 +247,10 @@ def _load_csv(root: Path, manifest: Path, config) -> Listing:
     for rel, fs_path, kind, st, _ in walk(root, warnings):
         if kind == "file" and _is_image_name(rel[-1], config) and os.path.normpath(fs_path) not in named:
             rows.append(_row(display_path("/".join(rel)), "", "", ENTRY_IMAGE, fs_path, st, orphan=True))
-    samples = _finish(rows)
+    samples = _finish(rows, ("stamp",) if urls else ())
     if samples.empty:
         raise DatasetError(f"{manifest}: the manifest has no rows and no images lie under {root}")
-    return Listing(root, manifest, "csv", samples, warnings)
+    return Listing(root, manifest, "csv", samples, warnings, storage_options if urls else None)
 
 
 def _csv_row(path, label, split, fs_path, config) -> dict:
@@ -250,10 +271,11 @@ def _csv_row(path, label, split, fs_path, config) -> dict:
     return _row(path, label, split, ENTRY_IMAGE, fs_path, st)
 
 
-def _read_manifest(manifest: Path, config):
-    """(line number, path, label, split) for each data row; a clear DatasetError when unreadable."""
+def _read_manifest(manifest, config, open_text=None):
+    """(line number, path, label, split) for each data row; a clear DatasetError when unreadable. `open_text`:
+    how to open a manifest that is not a local file (an object's text)."""
     try:
-        with open(manifest, newline="", encoding="utf-8-sig") as f:
+        with (open_text() if open_text else open(manifest, newline="", encoding="utf-8-sig")) as f:
             reader = csv.reader(f)
             header = next(reader, None)
             if not header:
@@ -283,10 +305,12 @@ def _read_manifest(manifest: Path, config):
         raise DatasetError(f"{manifest}: cannot read ({exc.strerror or exc})") from None
 
 
-def _finish(rows) -> pd.DataFrame:
-    df = pd.DataFrame(rows, columns=LISTING_COLUMNS + ["error", "bytes", "mtime_ns", "fs_path"])
+def _finish(rows, extra=()) -> pd.DataFrame:
+    """`extra`: ("stamp",) for objects, whose version the scan cache keys on instead of mtime_ns."""
+    df = pd.DataFrame(rows, columns=LISTING_COLUMNS + ["error", "bytes", "mtime_ns", "fs_path", *extra])
     df = df.drop_duplicates("path", keep="first").sort_values("path", kind="stable").reset_index(drop=True)
     df["orphan"] = df["orphan"].astype(bool)
     df["bytes"] = df["bytes"].astype("Int64")
-    df["mtime_ns"] = df["mtime_ns"].astype("Int64")
+    for column in ("mtime_ns", *extra):
+        df[column] = df[column].astype("Int64")
     return df

@@ -16,6 +16,7 @@ from PIL import Image
 from . import imaging, pil_codecs, statistics
 from .config import ScanConfig
 from .schema import FEATURE_COLUMNS
+from .storage import is_url
 
 # What kind of pixels a PIL mode holds: images of one family are measured alike (quality's odd_mode,
 # outliers compare within a family)
@@ -52,9 +53,21 @@ def bytes_features(data: bytes, **options) -> tuple[dict, bytes | None]:
 
 
 def decode_file(fs_path, work_side=ScanConfig.work_side, thumb_side=ScanConfig.thumb_side,
-                thumb_quality=ScanConfig.thumb_quality, max_pixel_bytes=ScanConfig.max_pixel_bytes) -> tuple:
+                thumb_quality=ScanConfig.thumb_quality, max_pixel_bytes=ScanConfig.max_pixel_bytes,
+                storage=None, read_timeout_s=None) -> tuple:
     """The per-file half of file_features: (row, thumbnail, `statistics.prepare` output or None). `finish` adds
-    the statistics, for a whole chunk of files at once (see statistics.py)."""
+    the statistics, for a whole chunk of files at once (see statistics.py). With `storage` (fsspec options),
+    fs_path is what fetch_objects made of (path or URL, size): a URL's bytes, or why they could not be read."""
+    if storage is not None:
+        fs_path, fetched = fs_path
+        if is_url(fs_path):
+            if isinstance(fetched, Exception):  # 403, 404, a timeout after the retries, not an image
+                row = empty_row()
+                row["error"] = error_text(fetched)
+                if getattr(fetched, "limit", None):
+                    row["limit"] = fetched.limit  # a longer --timeout reads it again (scan.py)
+                return row, None, None
+            return decode_bytes(fetched, work_side, thumb_side, thumb_quality, max_pixel_bytes)
     try:
         data = imaging.read_file(fs_path)
     except imaging.NotAnImage as exc:
@@ -64,6 +77,13 @@ def decode_file(fs_path, work_side=ScanConfig.work_side, thumb_side=ScanConfig.t
         row["error"] = error_text(exc)
         return row, None, None
     return decode_bytes(data, work_side, thumb_side, thumb_quality, max_pixel_bytes)
+
+
+def fetch_objects(payloads, storage=None, read_timeout_s=None, **_) -> list:
+    """The pool's prefetch for a listing with URLs: [(fs_path, size)] -> [(fs_path, bytes or the exception)], a
+    chunk's objects read at once (storage.read_objects); local files are left for decode_file to read."""
+    from . import storage as objects  # fsspec is imported by the workers of URL datasets only
+    return objects.read_objects(payloads, storage, read_timeout_s)
 
 
 def _not_an_image(fs_path, reason: BaseException) -> dict:

@@ -35,7 +35,7 @@ WORKER_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THRE
 
 
 @contextmanager
-def worker_start(work, finish):
+def worker_start(work, finish, prefetch=None):
     """What a starting worker should inherit, the caller's state restored after.
 
     - os.environ with WORKER_ENV (a training run this process starts later should still get every core).
@@ -47,7 +47,8 @@ def worker_start(work, finish):
     """
     saved = {key: os.environ.get(key) for key in WORKER_ENV}
     main = sys.modules.get("__main__")
-    hide_main = all(getattr(f, "__module__", "__main__") != "__main__" for f in (work, finish) if f is not None)
+    hide_main = all(getattr(f, "__module__", "__main__") != "__main__" for f in (work, finish, prefetch)
+                    if f is not None)
     os.environ.update(WORKER_ENV)
     if hide_main:
         sys.modules["__main__"] = types.ModuleType("__main__")  # no __file__, no __spec__: spawn imports nothing
@@ -63,7 +64,7 @@ def worker_start(work, finish):
                 os.environ[key] = value
 
 
-def _worker_main(conn, current, started, options, work, finish):
+def _worker_main(conn, current, started, options, work, finish, prefetch=None):
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     # Pillow warns about what it tolerates in one file ("Corrupt EXIF data", "Truncated File Read"): on a
     # scraped dataset that floods the terminal, and the file's row already says whether it decoded
@@ -76,10 +77,17 @@ def _worker_main(conn, current, started, options, work, finish):
         if chunk is None:
             return
         outputs = []
-        for index, fs_path in chunk:
+        payloads = [fs_path for _, fs_path in chunk]
+        if prefetch is not None:
+            # the chunk's reads at once (objects over a network): a read stuck past the timeout is cut off like a
+            # stuck decode, the chunk's first file named and the rest sent again
+            started.value = time.monotonic()
+            current.value = chunk[0][0]
+            payloads = prefetch(payloads, **options)
+        for (index, _), payload in zip(chunk, payloads, strict=True):
             started.value = time.monotonic()
             current.value = index
-            outputs.append(work(fs_path, **options))
+            outputs.append(work(payload, **options))
         current.value = IDLE
         if finish is not None:  # chunk-level work (batched maths): between files, so no file is blamed for it
             outputs = finish(outputs)
@@ -87,13 +95,13 @@ def _worker_main(conn, current, started, options, work, finish):
 
 
 class _Worker:
-    def __init__(self, options, work, finish):
+    def __init__(self, options, work, finish, prefetch=None):
         self.current = _CTX.Value("q", IDLE, lock=False)
         self.started = _CTX.Value("d", 0.0, lock=False)
         self.conn, child_conn = _CTX.Pipe()
         self.process = _CTX.Process(target=_worker_main, daemon=True,
-                                    args=(child_conn, self.current, self.started, options, work, finish))
-        with worker_start(work, finish):
+                                    args=(child_conn, self.current, self.started, options, work, finish, prefetch))
+        with worker_start(work, finish, prefetch):
             self.process.start()
         child_conn.close()
         self.inflight = deque()  # chunks sent and not yet answered; the first is being read
@@ -121,15 +129,17 @@ class _Worker:
 
 
 def scan_files(tasks, options, on_results, workers=1, timeout_s=30.0, chunk_size=32, work=features.file_features,
-               finish=None):
+               finish=None, prefetch=None):
     """Run work(fs_path, **options) -> (row, thumb) over tasks [(index, fs_path)] in `workers` processes.
 
     With `finish`, work's results of one chunk go through finish(list) -> [(row, thumb)] in the worker
     (features.decode_file + features.finish measure a chunk's statistics at once). on_results(list of
-    (index, row, thumb)) is called in this process as chunks finish. A file that exceeds timeout_s, or
+    (index, row, thumb)) is called in this process as chunks finish. With `prefetch`, a chunk's fs_paths go
+    through prefetch(list, **options) -> [payload] first, and work gets the payloads (features.fetch_objects
+    reads a chunk's objects concurrently). A file that exceeds timeout_s, or
     kills its worker, is delivered as a row with the reason in `error`.
     """
-    _Pool(list(tasks), options, on_results, workers, timeout_s, chunk_size, work, finish).run()
+    _Pool(list(tasks), options, on_results, workers, timeout_s, chunk_size, work, finish, prefetch).run()
 
 
 CRASHED = "WorkerCrashed: the decoder killed its process (exit code {code}) on this file"
@@ -137,16 +147,16 @@ TIMED_OUT = "ScanTimeout: reading took longer than {timeout:g} s; the worker was
 
 
 class _Pool:
-    def __init__(self, tasks, options, on_results, workers, timeout_s, chunk_size, work, finish):
+    def __init__(self, tasks, options, on_results, workers, timeout_s, chunk_size, work, finish, prefetch=None):
         self.pending = deque(tasks[i:i + chunk_size] for i in range(0, len(tasks), chunk_size))
-        self.options, self.work, self.finish = options, work, finish
+        self.options, self.work, self.finish, self.prefetch = options, work, finish, prefetch
         self.on_results, self.timeout_s = on_results, timeout_s
         self.workers = [self.start() for _ in range(max(1, min(workers, len(self.pending))))] if self.pending else []
         self.attempts = {}  # file index -> times its worker died between files
         self.deaths_in_a_row = 0  # workers that died before reading any file
 
     def start(self):
-        return _Worker(self.options, self.work, self.finish)
+        return _Worker(self.options, self.work, self.finish, self.prefetch)
 
     def run(self):
         try:

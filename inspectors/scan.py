@@ -110,7 +110,7 @@ def _scan_images(listing, config, con, workspace, progress, retry_failed=False):
     cached_paths = set(cached_rows["path"].tolist()) if cached_rows is not None else set()
     hit = pd.Series([p in cached_paths for p in images["path"].tolist()], index=images.index, dtype=bool)
     todo = images[~hit]
-    keys = todo[["path", "bytes", "mtime_ns"]].to_numpy().tolist()
+    keys = list(zip(todo["path"].tolist(), todo["bytes"].tolist(), version_key(todo).tolist(), strict=True))
     new_rows, batch, thumbs = [], [], []
     done_before = int(hit.sum())
     done = [done_before]
@@ -141,11 +141,16 @@ def _scan_images(listing, config, con, workspace, progress, retry_failed=False):
 
     options = {"work_side": config.work_side, "thumb_side": config.thumb_side,
                "thumb_quality": config.thumb_quality, "max_pixel_bytes": config.max_pixel_bytes}
-    tasks = list(enumerate(todo["fs_path"]))
+    if listing.storage is not None:  # objects: workers build their own filesystem from these (storage.py)
+        options.update(storage=listing.storage, read_timeout_s=config.file_timeout_s)
+        tasks = list(enumerate(zip(todo["fs_path"], todo["bytes"].tolist(), strict=True)))
+    else:
+        tasks = list(enumerate(todo["fs_path"]))
     try:
         pool.scan_files(tasks, options, on_results, workers=worker_count(config.workers),
                         timeout_s=config.file_timeout_s, chunk_size=config.chunk_size,
-                        work=features.decode_file, finish=features.finish)
+                        work=features.decode_file, finish=features.finish,
+                        prefetch=features.fetch_objects if listing.storage is not None else None)
     finally:
         flush()  # also on Ctrl-C: what finished is kept, and the next scan resumes from it
     pruned = 0
@@ -165,13 +170,21 @@ def _scan_images(listing, config, con, workspace, progress, retry_failed=False):
 NO_LIMIT = (None, None)
 
 
+def version_key(images: pd.DataFrame) -> pd.Series:
+    """What says a file changed, beside its size, in the cache's mtime_ns column: the mtime of a local file, the
+    stamp (ETag, else last-modified) of an object (storage.object_stamp)."""
+    if "stamp" not in images.columns:
+        return images["mtime_ns"]
+    return images["stamp"].fillna(images["mtime_ns"])
+
+
 def _cache_hits(images, cached, config, retry_failed=False) -> pd.DataFrame:
     """Cached rows whose key still matches the file on disk, and whose verdict this scan's settings would
     give too."""
     if cached.empty:
         return cached
     cached = cached.rename(columns={"mtime_ns": "cached_mtime_ns"})
-    merged = images[["path", "bytes", "mtime_ns"]].merge(cached, on="path", how="inner")
+    merged = images[["path", "bytes"]].assign(mtime_ns=version_key(images)).merge(cached, on="path", how="inner")
     same = (merged["size"].astype("Int64") == merged["bytes"]) & \
         (merged["cached_mtime_ns"].astype("Int64") == merged["mtime_ns"]) & (merged["version"] == SCANNER_VERSION)
     return merged[same.fillna(False).astype(bool) & ~_read_again(merged, config, retry_failed)]
@@ -192,7 +205,7 @@ def _read_again(cached: pd.DataFrame, config: ScanConfig, retry_failed: bool) ->
 
 
 def _assemble(listing_samples: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
-    base = listing_samples.drop(columns=["fs_path"])
+    base = listing_samples.drop(columns=["fs_path", "stamp"], errors="ignore")
     listing_error = base.pop("error")
     df = base.merge(rows, on="path", how="left")
     df["error"] = df["error"].where(df["error"].notna(), listing_error)

@@ -4,12 +4,15 @@ import errno
 import hashlib
 import json
 import os
+import posixpath
 import re
 import shutil
 import sqlite3
 import tempfile
 import time
 from pathlib import Path
+
+from . import storage
 
 CACHE_ENV = "INSPECTORS_CACHE"
 
@@ -24,9 +27,12 @@ def cache_root(override=None) -> Path:
 
 
 def dataset_id(root, labels_csv=None) -> str:
-    """A short, stable id: the same dataset (root + manifest) always lands in the same workspace."""
-    key = os.fsencode(os.path.abspath(root)) + b"\0" + os.fsencode(os.path.abspath(labels_csv) if labels_csv else "")
-    name = Path(os.path.abspath(root)).name or "root"
+    """A short, stable id: the same dataset (root + manifest) always lands in the same workspace. A URL is
+    keyed as storage.public_url gives it: no user info, no query string, so no secret."""
+    def absolute(p):
+        return storage.public_url(p) if storage.is_url(p) else os.path.abspath(p)
+    key = os.fsencode(absolute(root)) + b"\0" + os.fsencode(absolute(labels_csv) if labels_csv else "")
+    name = posixpath.basename(absolute(root)) or "root"
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:40]
     return f"{safe}-{hashlib.sha256(key).hexdigest()[:12]}"
 
@@ -38,6 +44,10 @@ def workspace_dir(root, labels_csv=None, cache=None) -> Path:
 def ensure_outside(folder: Path, dataset_root, what="the workspace", option="--cache") -> None:
     """Refuse a folder we write inside the dataset: nothing we do may write there (and the next scan would
     list what we wrote as the dataset's files)."""
+    if storage.is_url(dataset_root):
+        if not str(dataset_root).startswith("file://"):
+            return  # the workspace is a local folder: it cannot lie inside a bucket
+        dataset_root = str(dataset_root)[len("file://"):]
     ws, root = os.path.realpath(folder), os.path.realpath(dataset_root)
     if ws == root or ws.startswith(root.rstrip(os.sep) + os.sep):
         raise ValueError(f"{what} {folder} lies inside the dataset {dataset_root}; "

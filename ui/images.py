@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 from PIL import Image
 
-from inspectors import imaging
+from inspectors import imaging, storage
 from inspectors.dataset import source_path
 
 DETAIL_PX = 1600  # the detail view: a screen's worth; the file itself may be far bigger
@@ -19,11 +19,14 @@ class FullView(NamedTuple):
     error: str | None  # why there is no image
 
 
-def open_for_display(root: Path, path: str, max_pixel_bytes: int, max_side: int = DETAIL_PX) -> FullView:
+def open_for_display(root: Path | str, path: str, max_pixel_bytes: int, max_side: int = DETAIL_PX) -> FullView:
     """One file of the dataset as a person sees it (EXIF orientation, the colour rule, 12-bit values stretched
     and said so), under the workspace's pixel limit, made from a reduced decode: never kept at full size."""
     try:
-        with imaging.open_file(source_path(root, path)) as f:
+        url = storage.is_url(root) or storage.is_url(path)
+        # an object is streamed (ranged reads as Pillow asks), never downloaded to disk
+        with storage.open_object(storage.join_url(root, path), storage.storage_options()) if url else \
+                imaging.open_file(source_path(root, path)) as f:
             image, note = imaging.open_for_display(f, max_pixel_bytes, max_side)
         return FullView(image, note, None)
     except Exception as exc:  # the page says why instead of failing

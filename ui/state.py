@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import streamlit as st
 
 from inspectors import pair_distances as pair_distances_module
-from inspectors import review, scan_cache, sizes, workspace
+from inspectors import review, scan_cache, sizes, storage, workspace
 from inspectors.config import Config, workspace_config
 from inspectors.dataset import DatasetError, load_dataset, source
 from inspectors.run import read_findings, read_summary, scan_and_inspect
@@ -32,7 +32,7 @@ RECENT_MAX = 8
 class Dataset:
     path: str  # as the user typed it
     labels: str | None
-    root: Path
+    root: Path | str  # a URL for a dataset in object storage
     workspace: Path
 
 
@@ -51,6 +51,10 @@ def resolve(path: str, labels: str | None) -> Dataset:
     """Where this dataset's workspace is; raises DatasetError with a message for the page."""
     if not path:
         raise DatasetError("no dataset path given")
+    if storage.is_url(path) or storage.is_url(labels):  # listed only by a scan: nothing to check here
+        path = storage.public_url(path) if storage.is_url(path) else path  # kept in recent_datasets.json
+        root, manifest = source(path, labels or None)
+        return Dataset(path, labels or None, root, workspace.workspace_dir(root, manifest))
     p = Path(os.path.expanduser(path)).resolve()
     if not p.exists():
         raise DatasetError(f"{path}: no such file or folder")
@@ -286,7 +290,8 @@ def run_scan(ds: Dataset, progress=None):
     """Scan (only what changed since the last scan), run the inspectors, write the reports, with the
     workspace's settings."""
     settings = workspace_config(ds.workspace)  # what the CLI set (--set, --config) stays set
-    listing = load_dataset(ds.path, ds.labels, settings.load)
+    # a URL dataset's credentials: the standard environment and $INSPECTORS_STORAGE_OPTIONS, never the page
+    listing = load_dataset(ds.path, ds.labels, settings.load, storage.storage_options())
     result, _, _, _ = scan_and_inspect(listing, settings, ds.workspace, progress=progress)
     remember(ds)
     return result, listing

@@ -80,7 +80,7 @@ def open_from_sidebar(page: Page, label: str) -> None:
 
 
 def dataset_box(page: Page):
-    return page.get_by_role("textbox", name="Folder, or a .csv manifest")
+    return page.get_by_role("textbox", name="Folder, .csv manifest or URL")
 
 
 def metric_value(page: Page, label: str) -> str:
