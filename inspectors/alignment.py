@@ -60,6 +60,12 @@ def _warp(images: np.ndarray, centre: float, lo: int, hi: int, scale: float, oy:
 def _correlations(a: np.ndarray, b: np.ndarray, size: int) -> np.ndarray:
     """Normalised cross-correlation of each a (P, size*size, zero mean, unit norm) with every size x size
     window of b (P, H, W) -> (P, windows), windows in row-major order of their top-left corner."""
+    if size <= 16:  # small windows: copying them out and one batched product is faster
+        windows = np.lib.stride_tricks.sliding_window_view(b, (size, size), axis=(1, 2))
+        windows = windows.reshape(len(b), -1, size * size)
+        sums = windows.sum(axis=2)
+        norms = np.sqrt(np.maximum(np.einsum("pwk,pwk->pw", windows, windows) - sums * sums / (size * size), 1e-6))
+        return np.matmul(windows, a[:, :, None])[:, :, 0] / norms
     a = a.reshape(len(a), size, size)
     ny, nx = b.shape[1] - size + 1, b.shape[2] - size + 1
     rows = np.stack([b[:, :, x:x + size].sum(axis=2) for x in range(nx)], axis=2)  # (P, H, nx)
