@@ -187,3 +187,30 @@ def test_both_flags_only_what_confident_learning_and_the_noise_rate_agree_on():
     assert not judge(labels, probs, every, "both")["issue"].any()
     with pytest.raises(ValueError, match="choose one of"):
         judge(labels, probs, every, "cleanest")
+
+
+def planted_probabilities(seed: int, n: int = 2000, c: int = 6):
+    rng = np.random.default_rng(seed)
+    true = rng.integers(0, c, n)
+    logits = rng.normal(size=(n, c)) * 1.2
+    logits[np.arange(n), true] += 2.5
+    probs = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    labels = true.copy()
+    flip = rng.random(n) < 0.08
+    labels[flip] = (labels[flip] + rng.integers(1, c, flip.sum())) % c
+    return labels, probs
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_our_filters_are_cleanlabs_on_the_same_probabilities(seed):
+    from cleanlab.filter import find_label_issues
+
+    labels, probs = planted_probabilities(seed)
+    every = np.ones(len(labels), bool)
+    for name in ("confident_learning", "prune_by_noise_rate"):
+        ours = judge(labels, probs, every, name)["issue"].to_numpy()
+        assert (ours == find_label_issues(labels, probs, filter_by=name)).all(), name
+    both = judge(labels, probs, every, "both")["issue"].to_numpy()
+    cl = find_label_issues(labels, probs, filter_by="confident_learning")
+    pruned = find_label_issues(labels, probs, filter_by="prune_by_noise_rate")
+    assert (both == (cl & pruned)).all()  # ours: both of cleanlab's (its own "both" pairs prune_by_class)
