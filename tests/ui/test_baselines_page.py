@@ -2,37 +2,14 @@
 run yet, and show curves, the fixed batch, verdicts, a comparison, label suspects and a scored human sheet
 from run folders written the way the trainer writes them (tests/ui/lab_runs.py)."""
 
-import shutil
-
 import pytest
 
 from inspectors import review
 from inspectors.scan import read_samples
-from inspectors.workspace import workspace_dir
 from tests.ui import lab_runs
-from tests.ui.conftest import REPO
 from ui import labels, launcher
 
 PAGES = ["views/baselines.py", "views/label_issues.py", "views/human_baseline.py"]
-
-
-@pytest.fixture
-def lab(shapes_copy, tmp_path, monkeypatch):
-    """(AppTest, workspace, val samples) on a private copy of the scanned workspace: runs written here stay here."""
-    from streamlit.testing.v1 import AppTest
-    data, cache = shapes_copy
-    private = tmp_path / "cache"
-    source = workspace_dir(data, None, cache)
-    shutil.copytree(source, private / source.name, ignore=shutil.ignore_patterns("runs", "jobs", "label_issues",
-                                                                                  "human_baseline.json"))
-    monkeypatch.setenv("INSPECTORS_CACHE", str(private))
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=30)
-    at.session_state["dataset_path"] = str(data)
-    at.session_state["labels_path"] = ""
-    workspace = private / source.name
-    samples = read_samples(workspace)
-    val = samples[(samples["split"] == "val") & samples["ok"] & samples["label"].ne("")].head(12)
-    return at, workspace, val
 
 
 def open_page(at, page):
@@ -45,6 +22,10 @@ def open_page(at, page):
 def texts(at) -> str:
     return " ".join(str(e.value) for kind in ("markdown", "caption", "subheader", "title", "info", "success",
                                               "warning", "error") for e in getattr(at, kind))
+
+
+def run_shown(at):
+    return next(s for s in at.selectbox if s.label == "Run shown")
 
 
 def classes_of(val) -> list:
@@ -66,8 +47,8 @@ def test_baselines_shows_a_finished_runs_curves_fixed_batch_and_verdicts(lab):
                                   list(val["label"]), kind="check")
     lab_runs.add_checks(check)
     open_page(at, "views/baselines.py")
-    assert at.selectbox(key="bl_run").value == check.name  # the newest run
-    at.selectbox(key="bl_run").set_value(run.name).run()
+    assert run_shown(at).value == check.name  # the newest run
+    run_shown(at).set_value(run.name).run()
     assert not at.exception, at.exception
     shown = texts(at)
     assert "Last evaluation at step 40" in shown
