@@ -5,6 +5,7 @@ Runs are `python -m baselines` processes that outlive the page: a reload re-atta
 import plotly.express as px
 import streamlit as st
 
+from baselines import fit
 from baselines.config import AUGMENTATIONS, MODELS, TrainConfig
 from baselines.data import class_problem
 from ui import launcher, pages, run_picker, run_widgets, state, training, widgets
@@ -174,6 +175,8 @@ with tolerance_tab:
             fig.add_hline(y=chance, line_dash="dot", line_color="#888",
                           annotation_text=f"chance: always the most frequent class ({chance:.0%})")
         st.plotly_chart(fig, width="stretch", key="bl_tolerance_chart")
+        if underfit := fit.of_sweep(ds.workspace, result.to_dict("records")):
+            st.warning(f"**{underfit['text']}**\n\n**Next:** {underfit['next']}")
         if chance is not None and (result["val_acc"] <= chance + 0.02).all():
             st.warning("Every size is at chance level: these runs were too short to learn anything, so they say "
                        "nothing about resolution. Raise the epochs (and set *Stop after steps* to 0), then measure "

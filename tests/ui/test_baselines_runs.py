@@ -9,6 +9,7 @@ from baselines import runs
 from inspectors import jobs
 from tests.ui import lab_runs
 from tests.ui.test_baselines_page import classes_of, open_page, run_shown, texts
+from ui import launcher
 from ui.plain import md
 
 PAGE = "views/baselines.py"
@@ -90,3 +91,18 @@ def test_the_step_slider_scrubs_the_fixed_batch_back_through_training(lab):
     at.select_slider(key=f"bl_live_{new.name}_step").set_value(0).run()
     first = sorted(val["label"].unique())[0]
     assert f"At step 0: {sum(label == first for label in val['label'][:4])} of 4 right" in texts(at)
+
+
+def test_a_tolerance_sweep_whose_runs_underfit_is_called_out_with_the_next_step(lab):
+    at, workspace, val = lab
+    args = (list(val["path"]), classes_of(val), list(val["label"]))
+    rows = []
+    for size, final_val in ((16, 0.85), (32, 0.83)):  # validation loss as low as the training loss: underfit
+        run = lab_runs.finished_run(workspace, f"20260101-0000{size}-tiny_cnn-{size}px", *args, kind="tolerance",
+                                    final_train=0.8, final_val=final_val)
+        rows.append({"input_size": size, "val_acc": 0.7, "val_loss": final_val, "train_loss": 0.8, "run": run.name})
+    (workspace / launcher.TOLERANCE_FILE).write_text(json.dumps({"model": "tiny_cnn", "rows": rows}))
+    open_page(at, PAGE)
+    warning = next(w.value for w in at.warning if "this sweep" in w.value)
+    assert warning.startswith("**Every run of this sweep underfits (16 px, 32 px)")
+    assert "step 3 of the recipe" in warning
