@@ -9,7 +9,7 @@ from inspectors.scan import read_samples
 from tests.ui import lab_runs
 from ui import labels, launcher
 
-PAGES = ["views/baselines.py", "views/label_issues.py", "views/human_baseline.py"]
+PAGES = ["pages/baselines.py", "pages/label_issues.py", "pages/human_baseline.py"]
 
 
 def open_page(at, page):
@@ -46,7 +46,7 @@ def test_baselines_shows_a_finished_runs_curves_fixed_batch_and_verdicts(lab):
     check = lab_runs.finished_run(workspace, "20260101-000100-check-tiny_cnn", list(val["path"]), classes_of(val),
                                   list(val["label"]), kind="check")
     lab_runs.add_checks(check)
-    open_page(at, "views/baselines.py")
+    open_page(at, "pages/baselines.py")
     assert run_shown(at).value == check.name  # the newest run
     run_shown(at).set_value(run.name).run()
     assert not at.exception, at.exception
@@ -65,7 +65,7 @@ def test_compare_runs_lists_the_knob_that_differs_and_the_gap(lab):
     lab_runs.finished_run(workspace, "20260101-000000-tiny_cnn", *args, width=64, final_train=0.1, final_val=1.2)
     lab_runs.finished_run(workspace, "20260101-000100-tiny_cnn", *args, width=64, dropout=0.5, final_train=0.5,
                           final_val=0.8)
-    open_page(at, "views/baselines.py")
+    open_page(at, "pages/baselines.py")
     assert at.multiselect(key="bl_compare").value == ["20260101-000100-tiny_cnn", "20260101-000000-tiny_cnn"]
     table = [d for d in at.dataframe if "gap" in d.value.columns][0].value
     assert list(table.columns[:3]) == ["run", "state", "dropout"]  # width is the same in both: not shown
@@ -77,7 +77,7 @@ def test_tolerance_result_is_shown(lab):
     (workspace / launcher.TOLERANCE_FILE).write_text(
         '{"model": "tiny_cnn", "rows": [{"input_size": 32, "val_acc": 0.8, "val_loss": 0.6, "train_loss": 0.5, '
         '"run": "b"}, {"input_size": 16, "val_acc": 0.6, "val_loss": 0.9, "train_loss": 0.8, "run": "a"}]}')
-    open_page(at, "views/baselines.py")
+    open_page(at, "pages/baselines.py")
     table = [d for d in at.dataframe if "input_size" in d.value.columns][0].value
     assert table["input_size"].tolist() == [16, 32] and table["val_acc"].tolist() == [0.6, 0.8]
 
@@ -86,7 +86,7 @@ def test_label_issues_lists_suspects_and_marks_a_relabel_to_the_prediction(lab):
     at, workspace, val = lab
     paths, given = list(val["path"]), list(val["label"])
     lab_runs.label_issue_results(workspace, paths, given, classes_of(val), suspects=3)
-    open_page(at, "views/label_issues.py")
+    open_page(at, "pages/label_issues.py")
     assert {m.label: m.value for m in at.metric}["Suspected mislabels"] == "3"
     assert "2 images were predicted but not judged: the inspectors found the picture itself off (dark, outlier)" \
         in texts(at)
@@ -107,7 +107,7 @@ def test_label_issues_lists_suspects_and_marks_a_relabel_to_the_prediction(lab):
 
 def test_human_baseline_sheet_is_answered_scored_and_kept(lab):
     at, workspace, _ = lab
-    open_page(at, "views/human_baseline.py")
+    open_page(at, "pages/human_baseline.py")
     at.number_input(key="hb_n").set_value(3)
     at.button(key="hb_draw").click().run()
     assert not at.exception, at.exception
@@ -131,7 +131,7 @@ def test_human_baseline_sheet_is_answered_scored_and_kept(lab):
     lab_runs.finished_run(workspace, "20260101-000000-tiny_cnn", list(every_val["path"]),
                           sorted(every_val["label"].unique()), list(every_val["label"]))
     right = {p for i, p in enumerate(every_val["path"]) if i % 2 == 0}  # the fake model is right on every other
-    open_page(at, "views/human_baseline.py")
+    open_page(at, "pages/human_baseline.py")
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Your accuracy"] == "67%"
     assert metrics["Model's accuracy on these images"] == f"{sum(p in right for p in sheet['paths']) / 3:.0%}"

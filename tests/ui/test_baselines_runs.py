@@ -12,7 +12,7 @@ from tests.ui.test_baselines_page import classes_of, open_page, run_shown, texts
 from ui import launcher
 from ui.plain import md
 
-PAGE = "views/baselines.py"
+PAGE = "pages/baselines.py"
 
 
 def two_runs(workspace, val, running=False):

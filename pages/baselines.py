@@ -8,9 +8,10 @@ import streamlit as st
 from baselines import fit
 from baselines.config import AUGMENTATIONS, MODELS, TrainConfig
 from baselines.data import class_problem
-from ui import launcher, pages, run_picker, run_widgets, state, training, widgets
+from ui import frame, launcher, pages, run_picker, run_widgets, state, training, widgets
 from ui.plain import html, md
 
+frame.enter()
 ds = widgets.need_dataset()
 DEFAULT = TrainConfig()
 MODEL_TEXT = {"input_independent": "input-independent (zeros in: what the labels alone give)",
