@@ -182,13 +182,22 @@ def fixed_batch(ds, folder: Path, key: str, thumbnails) -> None:
 
 
 def step_scrubber(steps: list, key: str):
-    """A slider over the evaluations that recorded the fixed batch; it follows the newest one until moved."""
+    """A slider over the evaluations that recorded the fixed batch; it follows the newest one until moved.
+    The person's choice lives in plain session state, set only when they move the slider, and the slider is
+    a new widget whenever an evaluation is added: a slider's value travels as a position among its options,
+    and a position the browser sent before the options grew (while the page refreshes itself during a run)
+    would otherwise pin the slider to an old step, as if the person had moved it."""
     if len(steps) < 2:
         return None
-    chosen, newest = f"{key}_step", f"{key}_step_newest"
-    st.session_state[chosen] = training.step_shown(st.session_state.get(chosen), st.session_state.get(newest), steps)
-    st.session_state[newest] = steps[-1]
-    return st.select_slider("Evaluation step", steps, key=chosen, format_func=lambda s: f"{s:,}",
+    pinned = f"{key}_step_pinned"
+    shown = training.step_shown(st.session_state.get(pinned), steps)
+    slider = f"{key}_step::{len(steps)}"
+
+    def pin():
+        st.session_state[pinned] = training.step_pinned(st.session_state[slider], steps)
+
+    return st.select_slider("Evaluation step", steps, value=shown, key=slider, on_change=pin,
+                            format_func=lambda s: f"{s:,}",
                             help="Scrub back through training: the fixed batch's predictions at each evaluation.")
 
 

@@ -68,12 +68,18 @@ def probabilities_at(fixed: dict, predictions: list[dict], step: int | None, top
     return out
 
 
-def step_shown(chosen, previous_last, steps: list[int]):
-    """The step a scrubber shows: the one the person chose, unless they left it at the newest evaluation (or
-    chose none), in which case it follows the run to its new newest one."""
+def step_shown(pinned, steps: list[int]):
+    """The step a scrubber shows: the one the person pinned, else (none pinned, or one this run never
+    evaluated) the newest, so that an untouched scrubber follows the run as it trains."""
     if not steps:
         return None
-    return chosen if chosen in steps and chosen != previous_last else steps[-1]
+    return pinned if pinned in steps else steps[-1]
+
+
+def step_pinned(chosen, steps: list[int]):
+    """What a person's move of the scrubber pins: that step, or nothing (follow the run) when they moved it
+    to the newest evaluation."""
+    return None if not steps or chosen == steps[-1] else chosen
 
 
 def run_summary(folder: Path) -> dict:

@@ -82,15 +82,26 @@ def test_the_step_slider_scrubs_the_fixed_batch_back_through_training(lab):
     at, workspace, val = lab
     _, new = two_runs(workspace, val)
     open_page(at, PAGE)
-    slider = at.select_slider(key=f"bl_live_{new.name}_step")
+    slider = at.select_slider(key=f"bl_live_{new.name}_step::5")  # a new widget per number of evaluations
     assert slider.options == ["0", "10", "20", "30", "40"] and slider.value == 40
     assert "At step 40: 4 of 4 right" in texts(at)
     slider.set_value(10).run()
     assert "At step 10: 4 of 4 right" in texts(at) and "At step 40:" not in texts(at)
+    # a new evaluation arrives: the pinned step stays
+    runs.append_jsonl(new / "fixed_predictions.jsonl", [{**runs.read_jsonl(new / "fixed_predictions.jsonl")[-1],
+                                                         "step": 50}])
+    at.run()
+    assert at.select_slider(key=f"bl_live_{new.name}_step::6").value == 10 and "At step 10:" in texts(at)
     # step 0 predicts every class equally: only the images of the first class count as right (a stable tie-break)
-    at.select_slider(key=f"bl_live_{new.name}_step").set_value(0).run()
+    at.select_slider(key=f"bl_live_{new.name}_step::6").set_value(0).run()
     first = sorted(val["label"].unique())[0]
     assert f"At step 0: {sum(label == first for label in val['label'][:4])} of 4 right" in texts(at)
+    # back to the newest: it follows the run again
+    at.select_slider(key=f"bl_live_{new.name}_step::6").set_value(50).run()
+    runs.append_jsonl(new / "fixed_predictions.jsonl", [{**runs.read_jsonl(new / "fixed_predictions.jsonl")[-1],
+                                                         "step": 60}])
+    at.run()
+    assert at.select_slider(key=f"bl_live_{new.name}_step::7").value == 60 and "At step 60:" in texts(at)
 
 
 def test_a_tolerance_sweep_whose_runs_underfit_is_called_out_with_the_next_step(lab):

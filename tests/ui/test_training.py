@@ -187,10 +187,11 @@ def test_probabilities_at_a_step_and_the_scrubber_follows_the_newest_until_moved
     (at_0,) = training.probabilities_at(fixed, predictions, 0)
     assert at_0["step"] == 0 and not at_0["correct"] and at_0["p_true"] == 0.3
     assert training.probabilities_at(fixed, predictions, 99)[0]["step"] == 10  # never evaluated: the latest
-    assert training.step_shown(None, None, [0, 10]) == 10
-    assert training.step_shown(10, 10, [0, 10, 20]) == 20  # left at the newest: follows the run
-    assert training.step_shown(0, 10, [0, 10, 20]) == 0  # moved back: stays
-    assert training.step_shown(5, 10, [0, 10, 20]) == 20 and training.step_shown(5, 10, []) is None
+    assert training.step_shown(None, [0, 10]) == 10 and training.step_shown(None, []) is None
+    assert training.step_shown(0, [0, 10, 20]) == 0  # pinned: stays while the run goes on
+    assert training.step_shown(5, [0, 10, 20]) == 20  # a step this run never evaluated: the newest
+    assert training.step_pinned(10, [0, 10, 20]) == 10
+    assert training.step_pinned(20, [0, 10, 20]) is None  # moved to the newest: follow the run again
 
 
 def test_a_runs_name_leads_its_label_and_legend_and_the_compare_table_shows_name_and_note(tmp_path):
