@@ -114,12 +114,12 @@ def run_charts(folder: Path, key: str, controls: str = "bl_loss") -> None:
     if train.empty and evals.empty:
         st.caption("No steps yet: the curves appear after the first evaluation.")
         return
-    left, right = st.columns(2)
-    a, b = left.columns([3, 1], vertical_alignment="bottom")
+    a, b, _ = st.columns([2, 1, 3], vertical_alignment="bottom")  # above both charts: they stay level
     smoothing = a.slider("Smoothing", 0.0, 0.99, 0.9, 0.01, key=f"{controls}_smoothing",
                          help="Of the training loss: an exponential moving average; each point keeps this share "
                               "of the one before. 0 = none (each step as measured).")
     log_y = b.toggle("Log scale", key=f"{controls}_log", help="A log-scale loss axis: later, smaller gains show.")
+    left, right = st.columns(2)
     left.plotly_chart(loss_figure(train, evals, smoothing, log_y), width="stretch", key=f"{key}_loss")
     right.plotly_chart(accuracy_figure(evals), width="stretch", key=f"{key}_acc")
     if len(evals):
