@@ -4,6 +4,7 @@ verdict() is pure, numbers in and words out; of_run() reads a run folder for it 
 page show it)."""
 
 import math
+from pathlib import Path
 
 from . import runs
 
@@ -59,3 +60,29 @@ def of_run(folder) -> dict:
     return verdict(float(train_loss) if train_loss is not None else float("nan"), float(last["val_loss"]),
                    float(last["val_acc"]), float(best["val_loss"]), int(best["step"]), float(init),
                    max(priors) if priors else None)
+
+
+def sweep(verdicts: dict) -> dict | None:
+    """What a downsampling-tolerance sweep's fit says about it, given {input size: verdict()}: None when no
+    run underfits; else the underfitting sizes, whether they are all of them, a sentence and the recipe's next
+    step. An underfit run is limited by its training, not its input size, so its accuracy says little about
+    how much resolution the task needs."""
+    under = sorted(size for size, judged in verdicts.items() if judged.get("fit") == "underfits")
+    if not under:
+        return None
+    every = len(under) == len(verdicts)
+    sizes = ", ".join(f"{s} px" for s in under)
+    text = (f"Every run of this sweep underfits ({sizes}): the curve measures how far the training went, not what "
+            "the resolution allows." if every else
+            f"{len(under)} of {len(verdicts)} runs of this sweep underfit ({sizes}): their accuracy is held back by "
+            "the training, so the curve there understates what those sizes allow.")
+    return {"sizes": under, "all": every, "text": text,
+            "next": "Make one run overfit first (step 3 of the recipe: a wider model, more epochs or a higher "
+                    "learning rate, no regularization), then measure the sweep again with those settings."}
+
+
+def of_sweep(workspace, rows) -> dict | None:
+    """sweep() of the runs a tolerance.json lists (rows with input_size and run), read from their folders."""
+    verdicts = {int(row["input_size"]): of_run(Path(workspace) / runs.RUNS / str(row["run"]))
+                for row in rows if row.get("run")}
+    return sweep(verdicts)

@@ -12,6 +12,8 @@ from inspectors import jobs
 from inspectors.workspace import NoSpaceError, atomic_write_bytes, atomic_write_text, is_disk_full
 
 RUNS = "runs"
+NOTES_FILE = "notes.json"  # the person's name and note for a run: theirs, so apart from what the trainer writes
+NAME_CHARS = 80  # a name fits a picker's line; the note holds the rest
 
 
 def new_run_dir(workspace: Path, model: str) -> Path:
@@ -79,3 +81,16 @@ def metrics(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     train = pd.DataFrame([r for r in rows if r.get("kind") == "train"])
     evals = pd.DataFrame([r for r in rows if r.get("kind") == "eval"])
     return train, evals
+
+
+def read_notes(folder: Path) -> dict:
+    """{"name": ..., "note": ...} a person gave the run ("" for each when none, or the file is damaged)."""
+    found = read_json(folder, NOTES_FILE, {}) or {}
+    return {key: found.get(key) if isinstance(found.get(key), str) else "" for key in ("name", "note")}
+
+
+def write_notes(folder: Path, name: str, note: str) -> dict:
+    """Save a run's name (one line, at most NAME_CHARS) and free-text note beside its other files."""
+    notes = {"name": " ".join(str(name).split())[:NAME_CHARS], "note": str(note).strip()}
+    write_json(folder, NOTES_FILE, notes)
+    return notes

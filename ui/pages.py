@@ -6,14 +6,14 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Page:
-    name: str  # the script views/<name>.py, and the page's URL path (the first page's is the root)
+    name: str  # the script pages/<name>.py, and the page's URL path (the first page's is the root)
     label: str  # in the sidebar
     title: str  # the page's heading (no icons: Streamlit fetches Material icons from a font server outside the
     # machine, and nothing may leave it)
 
     @property
     def file(self) -> str:
-        return f"views/{self.name}.py"
+        return f"pages/{self.name}.py"
 
 
 PAGES = (

@@ -76,19 +76,24 @@ def status_line(folder: Path, status: dict, key: str) -> None:
             st.code(log[-4000:], language=None)
 
 
-def loss_figure(train, evals) -> go.Figure:
-    """Train loss per step (raw, faint, and smoothed) and validation loss at each evaluation."""
+def loss_figure(train, evals, smoothing: float = 0.9, log_y: bool = False) -> go.Figure:
+    """Train loss per step (raw, faint, and smoothed by an EMA of weight `smoothing`, 0 = raw only) and
+    validation loss at each evaluation; a log-scale y on request (late progress is small next to the start)."""
     fig = go.Figure()
     if len(train):
         fig.add_scatter(x=train["step"], y=train["loss"], mode="lines", name="train loss (each step)",
-                        line={"color": "rgba(31,119,180,0.25)", "width": 1})
-        fig.add_scatter(x=train["step"], y=training.smooth(train["loss"]), mode="lines",
-                        name="train loss (smoothed)", line={"color": "#1f77b4", "width": 2})
+                        line={"color": "rgba(31,119,180,0.25)" if smoothing > 0 else "#1f77b4",
+                              "width": 1 if smoothing > 0 else 2})
+        if smoothing > 0:
+            fig.add_scatter(x=train["step"], y=training.smooth(train["loss"], smoothing), mode="lines",
+                            name=f"train loss (smoothed {smoothing:.2f})", line={"color": "#1f77b4", "width": 2})
     if len(evals):
         fig.add_scatter(x=evals["step"], y=evals["val_loss"], mode="lines+markers", name="validation loss",
                         line={"color": "#d62728", "width": 2})
     fig.update_layout(height=320, margin={"t": 30, "b": 10}, xaxis_title="step", yaxis_title="cross-entropy loss",
                       legend={"orientation": "h", "y": 1.15})
+    if log_y:
+        fig.update_yaxes(type="log", title="cross-entropy loss (log scale)")
     return fig
 
 
@@ -102,13 +107,20 @@ def accuracy_figure(evals) -> go.Figure:
     return fig
 
 
-def run_charts(folder: Path, key: str) -> None:
+def run_charts(folder: Path, key: str, controls: str = "bl_loss") -> None:
+    """Loss and accuracy curves; the smoothing and log-scale controls live under session keys `controls`_*,
+    the same for every run, so a choice holds while one switches runs."""
     train, evals = runs.metrics(folder)
     if train.empty and evals.empty:
         st.caption("No steps yet: the curves appear after the first evaluation.")
         return
+    a, b, _ = st.columns([2, 1, 3], vertical_alignment="bottom")  # above both charts: they stay level
+    smoothing = a.slider("Smoothing", 0.0, 0.99, 0.9, 0.01, key=f"{controls}_smoothing",
+                         help="Of the training loss: an exponential moving average; each point keeps this share "
+                              "of the one before. 0 = none (each step as measured).")
+    log_y = b.toggle("Log scale", key=f"{controls}_log", help="A log-scale loss axis: later, smaller gains show.")
     left, right = st.columns(2)
-    left.plotly_chart(loss_figure(train, evals), width="stretch", key=f"{key}_loss")
+    left.plotly_chart(loss_figure(train, evals, smoothing, log_y), width="stretch", key=f"{key}_loss")
     right.plotly_chart(accuracy_figure(evals), width="stretch", key=f"{key}_acc")
     if len(evals):
         last = evals.iloc[-1]
@@ -141,7 +153,8 @@ def fixed_batch(ds, folder: Path, key: str, thumbnails) -> None:
     each image's probability of its true class, evaluation after evaluation."""
     fixed = runs.read_json(folder, "fixed_batch.json", {}) or {}
     predictions = runs.read_jsonl(folder / "fixed_predictions.jsonl")
-    latest = training.latest_probabilities(fixed, predictions)
+    steps = list(dict.fromkeys(r["step"] for r in predictions))
+    latest = training.probabilities_at(fixed, predictions, step_scrubber(steps, key))
     if not latest:
         st.caption("The fixed batch appears with the first evaluation.")
         return
@@ -168,6 +181,26 @@ def fixed_batch(ds, folder: Path, key: str, thumbnails) -> None:
     st.plotly_chart(heatmap_figure(matrix), width="stretch", key=f"{key}_heatmap")
 
 
+def step_scrubber(steps: list, key: str):
+    """A slider over the evaluations that recorded the fixed batch; it follows the newest one until moved.
+    The person's choice lives in plain session state, set only when they move the slider, and the slider is
+    a new widget whenever an evaluation is added: a slider's value travels as a position among its options,
+    and a position the browser sent before the options grew (while the page refreshes itself during a run)
+    would otherwise pin the slider to an old step, as if the person had moved it."""
+    if len(steps) < 2:
+        return None
+    pinned = f"{key}_step_pinned"
+    shown = training.step_shown(st.session_state.get(pinned), steps)
+    slider = f"{key}_step::{len(steps)}"
+
+    def pin():
+        st.session_state[pinned] = training.step_pinned(st.session_state[slider], steps)
+
+    return st.select_slider("Evaluation step", steps, value=shown, key=slider, on_change=pin,
+                            format_func=lambda s: f"{s:,}",
+                            help="Scrub back through training: the fixed batch's predictions at each evaluation.")
+
+
 COMPARE_COLUMNS = {
     "train_loss": st.column_config.NumberColumn("train loss", format="%.3f", help="At the last evaluation"),
     "val_loss": st.column_config.NumberColumn("val loss", format="%.3f", help="At the last evaluation"),
@@ -175,6 +208,8 @@ COMPARE_COLUMNS = {
     "gap": st.column_config.NumberColumn("gap", format="%.3f", help="validation loss − train loss"),
     "best_val_loss": st.column_config.NumberColumn("best val loss", format="%.3f"),
     "best_step": st.column_config.NumberColumn("at step", help="The step of the best validation loss"),
+    "name": st.column_config.TextColumn("name"),
+    "note": st.column_config.TextColumn("note", width="large"),
 }
 
 

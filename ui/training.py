@@ -21,9 +21,12 @@ KNOBS = ("model", "width", "input_size", "epochs", "max_steps", "batch_size", "l
          "augment", "early_stopping", "seed")  # what the compare table looks at, in this order
 
 
-def smooth(values: pd.Series, span: int = 20) -> pd.Series:
-    """An exponential moving average: per-step losses are noisy; the trend is what a person reads."""
-    return values.ewm(span=span, adjust=False).mean() if len(values) else values
+def smooth(values: pd.Series, weight: float = 0.9) -> pd.Series:
+    """An exponential moving average, TensorBoard's smoothing: each point keeps `weight` of the one before
+    (0 = the raw values). Per-step losses are noisy; the trend is what a person reads."""
+    if not len(values) or weight <= 0:
+        return values
+    return values.ewm(alpha=1 - min(float(weight), 0.999), adjust=False).mean()
 
 
 def fixed_batch_heatmap(fixed: dict, predictions: list[dict]) -> pd.DataFrame:
@@ -40,11 +43,17 @@ def fixed_batch_heatmap(fixed: dict, predictions: list[dict]) -> pd.DataFrame:
 
 
 def latest_probabilities(fixed: dict, predictions: list[dict], top: int = 3) -> list[dict]:
-    """Per fixed image at the latest evaluation: path, label, step, the `top` classes (class, p, true) and the
-    true class's p (also when it is not among them), and whether the top class is right."""
+    """probabilities_at() the latest evaluation."""
+    return probabilities_at(fixed, predictions, None, top)
+
+
+def probabilities_at(fixed: dict, predictions: list[dict], step: int | None, top: int = 3) -> list[dict]:
+    """Per fixed image at the evaluation of `step` (None or a step never evaluated: the latest): path, label,
+    step, the `top` classes (class, p, true) and the true class's p (also when it is not among them), and
+    whether the top class is right."""
     if not predictions:
         return []
-    last = predictions[-1]
+    last = next((r for r in reversed(predictions) if r["step"] == step), predictions[-1])
     classes = fixed.get("classes", [])
     out = []
     for i, (path, label) in enumerate(zip(fixed.get("paths", []), fixed.get("labels", []), strict=False)):
@@ -57,6 +66,20 @@ def latest_probabilities(fixed: dict, predictions: list[dict], top: int = 3) -> 
         out.append({"path": path, "label": label, "step": last["step"], "bars": bars, "p_true": p_true,
                     "correct": bool(bars and bars[0]["true"])})
     return out
+
+
+def step_shown(pinned, steps: list[int]):
+    """The step a scrubber shows: the one the person pinned, else (none pinned, or one this run never
+    evaluated) the newest, so that an untouched scrubber follows the run as it trains."""
+    if not steps:
+        return None
+    return pinned if pinned in steps else steps[-1]
+
+
+def step_pinned(chosen, steps: list[int]):
+    """What a person's move of the scrubber pins: that step, or nothing (follow the run) when they moved it
+    to the newest evaluation."""
+    return None if not steps or chosen == steps[-1] else chosen
 
 
 def run_summary(folder: Path) -> dict:
@@ -72,7 +95,8 @@ def run_summary(folder: Path) -> dict:
     train_loss = last.get("train_loss", result.get("train_loss"))
     val_loss, val_acc = last.get("val_loss", result.get("val_loss")), last.get("val_acc", result.get("val_acc"))
     best = evals.loc[evals["val_loss"].idxmin()] if len(evals) else None
-    return {"run": folder.name, "state": job_status(folder)["state"], "steps": int(last.get("step", 0) or 0),
+    return {"run": folder.name, **runs.read_notes(folder), "state": job_status(folder)["state"],
+            "steps": int(last.get("step", 0) or 0),
             **knobs, "train_loss": _number(train_loss), "val_loss": _number(val_loss), "val_acc": _number(val_acc),
             "gap": _number(val_loss) - _number(train_loss),
             "best_val_loss": _number(best["val_loss"]) if best is not None else float("nan"),
@@ -96,17 +120,20 @@ def compare_table(summaries: list[dict]) -> pd.DataFrame:
     knobs = [k for k in KNOBS if k in table.columns]
     differ = [k for k in knobs if len(summaries) == 1 or table[k].astype(str).nunique() > 1]
     numbers = ["steps", "train_loss", "val_loss", "val_acc", "gap", "best_val_loss", "best_step"]
-    return table[["run", "state"] + differ + numbers].reset_index(drop=True)
+    named = ["name"] if table.get("name", pd.Series(dtype=str)).fillna("").ne("").any() else []
+    noted = ["note"] if table.get("note", pd.Series(dtype=str)).fillna("").ne("").any() else []
+    return table[["run"] + named + ["state"] + differ + numbers + noted].reset_index(drop=True)
 
 
 def run_names(summaries: list[dict]) -> dict:
-    """{run: a name for chart legends: the run id and the knobs that differ, e.g. "... (dropout 0.5)"}."""
+    """{run: a name for chart legends: the name a person gave it, else the run id; then the knobs that differ,
+    e.g. "wide, no dropout (dropout 0.0)"}."""
     table = compare_table(summaries)
     knobs = [c for c in table.columns if c in KNOBS] if len(table) > 1 else []
     names = {}
     for row in table.to_dict("records"):
         differ = ", ".join(f"{k.replace('_', ' ')} {row[k]}" for k in knobs)
-        names[row["run"]] = row["run"] + (f" ({differ})" if differ else "")
+        names[row["run"]] = (row.get("name") or row["run"]) + (f" ({differ})" if differ else "")
     return names
 
 
@@ -143,9 +170,10 @@ def list_trained(workspace: Path, kinds=("train", "check", "tolerance")) -> pd.D
         s = run_summary(folder)
         acc = f" · val acc {s['val_acc']:.0%}" if s["val_acc"] == s["val_acc"] else ""
         model = s.get("model") or ""
-        rows.append({"run": folder.name, "kind": kind, "model": model, "state": s["state"], "val_acc": s["val_acc"],
-                     "label": f"{folder.name} ({kind}, {s['state']}{acc})"})
-    return pd.DataFrame(rows, columns=["run", "kind", "model", "state", "val_acc", "label"])
+        named = f"{s['name']} · " if s["name"] else ""
+        rows.append({"run": folder.name, "name": s["name"], "kind": kind, "model": model, "state": s["state"],
+                     "val_acc": s["val_acc"], "label": f"{named}{folder.name} ({kind}, {s['state']}{acc})"})
+    return pd.DataFrame(rows, columns=["run", "name", "kind", "model", "state", "val_acc", "label"])
 
 
 def what_enters_pairs(folder: Path) -> list[tuple[Path, Path]]:

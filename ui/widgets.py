@@ -70,6 +70,8 @@ def image_grid(ds, rows: pd.DataFrame, columns: int = 8, caption=None, select_ke
     grid = select_key or f"grid{abs(hash(tuple(order))) % 10**8}"  # the Open buttons' keys: unique per grid
     thumbs = {} if full_size else state.thumbnails(ds, rows["path"])
     marks = state.marks(ds).set_index("path")["decision"].to_dict() if select_key else {}
+    if select_key and order:
+        page_selection(select_key, order)
     selected = []
     for i, (_, row) in enumerate(rows.iterrows()):
         if i % columns == 0:  # a fresh row of columns per line, so rows line up whatever the captions' length
@@ -92,6 +94,27 @@ def image_grid(ds, rows: pd.DataFrame, columns: int = 8, caption=None, select_ke
                 below[1].button("Open", key=f"{grid}::open::{row['path']}", type="tertiary", on_click=open_sample,
                                 args=(row["path"], order), help="Full size, findings, copies and marks (← → move)")
     return selected
+
+
+def selection_ticks(select_key: str, paths: list, value: bool) -> dict:
+    """The checkbox states that tick (or clear) every one of `paths` in the grid `select_key`."""
+    return {f"{select_key}::{path}": value for path in paths}
+
+
+def _tick(select_key: str, paths: list, value: bool) -> None:
+    st.session_state.update(selection_ticks(select_key, paths, value))  # a callback: before the boxes are drawn
+
+
+def page_selection(select_key: str, paths: list) -> None:
+    """Select every image this grid shows (a gallery page, a duplicate group) at once, or none; then the
+    mark bar under the grid applies one decision to them all."""
+    ticked = sum(bool(st.session_state.get(f"{select_key}::{p}")) for p in paths)
+    left, right, _ = st.columns([1, 1, 3])
+    left.button(f"Select all {len(paths):,} shown", key=f"{select_key}_all", type="tertiary", on_click=_tick,
+                args=(select_key, list(paths), True), disabled=ticked == len(paths),
+                help="Tick every image shown here, then mark them below.")
+    right.button("Clear selection", key=f"{select_key}_none", type="tertiary", on_click=_tick,
+                 args=(select_key, list(paths), False), disabled=not ticked)
 
 
 def open_sample(path: str, order: list) -> None:

@@ -32,3 +32,14 @@ def test_a_gap_without_a_rise_fits():
 
 def test_no_evaluation_is_no_verdict():
     assert fit.verdict(float("nan"), float("nan"), float("nan"), None, None, INIT, None)["fit"] == "unknown"
+
+
+def test_a_sweep_whose_runs_underfit_says_so_with_the_next_step():
+    under = fit.verdict(1.05, 1.08, 0.62, 1.08, 900, INIT, 0.1)
+    fits = fit.verdict(0.4, 0.6, 0.8, 0.6, 900, INIT, 0.1)
+    every = fit.sweep({16: under, 32: under})
+    assert every["all"] and every["sizes"] == [16, 32] and every["text"].startswith("Every run of this sweep")
+    assert "step 3 of the recipe" in every["next"]
+    some = fit.sweep({64: fits, 16: under, 32: fits})
+    assert not some["all"] and some["sizes"] == [16] and some["text"].startswith("1 of 3 runs")
+    assert fit.sweep({16: fits}) is None and fit.sweep({}) is None

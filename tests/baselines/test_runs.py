@@ -44,3 +44,13 @@ def test_write_json_is_atomic_and_readable(tmp_path):
     runs.write_json(tmp_path, "x.json", {"path": tmp_path})  # default=str for paths
     assert json.loads((tmp_path / "x.json").read_text()) == {"path": str(tmp_path)}
     assert [p.name for p in tmp_path.iterdir()] == ["x.json"]
+
+
+def test_a_runs_name_and_note_are_kept_in_its_folder_and_default_to_empty(tmp_path):
+    assert runs.read_notes(tmp_path) == {"name": "", "note": ""}
+    saved = runs.write_notes(tmp_path, "  wide\n no   dropout ", "Width 64.\nOverfits by epoch 3. ")
+    assert saved == {"name": "wide no dropout", "note": "Width 64.\nOverfits by epoch 3."}
+    assert runs.read_notes(tmp_path) == saved
+    assert len(runs.write_notes(tmp_path, "x" * 500, "")["name"]) == runs.NAME_CHARS
+    (tmp_path / runs.NOTES_FILE).write_text('{"name": 3, "note": ["a"]}')  # hand-edited into nonsense
+    assert runs.read_notes(tmp_path) == {"name": "", "note": ""}

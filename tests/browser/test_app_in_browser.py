@@ -61,6 +61,15 @@ def test_every_page_opens_from_its_own_url(fresh_server, browser):
             except AssertionError as exc:
                 lines = str(exc).splitlines()
                 failures.append(f"/{path}: {' '.join(lines[:3])}")
+                continue
+            # inside the frame, also when the server reached the page through its discovery of pages/
+            listed = page.locator('[data-testid="stSidebarNav"] a').all_inner_texts()
+            if [x.strip() for x in listed] != [label for label, _, _, _ in PAGES]:
+                failures.append(f"/{path}: the sidebar lists {listed} (each page once, in order, expected)")
+            if page.locator('[data-testid="stSidebarNav"]').count() != 1:
+                failures.append(f"/{path}: {page.locator('[data-testid=stSidebarNav]').count()} navigations")
+            if helpers.dataset_box(page).input_value() != str(fresh_server.dataset):
+                failures.append(f"/{path}: the dataset box reads {helpers.dataset_box(page).input_value()!r}")
     finally:
         context.close()
     assert not failures, "\n".join(failures)

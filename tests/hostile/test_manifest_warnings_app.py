@@ -28,7 +28,7 @@ def test_a_manifest_naming_a_path_twice_is_warned_about_on_overview_and_integrit
     at.session_state["dataset_path"] = str(manifest)
     at.session_state["labels_path"] = ""
     at.run()
-    for page in ("views/overview.py", "views/integrity.py"):
+    for page in ("pages/overview.py", "pages/integrity.py"):
         at.switch_page(page).run()
         assert not at.exception, at.exception
         shown = [w.value.replace("\\", "").replace("\u2060", "") for w in at.warning]  # as md() escaped it

@@ -43,7 +43,7 @@ def test_the_baselines_and_label_issues_pages_say_so_and_offer_no_training(one_c
     at.session_state["dataset_path"] = str(one_class)
     at.session_state["labels_path"] = ""
     at.run()
-    for page, start in (("views/baselines.py", "bl_start"), ("views/label_issues.py", "li_start")):
+    for page, start in (("pages/baselines.py", "bl_start"), ("pages/label_issues.py", "li_start")):
         at.switch_page(page).run()
         assert not at.exception, at.exception
         warnings = [w.value.replace("\\", "").replace("\u2060", "") for w in at.warning]  # md() escapes

@@ -20,7 +20,7 @@ from ui import labels, tables
 FORMULAS = ['=HYPERLINK("http://x")', "@SUM(A1)", "+1", "-1"]
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 TINY = ["--input-size", "16", "--width", "4", "--batch-size", "8", "--threads", "1", "--max-steps", "2"]
-PRODUCT = ["inspectors", "baselines", "ui", "views", "app.py"]
+PRODUCT = ["inspectors", "baselines", "ui", "pages", "app.py"]
 
 
 def raw_cells(path) -> list[str]:

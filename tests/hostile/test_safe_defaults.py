@@ -15,7 +15,7 @@ from inspectors.sheets import manifest_text, neutralised
 from tests.hostile.helpers import REPO, tiny_images
 from ui import tables
 
-PRODUCT = ["inspectors", "baselines", "ui", "views", "app.py"]
+PRODUCT = ["inspectors", "baselines", "ui", "pages", "app.py"]
 TRIGGERS = ["=1+1", "+1", "-1", "@SUM(A1:A9)", "=HYPERLINK(\"http://x\")"]
 # modules that talk to the network; none belongs in the product
 NETWORK_MODULES = {"urllib", "urllib3", "requests", "httpx", "aiohttp", "http", "ftplib", "socket", "smtplib",

@@ -20,9 +20,9 @@ from ui import labels
 from ui.plain import html, md
 
 HOST = "http://127.0.0.1:9"
-PAGES = ["views/overview.py", "views/browse.py", "views/duplicates.py", "views/integrity.py", "views/balance.py",
-         "views/sizes.py", "views/quality.py", "views/review.py", "views/baselines.py", "views/label_issues.py",
-         "views/human_baseline.py"]
+PAGES = ["pages/overview.py", "pages/browse.py", "pages/duplicates.py", "pages/integrity.py", "pages/balance.py",
+         "pages/sizes.py", "pages/quality.py", "pages/review.py", "pages/baselines.py", "pages/label_issues.py",
+         "pages/human_baseline.py"]
 # What would make Markdown fetch, link or format: `](` of an image or link, a tag, a bare URL's `://`, and the
 # hostile names' bold, Streamlit directive and LaTeX; each preceded by no backslash (md() escapes all of them)
 UNESCAPED = re.compile(r"(?<!\\)\]\(|(?<!\\)<(?:img|a|b)\b|://|(?<!\\)\*\*b|(?<!\\):red\[c|(?<!\\)\$x")
@@ -136,7 +136,7 @@ def test_every_page_shows_user_text_escaped(app):
 def test_the_charts_show_class_and_split_names_as_text(app):
     app.run()
     figures = rendered(app)[1]
-    app.switch_page("views/balance.py").run()
+    app.switch_page("pages/balance.py").run()
     figures += rendered(app)[1]
     joined = "\n".join(figure_text(spec) for spec in figures)
     assert html(hostile_labels(HOST)[3]) in joined and html(HOSTILE_SPLIT) in joined
@@ -147,21 +147,21 @@ def test_a_sample_a_group_a_flagged_image_and_an_unanswered_sheet_show_text_esca
     _, _, workspace = hostile
     bad = []
     app.run()
-    app.switch_page("views/browse.py").run()
+    app.switch_page("pages/browse.py").run()
     app.radio(key="browse_view").set_value("Table").run()
     app.session_state["browse_table"] = {"selection": {"rows": [0], "columns": []}}
     app.run()
     bad += problems(app, "browse, a sample opened")
     assert any(md(p) in text for p in ("![t](x)", "[click](y)") for _, _, text in rendered(app)[0])
-    app.switch_page("views/quality.py").run()
+    app.switch_page("pages/quality.py").run()
     app.radio(key="quality_issue").set_value("low_information").run()
     bad += problems(app, "quality, near-blank")
-    app.switch_page("views/duplicates.py").run()
+    app.switch_page("pages/duplicates.py").run()
     bad += problems(app, "duplicates, the first group")
     scored = labels.load_sheet(workspace)
     labels.save_sheet(workspace, {**scored, "answers": {}, "submitted": None})
     try:
-        app.switch_page("views/human_baseline.py").run()
+        app.switch_page("pages/human_baseline.py").run()
         bad += problems(app, "human baseline, a sheet to answer")
     finally:
         labels.save_sheet(workspace, scored)

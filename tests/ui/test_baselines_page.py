@@ -2,37 +2,14 @@
 run yet, and show curves, the fixed batch, verdicts, a comparison, label suspects and a scored human sheet
 from run folders written the way the trainer writes them (tests/ui/lab_runs.py)."""
 
-import shutil
-
 import pytest
 
 from inspectors import review
 from inspectors.scan import read_samples
-from inspectors.workspace import workspace_dir
 from tests.ui import lab_runs
-from tests.ui.conftest import REPO
 from ui import labels, launcher
 
-PAGES = ["views/baselines.py", "views/label_issues.py", "views/human_baseline.py"]
-
-
-@pytest.fixture
-def lab(shapes_copy, tmp_path, monkeypatch):
-    """(AppTest, workspace, val samples) on a private copy of the scanned workspace: runs written here stay here."""
-    from streamlit.testing.v1 import AppTest
-    data, cache = shapes_copy
-    private = tmp_path / "cache"
-    source = workspace_dir(data, None, cache)
-    shutil.copytree(source, private / source.name, ignore=shutil.ignore_patterns("runs", "jobs", "label_issues",
-                                                                                  "human_baseline.json"))
-    monkeypatch.setenv("INSPECTORS_CACHE", str(private))
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=30)
-    at.session_state["dataset_path"] = str(data)
-    at.session_state["labels_path"] = ""
-    workspace = private / source.name
-    samples = read_samples(workspace)
-    val = samples[(samples["split"] == "val") & samples["ok"] & samples["label"].ne("")].head(12)
-    return at, workspace, val
+PAGES = ["pages/baselines.py", "pages/label_issues.py", "pages/human_baseline.py"]
 
 
 def open_page(at, page):
@@ -45,6 +22,10 @@ def open_page(at, page):
 def texts(at) -> str:
     return " ".join(str(e.value) for kind in ("markdown", "caption", "subheader", "title", "info", "success",
                                               "warning", "error") for e in getattr(at, kind))
+
+
+def run_shown(at):
+    return next(s for s in at.selectbox if s.label == "Run shown")
 
 
 def classes_of(val) -> list:
@@ -65,9 +46,9 @@ def test_baselines_shows_a_finished_runs_curves_fixed_batch_and_verdicts(lab):
     check = lab_runs.finished_run(workspace, "20260101-000100-check-tiny_cnn", list(val["path"]), classes_of(val),
                                   list(val["label"]), kind="check")
     lab_runs.add_checks(check)
-    open_page(at, "views/baselines.py")
-    assert at.selectbox(key="bl_run").value == check.name  # the newest run
-    at.selectbox(key="bl_run").set_value(run.name).run()
+    open_page(at, "pages/baselines.py")
+    assert run_shown(at).value == check.name  # the newest run
+    run_shown(at).set_value(run.name).run()
     assert not at.exception, at.exception
     shown = texts(at)
     assert "Last evaluation at step 40" in shown
@@ -84,7 +65,7 @@ def test_compare_runs_lists_the_knob_that_differs_and_the_gap(lab):
     lab_runs.finished_run(workspace, "20260101-000000-tiny_cnn", *args, width=64, final_train=0.1, final_val=1.2)
     lab_runs.finished_run(workspace, "20260101-000100-tiny_cnn", *args, width=64, dropout=0.5, final_train=0.5,
                           final_val=0.8)
-    open_page(at, "views/baselines.py")
+    open_page(at, "pages/baselines.py")
     assert at.multiselect(key="bl_compare").value == ["20260101-000100-tiny_cnn", "20260101-000000-tiny_cnn"]
     table = [d for d in at.dataframe if "gap" in d.value.columns][0].value
     assert list(table.columns[:3]) == ["run", "state", "dropout"]  # width is the same in both: not shown
@@ -96,7 +77,7 @@ def test_tolerance_result_is_shown(lab):
     (workspace / launcher.TOLERANCE_FILE).write_text(
         '{"model": "tiny_cnn", "rows": [{"input_size": 32, "val_acc": 0.8, "val_loss": 0.6, "train_loss": 0.5, '
         '"run": "b"}, {"input_size": 16, "val_acc": 0.6, "val_loss": 0.9, "train_loss": 0.8, "run": "a"}]}')
-    open_page(at, "views/baselines.py")
+    open_page(at, "pages/baselines.py")
     table = [d for d in at.dataframe if "input_size" in d.value.columns][0].value
     assert table["input_size"].tolist() == [16, 32] and table["val_acc"].tolist() == [0.6, 0.8]
 
@@ -105,7 +86,7 @@ def test_label_issues_lists_suspects_and_marks_a_relabel_to_the_prediction(lab):
     at, workspace, val = lab
     paths, given = list(val["path"]), list(val["label"])
     lab_runs.label_issue_results(workspace, paths, given, classes_of(val), suspects=3)
-    open_page(at, "views/label_issues.py")
+    open_page(at, "pages/label_issues.py")
     assert {m.label: m.value for m in at.metric}["Suspected mislabels"] == "3"
     assert "2 images were predicted but not judged: the inspectors found the picture itself off (dark, outlier)" \
         in texts(at)
@@ -126,7 +107,7 @@ def test_label_issues_lists_suspects_and_marks_a_relabel_to_the_prediction(lab):
 
 def test_human_baseline_sheet_is_answered_scored_and_kept(lab):
     at, workspace, _ = lab
-    open_page(at, "views/human_baseline.py")
+    open_page(at, "pages/human_baseline.py")
     at.number_input(key="hb_n").set_value(3)
     at.button(key="hb_draw").click().run()
     assert not at.exception, at.exception
@@ -150,7 +131,7 @@ def test_human_baseline_sheet_is_answered_scored_and_kept(lab):
     lab_runs.finished_run(workspace, "20260101-000000-tiny_cnn", list(every_val["path"]),
                           sorted(every_val["label"].unique()), list(every_val["label"]))
     right = {p for i, p in enumerate(every_val["path"]) if i % 2 == 0}  # the fake model is right on every other
-    open_page(at, "views/human_baseline.py")
+    open_page(at, "pages/human_baseline.py")
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Your accuracy"] == "67%"
     assert metrics["Model's accuracy on these images"] == f"{sum(p in right for p in sheet['paths']) / 3:.0%}"

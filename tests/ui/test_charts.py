@@ -14,3 +14,4 @@ def test_a_pair_just_past_the_line_never_reads_as_on_it_and_says_why():
 
 def test_pair_captions_show_paths_as_plain_text():
     assert "\\[x\\]\\(h" in charts.pair_caption(PAIR) and "](h" not in charts.pair_caption(PAIR)
+

@@ -41,7 +41,7 @@ def test_browse_shows_a_16_bit_sample_at_full_size_not_blank(app, monkeypatch):
         return original(data, *args, **kwargs)
     monkeypatch.setattr(streamlit, "image", image)
     app.run()
-    app.switch_page("views/browse.py").run()
+    app.switch_page("pages/browse.py").run()
     app.text_input(key="browse_text").input("img_41368").run()  # sample_data's 16-bit stripes (20046..52171)
     app.radio(key="browse_view").set_value("Table").run()
     app.session_state["browse_table"] = {"selection": {"rows": [0], "columns": []}}

@@ -32,7 +32,7 @@ def test_a_link_opens_its_dataset_and_browse_filter_without_the_command_line(sha
     data, cache = shapes_copy
     ws = workspace_dir(data, None, cache).name
     at = fresh_app(cache, monkeypatch, ws=ws, browse_issue=["corrupt"])
-    at.switch_page("views/browse.py").run()
+    at.switch_page("pages/browse.py").run()
     assert not at.exception, at.exception
     assert at.session_state["dataset_path"] == str(data)
     assert caption_with(at, "files match")[0].startswith("24 of 1,217")  # the link's filter, applied
@@ -59,14 +59,14 @@ def test_a_stale_link_filter_is_dropped_not_an_error(shapes_copy, monkeypatch):
     data, cache = shapes_copy
     at = fresh_app(cache, monkeypatch, ws=workspace_dir(data, None, cache).name, browse_label=["no_such_class"],
                    browse_sort="no_such_column", browse_page="999")
-    at.switch_page("views/browse.py").run()
+    at.switch_page("pages/browse.py").run()
     assert not at.exception, at.exception
     assert caption_with(at, "files match")[0].startswith("1,217 of 1,217")
 
 
 def test_open_under_a_thumbnail_shows_the_sample_and_next_moves_on(app):
     app.run()
-    app.switch_page("views/browse.py").run()
+    app.switch_page("pages/browse.py").run()
     opens = [b for b in app.button if str(b.key).startswith("browse_sel::open::")]
     assert len(opens) == 40  # one per thumbnail of the first gallery page
     first, second = (str(b.key).removeprefix("browse_sel::open::") for b in opens[:2])
@@ -86,7 +86,7 @@ def test_values_round_trip_through_the_url():
 
 def test_browse_sorts_by_an_issues_score_and_hides_the_scans_bookkeeping(app):
     app.run()
-    app.switch_page("views/browse.py").run()
+    app.switch_page("pages/browse.py").run()
     options = app.selectbox(key="browse_sort").options
     assert "score: blurry" in options and "score: outlier" in options
     assert "pixel hash" not in options and "lum p01" not in options  # until asked for

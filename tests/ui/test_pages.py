@@ -10,8 +10,8 @@ from inspectors.workspace import workspace_dir
 from tests.ui.conftest import REPO
 from ui import pages
 
-PAGES = ["views/overview.py", "views/browse.py", "views/duplicates.py", "views/integrity.py", "views/balance.py",
-         "views/sizes.py", "views/quality.py", "views/review.py"]
+PAGES = ["pages/overview.py", "pages/browse.py", "pages/duplicates.py", "pages/integrity.py", "pages/balance.py",
+         "pages/sizes.py", "pages/quality.py", "pages/review.py"]
 
 
 def texts(at):
@@ -24,11 +24,23 @@ def test_page_renders_without_exception(app, page):
     app.run()
     app.switch_page(page).run()
     assert not app.exception, app.exception
-    assert app.title[0].value == pages.PAGE[page.removeprefix("views/").removesuffix(".py")].title
+    assert app.title[0].value == pages.PAGE[page.removeprefix("pages/").removesuffix(".py")].title
+
+
+@pytest.mark.parametrize("page", [p.file for p in pages.PAGES])
+def test_a_page_reached_by_folder_discovery_renders_once_inside_the_frame(app, page):
+    """AppTest runs every page through Streamlit's discovery of pages/ (as a fresh server's first run does):
+    the page still gets the sidebar's dataset picker, is drawn once, and names its dataset."""
+    app.run()
+    app.switch_page(page).run()
+    assert not app.exception, app.exception
+    assert [t.value for t in app.title] == [pages.PAGE[page.removeprefix("pages/").removesuffix(".py")].title]
+    assert [t.label for t in app.sidebar.text_input][:1] == ["Folder, .csv manifest or URL"]
+    assert sum(c.value.startswith("Dataset: ") for c in app.caption) == 1
 
 
 def test_every_listed_page_has_its_script_and_the_first_is_served_at_the_root():
-    scripts = sorted(f"views/{p.name}" for p in (REPO / "views").glob("*.py"))
+    scripts = sorted(f"pages/{p.name}" for p in (REPO / "pages").glob("*.py"))
     assert sorted(page.file for page in pages.PAGES) == scripts
     assert [pages.url_path(p) for p in pages.PAGES[:2]] == ["", "browse"]
 
@@ -42,7 +54,7 @@ def test_overview_shows_counts_and_the_checklist(app):
 
 def test_browse_filters_change_what_is_shown(app, shapes_copy):
     app.run()
-    app.switch_page("views/browse.py").run()
+    app.switch_page("pages/browse.py").run()
     before = [c.value for c in app.caption if "files match" in str(c.value)][0]
     app.multiselect(key="browse_issue").select("corrupt").run()
     after = [c.value for c in app.caption if "files match" in str(c.value)][0]
@@ -51,7 +63,7 @@ def test_browse_filters_change_what_is_shown(app, shapes_copy):
 
 def test_integrity_lists_the_broken_files(app):
     app.run()
-    app.switch_page("views/integrity.py").run()
+    app.switch_page("pages/integrity.py").run()
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["Broken files"] == "24" and metrics["Unsupported files"] == "22"
 
@@ -61,7 +73,7 @@ def test_review_marks_persist_and_shape_the_manifest(app, shapes_copy):
     ws = workspace_dir(data, None, cache)
     review.set_mark(ws, "train/circle/" + next((data / "train" / "circle").glob("*.jpg")).name, "remove")
     app.run()
-    app.switch_page("views/review.py").run()
+    app.switch_page("pages/review.py").run()
     assert {m.label: m.value for m in app.metric}["remove"] == "1"
     assert not app.exception
     marks = review.marks(ws)
@@ -79,7 +91,7 @@ def test_a_wrong_path_gets_a_message_not_a_traceback(app):
 
 def test_browse_opens_a_sample_with_its_findings_and_copies(app):
     app.run()
-    app.switch_page("views/browse.py").run()
+    app.switch_page("pages/browse.py").run()
     app.multiselect(key="browse_issue").select("exact_duplicate").run()
     app.radio(key="browse_view").set_value("Table").run()
     app.session_state["browse_table"] = {"selection": {"rows": [0], "columns": []}}
@@ -90,7 +102,7 @@ def test_browse_opens_a_sample_with_its_findings_and_copies(app):
 
 def test_duplicates_shows_where_the_line_falls_with_pairs_either_side(app):
     app.run()
-    app.switch_page("views/duplicates.py").run()
+    app.switch_page("pages/duplicates.py").run()
     # the distances come from a background process (the page waits 1 s, then looks again every 2 s):
     # on a loaded machine its start alone can take longer, so look again as the page would
     deadline = time.monotonic() + 60
@@ -109,3 +121,14 @@ def test_issue_names_are_shown_as_words(app):
     app.run()  # the overview's findings per issue
     issues = [df.value for df in app.dataframe if "issue" in df.value.columns]
     assert issues and all("_" not in name for df in issues for name in df["issue"])
+
+
+def test_the_sidebar_widgets_keep_their_identity_from_the_first_run_on(app):
+    """The first run takes Streamlit's discovery path (pages/ beside app.py), later ones may not: the Scan
+    button must be the same widget in both, or the first click on it is lost."""
+    app.run()
+    first = [(b.label, b.id) for b in app.sidebar.button]
+    app.run()
+    assert [(b.label, b.id) for b in app.sidebar.button] == first
+    app.switch_page("pages/browse.py").run()
+    assert [(b.label, b.id) for b in app.sidebar.button] == first

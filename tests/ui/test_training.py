@@ -172,3 +172,36 @@ def test_the_runs_listed_are_newest_first_and_a_dead_running_one_is_stopped(tmp_
     assert table["run"].tolist() == [new.name, old.name]
     assert table["state"].tolist() == ["stopped", "finished"]
     assert table["model"].tolist() == ["tiny_cnn", "tiny_cnn"] and table["val_acc"].iloc[1] == 0.7
+
+
+def test_smoothing_zero_gives_the_raw_values_and_more_weight_a_flatter_curve():
+    values = pd.Series([1.0, 0.0, 1.0, 0.0])
+    assert training.smooth(values, 0).tolist() == values.tolist()
+    assert training.smooth(values, 0.5).tolist() == [1.0, 0.5, 0.75, 0.375]
+    assert training.smooth(values, 0.9).std() < training.smooth(values, 0.5).std()
+
+
+def test_probabilities_at_a_step_and_the_scrubber_follows_the_newest_until_moved():
+    fixed = {"paths": ["a"], "labels": ["square"], "classes": CLASSES}
+    predictions = [{"step": 0, "probs": [[0.5, 0.3, 0.2]]}, {"step": 10, "probs": [[0.1, 0.8, 0.1]]}]
+    (at_0,) = training.probabilities_at(fixed, predictions, 0)
+    assert at_0["step"] == 0 and not at_0["correct"] and at_0["p_true"] == 0.3
+    assert training.probabilities_at(fixed, predictions, 99)[0]["step"] == 10  # never evaluated: the latest
+    assert training.step_shown(None, [0, 10]) == 10 and training.step_shown(None, []) is None
+    assert training.step_shown(0, [0, 10, 20]) == 0  # pinned: stays while the run goes on
+    assert training.step_shown(5, [0, 10, 20]) == 20  # a step this run never evaluated: the newest
+    assert training.step_pinned(10, [0, 10, 20]) == 10
+    assert training.step_pinned(20, [0, 10, 20]) is None  # moved to the newest: follow the run again
+
+
+def test_a_runs_name_leads_its_label_and_legend_and_the_compare_table_shows_name_and_note(tmp_path):
+    a = lab_runs.finished_run(tmp_path, "a", ["v"], CLASSES, ["star"], dropout=0.0)
+    b = lab_runs.finished_run(tmp_path, "b", ["v"], CLASSES, ["star"], dropout=0.5)
+    runs.write_notes(a, "plain", "the first try")
+    assert training.list_trained(tmp_path)["label"].tolist() == ["b (train, finished · val acc 70%)",
+                                                                 "plain · a (train, finished · val acc 70%)"]
+    summaries = [training.run_summary(a), training.run_summary(b)]
+    assert training.run_names(summaries) == {"a": "plain (dropout 0.0)", "b": "b (dropout 0.5)"}
+    table = training.compare_table(summaries)
+    assert list(table.columns[:3]) == ["run", "name", "state"] and table.columns[-1] == "note"
+    assert table["note"].tolist() == ["the first try", ""]

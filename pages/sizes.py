@@ -5,9 +5,10 @@ import numpy as np
 import plotly.express as px
 import streamlit as st
 
-from ui import charts, images, pages, state, tables, widgets
+from ui import charts, frame, images, pages, state, tables, widgets
 from ui.plain import md
 
+frame.enter()
 ds = widgets.need_dataset()
 samples, found = state.samples(ds), state.findings(ds)
 st.title(pages.PAGE["sizes"].title)

@@ -7,9 +7,10 @@ import streamlit as st
 from inspectors import review
 from inspectors.sheets import manifest_text, sheet_text
 from inspectors.workspace import atomic_write_text
-from ui import pages, state, tables, widgets
+from ui import frame, pages, state, tables, widgets
 from ui.plain import md
 
+frame.enter()
 ds = widgets.need_dataset()
 samples, found = state.samples(ds), state.findings(ds)
 marks = state.marks(ds)

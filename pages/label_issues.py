@@ -8,9 +8,10 @@ import streamlit as st
 from baselines.config import LABEL_ISSUE_DEFAULTS
 from baselines.data import class_problem
 from inspectors import review
-from ui import labels, launcher, pages, run_widgets, state, tables, training, widgets
+from ui import frame, labels, launcher, pages, run_widgets, state, tables, training, widgets
 from ui.plain import html, md
 
+frame.enter()
 ds = widgets.need_dataset()
 st.title(pages.PAGE["label_issues"].title)
 st.caption("A tiny ConvNet is trained k times, each time without one fold of the images, and predicts that fold: "

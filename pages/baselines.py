@@ -5,11 +5,13 @@ Runs are `python -m baselines` processes that outlive the page: a reload re-atta
 import plotly.express as px
 import streamlit as st
 
+from baselines import fit
 from baselines.config import AUGMENTATIONS, MODELS, TrainConfig
 from baselines.data import class_problem
-from ui import launcher, pages, run_widgets, state, training, widgets
+from ui import frame, launcher, pages, run_picker, run_widgets, state, training, widgets
 from ui.plain import html, md
 
+frame.enter()
 ds = widgets.need_dataset()
 DEFAULT = TrainConfig()
 MODEL_TEXT = {"input_independent": "input-independent (zeros in: what the labels alone give)",
@@ -82,17 +84,11 @@ live_tab, checks_tab, compare_tab, tolerance_tab = st.tabs(
 
 with live_tab:
     st.button("Start training", type="primary", key="bl_start", on_click=start, args=("train", "bl_run"))
-    current = launcher.current_run(ds.workspace, ("train", "check"), st.session_state.get("bl_run"))
-    if current is None:
+    folder = run_picker.pick_run(ds, ("train", "check"), "bl_run")
+    if folder is None:
         st.info("No runs yet. Press **Start training**: the curves appear here as the model learns.")
     else:
-        listed = training.list_trained(ds.workspace, ("train", "check"))
-        picker = dict(zip(listed["run"], listed["label"], strict=True))
-        if st.session_state.get("bl_run") not in picker:
-            st.session_state["bl_run"] = current.name
-        st.selectbox("Run shown", list(picker), key="bl_run", format_func=lambda name: picker.get(name, name),
-                     help="The newest run, or the one still training. Older runs stay in the workspace's runs/ folder.")
-        folder = ds.workspace / "runs" / st.session_state["bl_run"]
+        run_picker.notes_editor(folder, "bl_notes")
 
         def live(folder, status):
             if status.get("state") in ("finished", "stopped"):
@@ -143,6 +139,8 @@ with compare_tab:
                           line_dash_map={"train loss": "solid", "val loss": "dash"},
                           title="Train (solid) and validation (dashed) loss")
             fig.update_layout(legend=legend, margin={"t": 50, "b": 10})
+            if left.toggle("Log scale", key="bl_compare_log", help="A log-scale loss axis: later, smaller gains show."):
+                fig.update_yaxes(type="log")
             left.plotly_chart(fig, width="stretch", key="bl_compare_loss")
             fig = px.line(curves[curves["curve"] == "val acc"], x="epoch", y="value", color="run", markers=True,
                           height=420, color_discrete_sequence=colors, labels={"value": "validation accuracy"},
@@ -178,6 +176,8 @@ with tolerance_tab:
             fig.add_hline(y=chance, line_dash="dot", line_color="#888",
                           annotation_text=f"chance: always the most frequent class ({chance:.0%})")
         st.plotly_chart(fig, width="stretch", key="bl_tolerance_chart")
+        if underfit := fit.of_sweep(ds.workspace, result.to_dict("records")):
+            st.warning(f"**{underfit['text']}**\n\n**Next:** {underfit['next']}")
         if chance is not None and (result["val_acc"] <= chance + 0.02).all():
             st.warning("Every size is at chance level: these runs were too short to learn anything, so they say "
                        "nothing about resolution. Raise the epochs (and set *Stop after steps* to 0), then measure "

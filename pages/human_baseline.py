@@ -3,9 +3,10 @@ the same images. The sheet (images, answers, time taken) is kept in the workspac
 
 import streamlit as st
 
-from ui import labels, pages, state, training, widgets
+from ui import frame, labels, pages, state, training, widgets
 from ui.plain import md
 
+frame.enter()
 ds = widgets.need_dataset()
 st.title(pages.PAGE["human_baseline"].title)
 st.caption("How hard is the task for a person? Label a few random validation images (their labels and file names "

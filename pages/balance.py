@@ -3,9 +3,10 @@
 import pandas as pd
 import streamlit as st
 
-from ui import charts, pages, state, widgets
+from ui import charts, frame, pages, state, widgets
 from ui.plain import md
 
+frame.enter()
 ds = widgets.need_dataset()
 summary = state.summary(ds)
 st.title(pages.PAGE["balance"].title)

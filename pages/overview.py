@@ -3,9 +3,10 @@
 import pandas as pd
 import streamlit as st
 
-from ui import charts, checklist, pages, state, tables, widgets
+from ui import charts, checklist, frame, pages, state, tables, widgets
 from ui.plain import md
 
+frame.enter()
 ds = widgets.need_dataset()
 rows, found, summary = state.overview_rows(ds), state.findings(ds), state.summary(ds)
 scan = summary.get("scan", {})

@@ -5,10 +5,11 @@ import streamlit as st
 
 from inspectors import bulk, review
 from inspectors.sheets import sheet_text
-from ui import links, pages, state, tables, widgets
+from ui import frame, links, pages, state, tables, widgets
 
 VIEWS = ["Gallery", "Table"]
 
+frame.enter()
 ds = widgets.need_dataset()
 samples, found = state.samples(ds), state.findings(ds)
 table = state.derived(ds, "with_issues")

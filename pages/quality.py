@@ -4,7 +4,7 @@ with strips of images on both sides of each threshold."""
 import numpy as np
 import streamlit as st
 
-from ui import pages, state, tables, widgets
+from ui import frame, pages, state, tables, widgets
 
 ISSUES = ["dark", "light", "blurry", "low_information", "odd_mode", "outlier"]
 # the statistic each threshold cuts, whether high is bad, and how a person reads it
@@ -13,6 +13,7 @@ SIGNAL = {"dark": ("lum_p99", False, "brightness of the brightest 1% of pixels")
           "blurry": ("sharpness", False, "sharpness (edge energy)"),
           "low_information": ("contrast", False, "contrast (grey standard deviation)")}
 
+frame.enter()
 ds = widgets.need_dataset()
 samples, found = state.samples(ds), state.findings(ds)
 st.title(pages.PAGE["quality"].title)

@@ -5,11 +5,12 @@ import streamlit as st
 
 from inspectors import bulk
 from inspectors import pair_distances as P
-from ui import charts, links, pages, state, tables, widgets
+from ui import charts, frame, links, pages, state, tables, widgets
 from ui.plain import md
 
 ALIGNED_MAX = 8  # copies of a group drawn aligned on its representative
 
+frame.enter()
 ds = widgets.need_dataset()
 samples, found, summary = state.samples(ds), state.findings(ds), state.summary(ds)
 st.title(pages.PAGE["duplicates"].title)

@@ -3,7 +3,7 @@ missing from disk, or missing from the manifest."""
 
 import streamlit as st
 
-from ui import pages, state, widgets
+from ui import frame, pages, state, widgets
 
 SECTIONS = [
     ("corrupt", "Broken files", "Images that fail to decode, with the decoder's reason."),
@@ -14,6 +14,7 @@ SECTIONS = [
     ("orphan_file", "Orphan files", "Images under the dataset root that the manifest does not name."),
 ]
 
+frame.enter()
 ds = widgets.need_dataset()
 samples, found = state.samples(ds), state.findings(ds)
 st.title(pages.PAGE["integrity"].title)
