@@ -91,6 +91,10 @@ def cmd_label_issues(args, prepared, split, config, progress, say) -> int:
         return 0
     say(f"{len(found)} likely label issues among {facts['samples']} images "
         f"({facts['folds']}-fold out-of-sample accuracy {facts['oos_accuracy']:.3f})")
+    if fit.weak_model(facts):
+        say(f"  the baseline gets {facts['oos_accuracy']:.0%} of held-out images right and suspects "
+            f"{facts['found'] / max(facts['samples'], 1):.0%} of them: these are ranked suggestions, not verdicts; "
+            "many are its own mistakes (train each fold longer, or give a stronger model, before trusting them)")
     if facts.get("unreliable"):
         say(f"  {facts['unreliable']} images not judged: the inspectors found the picture itself off "
             f"({', '.join(facts['unreliable_issues'])}); see predictions.csv, column unreliable")

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from baselines import runs
+from baselines.fit import weak_model  # noqa: F401  (the Label issues page asks it here)
 from inspectors.schema import FINDING_COLUMNS
 from inspectors.sheets import read_sheet
 from inspectors.workspace import atomic_write_text
@@ -60,13 +61,6 @@ def suspects(findings: pd.DataFrame, predictions: pd.DataFrame, marks: pd.DataFr
     for column in ("given", "predicted", "split"):  # object first: all-NaN (no predictions) is a float column
         table[column] = table[column].astype(object).fillna("")
     return table.sort_values(["score", "path"], ascending=[False, True])[columns].reset_index(drop=True)
-
-
-def weak_model(facts: dict, min_accuracy: float = 0.7, max_share: float = 0.2) -> bool:
-    """Whether the out-of-sample model is too weak for its suspects to mean much: accuracy below min_accuracy,
-    or more than max_share of the images suspected (real label noise is rarely that common)."""
-    samples, acc = facts.get("samples") or 0, facts.get("oos_accuracy")
-    return bool(samples) and ((acc is not None and acc < min_accuracy) or facts.get("found", 0) > max_share * samples)
 
 
 def mark_text(marks: pd.DataFrame) -> dict:
