@@ -37,12 +37,11 @@ def cache_dir(tmp_path, monkeypatch):
     return root
 
 
-@pytest.fixture
-def small_dataset(tmp_path):
-    """train/val/test with two classes, JPEG and PNG, plus a truncated JPEG and a README."""
-    root = tmp_path / "ds"
-    rnd = random.Random(0)
-    for split, n in (("train", 12), ("val", 4), ("test", 4)):
+def folder_dataset(root, splits, seed):
+    """Noise pictures, JPEG and PNG, of two classes under each split ({split: images a class}), plus a
+    truncated JPEG and a README."""
+    rnd = random.Random(seed)
+    for split, n in splits.items():
         for label in ("cat", "dog"):
             for i in range(n):
                 im = noise_image(40 + rnd.randint(0, 30), 40 + rnd.randint(0, 30), seed=rnd.randint(0, 2**31))
@@ -52,3 +51,9 @@ def small_dataset(tmp_path):
     write(root / "train" / "cat" / "truncated.jpg", good[: len(good) // 2])
     write(root / "train" / "dog" / "README.txt", b"notes")
     return root
+
+
+@pytest.fixture
+def small_dataset(tmp_path):
+    """train/val/test with two classes, JPEG and PNG, plus a truncated JPEG and a README."""
+    return folder_dataset(tmp_path / "ds", {"train": 12, "val": 4, "test": 4}, seed=0)
