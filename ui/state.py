@@ -202,10 +202,18 @@ def _jobs(workspace_dir: str, stamp: int, duplicates_config) -> dict[str, Future
     reading, found = _reading(workspace_dir, stamp), _findings(workspace_dir, stamp)
     threads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="derive")
     jobs = {name: threads.submit(lambda fn=fn: fn(reading.result(), found)) for name, fn in DERIVED.items()}
-    jobs["pair_distances"] = Future()
-    threads.submit(_start_pair_distances, workspace_dir, duplicates_config, jobs["pair_distances"])
     threads.shutdown(wait=False)  # the thread ends when its queue is done
     return jobs
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _pair_job(workspace_dir: str, stamp: int, duplicates_config) -> Future:
+    # started by the first visit to a page that shows it, not with the other jobs: aligning every candidate
+    # pair again is minutes of CPU at 100k pictures, which would slow every other page meanwhile
+    result = Future()
+    threading.Thread(target=_start_pair_distances, args=(workspace_dir, duplicates_config, result), daemon=True,
+                     name="pair-distances").start()
+    return result
 
 
 def start_reading(ds: Dataset) -> None:
@@ -226,7 +234,7 @@ def derived(ds: Dataset, name: str) -> pd.DataFrame:
 
 def pair_distances(ds: Dataset, wait_s: float = 0.0) -> pair_distances_module.PairDistances | None:
     """The near-pair distances around the threshold, or None while they are still being measured."""
-    job = _jobs(str(ds.workspace), _stamp(ds), config(ds).duplicates)["pair_distances"]
+    job = _pair_job(str(ds.workspace), _stamp(ds), config(ds).duplicates)
     try:
         return job.result(timeout=wait_s)
     except TimeoutError:
