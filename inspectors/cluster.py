@@ -1,0 +1,207 @@
+"""The scan on a Dask cluster (`--cluster tcp://HOST:8786` or `--cluster local:N`): the other executor beside
+pool.py, writing the same rows into the same cache.
+
+The unit of work is a batch of files, run by the same work functions as the local pool (features.decode_file,
+features.finish, features.fetch_objects) in `run_batch`. The client keeps a bounded number of batches in flight
+and hands each finished batch to scan.py's on_results, which commits rows as they arrive: a killed scan resumes
+from its last commit, as with the pool. Only `connect` and the scan loop import distributed, and only
+`--cluster` imports this module: a local scan never loads dask.
+
+Faults, and who handles them:
+- A worker that dies takes its batch with it: Dask's scheduler runs the batch again on another worker.
+- A batch that killed `allowed-failures + 1` workers comes back as KilledWorker. Dask cannot say which of its
+  files did it (pool.py can: each worker publishes its current file), so each of its files is sent again alone,
+  as pool.py retries a chunk whose worker died between files; a file that alone kills its workers again becomes
+  a row with the reason. A LocalCluster is started with allowed-failures 1 (two deaths) and one task a worker
+  (worker-saturation 1.0), so a death counts against the batch that ran, not one queued behind it.
+- Hashes depend on Pillow, its libjpeg and numpy: a worker with other versions than the client's is refused
+  before the scan starts, and each batch checks its worker again (one that joined later), so no row of theirs
+  reaches the cache.
+"""
+
+import logging
+import os
+import re
+import warnings
+from collections import deque
+from contextlib import contextmanager
+
+LOCAL = re.compile(r"^local:(\d+)$")
+BATCH_CHUNKS = 8  # a batch is this many pool chunks (8 x 32 files): a Dask task costs ~1-2 ms of scheduling and
+# transfer, a 32-file chunk of small images only ~10 ms of work (docs/benchmarks.md, "Beyond one machine")
+IN_FLIGHT_PER_THREAD = 2  # batches submitted per worker thread: the next waits on the scheduler, not on us
+CRASHED = ("WorkerCrashed: the decoder killed its Dask worker {deaths} times on this file ({why}); the batch "
+           "holding it was retried and then each of its files alone")
+
+
+class ClusterError(RuntimeError):
+    """A cluster that cannot scan (a bad --cluster, workers whose libraries differ from the client's)."""
+
+
+def parse(spec: str) -> tuple[str, object]:
+    """--cluster text -> ("local", N) or ("address", "tcp://host:port"); a ValueError says what is accepted."""
+    match = LOCAL.match(spec.strip())
+    if match and int(match[1]) > 0:
+        return "local", int(match[1])
+    if re.match(r"^(tcp|tls|ws|wss|ucx)://[^/\s]+$", spec.strip()):
+        return "address", spec.strip()
+    raise ValueError(f"--cluster {spec}: expected tcp://HOST:PORT (a running Dask scheduler) or local:N "
+                     f"(start N worker processes here)")
+
+
+@contextmanager
+def connect(spec: str):
+    """A distributed.Client for --cluster; a LocalCluster started here is stopped on the way out."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    from . import features, pool
+
+    kind, value = parse(spec)
+    if kind == "address":
+        with Client(value, set_as_default=False) as client:
+            yield client
+        return
+    settings = {"distributed.scheduler.allowed-failures": 1, "distributed.scheduler.worker-saturation": 1.0}
+    # pool.worker_start: one BLAS thread a worker, and no caller's __main__ re-run in each spawned worker
+    with dask.config.set(settings), pool.worker_start(features.decode_file, features.finish):
+        cluster = LocalCluster(n_workers=value, processes=True, threads_per_worker=1, dashboard_address=None,
+                               silence_logs=logging.ERROR, env=dict(pool.WORKER_ENV))
+    try:
+        with Client(cluster, set_as_default=False) as client:
+            yield client
+    finally:
+        cluster.close()
+
+
+# ---------------------------------------------------------------- versions
+
+
+def local_versions() -> dict:
+    """What a row's hashes and statistics depend on, beside our own code: Pillow, its libjpeg, numpy."""
+    import numpy
+    import PIL
+    from PIL import features
+
+    return {"Pillow": PIL.__version__, "libjpeg": features.version("jpg"), "numpy": numpy.__version__}
+
+
+def worker_versions() -> dict:
+    """local_versions as a worker sees it; its own name, so that the client sends a reference the worker
+    resolves in its own installation (and a test that replaces the client's local_versions still asks the
+    worker's)."""
+    return local_versions()
+
+
+def differences(theirs: dict, ours: dict) -> list[str]:
+    return [f"{name} {theirs.get(name)} (the client has {value})" for name, value in ours.items()
+            if theirs.get(name) != value]
+
+
+def refusal(worker: str, theirs: dict, ours: dict) -> str:
+    return (f"Dask worker {worker} refused: {', '.join(differences(theirs, ours))}; its hashes and statistics "
+            f"would differ from this machine's. Install the client's versions on every worker and scan again")
+
+
+def check_workers(client, ours: dict) -> None:
+    """Refuse the scan, naming every worker and library, when a worker's versions differ from the client's."""
+    found = client.run(worker_versions)
+    if not found:
+        raise ClusterError("the Dask cluster has no workers")
+    refused = [refusal(worker, theirs, ours) for worker, theirs in sorted(found.items())
+               if differences(theirs, ours)]
+    if refused:
+        raise ClusterError("\n".join(refused))
+
+
+class WrongVersions(Exception):
+    """Raised by a batch on a worker whose libraries differ from the client's (one that joined mid-scan)."""
+
+
+# ---------------------------------------------------------------- the work of one batch, on a worker
+
+
+def worker_name() -> str:
+    try:
+        from distributed import get_worker
+        return get_worker().address
+    except (ImportError, ValueError):  # not on a Dask worker (a test calling run_batch here)
+        return f"pid {os.getpid()}"
+
+
+def run_batch(batch, options, work, finish, prefetch, expected) -> list:
+    """[(index, fs_path)] -> [(index, row, thumbnail)], as a pool worker does one chunk (pool._worker_main)."""
+    theirs = worker_versions()
+    if differences(theirs, expected):
+        raise WrongVersions(refusal(worker_name(), theirs, expected))
+    warnings.simplefilter("ignore")  # as in pool.py: a file's row already says whether it decoded
+    payloads = [fs_path for _, fs_path in batch]
+    if prefetch is not None:
+        payloads = prefetch(payloads, **options)
+    outputs = [work(payload, **options) for payload in payloads]
+    if finish is not None:
+        outputs = finish(outputs)
+    return [(index, *output) for (index, _), output in zip(batch, outputs, strict=True)]
+
+
+# ---------------------------------------------------------------- the client's loop
+
+
+class Executor:
+    """What scan.scan takes as `executor`: pool.scan_files' signature, run on the client's cluster."""
+
+    def __init__(self, client, batch_chunks: int = BATCH_CHUNKS):
+        self.client, self.batch_chunks = client, batch_chunks
+
+    def __call__(self, tasks, options, on_results, workers=None, timeout_s=None, chunk_size=32, **work):
+        scan_files(self.client, tasks, options, on_results, chunk_size * self.batch_chunks, **work)
+
+
+def scan_files(client, tasks, options, on_results, batch_size=256, work=None, finish=None, prefetch=None):
+    """pool.scan_files on a Dask cluster: work(fs_path, **options) over tasks [(index, fs_path)] in batches,
+    on_results([(index, row, thumbnail)]) called here as batches finish."""
+    from distributed import as_completed
+    from distributed.scheduler import KilledWorker
+
+    from . import features
+
+    tasks = list(tasks)
+    if not tasks:
+        return
+    ours = local_versions()
+    check_workers(client, ours)
+    work = work or features.file_features
+    pending = deque(tasks[i:i + batch_size] for i in range(0, len(tasks), batch_size))
+    threads = sum(client.nthreads().values()) or 1
+    batches, running = {}, as_completed(loop=client.loop)
+
+    def submit():
+        while pending and running.count() < IN_FLIGHT_PER_THREAD * threads:
+            batch = pending.popleft()
+            future = client.submit(run_batch, batch, options, work, finish, prefetch, ours, pure=False)
+            batches[future.key] = batch
+            running.add(future)
+    submit()
+    try:
+        for future in running:
+            batch = batches.pop(future.key)
+            if future.status == "finished":
+                on_results(future.result())
+            else:
+                exc = future.exception()
+                if isinstance(exc, WrongVersions):
+                    raise ClusterError(str(exc)) from None
+                if not isinstance(exc, KilledWorker):
+                    raise exc
+                if len(batch) > 1:  # blame nobody yet: each file alone shows the culprit
+                    pending.extendleft([task] for task in reversed(batch))
+                else:
+                    row = features.empty_row()
+                    row["error"] = CRASHED.format(deaths=exc.allowed_failures + 1, why="Dask KilledWorker")
+                    on_results([(batch[0][0], row, None)])
+            future.release()
+            submit()
+    finally:  # Ctrl-C or an error: nothing keeps running on the cluster for a scan that stopped
+        left = list(running.futures)
+        if left:
+            client.cancel(left)

@@ -1,0 +1,107 @@
+"""The scan on a Dask cluster (cluster.py): a real LocalCluster of two worker processes, started once here."""
+
+import shutil
+
+import pandas as pd
+import pytest
+
+pytest.importorskip("distributed")
+
+from inspectors import cluster, features  # noqa: E402
+from inspectors.__main__ import main  # noqa: E402
+from inspectors.config import ScanConfig  # noqa: E402
+from inspectors.dataset import load_dataset  # noqa: E402
+from inspectors.scan import scan  # noqa: E402
+from tests.inspectors.slow_reader import decode_or_die  # noqa: E402
+
+CONFIG = ScanConfig(workers=1, chunk_size=4, commit_every=4)
+
+
+@pytest.fixture(scope="module")
+def client():
+    with cluster.connect("local:2") as client:  # LocalCluster(n_workers=2, processes=True, threads_per_worker=1)
+        yield client
+
+
+def executor(client, work=features.decode_file, batch_size=8):
+    """cluster.Executor with another work function (a test's misbehaving one) and small batches."""
+    def run(tasks, options, on_results, workers=None, timeout_s=None, chunk_size=None, **kw):
+        cluster.scan_files(client, tasks, options, on_results, batch_size, **{**kw, "work": work})
+    return run
+
+
+def without_times(samples: pd.DataFrame) -> pd.DataFrame:
+    return samples.drop(columns="mtime_ns")
+
+
+def test_a_cluster_scan_equals_the_local_scan_and_fills_the_same_cache(client, small_dataset, tmp_path):
+    listing = load_dataset(small_dataset)
+    local = scan(listing, CONFIG).samples
+    result = scan(listing, CONFIG, tmp_path / "ws", executor=cluster.Executor(client, batch_chunks=2))
+    pd.testing.assert_frame_equal(without_times(local), without_times(result.samples))
+    again = scan(load_dataset(small_dataset), CONFIG, tmp_path / "ws")  # the local pool resumes from its cache
+    assert again.decoded == 0 and again.cached == result.decoded
+    pd.testing.assert_frame_equal(without_times(local), without_times(again.samples))
+
+
+def test_a_worker_killed_mid_scan_loses_nothing(client, small_dataset, tmp_path):
+    victim = small_dataset / "train" / "dog" / "die-once.png"
+    shutil.copy(small_dataset / "train" / "dog" / "dog_0.png", victim)
+    listing = load_dataset(small_dataset)
+    local = scan(listing, CONFIG).samples
+    result = scan(listing, CONFIG, tmp_path / "ws", executor=executor(client, decode_or_die))
+    assert (small_dataset / "train" / "dog" / "die-once.png.died").exists()  # a worker did die on it
+    pd.testing.assert_frame_equal(without_times(local), without_times(result.samples))
+
+
+def test_a_file_that_kills_its_workers_becomes_a_row_with_the_reason(client, small_dataset):
+    shutil.copy(small_dataset / "val" / "cat" / "cat_0.png", small_dataset / "val" / "cat" / "crash.png")
+    listing = load_dataset(small_dataset)
+    local = scan(listing, CONFIG).samples.set_index("path")
+    rows = scan(listing, CONFIG, executor=executor(client, decode_or_die)).samples.set_index("path")
+    crashed = rows.loc["val/cat/crash.png"]
+    assert not crashed["ok"]
+    assert crashed["error"].startswith("WorkerCrashed: the decoder killed its Dask worker 2 times")
+    others = rows.index != "val/cat/crash.png"
+    pd.testing.assert_frame_equal(without_times(local[others]), without_times(rows[others]))
+
+
+def test_a_worker_with_other_library_versions_is_refused(client, small_dataset, monkeypatch):
+    ours = cluster.local_versions()
+    monkeypatch.setattr(cluster, "local_versions", lambda: {**ours, "Pillow": "0.0.1"})  # what the client compares
+    refused = r"Dask worker tcp://\S+ refused: Pillow .* \(the client has 0\.0\.1\)"
+    with pytest.raises(cluster.ClusterError, match=refused):
+        scan(load_dataset(small_dataset), CONFIG, executor=cluster.Executor(client))
+
+
+def test_a_batch_on_a_worker_of_other_versions_raises():
+    ours = cluster.local_versions()
+    with pytest.raises(cluster.WrongVersions, match="numpy"):
+        cluster.run_batch([], {}, features.decode_file, None, None, {**ours, "numpy": "1.0"})
+
+
+@pytest.mark.parametrize("spec", ["local:0", "local:x", "http://host:8786", "host:8786"])
+def test_a_bad_cluster_is_a_usage_error(spec, small_dataset, cache_dir, capsys):
+    assert main(["scan", str(small_dataset), "--cluster", spec, "--quiet"]) == 2
+    assert "--cluster" in capsys.readouterr().err
+
+
+def test_cluster_specs():
+    assert cluster.parse("local:3") == ("local", 3)
+    assert cluster.parse("tcp://10.0.0.5:8786") == ("address", "tcp://10.0.0.5:8786")
+
+
+def test_a_worker_that_changed_after_the_check_is_refused_by_its_batch(client, small_dataset, monkeypatch):
+    ours = cluster.local_versions()
+    monkeypatch.setattr(cluster, "check_workers", lambda client, ours: None)  # joined after the check
+    monkeypatch.setattr(cluster, "local_versions", lambda: {**ours, "libjpeg": "6b"})
+    with pytest.raises(cluster.ClusterError, match=r"refused: libjpeg .* \(the client has 6b\)"):
+        scan(load_dataset(small_dataset), CONFIG, executor=cluster.Executor(client))
+
+
+def test_the_cli_without_cluster_never_imports_dask():
+    import subprocess
+    import sys
+    code = "import sys, inspectors.__main__; print(sorted(m for m in sys.modules if m.split('.')[0] in " \
+           "('dask', 'distributed')))"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"
