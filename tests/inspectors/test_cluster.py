@@ -105,3 +105,29 @@ def test_the_cli_without_cluster_never_imports_dask():
     code = "import sys, inspectors.__main__; print(sorted(m for m in sys.modules if m.split('.')[0] in " \
            "('dask', 'distributed')))"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"
+
+
+def test_an_object_storage_scan_on_the_cluster_equals_the_local_scan(client, tmp_path):
+    pytest.importorskip("moto")
+    boto3 = pytest.importorskip("boto3")
+    from tests.inspectors import s3_server
+    from tests.inspectors.test_storage_s3 import make_dataset
+
+    local = make_dataset(tmp_path / "ds")
+    proc, port = s3_server.start_moto()
+    try:
+        endpoint = f"http://127.0.0.1:{port}"
+        s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing",
+                          aws_secret_access_key="testing")
+        s3.create_bucket(Bucket="source")
+        for path in sorted(p for p in local.rglob("*") if p.is_file()):
+            s3.upload_file(str(path), "source", f"ds/{path.relative_to(local).as_posix()}")
+        # the workers started before this test: they get the endpoint and keys with the storage options
+        options = {"endpoint_url": endpoint, "key": "testing", "secret": "testing",
+                   "client_kwargs": {"region_name": "us-east-1"}}
+        listing = load_dataset("s3://source/ds", storage_options=options)
+        result = scan(listing, CONFIG, tmp_path / "ws", executor=cluster.Executor(client, batch_chunks=1))
+    finally:
+        s3_server.stop(proc)
+    expected = scan(load_dataset(local), CONFIG).samples
+    pd.testing.assert_frame_equal(without_times(expected), without_times(result.samples))
