@@ -205,3 +205,10 @@ def scan_files(client, tasks, options, on_results, batch_size=256, work=None, fi
         left = list(running.futures)
         if left:
             client.cancel(left)
+
+
+def run_all(client):
+    """sharded_join's run_all on the cluster: one task per shard, results gathered in order."""
+    def run(function, jobs):
+        return client.gather([client.submit(function, *job, pure=False) for job in jobs])
+    return run

@@ -131,3 +131,19 @@ def test_an_object_storage_scan_on_the_cluster_equals_the_local_scan(client, tmp
         s3_server.stop(proc)
     expected = scan(load_dataset(local), CONFIG).samples
     pd.testing.assert_frame_equal(without_times(expected), without_times(result.samples))
+
+
+def test_the_near_duplicate_search_in_shards_on_the_cluster_finds_the_one_machine_pairs(client, tmp_path):
+    import numpy as np
+
+    from inspectors import content, sharded_join, vector_join
+    rng = np.random.default_rng(0)
+    centres = content.normalised(rng.normal(size=(60, 16)))
+    vectors = content.normalised(centres[rng.integers(0, 60, 3000)] + rng.normal(scale=0.15, size=(3000, 16)))
+    np.save(tmp_path / "rows.npy", vectors)  # the workers read their shard's rows from the file, not from us
+    q, r, _ = vector_join.Cells(vectors, 40, 40, 100).pairs(vectors, 0.93, probes=6, per_block=10)
+    got = sharded_join.partitioned_pairs(sharded_join.ArrayReader(tmp_path / "rows.npy"), len(vectors), vectors,
+                                         0.93, 6, 10, cells=40, training_rows=40, exact_rows=100, max_rows=300,
+                                         run_all=cluster.run_all(client))
+    assert sorted(zip(got[0].tolist(), got[1].tolist(), strict=True)) == sorted(zip(q.tolist(), r.tolist(),
+                                                                                    strict=True))
