@@ -14,11 +14,12 @@ Faults, and who handles them:
   as pool.py retries a chunk whose worker died between files; a file that alone kills its workers again becomes
   a row with the reason. A LocalCluster is started with allowed-failures 1 (two deaths) and one task a worker
   (worker-saturation 1.0), so a death counts against the batch that ran, not one queued behind it.
-- Hashes depend on Pillow, its libjpeg and numpy: a worker with other versions than the client's is refused
-  before the scan starts, and each batch checks its worker again (one that joined later), so no row of theirs
-  reaches the cache.
+- Hashes depend on Pillow, its libjpeg, numpy and our row-making modules: a worker with others than the client's
+  is refused before the scan starts, and each batch checks its worker again (one that joined later), so no row
+  of theirs reaches the cache.
 """
 
+import functools
 import logging
 import os
 import re
@@ -77,13 +78,25 @@ def connect(spec: str):
 # ---------------------------------------------------------------- versions
 
 
+ROW_MODULES = ("features", "imaging", "statistics", "pil_codecs", "storage", "cluster")  # what makes a row
+
+
+@functools.lru_cache(maxsize=1)  # once a process: every batch asks
 def local_versions() -> dict:
-    """What a row's hashes and statistics depend on, beside our own code: Pillow, its libjpeg, numpy."""
+    """What a row's hashes and statistics depend on: Pillow, its libjpeg, numpy, and our own code that makes a
+    row (a digest of its modules' source: a worker on another checkout would compute other rows)."""
     import numpy
     import PIL
+    import xxhash
     from PIL import features
 
-    return {"Pillow": PIL.__version__, "libjpeg": features.version("jpg"), "numpy": numpy.__version__}
+    here = os.path.dirname(os.path.abspath(__file__))
+    digest = xxhash.xxh3_64()
+    for name in ROW_MODULES:
+        with open(os.path.join(here, f"{name}.py"), "rb") as f:
+            digest.update(f.read())
+    return {"Pillow": PIL.__version__, "libjpeg": features.version("jpg"), "numpy": numpy.__version__,
+            "inspectors code": digest.hexdigest()}
 
 
 def worker_versions() -> dict:
