@@ -65,7 +65,10 @@ def connect(spec: str):
         return
     settings = {"distributed.scheduler.allowed-failures": 1, "distributed.scheduler.worker-saturation": 1.0}
     # pool.worker_start: one BLAS thread a worker, and no caller's __main__ re-run in each spawned worker
-    with dask.config.set(settings), pool.worker_start(features.decode_file, features.finish):
+    with dask.config.set(settings), pool.worker_start(features.decode_file, features.finish), \
+            warnings.catch_warnings():
+        # the scheduler's HTTP endpoints (health, metrics) move on from a taken port 8787 with a warning: harmless
+        warnings.filterwarnings("ignore", message="Port .* is already in use")
         cluster = LocalCluster(n_workers=value, processes=True, threads_per_worker=1, dashboard_address=None,
                                silence_logs=logging.ERROR, env=dict(pool.WORKER_ENV))
     try:
@@ -198,14 +201,13 @@ def scan_files(client, tasks, options, on_results, batch_size=256, work=None, fi
     try:
         for future in running:
             batch = batches.pop(future.key)
-            if future.status == "finished":
+            try:
+                # result(), not status: a result lost with its worker after the task finished is computed again,
+                # and result() waits for it
                 on_results(future.result())
-            else:
-                exc = future.exception()
-                if isinstance(exc, WrongVersions):
-                    raise ClusterError(str(exc)) from None
-                if not isinstance(exc, KilledWorker):
-                    raise exc
+            except WrongVersions as exc:
+                raise ClusterError(str(exc)) from None
+            except KilledWorker as exc:
                 if len(batch) > 1:  # blame nobody yet: each file alone shows the culprit
                     pending.extendleft([task] for task in reversed(batch))
                 else:

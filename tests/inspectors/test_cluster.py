@@ -148,3 +148,26 @@ def test_the_near_duplicate_search_in_shards_on_the_cluster_finds_the_one_machin
                                          run_all=cluster.run_all(client))
     assert sorted(zip(got[0].tolist(), got[1].tolist(), strict=True)) == sorted(zip(q.tolist(), r.tolist(),
                                                                                     strict=True))
+
+
+def test_the_cli_scans_on_a_local_cluster_it_starts_and_stops(small_dataset, cache_dir, tmp_path):
+    assert main(["scan", str(small_dataset), "--cluster", "local:2", "--quiet", "--out", str(tmp_path / "dask"),
+                 "--no-cache"]) == 0
+    assert main(["scan", str(small_dataset), "--quiet", "--out", str(tmp_path / "pool"), "--no-cache"]) == 0
+    dask, pool = (pd.read_parquet(tmp_path / name / "samples.parquet") for name in ("dask", "pool"))
+    pd.testing.assert_frame_equal(without_times(pool), without_times(dask))
+    assert (tmp_path / "dask" / "findings.csv").read_text() == (tmp_path / "pool" / "findings.csv").read_text()
+
+
+def test_a_cluster_scan_stopped_half_way_resumes_to_the_same_table(client, small_dataset, tmp_path):
+    listing = load_dataset(small_dataset)
+
+    def stop_after_sixteen(done, total):
+        if done >= 16:
+            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        scan(listing, CONFIG, tmp_path / "ws", progress=stop_after_sixteen,
+             executor=cluster.Executor(client, batch_chunks=2))
+    resumed = scan(listing, CONFIG, tmp_path / "ws", executor=cluster.Executor(client, batch_chunks=2))
+    assert resumed.cached >= 16 and resumed.decoded + resumed.cached == 41
+    pd.testing.assert_frame_equal(without_times(scan(listing, CONFIG).samples), without_times(resumed.samples))
