@@ -69,8 +69,9 @@ def connect(spec: str):
             warnings.catch_warnings():
         # the scheduler's HTTP endpoints (health, metrics) move on from a taken port 8787 with a warning: harmless
         warnings.filterwarnings("ignore", message="Port .* is already in use")
-        cluster = LocalCluster(n_workers=value, processes=True, threads_per_worker=1, dashboard_address=None,
-                               silence_logs=logging.ERROR, env=dict(pool.WORKER_ENV))
+        # host: a cluster of this machine listens on 127.0.0.1 only, as the app does (.streamlit/config.toml)
+        cluster = LocalCluster(n_workers=value, processes=True, threads_per_worker=1, host="127.0.0.1",
+                               dashboard_address=None, silence_logs=logging.ERROR, env=dict(pool.WORKER_ENV))
     try:
         with Client(cluster, set_as_default=False) as client:
             yield client
