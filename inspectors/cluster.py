@@ -30,6 +30,7 @@ from contextlib import contextmanager
 LOCAL = re.compile(r"^local:(\d+)$")
 BATCH_CHUNKS = 8  # a batch is this many pool chunks (8 x 32 files): a Dask task costs ~1-2 ms of scheduling and
 # transfer, a 32-file chunk of small images only ~10 ms of work (docs/benchmarks.md, "Beyond one machine")
+WAIT_FOR_WORKERS_S = 60.0
 IN_FLIGHT_PER_THREAD = 2  # batches submitted per worker thread: the next waits on the scheduler, not on us
 CRASHED = ("WorkerCrashed: the decoder killed its Dask worker {deaths} times on this file ({why}); the batch "
            "holding it was retried and then each of its files alone")
@@ -122,9 +123,11 @@ def refusal(worker: str, theirs: dict, ours: dict) -> str:
 
 def check_workers(client, ours: dict) -> None:
     """Refuse the scan, naming every worker and library, when a worker's versions differ from the client's."""
+    try:
+        client.wait_for_workers(1, timeout=WAIT_FOR_WORKERS_S)  # a scheduler whose workers are still joining
+    except TimeoutError:
+        raise ClusterError(f"the Dask cluster has no workers (waited {WAIT_FOR_WORKERS_S:g} s)") from None
     found = client.run(worker_versions)
-    if not found:
-        raise ClusterError("the Dask cluster has no workers")
     refused = [refusal(worker, theirs, ours) for worker, theirs in sorted(found.items())
                if differences(theirs, ours)]
     if refused:

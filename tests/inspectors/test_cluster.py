@@ -171,3 +171,13 @@ def test_a_cluster_scan_stopped_half_way_resumes_to_the_same_table(client, small
     resumed = scan(listing, CONFIG, tmp_path / "ws", executor=cluster.Executor(client, batch_chunks=2))
     assert resumed.cached >= 16 and resumed.decoded + resumed.cached == 41
     pd.testing.assert_frame_equal(without_times(scan(listing, CONFIG).samples), without_times(resumed.samples))
+
+
+@pytest.mark.filterwarnings("ignore:Port .* is already in use")
+def test_a_cluster_without_workers_is_refused(monkeypatch):
+    from distributed import Client, LocalCluster
+    monkeypatch.setattr(cluster, "WAIT_FOR_WORKERS_S", 0.5)
+    with LocalCluster(n_workers=0, processes=True, dashboard_address=None) as empty, \
+            Client(empty, set_as_default=False) as nobody:
+        with pytest.raises(cluster.ClusterError, match="no workers"):
+            cluster.check_workers(nobody, cluster.local_versions())
