@@ -14,6 +14,8 @@ Faults, and who handles them:
   as pool.py retries a chunk whose worker died between files; a file that alone kills its workers again becomes
   a row with the reason. A LocalCluster is started with allowed-failures 1 (two deaths) and one task a worker
   (worker-saturation 1.0), so a death counts against the batch that ran, not one queued behind it.
+- A file that takes longer than --timeout: a watchdog thread ends its worker, as pool.py kills one, and names
+  the file in a Dask event; once it does so alone too, it gets pool.py's ScanTimeout row (with the limit).
 - Hashes depend on Pillow, its libjpeg, numpy and our row-making modules: a worker with others than the client's
   is refused before the scan starts, and each batch checks its worker again (one that joined later), so no row
   of theirs reaches the cache.
@@ -23,6 +25,9 @@ import functools
 import logging
 import os
 import re
+import threading
+import time
+import uuid
 import warnings
 from collections import deque
 from contextlib import contextmanager
@@ -149,17 +154,62 @@ def worker_name() -> str:
         return f"pid {os.getpid()}"
 
 
-def run_batch(batch, options, work, finish, prefetch, expected) -> list:
+TIMEOUT_TOPIC = "inspectors-timeout"  # a Dask event: which file a worker was on when its watchdog ended it
+WATCH_EVERY_S = 0.25
+_watch = {"scan": None, "index": None, "since": 0.0, "limit": None, "worker": None, "thread": None}
+
+
+def _watchdog():
+    """In each worker process: end the process when one file takes longer than --timeout, as pool.py kills a
+    worker (a hung decoder cannot be interrupted from inside). The event tells the client which file it was;
+    Dask then treats the death as any other (retry, then the file alone)."""
+    while True:
+        time.sleep(WATCH_EVERY_S)
+        w = dict(_watch)
+        if w["index"] is None or not w["limit"] or time.monotonic() - w["since"] <= w["limit"]:
+            continue
+        try:
+            if w["worker"] is not None:  # log_event belongs to the worker's event loop, not this thread
+                w["worker"].loop.add_callback(w["worker"].log_event, TIMEOUT_TOPIC,
+                                              {"scan": w["scan"], "index": w["index"], "timeout_s": w["limit"]})
+                time.sleep(1.0)  # the event on its way to the scheduler
+        finally:
+            os._exit(TIMED_OUT_EXIT)
+
+
+TIMED_OUT_EXIT = 124
+
+
+def _watching(scan_id, index, limit):
+    _watch.update(scan=scan_id, index=index, since=time.monotonic(), limit=limit)
+    if limit and _watch["thread"] is None:
+        try:
+            from distributed import get_worker
+            _watch["worker"] = get_worker()
+        except (ImportError, ValueError):  # not on a Dask worker
+            pass
+        _watch["thread"] = threading.Thread(target=_watchdog, daemon=True, name="inspectors-watchdog")
+        _watch["thread"].start()
+
+
+def run_batch(batch, options, work, finish, prefetch, expected, timeout_s=None, scan_id=None) -> list:
     """[(index, fs_path)] -> [(index, row, thumbnail)], as a pool worker does one chunk (pool._worker_main)."""
     theirs = worker_versions()
     if differences(theirs, expected):
         raise WrongVersions(refusal(worker_name(), theirs, expected))
     warnings.simplefilter("ignore")  # as in pool.py: a file's row already says whether it decoded
     payloads = [fs_path for _, fs_path in batch]
-    if prefetch is not None:
-        payloads = prefetch(payloads, **options)
-    outputs = [work(payload, **options) for payload in payloads]
-    if finish is not None:
+    try:
+        if prefetch is not None:  # the first file is named for the batch's reads, as pool.py does
+            _watching(scan_id, batch[0][0], timeout_s)
+            payloads = prefetch(payloads, **options)
+        outputs = []
+        for (index, _), payload in zip(batch, payloads, strict=True):
+            _watching(scan_id, index, timeout_s)
+            outputs.append(work(payload, **options))
+    finally:
+        _watch["index"] = None
+    if finish is not None:  # between files: no file is blamed for the batch's statistics
         outputs = finish(outputs)
     return [(index, *output) for (index, _), output in zip(batch, outputs, strict=True)]
 
@@ -174,12 +224,15 @@ class Executor:
         self.client, self.batch_chunks = client, batch_chunks
 
     def __call__(self, tasks, options, on_results, workers=None, timeout_s=None, chunk_size=32, **work):
-        scan_files(self.client, tasks, options, on_results, chunk_size * self.batch_chunks, **work)
+        scan_files(self.client, tasks, options, on_results, chunk_size * self.batch_chunks, timeout_s=timeout_s,
+                   **work)
 
 
-def scan_files(client, tasks, options, on_results, batch_size=256, work=None, finish=None, prefetch=None):
+def scan_files(client, tasks, options, on_results, batch_size=256, work=None, finish=None, prefetch=None,
+               timeout_s=None):
     """pool.scan_files on a Dask cluster: work(fs_path, **options) over tasks [(index, fs_path)] in batches,
-    on_results([(index, row, thumbnail)]) called here as batches finish."""
+    on_results([(index, row, thumbnail)]) called here as batches finish. A file that takes longer than
+    timeout_s ends its worker (the watchdog) and, if it does so alone too, gets pool.py's ScanTimeout row."""
     from distributed import as_completed
     from distributed.scheduler import KilledWorker
 
@@ -194,11 +247,13 @@ def scan_files(client, tasks, options, on_results, batch_size=256, work=None, fi
     pending = deque(tasks[i:i + batch_size] for i in range(0, len(tasks), batch_size))
     threads = sum(client.nthreads().values()) or 1
     batches, running = {}, as_completed(loop=client.loop)
+    scan_id = uuid.uuid4().hex  # this scan's watchdog events, among others on the same scheduler
 
     def submit():
         while pending and running.count() < IN_FLIGHT_PER_THREAD * threads:
             batch = pending.popleft()
-            future = client.submit(run_batch, batch, options, work, finish, prefetch, ours, pure=False)
+            future = client.submit(run_batch, batch, options, work, finish, prefetch, ours, timeout_s, scan_id,
+                                   pure=False)
             batches[future.key] = batch
             running.add(future)
     submit()
@@ -215,15 +270,29 @@ def scan_files(client, tasks, options, on_results, batch_size=256, work=None, fi
                 if len(batch) > 1:  # blame nobody yet: each file alone shows the culprit
                     pending.extendleft([task] for task in reversed(batch))
                 else:
-                    row = features.empty_row()
-                    row["error"] = CRASHED.format(deaths=exc.allowed_failures + 1, why="Dask KilledWorker")
-                    on_results([(batch[0][0], row, None)])
+                    on_results([(batch[0][0], lost_row(client, scan_id, batch[0][0], exc), None)])
             future.release()
             submit()
     finally:  # Ctrl-C or an error: nothing keeps running on the cluster for a scan that stopped
         left = list(running.futures)
         if left:
             client.cancel(left)
+
+
+def lost_row(client, scan_id, index, exc) -> dict:
+    """The row of a file that ended its workers on its own: pool.py's ScanTimeout row (with the limit, so that a
+    longer --timeout reads it again) where a watchdog said it ran out of time, else a WorkerCrashed row."""
+    from . import features, pool
+
+    row = features.empty_row()
+    timed_out = [msg for _, msg in client.get_events(TIMEOUT_TOPIC)
+                 if isinstance(msg, dict) and msg.get("scan") == scan_id and msg.get("index") == index]
+    if timed_out:
+        row["error"] = pool.TIMED_OUT.format(timeout=timed_out[-1]["timeout_s"])
+        row["limit"] = ("timeout", timed_out[-1]["timeout_s"])
+    else:
+        row["error"] = CRASHED.format(deaths=exc.allowed_failures + 1, why="Dask KilledWorker")
+    return row
 
 
 def run_all(client):

@@ -1,5 +1,6 @@
 """The scan on a Dask cluster (cluster.py): a real LocalCluster of two worker processes, started once here."""
 
+import dataclasses
 import shutil
 
 import pandas as pd
@@ -26,7 +27,8 @@ def client():
 def executor(client, work=features.decode_file, batch_size=8):
     """cluster.Executor with another work function (a test's misbehaving one) and small batches."""
     def run(tasks, options, on_results, workers=None, timeout_s=None, chunk_size=None, **kw):
-        cluster.scan_files(client, tasks, options, on_results, batch_size, **{**kw, "work": work})
+        cluster.scan_files(client, tasks, options, on_results, batch_size, timeout_s=timeout_s,
+                           **{**kw, "work": work})
     return run
 
 
@@ -181,3 +183,14 @@ def test_a_cluster_without_workers_is_refused(monkeypatch):
             Client(empty, set_as_default=False) as nobody:
         with pytest.raises(cluster.ClusterError, match="no workers"):
             cluster.check_workers(nobody, cluster.local_versions())
+
+
+def test_a_hung_file_ends_its_workers_and_becomes_a_timeout_row(client, small_dataset):
+    shutil.copy(small_dataset / "val" / "cat" / "cat_0.png", small_dataset / "val" / "cat" / "hang.png")
+    listing = load_dataset(small_dataset)
+    config = dataclasses.replace(CONFIG, file_timeout_s=1.0)
+    local = scan(listing, config).samples.set_index("path")
+    rows = scan(listing, config, executor=executor(client, decode_or_die)).samples.set_index("path")
+    assert rows.loc["val/cat/hang.png", "error"] == "ScanTimeout: reading took longer than 1 s; the worker was replaced"
+    others = rows.index != "val/cat/hang.png"
+    pd.testing.assert_frame_equal(without_times(local[others]), without_times(rows[others]))
