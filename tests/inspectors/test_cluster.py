@@ -194,3 +194,35 @@ def test_a_hung_file_ends_its_workers_and_becomes_a_timeout_row(client, small_da
     assert rows.loc["val/cat/hang.png", "error"] == "ScanTimeout: reading took longer than 1 s; the worker was replaced"
     others = rows.index != "val/cat/hang.png"
     pd.testing.assert_frame_equal(without_times(local[others]), without_times(rows[others]))
+
+
+def test_the_cli_scans_on_a_running_scheduler_and_two_workers(small_dataset, cache_dir, tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.inspectors.s3_server import free_port
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}  # the workers import inspectors
+    quiet = {"env": env, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    procs = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+                               "--port", str(port), "--no-dashboard"], **quiet)]
+    procs += [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", f"tcp://127.0.0.1:{port}",
+                                "--nthreads", "1", "--host", "127.0.0.1", "--no-dashboard"], **quiet)
+              for _ in range(2)]
+    try:
+        assert main(["scan", str(small_dataset), "--cluster", f"tcp://127.0.0.1:{port}", "--quiet", "--out",
+                     str(tmp_path / "dask"), "--no-cache"]) == 0
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=15)
+    assert main(["scan", str(small_dataset), "--quiet", "--out", str(tmp_path / "pool"), "--no-cache"]) == 0
+    dask, pool = (pd.read_parquet(tmp_path / name / "samples.parquet") for name in ("dask", "pool"))
+    pd.testing.assert_frame_equal(without_times(pool), without_times(dask))
