@@ -156,7 +156,9 @@ def worker_name() -> str:
 
 TIMEOUT_TOPIC = "inspectors-timeout"  # a Dask event: which file a worker was on when its watchdog ended it
 WATCH_EVERY_S = 0.25
-_watch = {"scan": None, "index": None, "since": 0.0, "limit": None, "worker": None, "thread": None}
+# "file": (scan, index, since, limit) or None, replaced whole (one assignment): the watchdog never reads one
+# file's index with another's start time
+_watch = {"file": None, "worker": None, "thread": None}
 
 
 def _watchdog():
@@ -165,13 +167,14 @@ def _watchdog():
     Dask then treats the death as any other (retry, then the file alone)."""
     while True:
         time.sleep(WATCH_EVERY_S)
-        w = dict(_watch)
-        if w["index"] is None or not w["limit"] or time.monotonic() - w["since"] <= w["limit"]:
+        current, worker = _watch["file"], _watch["worker"]
+        if current is None or not current[3] or time.monotonic() - current[2] <= current[3]:
             continue
+        scan_id, index, _, limit = current
         try:
-            if w["worker"] is not None:  # log_event belongs to the worker's event loop, not this thread
-                w["worker"].loop.add_callback(w["worker"].log_event, TIMEOUT_TOPIC,
-                                              {"scan": w["scan"], "index": w["index"], "timeout_s": w["limit"]})
+            if worker is not None:  # log_event belongs to the worker's event loop, not this thread
+                worker.loop.add_callback(worker.log_event, TIMEOUT_TOPIC,
+                                         {"scan": scan_id, "index": index, "timeout_s": limit})
                 time.sleep(1.0)  # the event on its way to the scheduler
         finally:
             os._exit(TIMED_OUT_EXIT)
@@ -181,7 +184,7 @@ TIMED_OUT_EXIT = 124
 
 
 def _watching(scan_id, index, limit):
-    _watch.update(scan=scan_id, index=index, since=time.monotonic(), limit=limit)
+    _watch["file"] = (scan_id, index, time.monotonic(), limit)
     if limit and _watch["thread"] is None:
         try:
             from distributed import get_worker
@@ -208,7 +211,7 @@ def run_batch(batch, options, work, finish, prefetch, expected, timeout_s=None, 
             _watching(scan_id, index, timeout_s)
             outputs.append(work(payload, **options))
     finally:
-        _watch["index"] = None
+        _watch["file"] = None
     if finish is not None:  # between files: no file is blamed for the batch's statistics
         outputs = finish(outputs)
     return [(index, *output) for (index, _), output in zip(batch, outputs, strict=True)]
