@@ -10,6 +10,7 @@ import json
 import sys
 
 from . import report, review, scan_cache, storage, workspace
+from .cluster import ClusterError  # stdlib only at import: dask loads with --cluster
 from .config import SECTION_TYPES, Config, load_config_file
 from .dataset import DatasetError, load_dataset, source
 from .report import printable
@@ -62,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="override one setting, e.g. --set duplicates.radius=6 --set quality.dark_p99=0.2 "
                         "(sections: " + ", ".join(SECTION_TYPES) + ")")
     s.add_argument("--workers", type=int, metavar="N", help="worker processes (default: one per core)")
+    s.add_argument("--cluster", metavar="tcp://HOST:PORT|local:N",
+                   help="read the files on a Dask cluster: a running scheduler's address, or local:N to start N "
+                        "worker processes here (needs dask and distributed; see the README's \"Beyond one machine\")")
     s.add_argument("--max-pixel-mb", type=float, metavar="MB",
                    help="never decode a file whose header declares more pixel data than this (default 256)")
     s.add_argument("--timeout", type=float, metavar="S",
@@ -170,12 +174,19 @@ def cmd_scan(args) -> int:
     config = effective_config(args)
     fail_on = parse_issues(args.fail_on)
     show = not args.quiet and not args.json and (args.progress or sys.stderr.isatty())
+    options = storage.storage_options(args.storage_options)
+    if args.cluster:
+        from . import cluster  # dask is imported only when asked for
+        cluster.parse(args.cluster)  # a typo is a usage error before any listing
+        with cluster.connect(args.cluster) as client:
+            return scan_command(args, config, fail_on, show, options, cluster.Executor(client))
+    return scan_command(args, config, fail_on, show, options)
 
+
+def scan_command(args, config, fail_on, show, options, executor=None) -> int:
     def wait_message():
         if not args.quiet:
             print("waiting for another scan of this dataset to finish...", file=sys.stderr)
-
-    options = storage.storage_options(args.storage_options)
 
     def cached(path, labels):
         listing = load_dataset(path, labels, config.load, options)
@@ -190,9 +201,9 @@ def cmd_scan(args) -> int:
         if args.against:
             other, other_ws = cached(args.against, None)
             against = scan(other, config.scan, other_ws, progress=update, on_wait=wait_message,
-                           retry_failed=args.retry_failed).samples
+                           retry_failed=args.retry_failed, executor=executor).samples
         result, found, summary, written = scan_and_inspect(listing, config, ws, args.out, update, wait_message,
-                                                           against, args.retry_failed)
+                                                           against, args.retry_failed, executor)
     except KeyboardInterrupt:
         close()  # the bar goes before the message (closing twice is harmless)
         print("\ninterrupted: finished files are cached; run the same command again to resume", file=sys.stderr)
@@ -291,7 +302,7 @@ def main(argv=None) -> int:
     except workspace.NoSpaceError as exc:
         error(exc)
         return EXIT_NO_SPACE
-    except DatasetError as exc:
+    except (DatasetError, ClusterError) as exc:
         error(exc)
         return EXIT_USAGE
     except (ValueError, OSError) as exc:  # a bad --config/--set/--baseline, a workspace inside the dataset

@@ -88,11 +88,12 @@ SCAN_JOBS_KEPT = 10  # a scan's job folder holds only its status: the last few t
 
 
 def scan_and_inspect(listing, config: Config, workspace, out=None, progress=None, on_wait=None, against=None,
-                     retry_failed=False):
+                     retry_failed=False, executor=None):
     """What `inspectors scan` and the app's Scan button do: scan, run every inspector, write the four
     report files to the workspace (and to `out`). Returns (scan result, findings, summary, written).
     With a workspace, the scan's status goes to <workspace>/jobs/<stamp>-scan/status.json (jobs.py).
-    retry_failed: read again the files whose cached row says they failed (scan.scan)."""
+    retry_failed: read again the files whose cached row says they failed (scan.scan). executor: who reads the
+    files (scan.scan; cluster.Executor for --cluster); the inspectors run here either way."""
     if out:  # checked first: a long scan must not end in this refusal
         ensure_outside(Path(out), listing.root, "--out", "--out")
     status = None
@@ -113,7 +114,8 @@ def scan_and_inspect(listing, config: Config, workspace, out=None, progress=None
         if on_wait:
             on_wait()
     try:
-        result = scan(listing, config.scan, workspace, progress=scanned, on_wait=waiting, retry_failed=retry_failed)
+        result = scan(listing, config.scan, workspace, progress=scanned, on_wait=waiting, retry_failed=retry_failed,
+                      executor=executor)
         if status is not None:
             status.progress("inspect", 0, len(INSPECTORS), "")
         facts = report.scan_facts(result.samples, result.seconds, result.decoded, result.cached, result.pruned)

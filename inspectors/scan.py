@@ -53,23 +53,25 @@ def worker_count(requested: int) -> int:
 
 
 def scan(listing: Listing, config: ScanConfig = ScanConfig(), workspace: Path | None = None,
-         progress=None, on_wait=None, retry_failed: bool = False) -> ScanResult:
+         progress=None, on_wait=None, retry_failed: bool = False, executor=None) -> ScanResult:
     """Scan every image of the listing; `progress(done, total)` is called as files finish. With
-    retry_failed, files whose cached row says they failed are read again (a timeout on a busy machine)."""
+    retry_failed, files whose cached row says they failed are read again (a timeout on a busy machine).
+    `executor` runs the files (pool.scan_files' signature): the local pool by default, cluster.Executor on Dask."""
     if getattr(multiprocessing.current_process(), "_inheriting", False):
         # a spawned worker is re-running the caller's script: without this it would wait on the lock forever
         raise RuntimeError("scan() ran while a worker process was starting: put the calling script's code "
                            "under `if __name__ == '__main__':`")
     start = time.perf_counter()
     if workspace is None:
-        rows, decoded, cached, pruned = _scan_images(listing, config, None, None, progress, retry_failed)
+        rows, decoded, cached, pruned = _scan_images(listing, config, None, None, progress, retry_failed, executor)
     else:
         workspace = Path(workspace)
         ensure_outside(workspace, listing.root)
         with scan_cache.scan_lock(workspace, on_wait):
             try:
                 mark_workspace(workspace, listing.root, listing.labels_csv)
-                rows, decoded, cached, pruned = _scan_cached(listing, config, workspace, progress, retry_failed)
+                rows, decoded, cached, pruned = _scan_cached(listing, config, workspace, progress, retry_failed,
+                                                              executor)
             except (NoSpaceError, sqlite3.OperationalError) as exc:
                 if not isinstance(exc, NoSpaceError) and not is_disk_full(exc):
                     raise
@@ -79,14 +81,14 @@ def scan(listing: Listing, config: ScanConfig = ScanConfig(), workspace: Path | 
     return ScanResult(samples, workspace, time.perf_counter() - start, decoded, cached, pruned)
 
 
-def _scan_cached(listing, config, workspace, progress, retry_failed):
+def _scan_cached(listing, config, workspace, progress, retry_failed, executor=None):
     """_scan_images with the workspace's cache. The cache is disposable: a damaged one is set aside (renamed,
     never deleted) and the scan starts again on a new one."""
     for attempt in (1, 2):
         try:
             con = scan_cache.connect(workspace)
             try:
-                return _scan_images(listing, config, con, workspace, progress, retry_failed)
+                return _scan_images(listing, config, con, workspace, progress, retry_failed, executor)
             finally:
                 con.close()
         except sqlite3.DatabaseError as exc:
@@ -101,7 +103,7 @@ def space_needed(images: int, config: ScanConfig) -> int:
     return images * (config.thumb_side ** 2 * 3 // 10 + 1536)
 
 
-def _scan_images(listing, config, con, workspace, progress, retry_failed=False):
+def _scan_images(listing, config, con, workspace, progress, retry_failed=False, executor=None):
     images = listing.samples[listing.samples["entry"] == ENTRY_IMAGE]
     total = len(images)
     all_cached = scan_cache.read_rows(con, workspace) if con is not None else None
@@ -147,10 +149,11 @@ def _scan_images(listing, config, con, workspace, progress, retry_failed=False):
     else:
         tasks = list(enumerate(todo["fs_path"]))
     try:
-        pool.scan_files(tasks, options, on_results, workers=worker_count(config.workers),
-                        timeout_s=config.file_timeout_s, chunk_size=config.chunk_size,
-                        work=features.decode_file, finish=features.finish,
-                        prefetch=features.fetch_objects if listing.storage is not None else None)
+        run_files = executor or pool.scan_files
+        run_files(tasks, options, on_results, workers=worker_count(config.workers),
+                  timeout_s=config.file_timeout_s, chunk_size=config.chunk_size,
+                  work=features.decode_file, finish=features.finish,
+                  prefetch=features.fetch_objects if listing.storage is not None else None)
     finally:
         flush()  # also on Ctrl-C: what finished is kept, and the next scan resumes from it
     pruned = 0

@@ -36,63 +36,102 @@ class Cells:
         n, d = vectors.shape
         self.quantiser, cell = None, np.zeros(n, np.int64)
         if n > exact_rows and cells > 1:
-            sample = np.sort(np.random.default_rng(0).permutation(n)[:cells * training_rows])
-            kmeans = faiss.Kmeans(d, cells, niter=NITER, seed=0, spherical=True,
-                                  min_points_per_centroid=MIN_PER_CELL, max_points_per_centroid=training_rows)
-            kmeans.train(vectors[sample])
-            self.quantiser = faiss.IndexFlatIP(d)
-            self.quantiser.add(kmeans.centroids)
-            cell = self.quantiser.search(vectors, 1)[1][:, 0].astype(np.int64)
+            self.quantiser = quantiser(train_centroids(vectors[training_sample(n, cells, training_rows)], cells,
+                                                       training_rows))
+            cell = nearest_cells(self.quantiser, vectors, 1)[:, 0]
         self.cells = 1 if self.quantiser is None else self.quantiser.ntotal
         self.row = np.argsort(cell, kind="stable")  # the rows, cell by cell
         self.vectors = vectors[self.row]
         self.starts = np.searchsorted(cell[self.row], np.arange(self.cells + 1))
+
+    def probe(self, queries: np.ndarray, probes: int) -> np.ndarray:
+        """(queries, probes): the cells each query looks into, nearest first."""
+        if self.quantiser is None:
+            return np.zeros((len(queries), 1), np.int64)
+        return nearest_cells(self.quantiser, queries, min(probes, self.cells))
 
     def pairs(self, queries: np.ndarray, floor, probes: int, per_block: int):
         """(query, row, similarity) for every query and every row in its `probes` nearest cells with an inner
         product of at least `floor` (one, or one a query); where more than `per_block` rows of one cell reach
         it, the best `per_block` of them. In cell order: the same on every run."""
         queries = np.ascontiguousarray(queries, dtype=np.float32)
-        floor = np.broadcast_to(np.asarray(floor, np.float32), (len(queries),))
-        if self.quantiser is None:
-            probe = np.zeros((len(queries), 1), np.int64)
-        else:
-            probe = self.quantiser.search(queries, min(probes, self.cells))[1]
-        who = np.repeat(np.arange(len(queries)), probe.shape[1])
-        cell = probe.ravel()
-        order = np.argsort(cell, kind="stable")
-        who, cell = who[order], cell[order]
-        bounds = np.searchsorted(cell, np.arange(self.cells + 1))
-        tasks = []
-        for c in range(self.cells):
-            lo, hi = self.starts[c], self.starts[c + 1]
-            if hi == lo:
-                continue
-            step = max(1, BLOCK // (hi - lo))
-            tasks += [(who[q:min(q + step, bounds[c + 1])], lo, hi) for q in range(bounds[c], bounds[c + 1], step)]
-        groups = [tasks[k::self.threads] for k in range(self.threads)]  # one long task a thread: little overhead
-
-        def run(group):
-            return [self._block(queries, *task, floor, per_block) for task in group]
-
-        with one_blas_thread(), ThreadPoolExecutor(max_workers=self.threads) as pool:  # products release the GIL
-            found = [part for done in pool.map(run, groups) for part in done]
-        if not found:
-            return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float32)
-        q, r, s = (np.concatenate(x) for x in zip(*found, strict=True))
+        q, r, s = join_cells(queries, floor, self.probe(queries, probes), per_block, self.vectors, self.starts, 0,
+                             self.threads)
         return q, self.row[r], s
 
-    def _block(self, queries, who, lo, hi, floor, per_block):
-        sims = queries[who] @ self.vectors[lo:hi].T
-        above = sims >= floor[who][:, None]
-        if np.count_nonzero(above) > per_block:  # some row may be crowded (counting per row costs more)
-            crowded = np.flatnonzero(np.count_nonzero(above, axis=1) > per_block)
-            if len(crowded):
-                best = np.argpartition(-sims[crowded], per_block - 1, axis=1)[:, :per_block]
-                above[crowded] = False
-                above[crowded[:, None], best] = sims[crowded[:, None], best] >= floor[who[crowded]][:, None]
-        a, b = np.divmod(np.flatnonzero(above), hi - lo)  # 2-d nonzero is several times slower
-        return who[a], lo + b, sims[a, b]
+
+def training_sample(n: int, cells: int, training_rows: int) -> np.ndarray:
+    """The positions (sorted) of the fixed sample the cells are learnt from: the same on every run, and all a
+    partitioned search needs to read before it knows the cells."""
+    return np.sort(np.random.default_rng(0).permutation(n)[:cells * training_rows])
+
+
+def train_centroids(sample: np.ndarray, cells: int, training_rows: int) -> np.ndarray:
+    """(cells, d) spherical k-means centroids of the sample's rows."""
+    import faiss
+
+    kmeans = faiss.Kmeans(sample.shape[1], cells, niter=NITER, seed=0, spherical=True,
+                          min_points_per_centroid=MIN_PER_CELL, max_points_per_centroid=training_rows)
+    kmeans.train(np.ascontiguousarray(sample, dtype=np.float32))
+    return kmeans.centroids
+
+
+def quantiser(centroids: np.ndarray):
+    import faiss
+
+    index = faiss.IndexFlatIP(centroids.shape[1])
+    index.add(np.ascontiguousarray(centroids, dtype=np.float32))
+    return index
+
+
+def nearest_cells(index, vectors: np.ndarray, k: int) -> np.ndarray:
+    """(n, k) int64: each vector's k nearest cells, nearest first."""
+    return index.search(np.ascontiguousarray(vectors, dtype=np.float32), k)[1].astype(np.int64)
+
+
+def join_cells(queries, floor, probe, per_block, vectors, starts, first_cell=0, threads=1):
+    """Cells.pairs on the rows of cells first_cell .. first_cell + len(starts) - 2 only (`vectors` those rows, cell
+    by cell, `starts` where each cell begins in them): (query, position in `vectors`, similarity). The probes
+    into other cells are left out, so a partition of the cells (sharded_join.py) needs only its own rows."""
+    floor = np.broadcast_to(np.asarray(floor, np.float32), (len(queries),))
+    cells = len(starts) - 1
+    who = np.repeat(np.arange(len(queries)), probe.shape[1])
+    cell = probe.ravel() - first_cell
+    inside = (cell >= 0) & (cell < cells)
+    who, cell = who[inside], cell[inside]
+    order = np.argsort(cell, kind="stable")
+    who, cell = who[order], cell[order]
+    bounds = np.searchsorted(cell, np.arange(cells + 1))
+    tasks = []
+    for c in range(cells):
+        lo, hi = starts[c], starts[c + 1]
+        if hi == lo:
+            continue
+        step = max(1, BLOCK // (hi - lo))
+        tasks += [(who[q:min(q + step, bounds[c + 1])], lo, hi) for q in range(bounds[c], bounds[c + 1], step)]
+    groups = [tasks[k::threads] for k in range(threads)]  # one long task a thread: little overhead
+
+    def run(group):
+        return [_block(queries, vectors, *task, floor, per_block) for task in group]
+
+    with one_blas_thread(), ThreadPoolExecutor(max_workers=threads) as pool:  # products release the GIL
+        found = [part for done in pool.map(run, groups) for part in done]
+    if not found:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float32)
+    return tuple(np.concatenate(x) for x in zip(*found, strict=True))
+
+
+def _block(queries, vectors, who, lo, hi, floor, per_block):
+    sims = queries[who] @ vectors[lo:hi].T
+    above = sims >= floor[who][:, None]
+    if np.count_nonzero(above) > per_block:  # some row may be crowded (counting per row costs more)
+        crowded = np.flatnonzero(np.count_nonzero(above, axis=1) > per_block)
+        if len(crowded):
+            best = np.argpartition(-sims[crowded], per_block - 1, axis=1)[:, :per_block]
+            above[crowded] = False
+            above[crowded[:, None], best] = sims[crowded[:, None], best] >= floor[who[crowded]][:, None]
+    a, b = np.divmod(np.flatnonzero(above), hi - lo)  # 2-d nonzero is several times slower
+    return who[a], lo + b, sims[a, b]
 
 
 def best_distinct(owner: np.ndarray, partner: np.ndarray, sims: np.ndarray, k: int) -> np.ndarray:

@@ -24,3 +24,18 @@ def report_environment(fs_path, **options):
     row["threads"] = len(os.listdir(tasks)) if os.path.isdir(tasks) else None
     row["names"] = [open(f"{tasks}/{t}/comm").read().strip() for t in os.listdir(tasks)] if row["threads"] else []
     return row, None
+
+
+def decode_or_die(fs_path, **options):
+    """features.decode_file, except that it kills its process on a file named *crash* every time, and on a file
+    named *die-once* the first time only (a marker beside the file remembers): a worker lost mid-scan;
+    it hangs on a file named *hang*."""
+    name = os.fsdecode(fs_path)
+    if "crash" in os.path.basename(name):
+        os._exit(3)
+    if "hang" in os.path.basename(name):
+        time.sleep(3600)
+    if "die-once" in os.path.basename(name) and not os.path.exists(name + ".died"):
+        open(name + ".died", "w").close()
+        os._exit(3)
+    return features.decode_file(fs_path, **options)

@@ -72,3 +72,32 @@ def test_best_partners_of_a_later_chunk_of_owners_never_pair_an_owner_with_itsel
     exact = vectors[owners] @ vectors.T
     exact[np.arange(500), owners] = -1
     assert np.allclose(np.sort(sims[q == 7]), np.sort(exact[7])[-3:], atol=1e-5)
+
+
+def as_set(q, r):
+    return set(zip(q.tolist(), r.tolist(), strict=True))
+
+
+@pytest.mark.parametrize("max_rows", [1, 150, 700, 10_000])
+def test_a_search_cut_into_small_shards_finds_the_same_pairs(vectors, tmp_path, max_rows):
+    from inspectors import sharded_join
+    np.save(tmp_path / "rows.npy", vectors)
+    read = sharded_join.ArrayReader(tmp_path / "rows.npy")
+    one = vector_join.Cells(vectors, cells=40, training_rows=40, exact_rows=100)
+    floor = np.where(np.arange(3000) % 2, 0.9, 0.95).astype(np.float32)
+    q, r, s = one.pairs(vectors, floor, probes=6, per_block=5)
+    the_plan, cell = sharded_join.plan(read, len(vectors), 40, 40, 100, max_rows, chunk_rows=512)
+    assert len(the_plan.ranges) > 3 or max_rows == 10_000
+    assert all(the_plan.counts[a:b].sum() <= max_rows or b - a == 1 for a, b in the_plan.ranges)
+    got = sharded_join.search(the_plan, cell, read, vectors, floor, probes=6, per_block=5)
+    assert as_set(*got[:2]) == as_set(q, r) and len(got[0]) == len(q)
+    expected = dict(zip(zip(q.tolist(), r.tolist(), strict=True), s.tolist(), strict=True))
+    assert all(expected[k] == v for k, v in zip(zip(got[0].tolist(), got[1].tolist(), strict=True),
+                                                  got[2].tolist(), strict=True))  # the same products, bit for bit
+
+
+def test_a_small_set_is_one_shard_and_exact(vectors, tmp_path):
+    from inspectors import sharded_join
+    got = sharded_join.partitioned_pairs(lambda lo, hi: vectors[lo:hi], len(vectors), vectors[:200], 0.9, 12,
+                                         10_000, cells=40, training_rows=40, exact_rows=5000, max_rows=100)
+    assert as_set(*got[:2]) == brute_force(vectors, vectors[:200], 0.9)
