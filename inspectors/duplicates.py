@@ -48,7 +48,29 @@ def by_content(nodes: pd.DataFrame, config: DuplicatesConfig) -> bool:
     return bool(config.content and "content" in nodes.columns and nodes["content"].notna().all() and len(nodes) > 1)
 
 
+_LAST: dict = {}  # this process's last judged pairs: the scan's inspector and the workspace's pair view share them
+
+
+def _key(nodes: pd.DataFrame, config: DuplicatesConfig) -> tuple:
+    digest = pd.util.hash_pandas_object(nodes[["path", "pixel_hash"]], index=False).to_numpy().sum()
+    return config, len(nodes), int(digest)
+
+
+def judged_already(nodes: pd.DataFrame, config: DuplicatesConfig) -> bool:
+    """Whether judged_pairs of these pictures and settings is at hand in this process (no work to ask again)."""
+    return _LAST.get("key") == _key(nodes, config)
+
+
 def judged_pairs(nodes: pd.DataFrame, config: DuplicatesConfig) -> pd.DataFrame:
+    """_judged_pairs, kept for the last pictures and settings asked: a scan's pair view asks again."""
+    key = _key(nodes, config)
+    if _LAST.get("key") != key:
+        _LAST.clear()
+        _LAST.update(key=key, pairs=_judged_pairs(nodes, config))
+    return _LAST["pairs"].copy()
+
+
+def _judged_pairs(nodes: pd.DataFrame, config: DuplicatesConfig) -> pd.DataFrame:
     """Every candidate pair among the distinct pictures `nodes` (positions i, j), with the verdict `copy`.
     Candidates come from the perceptual hashes (pHash or appearance hash within `radius`) and the content
     search; every one is aligned, measured and judged by copies.decide (copies.PAIR_COLUMNS). Without

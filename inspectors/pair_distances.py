@@ -12,14 +12,20 @@ A table scanned before content thumbnails (or with `duplicates.content` off) is 
 alone, which has no such number: the result then says so (`reason`) and holds no pairs.
 """
 
+import dataclasses
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from . import copies, duplicates
 from .config import DuplicatesConfig
 from .scan import read_samples
+from .workspace import atomic_write_bytes
 
 EDGES = np.round(np.arange(0, 3.05, 0.1), 2)  # bins (low, high] of 0.1 up to 3, one more past it; 1 is an edge
 PAIR_COLUMNS = ["path_a", "path_b", "line_distance", "copy", "binding", "how", "mirrored", "zoom", "dx", "dy",
@@ -81,8 +87,51 @@ def histogram(distance: np.ndarray, copy: np.ndarray) -> pd.DataFrame:
 
 
 def of_workspace(workspace_dir, config: DuplicatesConfig = DuplicatesConfig()) -> PairDistances:
-    """pair_distances of a scanned workspace's samples table (what a background process runs)."""
-    return pair_distances(read_samples(workspace_dir), config)
+    """pair_distances of a scanned workspace's samples table (what a background process runs): the scan's own
+    (FILE) when it was made with these settings from this samples table, else measured again."""
+    return read(workspace_dir, config) or pair_distances(read_samples(workspace_dir), config)
+
+
+FILE = "pair_distances.parquet"
+
+
+def _stamp(folder) -> str:
+    samples = (Path(folder) / "samples.parquet").stat()
+    return f"{samples.st_size}:{samples.st_mtime_ns}"
+
+
+def _settings(config: DuplicatesConfig) -> str:
+    return json.dumps(dataclasses.asdict(config), sort_keys=True)
+
+
+def write(result: PairDistances, folder) -> Path:
+    """FILE in the folder that holds samples.parquet: the pairs, with what they were measured from."""
+    target = Path(folder) / FILE
+    table = pa.Table.from_pandas(result.pairs, preserve_index=False)
+    meta = {b"pictures": str(result.pictures).encode(), b"reason": result.reason.encode(),
+            b"settings": _settings(result.config).encode(), b"samples": _stamp(folder).encode()}
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), **meta})
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    atomic_write_bytes(target, sink.getvalue().to_pybytes())
+    return target
+
+
+def read(folder, config: DuplicatesConfig) -> PairDistances | None:
+    """The scan's pair distances, or None where there are none, or they are of other settings or another
+    samples table."""
+    path = Path(folder) / FILE
+    try:
+        table = pq.read_table(path)
+        meta = table.schema.metadata or {}
+        if meta.get(b"settings", b"").decode() != _settings(config) or \
+                meta.get(b"samples", b"").decode() != _stamp(folder):
+            return None
+        pairs = _pairs(table.to_pandas())
+        return PairDistances(pairs, histogram(pairs["line_distance"].to_numpy(float), pairs["copy"].to_numpy(bool)),
+                             int(meta[b"pictures"]), config, meta.get(b"reason", b"").decode())
+    except (OSError, ValueError, KeyError, pa.ArrowException):
+        return None  # none yet, or damaged: measured again
 
 
 def just_inside(result: PairDistances, n: int = 4) -> pd.DataFrame:

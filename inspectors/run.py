@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import balance, duplicates, integrity, jobs, outliers, quality, report, sizes
+from . import balance, duplicates, integrity, jobs, outliers, pair_distances, quality, report, sizes
 from . import findings as F
 from .config import CONFIG_FILE, Config, config_to_dict
 from .inspector import SharedValues, registry
@@ -125,6 +125,11 @@ def scan_and_inspect(listing, config: Config, workspace, out=None, progress=None
         for folder in [p for p in (workspace, out) if p]:
             written.append(write_samples(result.samples, folder))
             written += write_reports(folder, found, summary, config)
+        if workspace is not None and duplicates.judged_already(duplicates.pictures(result.samples, config.duplicates),
+                                                               config.duplicates):
+            # the app's chart of where the line is: the inspector's own pairs, kept, rather than judged again
+            written.append(pair_distances.write(pair_distances.pair_distances(result.samples, config.duplicates),
+                                                workspace))
     except Exception as exc:
         if status is not None:
             status.finish("failed", error=f"{type(exc).__name__}: {exc}")

@@ -127,7 +127,7 @@ WORKSPACE_FILES = {
     MARKER, "scan.lock", "scan_cache.sqlite", "scan_cache.sqlite-wal", "scan_cache.sqlite-shm",
     "scan_cache.sqlite-journal", "scan_cache_rows.parquet", "samples.parquet", "findings.csv", "summary.json",
     "config.json", "review.sqlite", "review.sqlite-wal", "review.sqlite-shm", "review.sqlite-journal",
-    "tolerance.json", "human_baseline.json", "cleaned_manifest.csv",
+    "tolerance.json", "human_baseline.json", "cleaned_manifest.csv", "pair_distances.parquet",
 }
 WORKSPACE_FOLDERS = {"runs", "jobs", "label_issues", "tensors"}
 SET_ASIDE = ".damaged-"  # scan_cache.sqlite.damaged-<time>: a damaged cache, renamed, never deleted

@@ -142,3 +142,22 @@ def test_a_scan_that_fails_says_so_in_its_status(small_dataset, tmp_path, monkey
         run_module.scan_and_inspect(load_dataset(small_dataset), config, tmp_path / "ws")
     status = jobs.read(jobs.job_folders(tmp_path / "ws", "scan")[0])
     assert (status["state"], status["error"]) == ("failed", "RuntimeError: an inspector broke")
+
+
+def test_a_scan_keeps_its_pair_distances_for_the_app_and_they_equal_a_new_measure(small_dataset, tmp_path):
+    from inspectors import pair_distances
+    from inspectors.scan import read_samples, write_samples
+
+    ws = tmp_path / "ws"
+    config = dataclasses.replace(Config(), scan=dataclasses.replace(Config().scan, workers=1))
+    _, _, _, written = run_module.scan_and_inspect(load_dataset(small_dataset), config, ws)
+    assert ws / pair_distances.FILE in written
+    kept = pair_distances.read(ws, config.duplicates)
+    fresh = pair_distances.pair_distances(read_samples(ws), config.duplicates)
+    assert kept is not None and kept.pictures == fresh.pictures and kept.reason == fresh.reason
+    pd.testing.assert_frame_equal(kept.pairs, fresh.pairs)
+    pd.testing.assert_frame_equal(kept.histogram, fresh.histogram)
+    other = dataclasses.replace(config.duplicates, min_detail=0.95)
+    assert pair_distances.read(ws, other) is None  # other settings: measured again
+    write_samples(read_samples(ws).head(5), ws)
+    assert pair_distances.read(ws, config.duplicates) is None  # another samples table: measured again
