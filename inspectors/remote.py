@@ -185,9 +185,17 @@ def _object_row(path, label, split, object_url, stat, config) -> dict:
     return _stamped(_row(path, label, split, ENTRY_IMAGE, object_url, stat), stat)
 
 
+WEB_SCHEMES = {"http", "https", "ftp", "ftps", "sftp", "ssh", "webdav", "webhdfs"}
+
+
 def url_row(raw_url: str, label: str, split: str, config, options: dict) -> dict:
     """The row of a manifest line naming an object by its URL, outside any listed root: one HEAD request."""
     path = public_url(raw_url)
+    scheme = raw_url.partition("://")[0].lower()
+    if scheme in WEB_SCHEMES:  # a manifest is data: it must not make the scan call any host it names
+        return _stamped(_row(path, label, split, ENTRY_MISSING, raw_url, None,
+                             f"not read: a web address ({scheme}://); rows may name objects in storage "
+                             "(s3://, gs://, az://, file://), not web pages"), None)
     try:
         fs, key = filesystem(raw_url, options)
         info = with_retries(lambda: fs.info(key))

@@ -160,3 +160,13 @@ def test_any_fsspec_protocol_lists_through_the_same_interface():
 def test_a_url_manifest_for_a_local_folder_is_refused_with_the_reason(tmp_path):
     with pytest.raises(DatasetError, match="--labels s3://bucket/labels.csv is a URL: DATASET must then be the URL"):
         load_dataset(tmp_path, "s3://bucket/labels.csv")
+
+
+def test_a_manifest_row_naming_a_web_address_is_never_fetched(tmp_path, monkeypatch):
+    def no_call(*args, **kwargs):
+        raise AssertionError("a web address in a manifest reached a filesystem")
+    monkeypatch.setattr(remote, "filesystem", no_call)
+    (tmp_path / "labels.csv").write_text("path,label\nhttp://127.0.0.1:9/x.png,cat\nhttps://example.com/y.png,dog\n")
+    rows = load_dataset(tmp_path / "labels.csv").samples.set_index("path")
+    assert len(rows) == 2
+    assert all("not read: a web address" in e for e in rows["error"])
