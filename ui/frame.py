@@ -46,7 +46,8 @@ def dataset_picker() -> None:
         st.text_input("Folder, .csv manifest or URL", key="dataset_path",
                       help="A folder with a folder per class (optionally under train/ val/ test/), or a CSV "
                            "with a header path,label[,split]; either may be a URL in object storage "
-                           "(s3://bucket/prefix), with credentials from the environment.")
+                           "(an s3, gs or az address of a bucket and prefix), with credentials from the "
+                           "environment.")
         st.text_input("Labels CSV (optional)", key="labels_path",
                       help="A manifest whose paths are relative to the folder above.")
         scan_clicked = st.button("Scan", type="primary", width="stretch")

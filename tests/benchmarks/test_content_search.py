@@ -10,20 +10,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import content_search as C  # noqa: E402
 
 
-def test_recall_leaves_the_query_out_and_counts_the_close_ones_apart():
-    exact = np.array([[0, 5, 6, 7], [1, 2, 3, -1]])
-    sims = np.array([[1.0, 0.95, 0.91, 0.5], [1.0, 0.92, 0.3, -np.inf]], np.float32)
-    found = np.array([[0, 5, 7, 9], [3, 1, 8, 9]])
-    r = C.recall(exact, sims, found, np.array([0, 1]), partners=2)
-    # query 0 wants 5 and 6 (both close), finds 5; query 1 wants 2 (close) and 3, finds 3
-    assert r == {"top": 4, "top_found": 2, "close": 3, "close_found": 1, "queries_with_close": 2}
-
-
-def test_recall_when_the_query_is_not_first_in_a_tie():
-    exact = np.array([[4, 0, 2]])
-    sims = np.array([[1.0, 1.0, 0.2]], np.float32)
-    r = C.recall(exact, sims, np.array([[0, 4, 1]]), np.array([0]), partners=2)
-    assert r == {"top": 2, "top_found": 1, "close": 1, "close_found": 1, "queries_with_close": 1}
+def test_exact_partners_are_each_querys_k_best_others_above_the_floor():
+    vectors = np.array([[1, 0], [0.99, 0.141], [0.9, 0.436], [0, 1], [0.6, 0.8]], np.float32)
+    found = C.exact_partners(vectors, np.array([0, 3]), k=2, floor=0.8)
+    assert found == [{1, 2}, {4}]  # vector 0: 1 and 2 (4 is only 0.6); vector 3: 4 alone reaches the floor
 
 
 def test_ladder_runs_from_48_px_to_the_photo_6_percent_apart():
