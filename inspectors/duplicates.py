@@ -58,16 +58,19 @@ def _key(nodes: pd.DataFrame, config: DuplicatesConfig) -> tuple:
 
 def judged_already(nodes: pd.DataFrame, config: DuplicatesConfig) -> bool:
     """Whether judged_pairs of these pictures and settings is at hand in this process (no work to ask again)."""
-    return _LAST.get("key") == _key(nodes, config)
+    entry = _LAST.get("entry")
+    return entry is not None and entry[0] == _key(nodes, config)
 
 
 def judged_pairs(nodes: pd.DataFrame, config: DuplicatesConfig) -> pd.DataFrame:
-    """_judged_pairs, kept for the last pictures and settings asked: a scan's pair view asks again."""
+    """_judged_pairs, kept for the last pictures and settings asked: a scan's pair view asks again. One
+    (key, pairs) entry, replaced whole: the app's sessions may scan at once on their own threads."""
     key = _key(nodes, config)
-    if _LAST.get("key") != key:
-        _LAST.clear()
-        _LAST.update(key=key, pairs=_judged_pairs(nodes, config))
-    return _LAST["pairs"].copy()
+    entry = _LAST.get("entry")
+    if entry is None or entry[0] != key:
+        entry = (key, _judged_pairs(nodes, config))
+        _LAST["entry"] = entry
+    return entry[1].copy()
 
 
 def _judged_pairs(nodes: pd.DataFrame, config: DuplicatesConfig) -> pd.DataFrame:
