@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import vector_join
+from .vector_join import rank_in_runs, run_starts  # noqa: F401  (copies.py asks them here)
 
 SIDE = 32  # the content thumbnail's side (statistics.HASH_SIDE)
 WINDOW = 24  # the search and the comparison look at the central window: edge strips stay outside
@@ -326,17 +327,3 @@ def pair_keys(i: np.ndarray, j: np.ndarray, n: int) -> np.ndarray:
     """One int64 per unordered pair of positions below n."""
     i, j = np.asarray(i, np.int64), np.asarray(j, np.int64)
     return np.minimum(i, j) * np.int64(n) + np.maximum(i, j)
-
-
-def rank_in_runs(starts: np.ndarray) -> np.ndarray:
-    """Each row's place (0 = first) in its run of sorted rows, given where the runs start (run_starts)."""
-    at = np.arange(len(starts))
-    return at - np.maximum.accumulate(np.where(starts, at, 0))
-
-
-def run_starts(*keys: np.ndarray) -> np.ndarray:
-    """True where a row of sorted keys differs from the row before (the first of each run of equal rows)."""
-    start = np.ones(len(keys[0]), bool)
-    if len(start) > 1:
-        start[1:] = np.any([np.diff(key.astype(np.int64)) != 0 for key in keys], axis=0)
-    return start

@@ -139,25 +139,16 @@ def best_distinct(owner: np.ndarray, partner: np.ndarray, sims: np.ndarray, k: i
     owner's best first; an owner is never its own partner."""
     keep = np.flatnonzero(owner != partner)
     order = keep[np.lexsort((-sims[keep], partner[keep], owner[keep]))]
-    first = np.ones(len(order), bool)
-    first[1:] = (owner[order][1:] != owner[order][:-1]) | (partner[order][1:] != partner[order][:-1])
-    order = order[first]  # each (owner, partner) at its best
+    order = order[run_starts(owner[order], partner[order])]  # each (owner, partner) at its best
     order = order[np.lexsort((-sims[order], owner[order]))]
-    at = np.arange(len(order))
-    start = np.ones(len(order), bool)
-    start[1:] = owner[order][1:] != owner[order][:-1]
-    rank = at - np.maximum.accumulate(np.where(start, at, 0))
-    return order[rank < k]
+    return order[rank_in_runs(run_starts(owner[order])) < k]
 
 
 def kth_best(owner: np.ndarray, sims: np.ndarray, best: np.ndarray, owners: int, k: int, floor: float) -> np.ndarray:
     """Per owner (0..owners-1), the similarity of its k-th best distinct partner among `best` (from
     best_distinct), or `floor` where it has fewer: a lower bound below which no row can enter its k best."""
     out = np.full(owners, floor, np.float32)
-    at = np.arange(len(best))
-    start = np.ones(len(best), bool)
-    start[1:] = owner[best][1:] != owner[best][:-1]
-    kth = (at - np.maximum.accumulate(np.where(start, at, 0))) == k - 1
+    kth = rank_in_runs(run_starts(owner[best])) == k - 1
     out[owner[best][kth]] = np.maximum(sims[best][kth], floor)
     return out
 
@@ -178,3 +169,17 @@ def best_partners(cells: Cells, queries: np.ndarray, owners: np.ndarray, groups:
     q, row, sims = cells.pairs(queries, np.tile(bound, len(queries) // m), probes, per_block)
     best = best_distinct(owners[q % m], row % groups, sims, k)
     return q[best], row[best], sims[best]
+
+
+def rank_in_runs(starts: np.ndarray) -> np.ndarray:
+    """Each row's place (0 = first) in its run of sorted rows, given where the runs start (run_starts)."""
+    at = np.arange(len(starts))
+    return at - np.maximum.accumulate(np.where(starts, at, 0))
+
+
+def run_starts(*keys: np.ndarray) -> np.ndarray:
+    """True where a row of sorted keys differs from the row before (the first of each run of equal rows)."""
+    start = np.ones(len(keys[0]), bool)
+    if len(start) > 1:
+        start[1:] = np.any([np.diff(key.astype(np.int64)) != 0 for key in keys], axis=0)
+    return start
