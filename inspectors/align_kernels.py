@@ -44,6 +44,36 @@ def _warp(image, low_y, frac_y, low_x, frac_x, out):
 
 
 @njit(cache=True, nogil=True, fastmath=True)
+def _rotated(image, lo: int, centre: float, scale: float, cos: float, sin: float, oy: float, ox: float, out):
+    """out sampled from image where its pixels lo.. fall after a rotation (cos, sin) and a zoom of 1/scale
+    about `centre`, and a shift (oy, ox); linear interpolation, coordinates clamped to the edges."""
+    h, w = image.shape
+    for y in range(out.shape[0]):
+        v = lo + y - centre
+        for x in range(out.shape[1]):
+            u = lo + x - centre
+            px = min(max((cos * u - sin * v) / scale + centre + ox, 0.0), w - 1.0)
+            py = min(max((sin * u + cos * v) / scale + centre + oy, 0.0), h - 1.0)
+            c, r = min(int(px), w - 2), min(int(py), h - 2)
+            fx, fy = np.float32(px - c), np.float32(py - r)
+            top = image[r, c] + fx * (image[r, c + 1] - image[r, c])
+            bottom = image[r + 1, c] + fx * (image[r + 1, c + 1] - image[r + 1, c])
+            out[y, x] = top + fy * (bottom - top)
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _sample(image, lo: int, centre: float, scale: float, cos: float, sin: float, oy: float, ox: float, low_y,
+            frac_y, low_x, frac_x, out):
+    """_rotated, taking the separable way (two passes, the second plain vector arithmetic) when unrotated."""
+    if sin == 0.0:
+        _taps(out.shape[0], lo, centre, scale, oy, image.shape[0], low_y, frac_y)
+        _taps(out.shape[1], lo, centre, scale, ox, image.shape[1], low_x, frac_x)
+        _warp(image, low_y, frac_y, low_x, frac_x, out)
+    else:
+        _rotated(image, lo, centre, scale, cos, sin, oy, ox, out)
+
+
+@njit(cache=True, nogil=True, fastmath=True)
 def _correlate(a, warped, size: int, out):
     """Normalised cross-correlation of a (size x size, zero mean, unit norm) with the 3x3 windows of `warped`
     (size + 2 square), row-major by the window's top-left corner (alignment._correlations' rule). The dot
@@ -108,7 +138,7 @@ def _normalised(image, lo: int, size: int, out):
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def coarse(low16, i, j, mirrored, start_dy, start_dx, scales, best, scale_at, k_at):
+def coarse(low16, i, j, mirrored, start_dy, start_dx, scales, cosines, sines, best, scale_at, angle_at, k_at):
     """Per pair (i[p], j[p]) of halved pictures low16 (n, 16, 16): picture j (mirrored where asked) moved by the
     search's shift (start_dy, start_dx) and warped at each of `scales` about the centre, correlated with the
     central 12x12 window of picture i at 3x3 whole-pixel shifts. Writes the best correlation, its scale and
@@ -127,18 +157,17 @@ def coarse(low16, i, j, mirrored, start_dy, start_dx, scales, best, scale_at, k_
         _normalised(low16[i[p]], 2, size, a)
         _gather(low16[j[p]], mirrored[p], start_dy[p], start_dx[p], border, b)
         best[p] = -2.0
-        for s in scales:
-            _taps(n_out, 2, centre, s, 0.0, side, low_y, frac_y)
-            _taps(n_out, 2, centre, s, 0.0, side, low_x, frac_x)
-            _warp(b, low_y, frac_y, low_x, frac_x, warped)
-            _correlate(a, warped, size, ncc)
-            k = np.argmax(ncc)
-            if ncc[k] > best[p]:
-                best[p], scale_at[p], k_at[p] = ncc[k], s, k
+        for t in range(len(cosines)):
+            for s in scales:
+                _sample(b, 2, centre, s, cosines[t], sines[t], 0.0, 0.0, low_y, frac_y, low_x, frac_x, warped)
+                _correlate(a, warped, size, ncc)
+                k = np.argmax(ncc)
+                if ncc[k] > best[p]:
+                    best[p], scale_at[p], angle_at[p], k_at[p] = ncc[k], s, t, k
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def refine(low, band, i, j, mirrored, dy, dx, scale, factors, by_factor, grids, chosen):
+def refine(low, band, i, j, mirrored, dy, dx, scale, cos, sin, factors, by_factor, grids, chosen):
     """Per pair (i[p], j[p]) of the lightly blurred pictures `low` and their band-pass `band` (n, 32, 32): picture
     j (mirrored where asked) moved by (dy, dx) and warped at scale[p] x the factors about the centre, its low
     and band correlated with picture i's central 24x24 windows at 3x3 whole-pixel shifts. Writes the best sum
@@ -163,11 +192,12 @@ def refine(low, band, i, j, mirrored, dy, dx, scale, factors, by_factor, grids, 
         score = np.float32(-4.0)
         for f in range(len(factors)):
             s = scale[p] * factors[f]
-            _taps(n_out, lo, centre, s, 0.0, side, low_y, frac_y)
-            _taps(n_out, lo, centre, s, 0.0, side, low_x, frac_x)
-            _warp(b_low, low_y, frac_y, low_x, frac_x, warped)
+            _sample(b_low, lo, centre, s, cos[p], sin[p], 0.0, 0.0, low_y, frac_y, low_x, frac_x, warped)
             _correlate(a_low, warped, size, pair[0])
-            _warp(b_band, low_y, frac_y, low_x, frac_x, warped)
+            if sin[p] == 0.0:  # the same taps
+                _warp(b_band, low_y, frac_y, low_x, frac_x, warped)
+            else:
+                _rotated(b_band, lo, centre, s, cos[p], sin[p], 0.0, 0.0, warped)
             _correlate(a_band, warped, size, pair[1])
             value = np.float32(-4.0)
             for k in range(SHIFTS * SHIFTS):
@@ -180,7 +210,7 @@ def refine(low, band, i, j, mirrored, dy, dx, scale, factors, by_factor, grids, 
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def worst_block(low, i, j, mirrored, dy, dx, scale, oy, ox, block: int, out):
+def worst_block(low, i, j, mirrored, dy, dx, scale, cos, sin, oy, ox, block: int, out):
     """Per pair: RMS difference, in its worst block x block block, of picture i's central 24x24 window and
     picture j (mirrored where asked) moved by whole pixels (dy, dx) then sampled at its own zoom of 1/scale[p]
     and sub-pixel shift (oy[p], ox[p]), both normalised to zero mean and unit variance."""
@@ -196,9 +226,8 @@ def worst_block(low, i, j, mirrored, dy, dx, scale, oy, ox, block: int, out):
     for p in range(len(i)):
         _normalised(low[i[p]], lo, size, a)
         _gather(low[j[p]], mirrored[p], dy[p], dx[p], border, moved)
-        _taps(size, lo, centre, scale[p], border + oy[p], side, low_y, frac_y)
-        _taps(size, lo, centre, scale[p], border + ox[p], side, low_x, frac_x)
-        _warp(moved, low_y, frac_y, low_x, frac_x, b)
+        _sample(moved, lo, centre, scale[p], cos[p], sin[p], border + oy[p], border + ox[p], low_y, frac_y, low_x,
+                frac_x, b)
         _normalised(b, 0, size, b)
         worst = np.float32(0.0)
         for by in range(blocks):

@@ -18,6 +18,11 @@ from .vector_join import one_blas_thread
 LOW_BLUR = 0.7  # px: the layout comparison ignores JPEG noise and resampling
 BAND_BLUR = 2.5  # px: the detail is the lightly blurred image minus this blur of it
 SCALES = (0.87, 0.93, 1.0, 1.075, 1.15)  # coarse steps; refined 5 % either way: zooms of 0.83-1.21
+ANGLES = (-6.0, 6.0)  # degrees the coarse alignment also turns the second picture by: rotations of 3-10 degrees
+# come within 3 of one (or of none), which moves a 16 px picture's corners by less than half a pixel
+TURN_MARGIN = 0.05  # a turned alignment replaces the unturned one only when its refined score (layout + detail)
+# is this much higher: among look-alikes a turn wins by chance (copies32 and digits32: 0.05 keeps every copy
+# the unturned alignment found; 0.02 and 0 lose some, to the crowd)
 COARSE_SHIFT = 1  # px on the 16x16 image around the search's shift (which is within 1.5 px at 32)
 REFINE_SCALE = 1.025  # the refinement tries the coarse scale and one and two of these steps either way
 REFINE_FACTORS = tuple(REFINE_SCALE ** k for k in (-2, -1, 0, 1, 2))
@@ -35,6 +40,8 @@ class Alignment:
     mirrored: np.ndarray  # bool: compared with the second image mirrored
     layout: np.ndarray  # correlation of the lightly blurred windows: the picture's layout agrees
     detail: np.ndarray  # correlation of their band-pass: the fine detail agrees too
+    rotation: np.ndarray  # degrees (0 or one of ANGLES) the second image is sampled turned by: a copy turned
+    # counter-clockwise reads negative
     worst: np.ndarray  # RMS difference of the normalised windows in their worst 8x8 block (of 9), in stds:
     # a copy differs evenly (noise, resampling); two pictures sharing only part of the scene do not
 
@@ -62,7 +69,7 @@ def align(g: np.ndarray, pairs: Candidates, refine: bool = True, chunk: int = 40
     (its layout correlation; detail -1). Chunks run on threads: the kernels release the GIL."""
     if not len(pairs.i):
         empty = np.empty(0, np.float32)
-        return Alignment(empty, empty, empty, np.empty(0, bool), empty, empty, empty)
+        return Alignment(empty, empty, empty, np.empty(0, bool), empty, empty, empty, empty)
     from . import align_kernels  # noqa: F401  (imported once here, before the threads ask for it)
 
     fields = (pairs.i, pairs.j, pairs.mirrored, pairs.dx, pairs.dy)
@@ -77,45 +84,79 @@ def align(g: np.ndarray, pairs: Candidates, refine: bool = True, chunk: int = 40
 def _align_chunk(low, band, low16, i, j, mirrored, prior_dx, prior_dy, refine=True):
     from . import align_kernels as kernels  # numba: only where pairs are aligned, never in the app's first pages
 
-    p = len(i)
     i, j, mirrored = np.asarray(i, np.int64), np.asarray(j, np.int64), np.asarray(mirrored, bool)
-    # coarse: 16x16, every scale, whole pixels (of 16) within COARSE_SHIFT of the search's shift
+    pair = (i, j, mirrored)
+    # coarse: 16x16, every scale, whole pixels (of 16) within COARSE_SHIFT of the search's shift; unturned, and
+    # turned by each of the ANGLES
     start_dy = np.clip(np.round(prior_dy / 2), -PRIOR_MAX, PRIOR_MAX).astype(np.int64)
     start_dx = np.clip(np.round(prior_dx / 2), -PRIOR_MAX, PRIOR_MAX).astype(np.int64)
-    r = COARSE_SHIFT
-    best, scale_at, k = np.empty(p, np.float32), np.ones(p, np.float32), np.zeros(p, np.int64)
-    kernels.coarse(low16, i, j, mirrored, start_dy, start_dx, np.array(SCALES, np.float32), best, scale_at, k)
-    dy, dx = 2 * (start_dy + k // (2 * r + 1) - r), 2 * (start_dx + k % (2 * r + 1) - r)
-    # refine on 32x32 where the coarse layout could be a copy's: the coarse scale and its neighbours, whole
-    # pixels within 1 of the coarse shift, then the peak between pixels from a parabola through its neighbours
-    layout, detail = best.copy(), np.full(p, -1.0, np.float32)
-    zoom_scale, out_dy, out_dx = scale_at.copy(), dy.astype(np.float32), dx.astype(np.float32)
-    todo = np.flatnonzero(best >= REFINE_FROM) if refine else np.empty(0, np.int64)
-    worst = np.full(p, 2.0, np.float32)
-    if len(todo):
-        t = (i[todo], j[todo], mirrored[todo], dy[todo], dx[todo])
-        factors = np.array(REFINE_FACTORS, np.float32)
-        by_factor = np.empty((len(todo), len(factors)), np.float32)  # for the zoom between the steps
-        grids, chosen = np.empty((len(todo), 2, 9), np.float32), np.zeros(len(todo), np.int64)
-        kernels.refine(low, band, *t, scale_at[todo], factors, by_factor, grids, chosen)
-        steps, _ = _parabola(by_factor[:, None, :], np.zeros(len(todo), np.int64), by_factor.argmax(axis=1), axis=1)
-        fine_scale = (scale_at[todo] * factors[chosen] * REFINE_SCALE ** steps).astype(np.float32)
-        both = grids.sum(axis=1).reshape(-1, 3, 3)
-        k = both.reshape(len(todo), 9).argmax(axis=1)
-        ky, kx = k // 3, k % 3
-        peak_y, peak_x = _parabola(both, ky, kx, axis=0)[0], _parabola(both, ky, kx, axis=1)[0]
-        for out, grid in ((layout, grids[:, 0]), (detail, grids[:, 1])):
-            grid = grid.reshape(-1, 3, 3)
-            out[todo] = np.minimum(grid[np.arange(len(todo)), ky, kx] + _parabola(grid, ky, kx, 0)[1]
-                                   + _parabola(grid, ky, kx, 1)[1], 1.0)
-        zoom_scale[todo] = fine_scale
-        out_dy[todo] += ky - 1 + peak_y
-        out_dx[todo] += kx - 1 + peak_x
-        worst_todo = np.empty(len(todo), np.float32)
-        kernels.worst_block(low, *t, fine_scale, (ky - 1 + peak_y).astype(np.float32),
-                            (kx - 1 + peak_x).astype(np.float32), BLOCK, worst_todo)
-        worst[todo] = worst_todo
-    return 1 / zoom_scale, np.where(mirrored, -out_dx, out_dx), out_dy, mirrored, layout, detail, worst
+    plain = _coarse(kernels, low16, *pair, start_dy, start_dx, (0.0,))
+    turned = _coarse(kernels, low16, *pair, start_dy, start_dx, ANGLES) if ANGLES else None
+    use = turned is not None and turned["best"] > plain["best"]
+    coarse = {key: np.where(use, turned[key], plain[key]) for key in plain} if ANGLES else plain
+    p = len(i)
+    out = {"zoom": coarse["scale"], "dy": coarse["dy"].astype(np.float32), "dx": coarse["dx"].astype(np.float32),
+           "layout": coarse["best"], "detail": np.full(p, -1.0, np.float32), "angle": coarse["angle"],
+           "worst": np.full(p, 2.0, np.float32)}
+    # refine on 32x32 where the coarse layout could be a copy's, unturned, and turned too where that aligned
+    # better at 16x16 (a small turn can win there by chance: the finer alignment decides)
+    todo = np.flatnonzero(coarse["best"] >= REFINE_FROM) if refine else np.empty(0, np.int64)
+    score = np.full(p, -np.inf, np.float32)
+    for start, rows in ((plain, todo), (turned, todo[use[todo]] if ANGLES else todo[:0])):
+        if not len(rows):
+            continue
+        found = _refined(kernels, low, band, *(x[rows] for x in pair), *(start[key][rows] for key in
+                                                                          ("dy", "dx", "scale", "angle")))
+        better = found["score"] > score[rows] + (TURN_MARGIN if start is turned else 0.0)
+        at = rows[better]
+        for key in out:
+            out[key][at] = found[key][better]
+        score[at] = found["score"][better]
+    return (1 / out["zoom"], np.where(mirrored, -out["dx"], out["dx"]), out["dy"], mirrored, out["layout"],
+            out["detail"], out["angle"], out["worst"])
+
+
+def _coarse(kernels, low16, i, j, mirrored, start_dy, start_dx, angles) -> dict:
+    """The best of the coarse alignments at `angles` (degrees): its correlation, scale, angle and shift (px of
+    32)."""
+    p, r = len(i), COARSE_SHIFT
+    best, scale, k, turn = np.empty(p, np.float32), np.ones(p, np.float32), np.zeros(p, np.int64), np.zeros(p, np.int64)
+    cosines, sines = _turns(angles)
+    kernels.coarse(low16, i, j, mirrored, start_dy, start_dx, np.array(SCALES, np.float32), cosines, sines, best,
+                   scale, turn, k)
+    return {"best": best, "scale": scale, "angle": np.array(angles, np.float32)[turn],
+            "dy": 2 * (start_dy + k // (2 * r + 1) - r), "dx": 2 * (start_dx + k % (2 * r + 1) - r)}
+
+
+def _turns(angles) -> tuple[np.ndarray, np.ndarray]:
+    """(cosines, sines) of angles in degrees, exactly (1, 0) for 0: the kernels take the separable way there."""
+    radians = np.radians(np.asarray(angles, np.float64))
+    return np.where(radians == 0, 1.0, np.cos(radians)), np.where(radians == 0, 0.0, np.sin(radians))
+
+
+def _refined(kernels, low, band, i, j, mirrored, dy, dx, scale, angle) -> dict:
+    """The refined alignment of each pair from its coarse one: the coarse scale and its neighbours, whole pixels
+    within 1 of the coarse shift, then the peak between pixels from a parabola through its neighbours."""
+    n = len(i)
+    cos, sin = _turns(angle)
+    factors = np.array(REFINE_FACTORS, np.float32)
+    by_factor = np.empty((n, len(factors)), np.float32)  # for the zoom between the steps
+    grids, chosen = np.empty((n, 2, 9), np.float32), np.zeros(n, np.int64)
+    kernels.refine(low, band, i, j, mirrored, dy, dx, scale, cos, sin, factors, by_factor, grids, chosen)
+    steps, _ = _parabola(by_factor[:, None, :], np.zeros(n, np.int64), by_factor.argmax(axis=1), axis=1)
+    fine_scale = (scale * factors[chosen] * REFINE_SCALE ** steps).astype(np.float32)
+    both = grids.sum(axis=1).reshape(-1, 3, 3)
+    k = both.reshape(n, 9).argmax(axis=1)
+    ky, kx = k // 3, k % 3
+    peak_y, peak_x = _parabola(both, ky, kx, axis=0)[0], _parabola(both, ky, kx, axis=1)[0]
+    layout, detail = (np.minimum(g[np.arange(n), ky, kx] + _parabola(g, ky, kx, 0)[1] + _parabola(g, ky, kx, 1)[1],
+                                 1.0).astype(np.float32) for g in (grids[:, 0].reshape(-1, 3, 3),
+                                                                   grids[:, 1].reshape(-1, 3, 3)))
+    oy, ox = (ky - 1 + peak_y).astype(np.float32), (kx - 1 + peak_x).astype(np.float32)
+    worst = np.empty(n, np.float32)
+    kernels.worst_block(low, i, j, mirrored, dy, dx, fine_scale, cos, sin, oy, ox, BLOCK, worst)
+    return {"score": by_factor.max(axis=1), "zoom": fine_scale, "dy": dy + oy, "dx": dx + ox, "layout": layout,
+            "detail": detail, "angle": angle, "worst": worst}
 
 
 def _parabola(grid: np.ndarray, ky: np.ndarray, kx: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
@@ -134,19 +175,24 @@ def _parabola(grid: np.ndarray, ky: np.ndarray, kx: np.ndarray, axis: int) -> tu
     return np.clip(offset, -0.5, 0.5), np.where(ok, -(a - c) * offset / 4, 0.0)
 
 
-def affine_onto(zoom: float, dx: float, dy: float, mirrored: bool, size_a: tuple, size_b: tuple) -> tuple:
+def affine_onto(zoom: float, dx: float, dy: float, mirrored: bool, size_a: tuple, size_b: tuple,
+                rotation: float = 0.0) -> tuple:
     """PIL AFFINE coefficients that draw picture b in picture a's frame (a's size), given an alignment of b
     onto a: output pixel (x, y) of the a-sized canvas samples b at (c0 x + c1 y + c2, c3 x + c4 y + c5).
-    Thumbnails are squeezed to 32x32, so each axis scales by its own side."""
+    Thumbnails are squeezed to 32x32, so each axis scales by its own side. In the thumbnails' frame, b's point
+    is zoom x (the turn by `rotation` of a's point less the centre) + the centre + (dx, dy), its x mirrored
+    about the centre where b was compared mirrored."""
     (wa, ha), (wb, hb) = size_a, size_b
     half = SIDE / 2
-    sign = -1.0 if mirrored else 1.0
-    ax = sign * zoom * wb / wa
-    cx = (half * (1 + zoom) + dx) * wb / SIDE if mirrored else (half * (1 - zoom) + dx) * wb / SIDE
-    ay = zoom * hb / ha
-    cy = (half * (1 - zoom) + dy) * hb / SIDE
-    return (ax, 0.0, cx, 0.0, ay, cy)
-
+    cos, sin = (1.0, 0.0) if not rotation else (float(np.cos(np.radians(rotation))),
+                                                float(np.sin(np.radians(rotation))))
+    m = -1.0 if mirrored else 1.0
+    to_a_x, to_a_y, to_b_x, to_b_y = SIDE / wa, SIDE / ha, wb / SIDE, hb / SIDE
+    c0, c1 = to_b_x * m * zoom * cos * to_a_x, -to_b_x * m * zoom * sin * to_a_y
+    c2 = to_b_x * (m * zoom * (sin - cos) * half + half + dx)
+    c3, c4 = to_b_y * zoom * sin * to_a_x, to_b_y * zoom * cos * to_a_y
+    c5 = to_b_y * (-zoom * (sin + cos) * half + half + dy)
+    return (c0, c1, c2, c3, c4, c5)
 
 def compile_kernels() -> None:
     """Align two made-up pairs, so that numba compiles the kernels (a few seconds) and caches them now, at

@@ -16,8 +16,8 @@ import pandas as pd
 from . import alignment, content
 from .config import DuplicatesConfig
 
-PAIR_COLUMNS = ["i", "j", "similarity", "mirrored", "zoom", "dx", "dy", "layout", "detail", "worst", "crowd",
-                "recoloured", "vouched", "copy"]
+PAIR_COLUMNS = ["i", "j", "similarity", "mirrored", "zoom", "dx", "dy", "rotation", "layout", "detail", "worst",
+                "crowd", "recoloured", "vouched", "copy"]
 
 
 def crowd_levels(pairs: pd.DataFrame, n: int, config: DuplicatesConfig) -> np.ndarray:
@@ -59,7 +59,8 @@ def content_pairs(nodes: pd.DataFrame, config: DuplicatesConfig, also=None, vouc
         found = content.merged(found, *also)
     aligned = alignment.align(g, found)
     pairs = pd.DataFrame({"i": found.i, "j": found.j, "similarity": found.similarity, "mirrored": aligned.mirrored,
-                          "zoom": aligned.zoom, "dx": aligned.dx, "dy": aligned.dy, "layout": aligned.layout,
+                          "zoom": aligned.zoom, "dx": aligned.dx, "dy": aligned.dy, "rotation": aligned.rotation,
+                          "layout": aligned.layout,
                           "detail": aligned.detail, "worst": aligned.worst})
     pairs["vouched"] = _vouched(pairs, also, vouched)
     crowd = crowd_levels(pairs, len(g), config)
@@ -96,7 +97,8 @@ def criteria(pairs: pd.DataFrame, config: DuplicatesConfig) -> tuple[np.ndarray,
     others. A crowd not measured (-1: the pair is neither alike nor vouched) only understates the crowd
     criterion, and the others already put such a pair past the line."""
     f = {c: pairs[c].to_numpy(np.float64) for c in ("detail", "crowd", "dx", "dy", "zoom")}
-    moved = (np.hypot(f["dx"], f["dy"]) >= 1) | (np.abs(np.log(f["zoom"])) >= 0.03) | pairs["mirrored"].to_numpy(bool)
+    moved = ((np.hypot(f["dx"], f["dy"]) >= 1) | (np.abs(np.log(f["zoom"])) >= 0.03) | pairs["mirrored"].to_numpy(bool)
+             | (pairs["rotation"].to_numpy(np.float64) != 0 if "rotation" in pairs else False))
     limit = np.where(moved & (pairs["recoloured"].to_numpy(np.float64) > config.max_recolour),
                      config.recoloured_crowd_ratio, config.crowd_ratio)
     miss, apart = 1 - f["detail"], 1 - f["crowd"]
@@ -162,9 +164,12 @@ def align_members(content_bytes: pd.Series, centre: np.ndarray, member: np.ndarr
                                                zeros))
 
 
-def difference(zoom: float, dx: float, dy: float, mirrored: bool, centre: dict, member: dict) -> str:
+def difference(zoom: float, dx: float, dy: float, mirrored: bool, centre: dict, member: dict,
+               rotation: float = 0.0) -> str:
     """How `member` differs from `centre`, in words: "mirrored, shifted 2 px right, 6 % brighter"."""
     parts = ["mirrored"] if mirrored else []
+    if rotation:
+        parts.append(f"turned about {abs(rotation):.0f} degrees")
     if zoom >= 1.03:
         parts.append(f"zoomed in {zoom - 1:.0%} (about {1 - 1 / zoom ** 2:.0%} of the picture cropped)")
     elif zoom <= 1 / 1.03:

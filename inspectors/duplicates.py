@@ -155,12 +155,14 @@ def _differences(nodes, node_ids, centre_local, pairs) -> dict:
     mirrored = np.array([lookup.get((min(c, m), max(c, m)), False) for c, m in zip(centre, member, strict=True)])
     if "content" in nodes.columns and nodes["content"].notna().all():
         aligned = copies.align_members(nodes["content"], centre, member, mirrored)
-        zoom, dx, dy, agree = aligned.zoom, aligned.dx, aligned.dy, np.maximum(aligned.detail, aligned.layout)
+        zoom, dx, dy, turn = aligned.zoom, aligned.dx, aligned.dy, aligned.rotation
+        agree = np.maximum(aligned.detail, aligned.layout)
     else:
-        zoom, dx, dy, agree = np.ones(len(member)), np.zeros(len(member)), np.zeros(len(member)), np.ones(len(member))
+        zoom, dx, dy, turn = np.ones(len(member)), np.zeros(len(member)), np.zeros(len(member)), np.zeros(len(member))
+        agree = np.ones(len(member))
     rows = nodes.to_dict("records")
-    return {node_ids[m]: (float(np.clip(a, 0, 1)), copies.difference(z, x, y, f, rows[c], rows[m]))
-            for m, c, z, x, y, f, a in zip(member, centre, zoom, dx, dy, mirrored, agree, strict=True)}
+    return {node_ids[m]: (float(np.clip(a, 0, 1)), copies.difference(z, x, y, f, rows[c], rows[m], t))
+            for m, c, z, x, y, t, f, a in zip(member, centre, zoom, dx, dy, turn, mirrored, agree, strict=True)}
 
 
 def _exact_rows(ok):

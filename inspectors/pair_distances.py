@@ -62,9 +62,9 @@ def pair_distances(samples: pd.DataFrame, config: DuplicatesConfig = DuplicatesC
                   .sort_values(["line_distance", "mirrored"], kind="stable").drop_duplicates(["lo", "hi"]))
         paths = nodes["path"].to_numpy(object)
         rows = nodes[[c for c in STATISTICS if c in nodes.columns]].to_dict("records")
-        how = [copies.difference(z, x, y, bool(m), rows[a], rows[b]) for z, x, y, m, a, b in
-               zip(judged["zoom"], judged["dx"], judged["dy"], judged["mirrored"], judged["i"], judged["j"],
-                   strict=True)]
+        how = [copies.difference(z, x, y, bool(m), rows[a], rows[b], t) for z, x, y, t, m, a, b in
+               zip(judged["zoom"], judged["dx"], judged["dy"], judged["rotation"], judged["mirrored"], judged["i"],
+                   judged["j"], strict=True)]
         pairs = _pairs(judged.assign(path_a=paths[judged["i"].to_numpy()], path_b=paths[judged["j"].to_numpy()],
                                      how=how))
     return PairDistances(pairs, histogram(pairs["line_distance"].to_numpy(float), pairs["copy"].to_numpy(bool)),

@@ -16,13 +16,15 @@ def match(content_a: bytes, content_b: bytes) -> dict:
     found = alignment.align(g, pairs)
     best = int(np.argmax(found.layout + found.detail))
     return {"zoom": float(found.zoom[best]), "dx": float(found.dx[best]), "dy": float(found.dy[best]),
-            "mirrored": bool(found.mirrored[best]), "layout": float(found.layout[best]),
+            "mirrored": bool(found.mirrored[best]), "rotation": float(found.rotation[best]),
+            "layout": float(found.layout[best]),
             "detail": float(found.detail[best])}
 
 
 def redrawn(a: Image.Image, b: Image.Image, how: dict) -> Image.Image:
     """b drawn in a's frame (a's size) by the alignment `how` of b onto a."""
-    coefficients = alignment.affine_onto(how["zoom"], how["dx"], how["dy"], how["mirrored"], a.size, b.size)
+    coefficients = alignment.affine_onto(how["zoom"], how["dx"], how["dy"], how["mirrored"], a.size, b.size,
+                                         how.get("rotation", 0.0))
     return b.convert("RGB").transform(a.size, Image.Transform.AFFINE, coefficients, Image.Resampling.BILINEAR,
                                       fillcolor=(0, 0, 0))
 

@@ -127,3 +127,24 @@ def test_a_black_strip_from_a_shift_is_filled_as_a_repeated_edge_and_margins_sta
     digit = np.zeros((32, 32), np.float32)
     digit[8:24, 12:20] = 200  # black margins on every side: the picture's own
     assert np.array_equal(content.fill_strips(digit[None])[0], digit)
+
+
+@pytest.mark.parametrize("mirror", [False, True])
+def test_a_turned_copy_aligns_turned_and_is_redrawn_in_its_originals_frame(photo, mirror):
+    box = (200, 100, 392, 292)
+    turned = photo.rotate(7, Image.Resampling.BICUBIC, center=(296, 196))  # 7 degrees counter-clockwise
+    big_a = photo.resize((96, 96), Image.Resampling.LANCZOS, box=box)
+    big_b = turned.resize((96, 96), Image.Resampling.LANCZOS, box=box)
+    if mirror:
+        big_b = big_b.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    result = aligned(crop(photo, box), crop(turned, box, mirror=mirror), mirrored=mirror)
+    plain = alignment.align(np.stack([crop(photo, box), crop(photo, box)]), content.Candidates(
+        np.array([0]), np.array([1]), np.ones(1, np.float32), np.array([False]), np.array([0]), np.array([0])))
+    assert result.rotation[0] != 0 and plain.rotation[0] == 0
+    assert result.detail[0] >= 0.9 and result.layout[0] >= 0.95
+    coefficients = alignment.affine_onto(result.zoom[0], result.dx[0], result.dy[0], mirror, (96, 96), (96, 96),
+                                         float(result.rotation[0]))
+    redrawn = np.asarray(big_b.transform((96, 96), Image.Transform.AFFINE, coefficients, Image.Resampling.BILINEAR),
+                         np.float32)[12:84, 12:84]
+    original = np.asarray(big_a, np.float32)[12:84, 12:84]
+    assert np.corrcoef(redrawn.ravel(), original.ravel())[0, 1] > 0.95
