@@ -90,8 +90,15 @@ def _align_chunk(low, band, low16, i, j, mirrored, prior_dx, prior_dy, refine=Tr
     # turned by each of the ANGLES
     start_dy = np.clip(np.round(prior_dy / 2), -PRIOR_MAX, PRIOR_MAX).astype(np.int64)
     start_dx = np.clip(np.round(prior_dx / 2), -PRIOR_MAX, PRIOR_MAX).astype(np.int64)
-    plain = _coarse(kernels, low16, *pair, start_dy, start_dx, (0.0,))
-    turned = _coarse(kernels, low16, *pair, start_dy, start_dx, ANGLES) if ANGLES else None
+    plain = _coarse(kernels, low16, *pair, start_dy, start_dx, (0.0,), SCALES)
+    turned = None
+    if ANGLES:  # turned at the scale the unturned alignment found only: the refinement looks 5 % either way
+        turned = {key: np.empty_like(value) for key, value in plain.items()}
+        for scale in np.unique(plain["scale"]):
+            rows = np.flatnonzero(plain["scale"] == scale)
+            found = _coarse(kernels, low16, *(x[rows] for x in (*pair, start_dy, start_dx)), ANGLES, (scale,))
+            for key in turned:
+                turned[key][rows] = found[key]
     use = turned is not None and turned["best"] > plain["best"]
     coarse = {key: np.where(use, turned[key], plain[key]) for key in plain} if ANGLES else plain
     p = len(i)
@@ -116,13 +123,13 @@ def _align_chunk(low, band, low16, i, j, mirrored, prior_dx, prior_dy, refine=Tr
             out["detail"], out["angle"], out["worst"])
 
 
-def _coarse(kernels, low16, i, j, mirrored, start_dy, start_dx, angles) -> dict:
-    """The best of the coarse alignments at `angles` (degrees): its correlation, scale, angle and shift (px of
-    32)."""
+def _coarse(kernels, low16, i, j, mirrored, start_dy, start_dx, angles, scales) -> dict:
+    """The best of the coarse alignments at `angles` (degrees) and `scales`: its correlation, scale, angle and
+    shift (px of 32)."""
     p, r = len(i), COARSE_SHIFT
     best, scale, k, turn = np.empty(p, np.float32), np.ones(p, np.float32), np.zeros(p, np.int64), np.zeros(p, np.int64)
     cosines, sines = _turns(angles)
-    kernels.coarse(low16, i, j, mirrored, start_dy, start_dx, np.array(SCALES, np.float32), cosines, sines, best,
+    kernels.coarse(low16, i, j, mirrored, start_dy, start_dx, np.array(scales, np.float32), cosines, sines, best,
                    scale, turn, k)
     return {"best": best, "scale": scale, "angle": np.array(angles, np.float32)[turn],
             "dy": 2 * (start_dy + k // (2 * r + 1) - r), "dx": 2 * (start_dx + k % (2 * r + 1) - r)}
