@@ -39,7 +39,7 @@ CONTENT_OFF = ("Near copies are judged by perceptual hash alone here (`duplicate
 
 @dataclass(frozen=True)
 class PairDistances:
-    pairs: pd.DataFrame  # PAIR_COLUMNS, one row per judged pair, nearest 0 first
+    pairs: pd.DataFrame  # PAIR_COLUMNS, one row per judged pair, nearest 0 first; `how` blank far past the line
     histogram: pd.DataFrame  # low, high (inf for the last bin), copies, not_copies: pairs per bin of line_distance
     pictures: int  # distinct pictures searched
     config: DuplicatesConfig = field(default_factory=DuplicatesConfig)  # the line's settings
@@ -62,13 +62,24 @@ def pair_distances(samples: pd.DataFrame, config: DuplicatesConfig = DuplicatesC
                   .sort_values(["line_distance", "mirrored"], kind="stable").drop_duplicates(["lo", "hi"]))
         paths = nodes["path"].to_numpy(object)
         rows = nodes[[c for c in STATISTICS if c in nodes.columns]].to_dict("records")
+        described = judged.iloc[:_described(judged["line_distance"].to_numpy(float), judged["copy"].to_numpy(bool))]
         how = [copies.difference(z, x, y, bool(m), rows[a], rows[b], t) for z, x, y, t, m, a, b in
-               zip(judged["zoom"], judged["dx"], judged["dy"], judged["rotation"], judged["mirrored"], judged["i"],
-                   judged["j"], strict=True)]
+               zip(described["zoom"], described["dx"], described["dy"], described["rotation"], described["mirrored"],
+                   described["i"], described["j"], strict=True)]
+        how += [""] * (len(judged) - len(how))
         pairs = _pairs(judged.assign(path_a=paths[judged["i"].to_numpy()], path_b=paths[judged["j"].to_numpy()],
                                      how=how))
     return PairDistances(pairs, histogram(pairs["line_distance"].to_numpy(float), pairs["copy"].to_numpy(bool)),
                          len(nodes), config)
+
+
+DESCRIBED = 1.5  # pairs up to this line distance get their `how`, and the nearest NEAREST_OUTSIDE past the line
+NEAREST_OUTSIDE = 50  # (the page shows the few nearest each side); describing all ~4 a picture cost seconds
+
+
+def _described(line_distance: np.ndarray, copy: np.ndarray) -> int:
+    """How many of the pairs (sorted by line distance) are described in words."""
+    return max(int(np.searchsorted(line_distance, DESCRIBED, side="right")), int(copy.sum()) + NEAREST_OUTSIDE)
 
 
 def _pairs(frame: pd.DataFrame) -> pd.DataFrame:

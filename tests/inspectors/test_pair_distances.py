@@ -130,3 +130,11 @@ def test_a_single_picture_has_no_pairs_and_a_missing_column_fails_loudly(table):
     assert result.reason == "" and result.pairs.empty and result.pictures == 1
     with pytest.raises(KeyError, match="phash"):
         P.pair_distances(table.drop(columns=["phash"]))
+
+
+def test_pairs_near_the_line_are_described_and_far_ones_left_blank():
+    distance = np.r_[np.linspace(0.2, 1.0, 10), np.linspace(1.05, 1.5, 20), np.linspace(1.6, 9, 500)]
+    copy = distance <= 1
+    assert P._described(distance, copy) == max(30, 10 + P.NEAREST_OUTSIDE)  # at least the nearest 50 past the line
+    far = np.r_[0.5, np.linspace(2, 9, 200)]
+    assert P._described(far, far <= 1) == 1 + P.NEAREST_OUTSIDE
