@@ -56,19 +56,16 @@ def fill_strips(g: np.ndarray) -> np.ndarray:
     edge leaves it: the strip's hard edge would otherwise dominate the band-pass the alignment compares.
     Margins on both sides of an axis (a digit on black, a letterboxed photo) are the picture's own: kept."""
     widths = _strip_widths(g)
+    one_sided = (widths > 0) & (widths[:, [1, 0, 3, 2]] == 0)  # a strip whose opposite edge has none
+    top, bottom, left, right = (np.where(one_sided[:, side], widths[:, side], 0) for side in range(4))
+    filled = np.flatnonzero(one_sided.any(axis=1))
+    if not len(filled):
+        return g.copy()
+    line = np.arange(SIDE)
+    rows = np.clip(line[None, :], top[filled, None], SIDE - 1 - bottom[filled, None])  # each line's source line
+    columns = np.clip(line[None, :], left[filled, None], SIDE - 1 - right[filled, None])
     out = g.copy()
-    for side in range(4):
-        opposite = side ^ 1
-        for k in np.flatnonzero((widths[:, side] > 0) & (widths[:, opposite] == 0)):
-            w = int(widths[k, side])
-            if side == 0:
-                out[k, :w] = out[k, w]
-            elif side == 1:
-                out[k, SIDE - w:] = out[k, SIDE - w - 1]
-            elif side == 2:
-                out[k, :, :w] = out[k, :, w:w + 1]
-            else:
-                out[k, :, SIDE - w:] = out[k, :, SIDE - w - 1:SIDE - w]
+    out[filled] = g[filled[:, None, None], rows[:, :, None], columns[:, None, :]]
     return out
 
 
@@ -118,6 +115,15 @@ def _cells(offset: int) -> np.ndarray:
 def search_vectors(blurred: np.ndarray, dx: int = 0, dy: int = 0) -> np.ndarray:
     """(n, 64) unit vectors: the WINDOW x WINDOW window at offset (dx, dy) from the centre, in 8x8 cells."""
     return normalised(both_axes(blurred, _cells(dy), _cells(dx)))
+
+
+def moved_search_vectors(blurred: np.ndarray, shifts=SEARCH_SHIFTS) -> np.ndarray:
+    """(len(shifts) ** 2, n, 64): search_vectors at every (dx, dy) of the shifts, dy the outer loop, from two
+    matrix products for all of them (the windows' cells stacked) rather than two for each."""
+    k = len(shifts)
+    cells = np.concatenate([_cells(offset) for offset in shifts])  # (k * 8, SIDE)
+    summed = both_axes(blurred, cells, cells).reshape(len(blurred), k, SEARCH_CELLS, k, SEARCH_CELLS)
+    return np.stack([normalised(summed[:, y, :, x, :]) for y in range(k) for x in range(k)])
 
 
 @dataclass(frozen=True)
@@ -223,7 +229,7 @@ class Search:
         self.offsets = np.array([(dx, dy) for dy in SEARCH_SHIFTS for dx in SEARCH_SHIFTS])
         # the moved windows are indexed, not queried: one query a picture into an index 9 times as large
         # costs a third of nine queries into the small one
-        windows = np.concatenate([search_vectors(self.blurred, dx, dy) for dx, dy in self.offsets])
+        windows = moved_search_vectors(self.blurred).reshape(-1, SEARCH_CELLS * SEARCH_CELLS)  # self.offsets' order
         self.index = vector_join.Cells(windows, cells=int(2 * np.sqrt(len(windows))), training_rows=TRAINING_ROWS,
                                        exact_rows=EXACT_ROWS * len(self.offsets), threads=threads())
         del windows

@@ -158,10 +158,11 @@ def colour_change(nodes: pd.DataFrame, i: np.ndarray, j: np.ndarray) -> np.ndarr
 def align_members(content_bytes: pd.Series, centre: np.ndarray, member: np.ndarray,
                   mirrored: np.ndarray) -> alignment.Alignment:
     """How each member (positions in `content_bytes`) sits relative to its centre."""
-    g = content.fill_strips(content.greys(list(content_bytes)))
+    pictures, at = np.unique(np.r_[centre, member], return_inverse=True)  # only these are read and blurred
+    g = content.fill_strips(content.greys(list(content_bytes.iloc[pictures])))
     zeros = np.zeros(len(centre), np.int64)
-    return alignment.align(g, content.Candidates(centre, member, np.ones(len(centre), np.float32), mirrored, zeros,
-                                               zeros))
+    return alignment.align(g, content.Candidates(at[:len(centre)], at[len(centre):], np.ones(len(centre), np.float32),
+                                               mirrored, zeros, zeros))
 
 
 def difference(zoom: float, dx: float, dy: float, mirrored: bool, centre: dict, member: dict,

@@ -155,7 +155,7 @@ def kth_similarity(index: "content.Index", blurred: np.ndarray, k: int, itself: 
     the index (or -1): a picture never counts itself, while its exact copies do."""
     if len(blurred) == 0:
         return np.empty(0, np.float32)
-    windows = [content.search_vectors(blurred, dx, dy) for dy in shifts for dx in shifts]
+    windows = content.moved_search_vectors(blurred, shifts)
     sims, rows = zip(*(index.nearest(sign * w, k + 1) for w in windows for sign in (1, -1)), strict=True)
     sims, rows = np.concatenate(sims, axis=1), np.concatenate(rows, axis=1)
     order = np.argsort(rows * 4.0 + (1 - sims), axis=1)  # by indexed row, the best similarity first
