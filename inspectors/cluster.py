@@ -232,10 +232,3 @@ def lost_row(client, scan_id, index, exc) -> dict:
     else:
         row["error"] = CRASHED.format(deaths=exc.allowed_failures + 1, why="Dask KilledWorker")
     return row
-
-
-def run_all(client):
-    """sharded_join's run_all on the cluster: one task per shard, results gathered in order."""
-    def run(function, jobs):
-        return client.gather([client.submit(function, *job, pure=False) for job in jobs])
-    return run

@@ -138,18 +138,25 @@ def test_an_object_storage_scan_on_the_cluster_equals_the_local_scan(client, tmp
 
 def test_the_near_duplicate_search_in_shards_on_the_cluster_finds_the_one_machine_pairs(client, tmp_path):
     import numpy as np
+    from distributed import get_task_stream
 
     from inspectors import content, sharded_join, vector_join
     rng = np.random.default_rng(0)
     centres = content.normalised(rng.normal(size=(60, 16)))
     vectors = content.normalised(centres[rng.integers(0, 60, 3000)] + rng.normal(scale=0.15, size=(3000, 16)))
     np.save(tmp_path / "rows.npy", vectors)  # the workers read their shard's rows from the file, not from us
-    q, r, _ = vector_join.Cells(vectors, 40, 40, 100).pairs(vectors, 0.93, probes=6, per_block=10)
-    got = sharded_join.partitioned_pairs(sharded_join.ArrayReader(tmp_path / "rows.npy"), len(vectors), vectors,
-                                         0.93, 6, 10, cells=40, training_rows=40, exact_rows=100, max_rows=300,
-                                         run_all=cluster.run_all(client))
-    assert sorted(zip(got[0].tolist(), got[1].tolist(), strict=True)) == sorted(zip(q.tolist(), r.tolist(),
-                                                                                    strict=True))
+    read = sharded_join.ArrayReader(tmp_path / "rows.npy")
+    q, r, s = vector_join.Cells(vectors, 40, 40, 100).pairs(vectors, 0.93, probes=6, per_block=10)
+    the_plan, _ = sharded_join.plan(read, len(vectors), 40, 40, 100, max_rows=300)
+    assert len(the_plan.ranges) >= 10  # forced small: no shard holds more than a tenth of the rows
+    with get_task_stream(client) as stream:
+        got = sharded_join.partitioned_pairs(read, len(vectors), vectors, 0.93, 6, 10, cells=40, training_rows=40,
+                                             exact_rows=100, max_rows=300, client=client)
+    one_machine = dict(zip(zip(q.tolist(), r.tolist(), strict=True), s.tolist(), strict=True))
+    on_cluster = dict(zip(zip(got[0].tolist(), got[1].tolist(), strict=True), got[2].tolist(), strict=True))
+    assert len(got[0]) == len(q) and on_cluster == one_machine  # the same pairs once each, the same products
+    shards = [task for task in stream.data if task["key"].startswith("search_shard")]
+    assert len(shards) >= 10 and len({task["worker"] for task in shards}) == 2  # side by side, on both workers
 
 
 def test_the_cli_scans_on_a_local_cluster_it_starts_and_stops(small_dataset, cache_dir, tmp_path):
