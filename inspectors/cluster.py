@@ -12,7 +12,9 @@ Faults, and who handles them:
 - A batch that killed `allowed-failures + 1` workers comes back as KilledWorker. Dask cannot say which of its
   files did it (pool.py can: each worker publishes its current file), so each of its files is sent again alone,
   as pool.py retries a chunk whose worker died between files; a file that alone kills its workers again becomes
-  a row with the reason. A LocalCluster is started with allowed-failures 1 (two deaths).
+  a row with the reason. Those files run one at a time with nothing else in flight: Dask gives each worker two
+  tasks and a death counts against both, so an innocent file queued twice behind a killer would be blamed.
+  A LocalCluster is started with allowed-failures 1 (two deaths).
 - A file that takes longer than --timeout: a watchdog thread ends its worker, as pool.py kills one, and names
   the file in a Dask event (acknowledged by the scheduler before the worker ends); once it does so alone too,
   it gets pool.py's ScanTimeout row (with the limit).
@@ -156,13 +158,23 @@ def scan_files(client, tasks, options, on_results, batch_size=256, work=None, fi
     scan_id = uuid.uuid4().hex  # this scan's watchdog events, among others on the same scheduler
     lost = WorkerLoss(client)
 
+    suspects = deque()  # the files of batches Dask gave up on, each to run alone
+
+    def send(batch):
+        future = client.submit(run_batch, batch, options, work, finish, prefetch, ours, timeout_s, scan_id,
+                               pure=False)
+        running[future] = batch
+        future.add_done_callback(finished.put)
+
     def submit():
+        # A worker's death counts against every batch it held, the one queued behind the running one too (Dask
+        # hands each worker two). So a suspect runs with nothing else on the cluster: its deaths are its own.
+        if suspects:
+            if not running:
+                send(suspects.popleft())
+            return
         while pending and len(running) < IN_FLIGHT_PER_THREAD * threads:
-            batch = pending.popleft()
-            future = client.submit(run_batch, batch, options, work, finish, prefetch, ours, timeout_s, scan_id,
-                                   pure=False)
-            running[future] = batch
-            future.add_done_callback(finished.put)
+            send(pending.popleft())
     submit()
     try:
         while running:
@@ -176,7 +188,7 @@ def scan_files(client, tasks, options, on_results, batch_size=256, work=None, fi
                 raise ClusterError(str(exc)) from None
             except KilledWorker as exc:
                 if len(batch) > 1:  # blame nobody yet: each file alone shows the culprit
-                    pending.extendleft([task] for task in reversed(batch))
+                    suspects.extend([task] for task in batch)
                 else:
                     on_results([(batch[0][0], lost_row(client, scan_id, batch[0][0], exc), None)])
             future.release()
