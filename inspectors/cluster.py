@@ -51,6 +51,7 @@ BATCH_CHUNKS = 8  # a batch is this many pool chunks (8 x 32 files): a Dask task
 # transfer, a 32-file chunk of small images only ~10 ms of work (docs/benchmarks.md, "Beyond one machine")
 WAIT_FOR_WORKERS_S = 120.0  # for a first worker, and mid-scan for one after all were lost (a restart: spawn, imports)
 POLL_S = 1.0  # how often a waiting client asks whether the cluster still has a worker
+FETCH_S = 30.0  # one try at fetching a batch's rows: a try cut short starts over, so it must fit a slow transfer
 CLOSE_S = 30.0
 LOCAL_SETTINGS = {
     "distributed.scheduler.allowed-failures": 1,  # a batch is given up after two deaths (the file alone then)
@@ -183,7 +184,7 @@ def scan_files(client, tasks, options, on_results, batch_size=256, work=None, fi
             try:
                 # result(), not status: a result lost with its worker after the task finished is computed again,
                 # and result() waits for it (bounded, as every wait here)
-                on_results(lost.wait(functools.partial(_result, future)))
+                on_results(lost.wait(functools.partial(_result, future), FETCH_S))
             except WrongVersions as exc:
                 raise ClusterError(str(exc)) from None
             except KilledWorker as exc:
@@ -212,11 +213,11 @@ class WorkerLoss:
     def __init__(self, client):
         self.client, self.alone_since = client, None
 
-    def wait(self, step):
-        """step(POLL_S) until it returns, while it raises TimeoutError or queue.Empty (nothing yet)."""
+    def wait(self, step, every=POLL_S):
+        """step(every) until it returns, while it raises TimeoutError or queue.Empty (nothing yet)."""
         while True:
             try:
-                return step(POLL_S)
+                return step(every)
             except (TimeoutError, queue.Empty):
                 self.check()
 

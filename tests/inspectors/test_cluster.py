@@ -192,6 +192,18 @@ def test_a_cluster_without_workers_is_refused(monkeypatch):
             cluster.check_workers(nobody, cluster.local_versions())
 
 
+@pytest.mark.filterwarnings("ignore:Port .* is already in use")
+@pytest.mark.timeout(120)
+def test_a_scan_on_a_cluster_that_lost_every_worker_ends_instead_of_waiting(monkeypatch, small_dataset):
+    from distributed import Client, LocalCluster
+    monkeypatch.setattr(cluster, "WAIT_FOR_WORKERS_S", 1.0)
+    monkeypatch.setattr(cluster, "check_workers", lambda client, ours: None)  # they were there when it started
+    with LocalCluster(n_workers=0, processes=True, dashboard_address=None) as empty, \
+            Client(empty, set_as_default=False) as nobody:
+        with pytest.raises(cluster.ClusterError, match="lost all its workers and none came back within 1 s"):
+            scan(load_dataset(small_dataset), CONFIG, executor=cluster.Executor(nobody))
+
+
 @pytest.mark.timeout(300)  # a safety net below the suite's 600 s: the waits in cluster.py are bounded themselves
 def test_a_hung_file_ends_its_workers_and_becomes_a_timeout_row(client, small_dataset):
     shutil.copy(small_dataset / "val" / "cat" / "cat_0.png", small_dataset / "val" / "cat" / "hang.png")
