@@ -158,6 +158,19 @@ def partitioned_pairs(read, n: int, queries: np.ndarray, floor, probes: int, per
     return search(the_plan, cell, read, queries, floor, probes, per_block, client)
 
 
+class Sharded:
+    """vector_join.Cells' `pairs` over shards: planned once, each call a `search` (here, or on `client`'s
+    cluster). What vector_join.best_partners, and so content.Search, can take in place of a Cells whose rows
+    do not fit one machine."""
+
+    def __init__(self, read, n: int, cells: int, training_rows: int, exact_rows: int, max_rows: int, client=None):
+        self.the_plan, self.cell = plan(read, n, cells, training_rows, exact_rows, max_rows)
+        self.read, self.client = read, client
+
+    def pairs(self, queries, floor, probes: int, per_block: int):
+        return search(self.the_plan, self.cell, self.read, queries, floor, probes, per_block, self.client)
+
+
 class ArrayReader:
     """read(lo, hi) of a .npy file of rows, memory-mapped: what a shard task takes with it to a worker (a path,
     not the rows; every worker opens the file itself, e.g. on shared storage)."""
