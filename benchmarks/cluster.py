@@ -13,7 +13,8 @@ samples tables are compared (file times aside). The inspectors are not run: they
 
 The search: `--search-rows` 64-d unit vectors in clusters (as content.py's window vectors are), cells = 2 sqrt(n)
 as content.Search makes them, 12 probes; the one-machine vector_join.Cells against sharded_join in shards of
-n/8 rows, one after the other. Their pair counts must agree.
+n/8 rows, one after the other here, then as Dask tasks on a 2-worker LocalCluster (with the workers' peak
+memory). Their pair counts must agree.
 """
 
 import argparse
@@ -90,6 +91,12 @@ def scan_runs(args, data: Path) -> dict:
     return out
 
 
+def peak_mb() -> int:
+    """This process's peak resident memory (VmHWM), in MB: run on each Dask worker."""
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) // 1024 for line in f if line.startswith("VmHWM:"))
+
+
 def search_run(rows: int) -> dict:
     rng = np.random.default_rng(0)
     centres = content.normalised(rng.normal(size=(rows // 20, 64)))
@@ -112,12 +119,21 @@ def search_run(rows: int) -> dict:
         start = time.perf_counter()
         got = sharded_join.search(plan, cell, read, vectors, floor, probes, per_block)
         sharded = time.perf_counter() - start
+        with cluster.connect("local:2") as client:  # the same shards as Dask tasks, two worker processes
+            idle_mb = max(client.run(peak_mb).values())
+            start = time.perf_counter()
+            on_cluster = sharded_join.search(plan, cell, read, vectors, floor, probes, per_block, client=client)
+            dask_s = time.perf_counter() - start
+            worker_mb = max(client.run(peak_mb).values())
     finally:
         shutil.rmtree(path.parent, ignore_errors=True)
-    assert len(got[0]) == len(q), (len(got[0]), len(q))
+    assert len(got[0]) == len(q) == len(on_cluster[0]), (len(got[0]), len(q), len(on_cluster[0]))
     return {"rows": rows, "dim": 64, "cells": cells, "probes": probes, "pairs": int(len(q)),
             "one_machine_build_s": round(built, 2), "one_machine_search_s": round(searched, 2),
             "shards": len(plan.ranges), "sharded_plan_s": round(planned, 2), "sharded_search_s": round(sharded, 2),
+            "dask_search_s (2 workers)": round(dask_s, 2), "dask_worker_peak_mb": worker_mb,
+            "dask_worker_idle_peak_mb": idle_mb, "largest_shard_rows": int(max(plan.counts[a:b].sum()
+                                                                             for a, b in plan.ranges)),
             # the products' share: queries x probes x (rows a cell) multiply-adds of 64 dims
             "row_visits": int(rows * probes * rows / cells)}
 

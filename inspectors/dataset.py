@@ -119,13 +119,27 @@ def _manifest_in(folder: Path, config) -> Path | None:
     for entry in sorted(folder.iterdir()):
         if entry.suffix.lower() == ".csv" and entry.is_file() and not entry.name.startswith("."):
             try:
-                with open(entry, newline="", encoding="utf-8-sig") as f:
-                    header = next(csv.reader(f), [])
-            except (OSError, UnicodeDecodeError):
+                with open(entry, "rb") as f:
+                    head = f.read(MANIFEST_HEADER_BYTES)
+            except OSError:
                 continue
-            if config.path_column in header and config.label_column in header:
+            if is_manifest_header(head, config):
                 found.append(entry)
     return found[0] if len(found) == 1 else None
+
+
+MANIFEST_HEADER_BYTES = 64 << 10  # what is read of each top-level CSV to see its header: enough for any header
+
+
+def is_manifest_header(head: bytes, config) -> bool:
+    """Whether a CSV starting with `head` is a manifest: its first line names the path and label columns. One
+    rule for a folder's CSVs and a bucket prefix's (remote.py reads only this much of each object)."""
+    try:
+        line = head.partition(b"\n")[0].decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return False
+    header = next(csv.reader([line]), [])
+    return config.path_column in header and config.label_column in header
 
 
 def walk(root: Path, warnings: list):

@@ -6,19 +6,20 @@ what a local walk reports about folders (one named like an image, a symlink loop
 row keeps the object's storage.ObjectStat: the scan cache keys on (path, size, ETag or last-modified).
 """
 
-import csv
 import io
 import os
 import posixpath
 
 from . import dataset as disk  # its folder_rows: remote.folder_rows has the same job for keys
 from .dataset import (
+    MANIFEST_HEADER_BYTES,
     DatasetError,
     Listing,
     _finish,
     _is_image_name,
     _read_manifest,
     _row,
+    is_manifest_header,
     normalise_split,
 )
 from .features import error_text
@@ -26,7 +27,6 @@ from .schema import ENTRY_IMAGE, ENTRY_MISSING, ENTRY_UNSUPPORTED, LISTING_COLUM
 from .storage import filesystem, is_url, iter_objects, object_stat, public_url, relative_parts, with_retries
 
 ROW_COLUMNS = LISTING_COLUMNS + ["error", "bytes", "mtime_ns", "fs_path", "stamp"]
-MANIFEST_HEADER_BYTES = 64 << 10  # a ranged read of the top-level CSVs' first line: enough for any header
 
 
 def source(dataset: str, labels: str | None = None) -> tuple[str, str | None]:
@@ -114,10 +114,9 @@ def _manifest_in(fs, root: str, config) -> str | None:
             continue
         try:
             head = with_retries(lambda n=name: fs.cat_file(n, start=0, end=MANIFEST_HEADER_BYTES))
-            header = next(csv.reader(io.StringIO(head.decode("utf-8-sig").partition("\n")[0])), [])
-        except (OSError, UnicodeDecodeError):
+        except OSError:
             continue
-        if config.path_column in header and config.label_column in header:
+        if is_manifest_header(head, config):
             found.append(name)
     return found[0] if len(found) == 1 else None
 

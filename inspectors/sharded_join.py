@@ -118,12 +118,21 @@ def search_shard(read, rows, row_cells, first, end, queries, floor, probe_table,
     return shard(read, rows, row_cells, first, end).pairs(queries, floor, probe_table, per_block)
 
 
+def run_shards(jobs, shared, client=None) -> list:
+    """search_shard(*job, *shared) for each job: one after the other here, or one Dask task each on `client`.
+    On a cluster the shared arguments (the query chunk and its probe table, the same for every shard) go to each
+    worker once, not once a task; a task lost with its worker runs again elsewhere (Dask's retry)."""
+    if client is None:
+        return [search_shard(*job, *shared) for job in jobs]
+    shared = client.scatter(list(shared), broadcast=True, hash=False)
+    return client.gather([client.submit(search_shard, *job, *shared, pure=False) for job in jobs])
+
+
 def search(the_plan: Plan, cell: np.ndarray, read, queries: np.ndarray, floor, probes: int, per_block: int,
-           run_all=None):
+           client=None):
     """Pass 3 for one chunk of queries: (query, row, similarity) from every shard a query probes. Each job
-    carries its shard's row numbers (not the whole cell table) and the query chunk with its probe table.
-    run_all(function, [args, ...]) -> [results] runs the shards (default: one after the other here;
-    cluster.run_all on Dask)."""
+    carries its shard's row numbers (not the whole cell table); `client` (a distributed.Client) runs the shards
+    side by side on its cluster, the reader then being one every worker can open (ArrayReader on shared storage)."""
     queries = np.ascontiguousarray(queries, dtype=np.float32)
     table = probe(the_plan, queries, probes)
     probed = np.zeros(the_plan.cells + 1, bool)
@@ -132,21 +141,34 @@ def search(the_plan: Plan, cell: np.ndarray, read, queries: np.ndarray, floor, p
     for first, end in the_plan.ranges:
         if probed[first:end].any():  # a shard no query looks into is not even read
             rows = np.flatnonzero((cell >= first) & (cell < end))
-            jobs.append((read, rows, cell[rows], first, end, queries, floor, table, per_block))
-    found = run_all(search_shard, jobs) if run_all else [search_shard(*job) for job in jobs]
-    found = [f for f in found if len(f[0])]
+            jobs.append((read, rows, cell[rows], first, end))
+    found = [f for f in run_shards(jobs, (queries, floor, table, per_block), client) if len(f[0])]
     if not found:
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float32)
     return tuple(np.concatenate(x) for x in zip(*found, strict=True))
 
 
 def partitioned_pairs(read, n: int, queries: np.ndarray, floor, probes: int, per_block: int, cells: int,
-                      training_rows: int, exact_rows: int, max_rows: int, run_all=None):
+                      training_rows: int, exact_rows: int, max_rows: int, client=None):
     """What vector_join.Cells(rows, cells, training_rows, exact_rows).pairs(queries, floor, probes, per_block)
     returns (as a set: the order differs), with no more than max_rows rows (or one cell) in memory at a time
-    besides the queries. A long run plans once and calls `search` a query chunk at a time."""
+    besides the queries, on this machine or, given a distributed.Client, on a worker each shard. A long run
+    plans once and calls `search` a query chunk at a time."""
     the_plan, cell = plan(read, n, cells, training_rows, exact_rows, max_rows)
-    return search(the_plan, cell, read, queries, floor, probes, per_block, run_all)
+    return search(the_plan, cell, read, queries, floor, probes, per_block, client)
+
+
+class Sharded:
+    """vector_join.Cells' `pairs` over shards: planned once, each call a `search` (here, or on `client`'s
+    cluster). What vector_join.best_partners, and so content.Search, can take in place of a Cells whose rows
+    do not fit one machine."""
+
+    def __init__(self, read, n: int, cells: int, training_rows: int, exact_rows: int, max_rows: int, client=None):
+        self.the_plan, self.cell = plan(read, n, cells, training_rows, exact_rows, max_rows)
+        self.read, self.client = read, client
+
+    def pairs(self, queries, floor, probes: int, per_block: int):
+        return search(self.the_plan, self.cell, self.read, queries, floor, probes, per_block, self.client)
 
 
 class ArrayReader:

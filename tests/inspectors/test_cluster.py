@@ -138,18 +138,25 @@ def test_an_object_storage_scan_on_the_cluster_equals_the_local_scan(client, tmp
 
 def test_the_near_duplicate_search_in_shards_on_the_cluster_finds_the_one_machine_pairs(client, tmp_path):
     import numpy as np
+    from distributed import get_task_stream
 
     from inspectors import content, sharded_join, vector_join
     rng = np.random.default_rng(0)
     centres = content.normalised(rng.normal(size=(60, 16)))
     vectors = content.normalised(centres[rng.integers(0, 60, 3000)] + rng.normal(scale=0.15, size=(3000, 16)))
     np.save(tmp_path / "rows.npy", vectors)  # the workers read their shard's rows from the file, not from us
-    q, r, _ = vector_join.Cells(vectors, 40, 40, 100).pairs(vectors, 0.93, probes=6, per_block=10)
-    got = sharded_join.partitioned_pairs(sharded_join.ArrayReader(tmp_path / "rows.npy"), len(vectors), vectors,
-                                         0.93, 6, 10, cells=40, training_rows=40, exact_rows=100, max_rows=300,
-                                         run_all=cluster.run_all(client))
-    assert sorted(zip(got[0].tolist(), got[1].tolist(), strict=True)) == sorted(zip(q.tolist(), r.tolist(),
-                                                                                    strict=True))
+    read = sharded_join.ArrayReader(tmp_path / "rows.npy")
+    q, r, s = vector_join.Cells(vectors, 40, 40, 100).pairs(vectors, 0.93, probes=6, per_block=10)
+    the_plan, _ = sharded_join.plan(read, len(vectors), 40, 40, 100, max_rows=300)
+    assert len(the_plan.ranges) >= 10  # forced small: no shard holds more than a tenth of the rows
+    with get_task_stream(client) as stream:
+        got = sharded_join.partitioned_pairs(read, len(vectors), vectors, 0.93, 6, 10, cells=40, training_rows=40,
+                                             exact_rows=100, max_rows=300, client=client)
+    one_machine = dict(zip(zip(q.tolist(), r.tolist(), strict=True), s.tolist(), strict=True))
+    on_cluster = dict(zip(zip(got[0].tolist(), got[1].tolist(), strict=True), got[2].tolist(), strict=True))
+    assert len(got[0]) == len(q) and on_cluster == one_machine  # the same pairs once each, the same products
+    shards = [task for task in stream.data if task["key"].startswith("search_shard")]
+    assert len(shards) >= 10 and len({task["worker"] for task in shards}) == 2  # side by side, on both workers
 
 
 def test_the_cli_scans_on_a_local_cluster_it_starts_and_stops(small_dataset, cache_dir, tmp_path):
@@ -185,8 +192,19 @@ def test_a_cluster_without_workers_is_refused(monkeypatch):
             cluster.check_workers(nobody, cluster.local_versions())
 
 
-@pytest.mark.skip(reason="hung once for 600 s in a clean-clone run (2026-12-06 12:3x, passed in two others): the "
-                         "watchdog's worker restart can wait forever; issue 19 keeps it open until fixed")
+@pytest.mark.filterwarnings("ignore:Port .* is already in use")
+@pytest.mark.timeout(120)
+def test_a_scan_on_a_cluster_that_lost_every_worker_ends_instead_of_waiting(monkeypatch, small_dataset):
+    from distributed import Client, LocalCluster
+    monkeypatch.setattr(cluster, "WAIT_FOR_WORKERS_S", 1.0)
+    monkeypatch.setattr(cluster, "check_workers", lambda client, ours: None)  # they were there when it started
+    with LocalCluster(n_workers=0, processes=True, dashboard_address=None) as empty, \
+            Client(empty, set_as_default=False) as nobody:
+        with pytest.raises(cluster.ClusterError, match="lost all its workers and none came back within 1 s"):
+            scan(load_dataset(small_dataset), CONFIG, executor=cluster.Executor(nobody))
+
+
+@pytest.mark.timeout(300)  # a safety net below the suite's 600 s: the waits in cluster.py are bounded themselves
 def test_a_hung_file_ends_its_workers_and_becomes_a_timeout_row(client, small_dataset):
     shutil.copy(small_dataset / "val" / "cat" / "cat_0.png", small_dataset / "val" / "cat" / "hang.png")
     listing = load_dataset(small_dataset)

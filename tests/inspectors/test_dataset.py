@@ -3,7 +3,7 @@ import os
 import pytest
 
 from inspectors.config import LoadConfig
-from inspectors.dataset import DatasetError, load_dataset
+from inspectors.dataset import DatasetError, is_manifest_header, load_dataset
 from tests.conftest import encode, noise_image, write
 
 PNG = encode(noise_image(16, 16), "PNG")
@@ -158,6 +158,19 @@ def test_unreadable_csv_is_a_clear_error(tmp_path):
     m.write_bytes(b"path,label\n\xff\xfe,\x00cat\n")
     with pytest.raises(DatasetError, match="not UTF-8"):
         load_dataset(m)
+
+
+def test_a_manifest_is_the_csv_whose_first_line_names_the_path_and_label_columns(tmp_path):
+    config = LoadConfig()
+    assert is_manifest_header(b'\xef\xbb\xbf"path",label,split\r\nimages/a.png,cat,train\r\n', config)  # BOM, CRLF
+    assert not is_manifest_header(b"file,class\npath,label\n", config)  # only the first line counts
+    assert not is_manifest_header(b"path,lab\xe9l\n", config)  # not UTF-8: not ours
+    assert is_manifest_header(b"file,class\n", LoadConfig(path_column="file", label_column="class"))
+    make(tmp_path, "images/a.png")
+    (tmp_path / "notes.csv").write_text("when,what\n2026,started\n")
+    (tmp_path / "labels.csv").write_bytes(b"\xef\xbb\xbfpath,label\r\nimages/a.png,cat\r\n")
+    listing = load_dataset(tmp_path)
+    assert listing.layout == "csv" and listing.samples["label"].tolist() == ["cat"]
 
 
 def test_layout_can_be_forced(tmp_path):
