@@ -28,7 +28,8 @@ with st.expander("Settings", expanded=not found["facts"]):
     c = st.columns(4)
     c[0].selectbox("Folds", ["auto", *range(2, 21)], key="li_folds",
                    format_func=lambda f: "auto (5; 2 above 20,000 images)" if f == "auto" else str(f))
-    c[1].number_input("Epochs per fold", 1, 1000, LABEL_ISSUE_DEFAULTS["epochs"], key="li_epochs")
+    c[1].number_input("Epochs per fold", 0, 1000, LABEL_ISSUE_DEFAULTS["epochs"], key="li_epochs",
+                      help="0 = as many as fit the CPU budget (about a quarter of an hour for 10,000 images).")
     c[2].number_input("Stop after steps", 0, 1_000_000, 0, key="li_steps", help="0 = the epochs decide.")
     c[3].number_input("Seed", 0, 2**31 - 1, 0, key="li_seed")
 
