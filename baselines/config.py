@@ -31,7 +31,8 @@ class TrainConfig:
     max_cache_mb: int = 4096  # the uint8 tensor cache; beyond this the data is subsampled (said in the run log)
     device: str = "auto"  # auto = cuda when available, else cpu
     threads: int = 1  # CPU threads for torch: on shared cores OpenMP spin-waiting makes 2 threads slower than 1
-    pretrained: str = ""  # a local state_dict file for resnet18; nothing is ever downloaded
+    pretrained: str = ""  # --weights: a local state_dict file (resnet18, or the backbone); nothing is ever downloaded
+    backbone: str = ""  # label-issues: a torchvision architecture whose frozen features feed a k-fold linear probe
     input_independent_margin: float = 0.15  # the real model's val loss must be >= 15% below the zero-input one
 
 
@@ -67,6 +68,9 @@ def validate(config: TrainConfig) -> None:
         raise ValueError(f"prior_bias {config.prior_bias!r}: choose auto, on or off")
     if config.batch_size < 1 or config.epochs < 0 or config.max_steps < 0 or config.lr < 0:
         raise ValueError("batch_size must be >= 1; epochs, max_steps and lr must be >= 0")
+    if config.backbone and not config.pretrained:
+        raise ValueError(f"--backbone {config.backbone} needs --weights FILE: a local state_dict (nothing is ever "
+                         "downloaded)")
     if config.input_size and not 8 <= config.input_size <= 512:
         raise ValueError(f"input_size {config.input_size}: choose 8-512 px (0 = from the scan)")
 

@@ -30,7 +30,7 @@ from inspectors.schema import FINDING_COLUMNS
 from inspectors.sheets import write_sheet
 from inspectors.workspace import atomic_write_text
 
-from . import crossfit, volume
+from . import crossfit, probe, volume
 from .config import TrainConfig, config_to_dict
 from .data import MAX_AUTO_SIZE, SIZE_CHOICES, Prepared, class_problem, tensor_cache, usable
 from .train import pick_device
@@ -103,6 +103,13 @@ def out_of_sample(prepared: Prepared, rows: pd.DataFrame, config: TrainConfig, k
     folds = crossfit.assign_folds(targets, k, config.seed, groups)
     classes = sorted(rows["label"].astype(str).unique())
     x_all = torch.from_numpy(np.array(images)).to(device)  # a copy: the memmap is read-only
+    if config.backbone:
+        log(f"{k}-fold linear probe on {config.backbone} features ({config.pretrained}) at {size} px on {device}")
+        backbone = probe.load_backbone(config.backbone, config.pretrained).to(device)
+        chosen = probe.features(backbone, x_all[torch.as_tensor(np.flatnonzero(ok), device=device)], progress=progress)
+        features = np.zeros((len(rows), chosen.shape[1]), np.float32)
+        features[ok] = chosen
+        return probe.linear_probe(features, targets, ok, folds, len(classes), config.seed, log), folds, ok, failed, 0
     epochs = crossfit.epochs_for(config, int(ok.sum()), k)
     cfg = dataclasses.replace(config, input_size=size, epochs=epochs)
     # device and threads say how, not what: a rerun on another device still finds the folds done
