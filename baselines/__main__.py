@@ -76,6 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "label-issues":
             p.add_argument("--folds", type=int, default=0, help="cross-validation folds (default: 5, or 2 above "
                            "20,000 images)")
+            p.add_argument("--workers", type=int, default=0, help="folds trained side by side, one process each "
+                           "(default: one per core from 2,000 images on)")
+            p.add_argument("--cluster", metavar="tcp://HOST:PORT|local:N", help="train the folds on a Dask cluster "
+                           "(its workers must see the workspace's files)")
         if name == "tolerance":
             p.add_argument("--sizes", default="16,32,64", help="input sides to compare (default 16,32,64)")
         if name in JOB_COMMANDS:

@@ -80,7 +80,16 @@ def report_card(verdicts) -> str:
 
 def cmd_label_issues(args, prepared, split, config, progress, say) -> int:
     from . import label_issues
-    result = label_issues.find(prepared, config, folds=args.folds, progress=progress("folds"), log=say)
+    run = lambda client=None: label_issues.find(prepared, config, folds=args.folds,  # noqa: E731
+                                                progress=progress("folds"), log=say, workers=args.workers,
+                                                client=client)
+    if args.cluster:
+        from inspectors import cluster  # dask only when asked for
+
+        with cluster.connect(args.cluster) as client:
+            result = run(client)
+    else:
+        result = run()
     written = label_issues.write(prepared.workspace, result, args.out)
     progress.close()
     found, facts = result.findings, result.facts

@@ -30,7 +30,7 @@ from inspectors.schema import FINDING_COLUMNS
 from inspectors.sheets import write_sheet
 from inspectors.workspace import atomic_write_text
 
-from . import crossfit, probe, volume
+from . import crossfit, fold_jobs, probe, volume
 from .config import TrainConfig, config_to_dict
 from .data import MAX_AUTO_SIZE, SIZE_CHOICES, Prepared, class_problem, tensor_cache, usable
 from .train import pick_device
@@ -90,7 +90,8 @@ def input_size(samples: pd.DataFrame, cap: int = MAX_AUTO_SIZE) -> int:
 
 
 def out_of_sample(prepared: Prepared, rows: pd.DataFrame, config: TrainConfig, k: int, progress=None,
-                  log=lambda message: None) -> tuple[np.ndarray, np.ndarray, np.ndarray, list, int]:
+                  log=lambda message: None, workers: int = 0,
+                  client=None) -> tuple[np.ndarray, np.ndarray, np.ndarray, list, int]:
     """(probabilities (N, C), fold per row, ok mask, files that no longer decode, epochs per fold). Folds keep
     each duplicate group whole; finished folds are kept under label_issues/folds/<run key>/ and reused."""
     size = config.input_size or input_size(prepared.samples)
@@ -122,7 +123,13 @@ def out_of_sample(prepared: Prepared, rows: pd.DataFrame, config: TrainConfig, k
     whole = len(set(groups) - {""})
     log(f"{k} folds of {config.model} at {size} px on {device}, up to {epochs} epochs each, {int(ok.sum())} images"
         + (f"; {whole} duplicate groups kept within one fold" if whole else ""))
-    probs = crossfit.cross_fit(x_all, targets, ok, folds, len(classes), cfg, epochs, saved, progress, log)
+    workers = fold_jobs.workers_for(int(ok.sum()), k, workers)
+    if client is not None or workers > 1:
+        log(f"folds run in {'the Dask cluster' if client is not None else f'{workers} worker processes'}")
+        probs = fold_jobs.run_folds(images.filename, targets, ok, folds, len(classes), cfg, epochs, saved, workers,
+                                    client, progress, log)
+    else:
+        probs = crossfit.cross_fit(x_all, targets, ok, folds, len(classes), cfg, epochs, saved, progress, log)
     return probs, folds, ok, failed, epochs
 
 
@@ -152,8 +159,9 @@ class LabelIssues:
 
 
 def find(prepared: Prepared, config: TrainConfig, folds: int = 0, progress=None, log=lambda message: None,
-         filter_by: str = DEFAULT_FILTER, exclude=UNRELIABLE) -> LabelIssues:
-    """The label issues among every decodable labelled image, whatever its split."""
+         filter_by: str = DEFAULT_FILTER, exclude=UNRELIABLE, workers: int = 0, client=None) -> LabelIssues:
+    """The label issues among every decodable labelled image, whatever its split. `workers`: fold processes
+    (0: fold_jobs.workers_for decides); `client`: a Dask client whose workers train the folds instead."""
     rows = usable(prepared.samples)
     classes = sorted(rows["label"].astype(str).unique())
     if problem := class_problem(classes):
@@ -164,7 +172,7 @@ def find(prepared: Prepared, config: TrainConfig, folds: int = 0, progress=None,
         raise ValueError(f"label issues need at least 2 images of each class; too few: {', '.join(lonely[:10])}")
     rows = rows.assign(target=rows["label"].astype(str).map({c: i for i, c in enumerate(classes)}).astype("int64"))
     k = folds or (5 if len(rows) <= SMALL_ENOUGH else 2)
-    probs, fold, ok, failed, epochs = out_of_sample(prepared, rows, config, k, progress, log)
+    probs, fold, ok, failed, epochs = out_of_sample(prepared, rows, config, k, progress, log, workers, client)
     rows, probs, fold = rows[ok].reset_index(drop=True), probs[ok], fold[ok]
     labels = rows["target"].to_numpy()
     inspected = inspector_findings(prepared.workspace)

@@ -5,6 +5,8 @@ benchmarks/data/ (gitignored) as PNGs plus a manifest (path,label) and the truth
   photos32: 32 px windows cut from the real photos bundled with scikit-image and scikit-learn (_real_photos),
             one class per photo of the tuning group (10 classes), windows of random size and place, mirrored
             at random: crops of one photo are look-alikes, and some photos look alike (brick, grass).
+  kinds32:  the same from all 20 photos, one class per kind of scene (10 classes: portrait, animal, texture,
+            ...): a class holds different photos, and classes look alike (CIFAR-like).
   digits32: scikit-learn's handwritten digits rendered at 32 px (_digits32.render), shifted by up to 2 px.
 
 Noise: a share `noise` of the images gets a wrong label. CONFUSED of them are swaps into the class a quick model
@@ -30,8 +32,8 @@ CONFUSED = 0.7  # share of the wrong labels that go to the most-confused class
 MIN_STD = 10.0  # grey std (0-255) below which a window is blank: refused
 
 
-def _windows(rng, n: int) -> tuple[list[np.ndarray], list[str]]:
-    names = _real_photos.names("tuning")
+def _windows(rng, n: int, by_kind: bool = False) -> tuple[list[np.ndarray], list[str]]:
+    names = _real_photos.names() if by_kind else _real_photos.names("tuning")
     images, labels = [], []
     while len(images) < n:
         name = names[int(rng.integers(len(names)))]
@@ -43,7 +45,7 @@ def _windows(rng, n: int) -> tuple[list[np.ndarray], list[str]]:
         if small.mean(2).std() < MIN_STD:
             continue
         images.append(small[:, ::-1] if rng.random() < 0.5 else small)
-        labels.append(name)
+        labels.append(_real_photos.PHOTOS[name][0] if by_kind else name)
     return images, labels
 
 
@@ -78,7 +80,8 @@ def build(name: str, size: int, noise: float, seed: int = 0) -> Path:
     if (folder / "truth.csv").exists():
         return folder
     rng = np.random.default_rng([seed, size, int(noise * 1000), int(hashlib.md5(name.encode()).hexdigest()[:6], 16)])
-    images, true = (_windows if name == "photos32" else _digits)(rng, size)
+    images, true = (_windows(rng, size) if name == "photos32" else _windows(rng, size, by_kind=True)
+                    if name == "kinds32" else _digits(rng, size))
     true = np.array(true, dtype=object)
     classes = sorted(set(true))
     partner = confusion_partner(images, true, classes)

@@ -1,7 +1,7 @@
 """Label issues against planted label noise: `python -m baselines label-issues` with its defaults (or the settings
 given), scored on what it flags and on how it ranks.
 
-    python benchmarks/label_issues.py [--sets photos32,digits32,shapes,shapes_csv] [--size 3000] [--noise 0.04]
+    python benchmarks/label_issues.py [--sets kinds32,photos32,digits32,shapes,shapes_csv] [--size 3000] [--noise 0.04]
                                       [--folds 5] [--config JSON] [--rescore] [--tag NAME] [--write]
 
 Sets: photos32 and digits32 (benchmarks/_label_noise_sets.py: real photos cut into 32 px windows, one class per
@@ -44,7 +44,7 @@ def dataset(name: str, size: int, noise: float) -> tuple[str, set]:
     if name in SHAPES:
         wrong = pd.read_csv(ROOT / f"sample_data/truth/label_noise_{name}.csv", dtype=str, keep_default_na=False)
         return str(SHAPES[name]), set(wrong["path"])
-    folder = _label_noise_sets.build(name, size if name == "photos32" else min(size, 1797), noise)
+    folder = _label_noise_sets.build(name, min(size, 1797) if name == "digits32" else size, noise)
     truth = pd.read_csv(folder / "truth.csv", dtype=str, keep_default_na=False)
     return str(folder / "manifest.csv"), set(truth.loc[truth["true"] != truth["given"], "path"])
 

@@ -81,3 +81,20 @@ def test_a_killed_run_resumes_at_the_fold_it_was_in(tmp_path, monkeypatch):
     probs = cross_fit(x, targets, ok, folds, 2, config, 1, tmp_path / "folds")
     assert len(fresh) == 2  # folds 2 and 3 only
     assert np.allclose(probs.sum(1), 1, atol=1e-5)
+
+
+def test_folds_in_worker_processes_give_the_in_process_probabilities(colours, tmp_path):
+    # the same folds, seeds and settings: two spawned workers (one fold each) match one process, to float noise
+    from baselines import fold_jobs
+    from baselines.data import tensor_cache, usable
+
+    rows = usable(colours.samples)
+    images, ok, _ = tensor_cache(colours, rows, 16)
+    targets = rows["label"].map({c: i for i, c in enumerate(sorted(rows["label"].unique()))}).to_numpy().copy()
+    folds = assign_folds(targets, 2, 0)
+    config = TrainConfig(model="tiny_cnn", width=4, batch_size=8, lr=1e-2, augment="flip_crop", max_steps=6)
+    torch.set_num_threads(1)
+    here = cross_fit(torch.from_numpy(np.array(images)), targets, ok, folds, 3, config, 2)
+    there = fold_jobs.run_folds(images.filename, targets, ok, folds, 3, config, 2, tmp_path / "folds", workers=2)
+    assert sorted(p.name for p in (tmp_path / "folds").iterdir()) == ["fold_0.npy", "fold_1.npy"]
+    assert np.allclose(here, there, atol=1e-4)
