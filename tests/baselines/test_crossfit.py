@@ -98,3 +98,21 @@ def test_folds_in_worker_processes_give_the_in_process_probabilities(colours, tm
     there = fold_jobs.run_folds(images.filename, targets, ok, folds, 3, config, 2, tmp_path / "folds", workers=2)
     assert sorted(p.name for p in (tmp_path / "folds").iterdir()) == ["fold_0.npy", "fold_1.npy"]
     assert np.allclose(here, there, atol=1e-4)
+
+
+def test_folds_on_a_dask_cluster_are_saved_and_give_every_image_a_prediction(colours, tmp_path):
+    distributed = __import__("pytest").importorskip("distributed")
+    from baselines import fold_jobs
+    from baselines.data import tensor_cache, usable
+
+    rows = usable(colours.samples)
+    images, ok, _ = tensor_cache(colours, rows, 16)
+    targets = rows["label"].map({c: i for i, c in enumerate(sorted(rows["label"].unique()))}).to_numpy().copy()
+    folds = assign_folds(targets, 2, 0)
+    config = TrainConfig(model="tiny_cnn", width=4, batch_size=8, lr=1e-2, augment="none", max_steps=4)
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None,
+                                  host="127.0.0.1") as cluster, distributed.Client(cluster) as client:
+        probs = fold_jobs.run_folds(images.filename, targets, ok, folds, 3, config, 1, tmp_path / "folds", 2,
+                                    client=client)
+    assert sorted(p.name for p in (tmp_path / "folds").iterdir()) == ["fold_0.npy", "fold_1.npy"]
+    assert np.allclose(probs[ok].sum(1), 1, atol=1e-5)
