@@ -76,10 +76,13 @@ def assign_folds(targets: np.ndarray, k: int, seed: int, groups=None) -> np.ndar
     return folds
 
 
-def epochs_for(config: TrainConfig, n_images: int, k: int) -> int:
-    """config.epochs, or with 0 as many as the pass budget allows for (k-1)/k of n_images per fold and k folds."""
+def epochs_for(config: TrainConfig, n_images: int, k: int, device: str = "cpu") -> int:
+    """config.epochs, or with 0 as many as the CPU pass budget allows for (k-1)/k of n_images per fold and k folds
+    (on a GPU the budget is no limit: MAX_EPOCHS)."""
     if config.epochs:
         return config.epochs
+    if device == "cuda":
+        return MAX_EPOCHS
     per_epoch = max(1, (k - 1) * n_images)
     return int(min(MAX_EPOCHS, max(MIN_EPOCHS, PASS_BUDGET // per_epoch)))
 

@@ -111,7 +111,7 @@ def out_of_sample(prepared: Prepared, rows: pd.DataFrame, config: TrainConfig, k
         features = np.zeros((len(rows), chosen.shape[1]), np.float32)
         features[ok] = chosen
         return probe.linear_probe(features, targets, ok, folds, len(classes), config.seed, log), folds, ok, failed, 0
-    epochs = crossfit.epochs_for(config, int(ok.sum()), k)
+    epochs = crossfit.epochs_for(config, int(ok.sum()), k, device.type)
     cfg = dataclasses.replace(config, input_size=size, epochs=epochs)
     # device and threads say how, not what: a rerun on another device still finds the folds done
     key = crossfit.run_key(dataclasses.replace(cfg, device="", threads=1), rows["path"], folds, size, epochs)

@@ -40,6 +40,7 @@ def test_epochs_fit_the_pass_budget_unless_given():
     auto = TrainConfig(epochs=0)
     assert epochs_for(auto, 10_000, 5) == crossfit.PASS_BUDGET // 40_000
     assert epochs_for(auto, 100, 5) == crossfit.MAX_EPOCHS and epochs_for(auto, 10**6, 5) == crossfit.MIN_EPOCHS
+    assert epochs_for(auto, 10**6, 5, "cuda") == crossfit.MAX_EPOCHS
 
 
 def test_crop_flip_shifts_and_mirrors_without_changing_the_shape():
