@@ -66,12 +66,16 @@ def run_folds(images_file, targets: np.ndarray, ok: np.ndarray, folds: np.ndarra
     base = {"images": str(images_file), "targets": np.asarray(targets), "ok": np.asarray(ok),
             "folds": np.asarray(folds), "classes": classes, "config": dataclasses.asdict(config), "epochs": epochs}
     jobs = [{**base, "fold": f, "file": str(files[f])} for f in todo]
-    started, done = time.time(), k - len(todo)
+    if client is not None:  # the cluster's workers, for the time left
+        workers = max(1, len(client.scheduler_info().get("workers", {})))
+    done, seconds = k - len(todo), []
     if progress:
         progress(done, k)
     for result in _results(jobs, workers, client):
         done += 1
-        left = (time.time() - started) / max(done - (k - len(todo)), 1) * (k - done)
+        seconds.append(result["seconds"])
+        # folds run in rounds of `workers`: what is left is that many more rounds of an average fold
+        left = -(-(k - done) // max(workers, 1)) * float(np.mean(seconds))
         log(f"fold {result['fold'] + 1}/{k}: held-out accuracy {result['accuracy']:.3f} (best epoch "
             f"{result['best_epoch']}/{epochs}, {result['seconds']:.0f} s); about {left / 60:.0f} min left")
         if progress:

@@ -52,18 +52,26 @@ def dataset(name: str, size: int, noise: float) -> tuple[str, set]:
 def predict(name: str, source: str, config: TrainConfig, folds: int, cache: str, tag: str) -> dict:
     """Held-out probabilities of one set and what judging them needs; saved for --rescore."""
     prepared = data.prepare(source, cache=cache)
-    started = time.time()
+    started, cpu = time.time(), _cpu_s()
     result = li.find(prepared, config, folds=folds, log=print)
-    wall = time.time() - started
+    wall, cpu = time.time() - started, _cpu_s() - cpu
     table = result.predictions.sort_index()
     run = {"labels": result.labels, "probs": result.probabilities, "paths": table["path"].to_numpy(str),
            "reliable": (table["unreliable"] == "").to_numpy(), "images": result.facts["samples"],
-           "oos_accuracy": result.facts["oos_accuracy"], "wall_s": wall, "folds": result.facts["folds"],
+           "oos_accuracy": result.facts["oos_accuracy"], "wall_s": wall, "cpu_s": cpu, "folds": result.facts["folds"],
            "epochs": result.facts["epochs"], "groups": li.conflict_groups(li.inspector_findings(prepared.workspace),
                                                                           table["path"]).astype(str)}
     SAVED.mkdir(parents=True, exist_ok=True)
     np.savez(SAVED / f"{tag}_{name}.npz", **run)
     return run
+
+
+def _cpu_s() -> float:
+    """CPU seconds of this process and of its finished children (the fold workers)."""
+    import resource
+
+    return sum(resource.getrusage(who).ru_utime + resource.getrusage(who).ru_stime
+               for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
 
 
 def score(run: dict, wrong: set) -> dict:
@@ -77,6 +85,7 @@ def score(run: dict, wrong: set) -> dict:
            "flagged": len(flagged), "share": len(flagged) / max(len(paths), 1), "found": found,
            "recall": found / max(len(wrong), 1), "precision": found / max(len(flagged), 1),
            "candidates": facts["candidates"], "weak": facts["weak_model"], "wall_s": float(run["wall_s"]),
+           "cpu_s": float(run.get("cpu_s", float("nan"))),
            "epochs": int(run["epochs"]), "folds": int(run["folds"])}
     idx = np.flatnonzero(reliable)
     for method in ("self_confidence", "normalized_margin"):
@@ -129,7 +138,8 @@ def main() -> None:
         body.append(f"| {r['set']} | {r['images']} | {r['folds']} x {r['epochs']} | {r['oos_accuracy']:.3f} | "
                     f"{'yes' if r['weak'] else 'no'} | {r['wrong']} | {r['candidates']} | {r['flagged']} "
                     f"({r['share']:.1%}) | {r['found']} ({r['recall']:.2f}) | {r['precision']:.2f} | "
-                    f"{r['top50_self_confidence']} | {r['top50_normalized_margin']} | {r['wall_s']:.0f} |")
+                    f"{r['top50_self_confidence']} | {r['top50_normalized_margin']} | {r['wall_s']:.0f} | "
+                    f"{r['cpu_s']:.0f} |")
     write_section("Label issues", "## Label issues\n\n" + "\n".join(body) + "\n", keep="### Notes")
 
 
