@@ -62,8 +62,12 @@ def predict(name: str, source: str, config: TrainConfig, folds: int, cache: str,
            "epochs": result.facts["epochs"], "groups": li.conflict_groups(li.inspector_findings(prepared.workspace),
                                                                           table["path"]).astype(str)}
     SAVED.mkdir(parents=True, exist_ok=True)
-    np.savez(SAVED / f"{tag}_{name}.npz", **run)
+    np.savez(saved_file(tag, name, run["images"]), **run)
     return run
+
+
+def saved_file(tag: str, name: str, images: int) -> Path:
+    return SAVED / (f"{tag}_{name}.npz" if name in SHAPES else f"{tag}_{name}_{images}.npz")
 
 
 def _cpu_s() -> float:
@@ -108,38 +112,53 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     config = TrainConfig(**{**LABEL_ISSUE_DEFAULTS, **json.loads(args.config)})
-    started_at = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    where = machine()
     rows = []
     with tempfile.TemporaryDirectory() as cache:
         for name in args.sets.split(","):
+            started_at, where = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), machine()
             source, wrong = dataset(name, args.size, args.noise)
+            images = min(args.size, 1797) if name == "digits32" else args.size
             if args.rescore:
-                run = dict(np.load(SAVED / f"{args.tag}_{name}.npz", allow_pickle=False))
+                run = dict(np.load(saved_file(args.tag, name, images), allow_pickle=False))
             else:
                 run = predict(name, source, config, args.folds, cache, args.tag)
-            rows.append({"set": name, **score(run, wrong)})
+            rows.append({"set": name, **score(run, wrong), "tag": args.tag, "settings": args.config,
+                         "noise": args.noise if name not in SHAPES else None, "measured": started_at,
+                         "machine": where, "command": " ".join(["python benchmarks/label_issues.py", *sys.argv[1:]])})
             print(json.dumps(rows[-1]), flush=True)
-    table = pd.DataFrame(rows)
-    print(table.to_string(index=False))
-    if not args.write:
-        return
-    command = " ".join(["python benchmarks/label_issues.py", *sys.argv[1:]])
-    body = [f"`{command}` — measured {started_at} on {where}; torch on one thread, niced, beside other work. "
-            f"Settings: {', '.join(f'{k}={v}' for k, v in {**LABEL_ISSUE_DEFAULTS, **json.loads(args.config)}.items())}"
-            f"; {args.noise:.0%} planted wrong labels in photos32 and digits32, "
-            f"{_label_noise_sets.CONFUSED:.0%} of them swaps into the most-confused class. Flagged: the default "
+            with open(SAVED / "results.jsonl", "a") as f:  # a rescore row names its command: --rescore
+                f.write(json.dumps(rows[-1]) + "\n")
+    print(pd.DataFrame(rows).drop(columns=["machine", "command"]).to_string(index=False))
+    if args.write:
+        write_doc()
+
+
+def write_doc() -> None:
+    """The section from every run recorded in results.jsonl (the latest per set, size and settings)."""
+    runs = [json.loads(line) for line in (SAVED / "results.jsonl").read_text().splitlines() if line.strip()]
+    latest = {(r["set"], r["images"], r["tag"], r["settings"]): r for r in runs}
+    body = ["Each row: `python benchmarks/label_issues.py` as given, on this machine (2 cores, shared with other "
+            "work: the load average is in each run's line below; fold workers niced). Defaults: "
+            f"{', '.join(f'{k}={v}' for k, v in LABEL_ISSUE_DEFAULTS.items())}, 5 folds. photos32, kinds32 and "
+            f"digits32 carry planted wrong labels, {_label_noise_sets.CONFUSED:.0%} of them swaps into the class a "
+            "quick model confuses each class with most (benchmarks/_label_noise_sets.py). Flagged: the default "
             "filter with the volume rule (baselines/volume.py); top 50: wrong labels among the 50 highest-ranked "
             "judged images.", "",
-            "| set | images | folds x epochs | held-out acc | weak | wrong labels | candidates | flagged (share) | "
-            "found (recall) | precision | top 50, self-confidence | top 50, normalized margin | wall s |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+            "| set | images | settings | folds x epochs | held-out acc | weak | wrong labels | candidates | "
+            "flagged (share) | found (recall) | precision | top 50, self-confidence | top 50, normalized margin | "
+            "wall s | CPU s |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    rows = sorted(latest.values(), key=lambda r: (r["set"], r["images"], r["tag"]))
     for r in rows:
-        body.append(f"| {r['set']} | {r['images']} | {r['folds']} x {r['epochs']} | {r['oos_accuracy']:.3f} | "
+        settings = "defaults" if r["settings"] in ("{}", "") else f"`{r['settings']}`"
+        body.append(f"| {r['set']} | {r['images']} | {settings} | {r['folds']} x {r['epochs']} | "
+                    f"{r['oos_accuracy']:.3f} | "
                     f"{'yes' if r['weak'] else 'no'} | {r['wrong']} | {r['candidates']} | {r['flagged']} "
                     f"({r['share']:.1%}) | {r['found']} ({r['recall']:.2f}) | {r['precision']:.2f} | "
                     f"{r['top50_self_confidence']} | {r['top50_normalized_margin']} | {r['wall_s']:.0f} | "
                     f"{r['cpu_s']:.0f} |")
+    body += ["", "Runs:"] + [f"- {r['set']} {r['images']}: `{r['command']}`, {r['measured']}; {r['machine']}"
+                             for r in rows]
     write_section("Label issues", "## Label issues\n\n" + "\n".join(body) + "\n", keep="### Notes")
 
 
