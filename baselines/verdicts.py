@@ -152,8 +152,8 @@ def suggest(labels: np.ndarray, probs: np.ndarray, judged: np.ndarray, filter_by
     scores = volume.rank_scores(sub_labels, sub_probs)
     copy = verdict["copy"].to_numpy()[idx]
     keep, facts = volume.honest_flags(sub_labels, sub_probs, verdict["issue"].to_numpy()[idx] & ~copy,
-                                      verdict["confident"].to_numpy()[idx], scores, noise_estimate(sub_labels,
-                                                                                                   sub_probs))
+                                      verdict["confident"].to_numpy()[idx], scores,
+                                      noise_estimate(sub_labels, sub_probs), int(copy.sum()))
     verdict.loc[idx, "rank_score"] = scores.round(5)
     verdict.loc[idx, "issue"] = keep | copy
     verdict.loc[idx[keep], "score"] = scores[keep].round(4)  # flagged in the order of the ranked list

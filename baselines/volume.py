@@ -60,16 +60,17 @@ def is_weak(accuracy: float, candidates: int, judged: int) -> bool:
 
 
 def honest_flags(labels: np.ndarray, probs: np.ndarray, candidates: np.ndarray, suggested: np.ndarray,
-                 scores: np.ndarray, estimated: int) -> tuple[np.ndarray, dict]:
+                 scores: np.ndarray, estimated: int, reserved: int = 0) -> tuple[np.ndarray, dict]:
     """(flag per sample, facts). `candidates`: what the filter flagged; `suggested`: its class per sample;
-    `scores`: rank_scores; `estimated`: confident learning's estimate of the wrong labels among these samples.
+    `scores`: rank_scores; `estimated`: confident learning's estimate of the wrong labels among these samples;
+    `reserved`: flags already given by surer evidence (conflicting copies), which count against the cap.
     A strong model keeps the candidates up to the estimate; a weak one keeps those with strong evidence, at most
     WEAK_SHARE of the samples; either way the highest-scored first."""
     n = len(labels)
     accuracy = float((probs.argmax(1) == labels).mean()) if n else float("nan")
     weak = is_weak(accuracy, int(candidates.sum()), n)
     keep = candidates & strong_evidence(labels, probs, suggested) if weak else candidates.copy()
-    cap = min(int(estimated), int(WEAK_SHARE * n)) if weak else max(int(estimated), 0)
+    cap = max(0, (min(int(estimated), int(WEAK_SHARE * n)) if weak else int(estimated)) - reserved)
     if keep.sum() > cap:
         ranked = np.flatnonzero(keep)[np.argsort(-scores[keep], kind="stable")]
         keep[:] = False
