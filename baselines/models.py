@@ -63,9 +63,11 @@ class Residual(nn.Module):
 
 
 class SmallResNet(nn.Module):
-    """Three stages of residual blocks (widths w, 2w, 4w), each stage after the first halving the map, then a
-    global average pool. Batch norm lets a higher learning rate train it in few epochs, which a CPU budget needs;
-    inputs above 32 px are first brought down by a stride-2 stem so the cost stays near that of 32 px."""
+    """Three stages of residual blocks (widths w, 2w, 4w), each stage after the first halving the map, then global
+    average and max pools side by side. Batch norm lets a higher learning rate train it in few epochs, which a
+    CPU budget needs; inputs above 32 px are first brought down by a stride-2 stem so the cost stays near that of
+    32 px. The max pool is TinyCNN's lesson: with the average alone a small object drowns in its background
+    (held-out accuracy 0.25-0.39 on shapes_csv, where the tiny ConvNet had 0.71)."""
 
     def __init__(self, num_classes: int, size: int, width: int = 32, dropout: float = 0.0):
         super().__init__()
@@ -73,13 +75,14 @@ class SmallResNet(nn.Module):
         stem = [nn.Conv2d(3, w, 3, stride, 1, bias=False), nn.BatchNorm2d(w), nn.ReLU(inplace=True)]
         if size > 96:
             stem.append(nn.MaxPool2d(2))
-        self.features = nn.Sequential(*stem, Residual(w, w, 1), Residual(w, 2 * w, 2), Residual(2 * w, 4 * w, 2),
-                                      nn.AdaptiveAvgPool2d(1))
+        self.features = nn.Sequential(*stem, Residual(w, w, 1), Residual(w, 2 * w, 2), Residual(2 * w, 4 * w, 2))
         self.drop = nn.Dropout(dropout)
-        self.fc = nn.Linear(4 * w, num_classes)
+        self.fc = nn.Linear(8 * w, num_classes)
 
     def forward(self, x):
-        return self.fc(self.drop(self.features(x).flatten(1)))
+        maps = self.features(x)
+        pooled = torch.cat([maps.mean((2, 3)), maps.amax((2, 3))], 1)
+        return self.fc(self.drop(pooled))
 
 
 def resnet18(num_classes: int, size: int, dropout: float = 0.0, pretrained: str = "") -> nn.Module:
