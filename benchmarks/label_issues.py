@@ -49,11 +49,11 @@ def dataset(name: str, size: int, noise: float) -> tuple[str, set]:
     return str(folder / "manifest.csv"), set(truth.loc[truth["true"] != truth["given"], "path"])
 
 
-def predict(name: str, source: str, config: TrainConfig, folds: int, cache: str, tag: str) -> dict:
+def predict(name: str, source: str, config: TrainConfig, folds: int, cache: str, tag: str, workers: int = 0) -> dict:
     """Held-out probabilities of one set and what judging them needs; saved for --rescore."""
     prepared = data.prepare(source, cache=cache)
     started, cpu = time.time(), _cpu_s()
-    result = li.find(prepared, config, folds=folds, log=print)
+    result = li.find(prepared, config, folds=folds, log=print, workers=workers)
     wall, cpu = time.time() - started, _cpu_s() - cpu
     table = result.predictions.sort_index()
     run = {"labels": result.labels, "probs": result.probabilities, "paths": table["path"].to_numpy(str),
@@ -107,6 +107,7 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--config", default="{}", help="settings over the label-issues defaults, as JSON")
     parser.add_argument("--tag", default="default")
+    parser.add_argument("--workers", type=int, default=0, help="fold processes (default: label-issues' own rule)")
     parser.add_argument("--rescore", action="store_true", help="judge the last run's saved predictions again")
     parser.add_argument("--write", action="store_true", help="write the table to docs/benchmarks.md")
     args = parser.parse_args()
@@ -121,7 +122,7 @@ def main() -> None:
             if args.rescore:
                 run = dict(np.load(saved_file(args.tag, name, images), allow_pickle=False))
             else:
-                run = predict(name, source, config, args.folds, cache, args.tag)
+                run = predict(name, source, config, args.folds, cache, args.tag, args.workers)
             rows.append({"set": name, **score(run, wrong), "tag": args.tag, "settings": args.config,
                          "noise": args.noise if name not in SHAPES else None, "measured": started_at,
                          "machine": where, "command": " ".join(["python benchmarks/label_issues.py", *sys.argv[1:]])})
