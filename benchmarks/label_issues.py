@@ -144,15 +144,16 @@ def write_doc() -> None:
             f"digits32 carry planted wrong labels, {_label_noise_sets.CONFUSED:.0%} of them swaps into the class a "
             "quick model confuses each class with most (benchmarks/_label_noise_sets.py). Flagged: the default "
             "filter with the volume rule (baselines/volume.py); top 50: wrong labels among the 50 highest-ranked "
-            "judged images.", "",
-            "| set | images | settings | folds x epochs | held-out acc | weak | wrong labels | candidates | "
+            "judged images. A row whose command ends in --rescore re-judges the predictions its run saved (its "
+            "date is the re-judging's; wall and CPU seconds are the run's).", "",
+            "| set | images | tag | settings | folds x epochs | held-out acc | weak | wrong labels | candidates | "
             "flagged (share) | found (recall) | precision | top 50, self-confidence | top 50, normalized margin | "
             "wall s | CPU s |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     rows = sorted(latest.values(), key=lambda r: (r["set"], r["images"], r["tag"]))
     for r in rows:
         settings = "defaults" if r["settings"] in ("{}", "") else f"`{r['settings']}`"
-        body.append(f"| {r['set']} | {r['images']} | {settings} | {r['folds']} x {r['epochs']} | "
+        body.append(f"| {r['set']} | {r['images']} | {r['tag']} | {settings} | {r['folds']} x {r['epochs']} | "
                     f"{r['oos_accuracy']:.3f} | "
                     f"{'yes' if r['weak'] else 'no'} | {r['wrong']} | {r['candidates']} | {r['flagged']} "
                     f"({r['share']:.1%}) | {r['found']} ({r['recall']:.2f}) | {r['precision']:.2f} | "
