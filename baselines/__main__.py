@@ -64,7 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--prior-bias", choices=["auto", "on", "off"])
         p.add_argument("--device", help="auto, cpu, cuda, cuda:1 ...")
         p.add_argument("--threads", type=int, help="CPU threads for torch (default 1)")
-        p.add_argument("--pretrained", metavar="FILE", help="resnet18 only: a local state_dict; nothing is downloaded")
+        p.add_argument("--backbone", metavar="ARCH", help="a torchvision architecture with --weights: label-issues "
+                       "predicts with a linear probe on its frozen features (any classification architecture); train, "
+                       "check and tolerance fine-tune it (resnet18)")
+        p.add_argument("--weights", "--pretrained", dest="pretrained", metavar="FILE", help="a local state_dict for "
+                       "--backbone (read with weights_only=True); nothing is ever downloaded")
         p.add_argument("--out", metavar="DIR", help="train/check: the run folder (default: a new one in the "
                        "workspace); label-issues: also write findings.csv here")
         p.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -72,6 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "label-issues":
             p.add_argument("--folds", type=int, default=0, help="cross-validation folds (default: 5, or 2 above "
                            "20,000 images)")
+            p.add_argument("--workers", type=int, default=0, help="folds trained side by side, one process each "
+                           "(default: one per core from 2,000 images on)")
+            p.add_argument("--cluster", metavar="tcp://HOST:PORT|local:N", help="train the folds on a Dask cluster "
+                           "(its workers must see the workspace's files)")
         if name == "tolerance":
             p.add_argument("--sizes", default="16,32,64", help="input sides to compare (default 16,32,64)")
         if name in JOB_COMMANDS:
@@ -81,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 FLAGS = ("model", "epochs", "max_steps", "batch_size", "lr", "width", "input_size", "dropout", "weight_decay",
-         "augment", "early_stopping", "seed", "prior_bias", "device", "threads", "pretrained")
+         "augment", "early_stopping", "seed", "prior_bias", "device", "threads", "pretrained", "backbone")
 
 
 def train_config(args) -> TrainConfig:
@@ -90,6 +98,11 @@ def train_config(args) -> TrainConfig:
         values = json.loads(Path(args.config).read_text())
         config = config_from_dict(values.get("train", values))
     config = dataclasses.replace(config, **{k: getattr(args, k) for k in FLAGS if getattr(args, k) is not None})
+    if config.backbone and args.command != "label-issues":  # training fine-tunes the one pretrained model it builds
+        if config.backbone != "resnet18":
+            raise ValueError(f"--backbone {config.backbone}: {args.command} fine-tunes resnet18 only; label-issues "
+                             "takes any torchvision classification architecture")
+        config = dataclasses.replace(config, model="resnet18", backbone="")
     validate(config)
     return config
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from inspectors import jobs
 from inspectors.report import printable
 
-from . import fit, recipe, runs
+from . import fit, recipe, runs, volume
 from .train import Diverged, load_tensors, train
 
 
@@ -80,7 +80,16 @@ def report_card(verdicts) -> str:
 
 def cmd_label_issues(args, prepared, split, config, progress, say) -> int:
     from . import label_issues
-    result = label_issues.find(prepared, config, folds=args.folds, progress=progress("folds"), log=say)
+    run = lambda client=None: label_issues.find(prepared, config, folds=args.folds,  # noqa: E731
+                                                progress=progress("folds"), log=say, workers=args.workers,
+                                                client=client)
+    if args.cluster:
+        from inspectors import cluster  # dask only when asked for
+
+        with cluster.connect(args.cluster) as client:
+            result = run(client)
+    else:
+        result = run()
     written = label_issues.write(prepared.workspace, result, args.out)
     progress.close()
     found, facts = result.findings, result.facts
@@ -91,10 +100,12 @@ def cmd_label_issues(args, prepared, split, config, progress, say) -> int:
         return 0
     say(f"{len(found)} likely label issues among {facts['samples']} images "
         f"({facts['folds']}-fold out-of-sample accuracy {facts['oos_accuracy']:.3f})")
-    if fit.weak_model(facts):
-        say(f"  the baseline gets {facts['oos_accuracy']:.0%} of held-out images right and suspects "
-            f"{facts['found'] / max(facts['samples'], 1):.0%} of them: these are ranked suggestions, not verdicts; "
-            "many are its own mistakes (train each fold longer, or give a stronger model, before trusting them)")
+    note = volume.model_note(facts)
+    if note:
+        say(f"  {note}")
+    if facts.get("candidates", 0) > len(found):
+        say(f"  {facts['candidates']} images are suspected by the filter; the rest of them, and every other image, "
+            "are ranked in predictions.csv (column rank_score, 1 = most suspicious)")
     if facts.get("unreliable"):
         say(f"  {facts['unreliable']} images not judged: the inspectors found the picture itself off "
             f"({', '.join(facts['unreliable_issues'])}); see predictions.csv, column unreliable")

@@ -47,6 +47,44 @@ class TinyCNN(nn.Module):
         return self.fc(self.drop(self.features(x).flatten(1)))
 
 
+class Residual(nn.Module):
+    """Two 3x3 conv + batch-norm layers and a shortcut (a 1x1 conv where the shape changes)."""
+
+    def __init__(self, c_in: int, c_out: int, stride: int):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True),
+            nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False), nn.BatchNorm2d(c_out))
+        self.skip = nn.Identity() if stride == 1 and c_in == c_out else nn.Sequential(
+            nn.Conv2d(c_in, c_out, 1, stride, bias=False), nn.BatchNorm2d(c_out))
+
+    def forward(self, x):
+        return torch.relu(self.body(x) + self.skip(x))
+
+
+class SmallResNet(nn.Module):
+    """Three stages of residual blocks (widths w, 2w, 4w), each stage after the first halving the map, then global
+    average and max pools side by side. Batch norm lets a higher learning rate train it in few epochs, which a
+    CPU budget needs; inputs above 32 px are first brought down by a stride-2 stem so the cost stays near that of
+    32 px. The max pool is TinyCNN's lesson: with the average alone a small object drowns in its background
+    (held-out accuracy 0.25-0.39 on shapes_csv, where the tiny ConvNet had 0.71)."""
+
+    def __init__(self, num_classes: int, size: int, width: int = 32, dropout: float = 0.0):
+        super().__init__()
+        w, stride = width, 1 if size <= 48 else 2
+        stem = [nn.Conv2d(3, w, 3, stride, 1, bias=False), nn.BatchNorm2d(w), nn.ReLU(inplace=True)]
+        if size > 96:
+            stem.append(nn.MaxPool2d(2))
+        self.features = nn.Sequential(*stem, Residual(w, w, 1), Residual(w, 2 * w, 2), Residual(2 * w, 4 * w, 2))
+        self.drop = nn.Dropout(dropout)
+        self.fc = nn.Linear(8 * w, num_classes)
+
+    def forward(self, x):
+        maps = self.features(x)
+        pooled = torch.cat([maps.mean((2, 3)), maps.amax((2, 3))], 1)
+        return self.fc(self.drop(pooled))
+
+
 def resnet18(num_classes: int, size: int, dropout: float = 0.0, pretrained: str = "") -> nn.Module:
     import torchvision  # a slow import: only when asked for
 
@@ -72,6 +110,8 @@ def build(name: str, num_classes: int, size: int, width: int = 16, dropout: floa
         return Logistic(num_classes, size, dropout)
     if name == "tiny_cnn":
         return TinyCNN(num_classes, width, dropout)
+    if name == "small_resnet":
+        return SmallResNet(num_classes, size, width, dropout)
     if name == "resnet18":
         return resnet18(num_classes, size, dropout, pretrained)
     raise ValueError(f"unknown model {name!r}")

@@ -1,20 +1,20 @@
-"""Label issues against the planted label noise of both sample datasets: recall and precision of
-`python -m baselines label-issues` (k-fold out-of-sample predictions + confident learning).
+"""Label issues against planted label noise: `python -m baselines label-issues` with its defaults (or the settings
+given), scored on what it flags and on how it ranks.
 
-    python benchmarks/label_issues.py [--folds 5]
+    python benchmarks/label_issues.py [--sets kinds32,photos32,digits32,shapes,shapes_csv] [--size 3000] [--noise 0.04]
+                                      [--folds 5] [--config JSON] [--rescore] [--tag NAME] [--write]
 
-Images the inspectors found off as pictures (label_issues.UNRELIABLE) are predicted but not judged; one row
-per dataset shows what judging every image would give.
+Sets: photos32 and digits32 (benchmarks/_label_noise_sets.py: real photos cut into 32 px windows, one class per
+photo, and scikit-learn's digits at 32 px; wrong labels mostly swap each class with the class a quick model
+confuses it with), shapes and shapes_csv (sample_data, wrong labels in truth/label_noise_<set>.csv).
 
-Scored against `sample_data/truth/label_noise_<dataset>.csv`: every file filed under the wrong class by
-construction, i.e. the planted `label_issue` images and, of each planted conflicting-labels pair, the copy
-filed under another class (it depicts its original's class; flagging the original instead is a false
-positive). The strict columns count only the `label_issue` plants as right, every other flag as wrong.
-
---rescore judges the held-out predictions the last full run saved (benchmarks/data/label_issues/) again,
-without training: for changes to the filters or the scoring only."""
+Figures per set: held-out accuracy, share flagged, wrong labels found (recall) and precision, wrong labels among
+the 50 highest-ranked images (by each of cleanlab's two usual scores), wall time. --rescore judges the held-out
+probabilities the last run saved (benchmarks/data/label_issues/<tag>_<set>.npz) again, without training.
+--write puts the table in docs/benchmarks.md ("Label issues")."""
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -26,104 +26,141 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from baselines import data  # noqa: E402
+import _label_noise_sets  # noqa: E402
+
+from baselines import data, volume  # noqa: E402
 from baselines import label_issues as li  # noqa: E402
 from baselines.config import LABEL_ISSUE_DEFAULTS, TrainConfig  # noqa: E402
-from benchmarks._doc import write_section  # noqa: E402
-
-DATASETS = {"shapes": ROOT / "sample_data/shapes", "shapes_csv": ROOT / "sample_data/shapes_csv"}
-
-
-def score(flagged: set, noise: pd.DataFrame, truth: pd.DataFrame, population: set) -> dict:
-    wrong = set(noise["path"]) & population
-    planted = set(truth.loc[truth["issue"] == "label_issue", "path"]) & population
-    tp, strict = len(flagged & wrong), len(flagged & planted)
-    ratio = lambda a, b: a / b if b else float("nan")  # noqa: E731
-    return {"wrong": len(wrong), "flagged": len(flagged), "found": tp,
-            "recall": ratio(tp, len(wrong)), "precision": ratio(tp, len(flagged)),
-            "planted": len(planted), "strict_recall": ratio(strict, len(planted)),
-            "strict_precision": ratio(strict, len(flagged))}
-
+from benchmarks._doc import machine, write_section  # noqa: E402
 
 SAVED = ROOT / "benchmarks/data/label_issues"
+SHAPES = {"shapes": ROOT / "sample_data/shapes", "shapes_csv": ROOT / "sample_data/shapes_csv"}
 
 
-def predict(name: str, folder: Path, folds: int, cache: str) -> tuple[dict, Path]:
-    """Held-out predictions of one dataset, and what judging them needs; saved for --rescore."""
-    import torch
-    torch.set_num_threads(1)
-    prepared = data.prepare(folder, cache=cache)
-    started, cpu = time.time(), time.process_time()
-    result = li.find(prepared, TrainConfig(**LABEL_ISSUE_DEFAULTS), folds=folds, log=print)
-    wall, cpu = time.time() - started, time.process_time() - cpu
-    li.write(prepared.workspace, result)
+def dataset(name: str, size: int, noise: float) -> tuple[str, set]:
+    """(what to give `prepare`, the paths whose label is wrong)."""
+    if name in SHAPES:
+        wrong = pd.read_csv(ROOT / f"sample_data/truth/label_noise_{name}.csv", dtype=str, keep_default_na=False)
+        return str(SHAPES[name]), set(wrong["path"])
+    folder = _label_noise_sets.build(name, min(size, 1797) if name == "digits32" else size, noise)
+    truth = pd.read_csv(folder / "truth.csv", dtype=str, keep_default_na=False)
+    return str(folder / "manifest.csv"), set(truth.loc[truth["true"] != truth["given"], "path"])
+
+
+def predict(name: str, source: str, config: TrainConfig, folds: int, cache: str, tag: str, workers: int = 0) -> dict:
+    """Held-out probabilities of one set and what judging them needs; saved for --rescore."""
+    prepared = data.prepare(source, cache=cache)
+    started, cpu = time.time(), _cpu_s()
+    result = li.find(prepared, config, folds=folds, log=print, workers=workers)
+    wall, cpu = time.time() - started, _cpu_s() - cpu
     table = result.predictions.sort_index()
     run = {"labels": result.labels, "probs": result.probabilities, "paths": table["path"].to_numpy(str),
            "reliable": (table["unreliable"] == "").to_numpy(), "images": result.facts["samples"],
-           "size": li.input_size(prepared.samples), "oos_accuracy": result.facts["oos_accuracy"], "wall_s": wall,
-           "cpu_s": cpu, "folds": folds}
+           "oos_accuracy": result.facts["oos_accuracy"], "wall_s": wall, "cpu_s": cpu, "folds": result.facts["folds"],
+           "epochs": result.facts["epochs"], "groups": li.conflict_groups(li.inspector_findings(prepared.workspace),
+                                                                          table["path"]).astype(str)}
     SAVED.mkdir(parents=True, exist_ok=True)
-    np.savez(SAVED / f"{name}.npz", **run)
-    return run, prepared.workspace
+    np.savez(saved_file(tag, name, run["images"]), **run)
+    return run
+
+
+def saved_file(tag: str, name: str, images: int) -> Path:
+    return SAVED / (f"{tag}_{name}.npz" if name in SHAPES else f"{tag}_{name}_{images}.npz")
+
+
+def _cpu_s() -> float:
+    """CPU seconds of this process and of its finished children (the fold workers)."""
+    import resource
+
+    return sum(resource.getrusage(who).ru_utime + resource.getrusage(who).ru_stime
+               for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+
+
+def score(run: dict, wrong: set) -> dict:
+    labels, probs, paths, reliable = run["labels"], run["probs"], run["paths"], run["reliable"]
+    groups = np.asarray(run["groups"], dtype=object)
+    verdict, facts = li.suggest(labels, probs, reliable, li.DEFAULT_FILTER, groups)
+    flagged = set(paths[verdict["issue"].to_numpy()])
+    wrong = wrong & set(paths)
+    found = len(flagged & wrong)
+    out = {"images": int(run["images"]), "oos_accuracy": float(run["oos_accuracy"]), "wrong": len(wrong),
+           "flagged": len(flagged), "share": len(flagged) / max(len(paths), 1), "found": found,
+           "recall": found / max(len(wrong), 1), "precision": found / max(len(flagged), 1),
+           "candidates": facts["candidates"], "weak": facts["weak_model"], "wall_s": float(run["wall_s"]),
+           "cpu_s": float(run.get("cpu_s", float("nan"))),
+           "epochs": int(run["epochs"]), "folds": int(run["folds"])}
+    idx = np.flatnonzero(reliable)
+    for method in ("self_confidence", "normalized_margin"):
+        s = volume.rank_scores(labels[idx], probs[idx], method)
+        top = paths[idx[np.argsort(-s, kind="stable")[:50]]]
+        out[f"top50_{method}"] = len(set(top) & wrong)
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--sets", default="photos32,digits32,shapes,shapes_csv")
+    parser.add_argument("--size", type=int, default=3000, help="photos32 images (digits32: at most 1,797)")
+    parser.add_argument("--noise", type=float, default=0.04)
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--config", default="{}", help="settings over the label-issues defaults, as JSON")
+    parser.add_argument("--tag", default="default")
+    parser.add_argument("--workers", type=int, default=0, help="fold processes (default: label-issues' own rule)")
     parser.add_argument("--rescore", action="store_true", help="judge the last run's saved predictions again")
+    parser.add_argument("--write", action="store_true", help="write the table to docs/benchmarks.md")
     args = parser.parse_args()
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    config = TrainConfig(**{**LABEL_ISSUE_DEFAULTS, **json.loads(args.config)})
     rows = []
     with tempfile.TemporaryDirectory() as cache:
-        for name, folder in DATASETS.items():
+        for name in args.sets.split(","):
+            started_at, where = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), machine()
+            source, wrong = dataset(name, args.size, args.noise)
+            images = min(args.size, 1797) if name == "digits32" else args.size
             if args.rescore:
-                run = {k: v.item() if v.ndim == 0 else v for k, v in np.load(SAVED / f"{name}.npz").items()}
-                workspace = data.prepare(folder, cache=cache).workspace  # the inspectors' findings
+                run = dict(np.load(saved_file(args.tag, name, images), allow_pickle=False))
             else:
-                run, workspace = predict(name, folder, args.folds, cache)
-            args.folds = run["folds"]
-            labels, probs, paths, reliable = run["labels"], run["probs"], run["paths"], run["reliable"]
-            groups = li.conflict_groups(li.inspector_findings(workspace), paths)
-            truth = pd.read_csv(ROOT / f"sample_data/truth/{name}.csv", dtype=str, keep_default_na=False)
-            noise = pd.read_csv(ROOT / f"sample_data/truth/label_noise_{name}.csv", dtype=str,
-                                keep_default_na=False)
-            variants = [(f, "reliable", True) for f in li.FILTERS] + [(li.DEFAULT_FILTER, "reliable", False),
-                                                                    (li.DEFAULT_FILTER, "every image", True)]
-            for filter_by, judged, copies in variants:
-                mask = li.judge(labels, probs, reliable if judged == "reliable" else np.ones_like(reliable),
-                             filter_by, groups if copies else None)["issue"].to_numpy()
-                rows.append({"dataset": name, "filter": filter_by, "copies": "yes" if copies else "no",
-                             "judged": judged, "images": run["images"],
-                             "set_aside": int((~reliable).sum()) if judged == "reliable" else 0,
-                             "size": run["size"], "oos_accuracy": run["oos_accuracy"], "wall_s": run["wall_s"],
-                             "cpu_s": run["cpu_s"], **score(set(paths[mask]), noise, truth, set(paths))})
-    table = pd.DataFrame(rows)
-    print(table.to_string(index=False))
-    command = f"python benchmarks/label_issues.py --folds {args.folds}" + (" --rescore" if args.rescore else "")
-    body = [f"`{command}` — {args.folds}-fold cross-validation of the "
-            f"tiny ConvNet ({', '.join(f'{k}={v}' for k, v in LABEL_ISSUE_DEFAULTS.items())}, input size: the "
-            f"standard side nearest the median short side, flip-averaged held-out predictions), one CPU thread, on "
-            f"a shared 2-core machine. Judged: `reliable` = images with no inspector finding among "
-            f"{', '.join(li.UNRELIABLE)} (the default; the others are predicted but set aside), `every image` = no "
-            f"image set aside. Bar: recall ≥ 0.8, precision ≥ 0.6.", "",
-            "Copy rule (the default: yes): of copies the duplicates inspector found filed under different labels "
-            "(`conflicting_labels`), the one whose label the copies' averaged held-out predictions believe less is "
-            "flagged, and a copy flagged only for leaning to its twin's label is cleared "
-            "(`label_issues.conflicting_copies`). Wrong labels = the planted `label_issue` images plus the "
-            "relabelled copy of each planted conflicting-labels pair (`truth/label_noise_<dataset>.csv`); strict = "
-            "only the `label_issue` plants count as right." + (
-                " `--rescore`: the held-out predictions of the last full run, judged again." if args.rescore
-                else ""), "",
-            "| dataset | filter | copy rule | judged | images | set aside | input px | out-of-sample acc | "
-            "wrong labels | flagged | found | recall | precision | strict recall | strict precision | wall s | CPU s |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+                run = predict(name, source, config, args.folds, cache, args.tag, args.workers)
+            rows.append({"set": name, **score(run, wrong), "tag": args.tag, "settings": args.config,
+                         "noise": args.noise if name not in SHAPES else None, "measured": started_at,
+                         "machine": where, "command": " ".join(["python benchmarks/label_issues.py", *sys.argv[1:]])})
+            print(json.dumps(rows[-1]), flush=True)
+            with open(SAVED / "results.jsonl", "a") as f:  # a rescore row names its command: --rescore
+                f.write(json.dumps(rows[-1]) + "\n")
+    print(pd.DataFrame(rows).drop(columns=["machine", "command"]).to_string(index=False))
+    if args.write:
+        write_doc()
+
+
+def write_doc() -> None:
+    """The section from every run recorded in results.jsonl (the latest per set, size and settings)."""
+    runs = [json.loads(line) for line in (SAVED / "results.jsonl").read_text().splitlines() if line.strip()]
+    latest = {(r["set"], r["images"], r["tag"], r["settings"]): r for r in runs}
+    body = ["Each row: `python benchmarks/label_issues.py` as given, on this machine (2 cores, shared with other "
+            "work: the load average is in each run's line below; fold workers niced). Defaults: "
+            f"{', '.join(f'{k}={v}' for k, v in LABEL_ISSUE_DEFAULTS.items())}, 5 folds. photos32, kinds32 and "
+            f"digits32 carry planted wrong labels, {_label_noise_sets.CONFUSED:.0%} of them swaps into the class a "
+            "quick model confuses each class with most (benchmarks/_label_noise_sets.py). Flagged: the default "
+            "filter with the volume rule (baselines/volume.py); top 50: wrong labels among the 50 highest-ranked "
+            "judged images. A row whose command ends in --rescore re-judges the predictions its run saved (its "
+            "date is the re-judging's; wall and CPU seconds are the run's).", "",
+            "| set | images | tag | settings | folds x epochs | held-out acc | weak | wrong labels | candidates | "
+            "flagged (share) | found (recall) | precision | top 50, self-confidence | top 50, normalized margin | "
+            "wall s | CPU s |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    rows = sorted(latest.values(), key=lambda r: (r["set"], r["images"], r["tag"]))
     for r in rows:
-        body.append(f"| {r['dataset']} | {r['filter']} | {r['copies']} | {r['judged']} | {r['images']} | "
-                    f"{r['set_aside']} | {r['size']} | {r['oos_accuracy']:.3f} | {r['wrong']} | {r['flagged']} | "
-                    f"{r['found']} | "
-                    f"{r['recall']:.2f} | {r['precision']:.2f} | {r['strict_recall']:.2f} | "
-                    f"{r['strict_precision']:.2f} | {r['wall_s']:.0f} | {r['cpu_s']:.0f} |")
+        settings = "defaults" if r["settings"] in ("{}", "") else f"`{r['settings']}`"
+        body.append(f"| {r['set']} | {r['images']} | {r['tag']} | {settings} | {r['folds']} x {r['epochs']} | "
+                    f"{r['oos_accuracy']:.3f} | "
+                    f"{'yes' if r['weak'] else 'no'} | {r['wrong']} | {r['candidates']} | {r['flagged']} "
+                    f"({r['share']:.1%}) | {r['found']} ({r['recall']:.2f}) | {r['precision']:.2f} | "
+                    f"{r['top50_self_confidence']} | {r['top50_normalized_margin']} | {r['wall_s']:.0f} | "
+                    f"{r['cpu_s']:.0f} |")
+    body += ["", "Runs:"] + [f"- {r['set']} {r['images']}: `{r['command']}`, {r['measured']}; {r['machine']}"
+                             for r in rows]
     write_section("Label issues", "## Label issues\n\n" + "\n".join(body) + "\n", keep="### Notes")
 
 

@@ -16,7 +16,7 @@ ds = widgets.need_dataset()
 DEFAULT = TrainConfig()
 MODEL_TEXT = {"input_independent": "input-independent (zeros in: what the labels alone give)",
               "logistic": "logistic regression on pixels", "tiny_cnn": "tiny ConvNet",
-              "resnet18": "ResNet-18 (slow on CPU)"}
+              "small_resnet": "small ResNet (batch norm; label issues' default)", "resnet18": "ResNet-18 (slow on CPU)"}
 AUGMENT_TEXT = {"none": "none", "flip": "horizontal flips", "flip_crop": "flips and random crops"}
 SIZES = [0, 16, 32, 64, 128, 224]
 

@@ -5,6 +5,7 @@ keep / remove / relabel in the review store (Review & export turns the marks int
 import plotly.express as px
 import streamlit as st
 
+from baselines import volume
 from baselines.config import LABEL_ISSUE_DEFAULTS
 from baselines.data import class_problem
 from inspectors import review
@@ -14,10 +15,12 @@ from ui.plain import html, md
 frame.enter()
 ds = widgets.need_dataset()
 st.title(pages.PAGE["label_issues"].title)
-st.caption("A tiny ConvNet is trained k times, each time without one fold of the images, and predicts that fold: "
-           "every image gets a prediction from a model that never saw it. Images whose given label gets a low "
-           "probability while the model is confident of another class are suspected mislabels (confident "
-           "learning). " + widgets.SCORE_LEGEND)
+st.caption("A small ResNet (or, with `--backbone`, a linear probe on your pretrained network's features) is trained "
+           "k times, each time without one fold of the images (copies of a picture stay in one fold), and predicts "
+           "that fold: every image gets a prediction from a model that never saw it. Images whose given label gets "
+           "a low probability while the model is confident of another class are suspected mislabels (confident "
+           "learning); how many are flagged follows from how accurate the model is, and every image is ranked. "
+           + widgets.SCORE_LEGEND)
 
 # what `python -m baselines label-issues` refuses with (exit 2)
 if problem := class_problem(state.summary(ds).get("classes", [])):
@@ -28,7 +31,8 @@ with st.expander("Settings", expanded=not found["facts"]):
     c = st.columns(4)
     c[0].selectbox("Folds", ["auto", *range(2, 21)], key="li_folds",
                    format_func=lambda f: "auto (5; 2 above 20,000 images)" if f == "auto" else str(f))
-    c[1].number_input("Epochs per fold", 1, 1000, LABEL_ISSUE_DEFAULTS["epochs"], key="li_epochs")
+    c[1].number_input("Epochs per fold", 0, 1000, LABEL_ISSUE_DEFAULTS["epochs"], key="li_epochs",
+                      help="0 = as many as fit the CPU budget (about a quarter of an hour for 10,000 images).")
     c[2].number_input("Stop after steps", 0, 1_000_000, 0, key="li_steps", help="0 = the epochs decide.")
     c[3].number_input("Seed", 0, 2**31 - 1, 0, key="li_seed")
 
@@ -54,16 +58,17 @@ if not found["facts"] and found["findings"].empty:
     st.stop()
 
 facts = found["facts"]
+if note := volume.model_note(facts):  # on top: it says how far to trust everything below
+    st.warning(note)  # numbers and fixed words only: no user text to escape
 c = st.columns(4)
 c[0].metric("Images", f"{facts.get('samples', len(found['predictions'])):,}")
 c[1].metric("Folds", facts.get("folds", "—"))
 acc = facts.get("oos_accuracy")
 c[2].metric("Out-of-sample accuracy", f"{acc:.1%}" if isinstance(acc, int | float) else "—")
 c[3].metric("Suspected mislabels", f"{facts.get('found', len(found['findings'])):,}")
-if labels.weak_model(facts):
-    st.warning("The out-of-sample model is weak (it gets few images right, or doubts a large share of them): many of "
-               "these suspects are its own mistakes, not bad labels. Train each fold longer (more epochs, *Stop after "
-               "steps* 0) before trusting the list.")
+if facts.get("candidates", 0) > facts.get("found", 0):
+    st.caption(f"The filter suspects {facts['candidates']:,} images; the model supports flagging "
+               f"{facts.get('found', 0):,}. The others are in the ranked list below.")
 if facts.get("from_copies"):
     st.caption(f"{facts['from_copies']:,} of the suspects are copies of one picture filed under different labels "
                "(see Duplicates, conflicting labels): of each such group the copy whose label the baseline believes "
@@ -90,7 +95,8 @@ else:
     order = st.selectbox("Sort by", list(orders), key="li_sort")
     column, ascending = orders[order]
     suspects = suspects.sort_values([column, "path"], ascending=[ascending, True]).reset_index(drop=True)
-    thumbs = state.thumbnails(ds, suspects["path"])
+    examples = labels.class_examples(found["predictions"], 3)
+    thumbs = state.thumbnails(ds, list(suspects["path"]) + [p for paths in examples.values() for p in paths])
     shown = suspects.assign(image=suspects["path"].map(lambda p: training.data_uri(thumbs.get(p))))
     st.dataframe(shown[["image", "path", "given", "predicted", "confidence", "p_given", "score", "mark", "detail"]],
                  hide_index=True, width="stretch", height=320, row_height=48,
@@ -114,6 +120,11 @@ else:
             if data is not None:
                 st.image(data, width=training.fit_width(data, 110))
             st.markdown(f"given **{md(row['given'])}** → model **{md(row['predicted'])}** ({row['confidence']:.0%})")
+            for role, label in (("given", row["given"]), ("suggested", row["predicted"])):
+                pictures = [thumbs[p] for p in examples.get(label, []) if thumbs.get(p) is not None]
+                st.caption(f"{role} class **{md(label)}**, as the model sees it:")
+                if pictures:
+                    st.image(pictures, width=40)
             st.caption(f"score {row['score']:.2f} · {md(row['split']) or 'no split'}"
                        + (f" · marked **{md(row['mark'])}**" if row["mark"] else ""), help=md(row["path"]))
             key = f"li_new::{row['path']}"
@@ -127,19 +138,23 @@ else:
             b[2].button("Relabel", key=f"li_relabel::{row['path']}", on_click=mark, disabled=read_only,
                         args=(row["path"], "relabel", key), width="stretch", help="to the label chosen above")
 
-st.subheader("Top losses")
-st.caption("The images the out-of-sample model found hardest: the loss of its prediction on the given label. "
-           "Mislabels, ambiguous images and rare kinds of a class collect here.")
-top = labels.top_losses(found["predictions"], 50)
-if top.empty:
+st.subheader("Ranked list")
+st.caption("Every judged image, the most suspicious first (the model's probability of the given label, lowest "
+           "first): past the flagged ones, the next candidates to look at. Mislabels, ambiguous images and rare "
+           "kinds of a class collect at the top.")
+ranked = labels.ranked(found["predictions"])
+if ranked.empty:
     st.caption("No predictions written.")
 else:
-    thumbs = state.thumbnails(ds, top["path"])
-    st.dataframe(top.assign(image=top["path"].map(lambda p: training.data_uri(thumbs.get(p))))[
-        ["image"] + list(top.columns)], hide_index=True, width="stretch", height=320, row_height=48,
+    number = widgets.pager(len(ranked), 50, "li_ranked_page")
+    shown = tables.page(ranked, number, 50)
+    thumbs = state.thumbnails(ds, shown["path"])
+    st.dataframe(shown.assign(image=shown["path"].map(lambda p: training.data_uri(thumbs.get(p))))[
+        ["image"] + list(shown.columns)], hide_index=True, width="stretch", height=320, row_height=48,
         column_config={"image": st.column_config.ImageColumn("image", width="small"),
+                       "rank_score": st.column_config.NumberColumn("score", format="%.2f"),
                        "p_label": st.column_config.NumberColumn("p(given label)", format="percent"),
-                       "p_predicted": st.column_config.NumberColumn("p(predicted)", format="percent")})
+                       "p_predicted": st.column_config.NumberColumn("model's confidence", format="percent")})
 
 st.subheader("Confusion matrix")
 matrix = labels.confusion_frame(found["confusion"])

@@ -51,7 +51,9 @@ def suspects(findings: pd.DataFrame, predictions: pd.DataFrame, marks: pd.DataFr
     pred = predictions.drop_duplicates("path").set_index("path")
     table = found[["path", "score", "detail"]].copy()
     table["given"] = table["path"].map(pred["label"]) if "label" in pred else ""
-    table["predicted"] = table["path"].map(pred["predicted"]) if "predicted" in pred else ""
+    # the class the verdict suggests (the confident class; results from before it: the model's top class)
+    suggested = "suggested" if "suggested" in pred else "predicted"
+    table["predicted"] = table["path"].map(pred[suggested]) if suggested in pred else ""
     table["confidence"] = table["path"].map(pred["p_predicted"]) if "p_predicted" in pred else np.nan
     table["p_given"] = table["path"].map(pred["p_label"]) if "p_label" in pred else np.nan
     table["loss"] = table["path"].map(pred["loss"]) if "loss" in pred else np.nan
@@ -69,6 +71,35 @@ def mark_text(marks: pd.DataFrame) -> dict:
         return {}
     return {r.path: (f"relabel → {r.new_label}" if r.decision == "relabel" else r.decision)
             for r in marks.itertuples()}
+
+
+def class_examples(predictions: pd.DataFrame, n: int = 3) -> dict:
+    """{class: up to n paths} of images the model, never trained on them, is surest are of their given class
+    (label == predicted, highest p_label; images not judged or suspected left out): what a class looks like,
+    set beside a suggestion so a person can compare the picture with both classes."""
+    if predictions.empty or not {"label", "predicted", "p_label"} <= set(predictions.columns):
+        return {}
+    rows = predictions[predictions["label"].astype(str) == predictions["predicted"].astype(str)]
+    if "unreliable" in rows:
+        rows = rows[rows["unreliable"].fillna("").astype(str) == ""]
+    if "suspect" in rows:
+        rows = rows[~rows["suspect"].astype(str).str.lower().isin(("true", "1"))]
+    rows = rows.sort_values(["p_label", "path"], ascending=[False, True])
+    return {str(label): list(group["path"].head(n)) for label, group in rows.groupby("label", sort=True)}
+
+
+def ranked(predictions: pd.DataFrame) -> pd.DataFrame:
+    """Every judged image, most suspicious first (rank_score, 1 = the model all but rules out the given label;
+    results from before the ranking: by loss): the list a person pages through past the flagged few."""
+    if predictions.empty:
+        return predictions
+    order = "rank_score" if "rank_score" in predictions else "loss"
+    rows = predictions
+    if "unreliable" in rows:
+        rows = rows[rows["unreliable"].fillna("").astype(str) == ""]
+    columns = [c for c in ("path", "label", "suggested", "predicted", "p_label", "p_predicted", "rank_score",
+                           "suspect", "split") if c in rows]
+    return rows.sort_values([order, "path"], ascending=[False, True])[columns].reset_index(drop=True)
 
 
 def top_losses(predictions: pd.DataFrame, n: int = 50) -> pd.DataFrame:

@@ -89,8 +89,9 @@ def test_label_issues_without_a_job_folder_makes_one_in_the_workspace(colours, t
                  "--max-steps", "2"]) == 0
     made = jobs.job_folders(cache / colours.workspace.name, "label-issues")
     status = jobs.read(made[0])
+    # progress counts optimizer steps over every fold: 2 folds x --max-steps 2
     assert len(made) == 1 and (status["state"], status["phase"], status["done"], status["total"]) == (
-        "finished", "folds", 2, 2)
+        "finished", "folds", 4, 4)
     assert status["result"]["samples"] == 48 and status["message"].endswith("among 48 images")
 
 

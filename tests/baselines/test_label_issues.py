@@ -3,19 +3,17 @@ import pandas as pd
 import pytest
 import torch
 
+from baselines.crossfit import assign_folds, predict
 from baselines.label_issues import (
-    assign_folds,
     confident_learning,
     conflict_groups,
     input_size,
     inspector_findings,
     issue_findings,
     judge,
-    predict_held_out,
     prune_by_noise_rate,
     unreliable_images,
 )
-from baselines.train import Tensors
 from inspectors import findings
 
 
@@ -162,15 +160,13 @@ class Lopsided(torch.nn.Module):
         return torch.stack([1 - left_brighter, left_brighter], 1) * 50
 
 
-def test_held_out_predictions_average_the_mirrored_image_when_trained_on_flips():
+def test_held_out_predictions_average_the_mirrored_image():
     x = torch.zeros(2, 3, 4, 4, dtype=torch.uint8)
     x[0, :, :, 0] = 200  # bright on the left; its mirror is bright on the right
     x[1, :, :, -1] = 200
-    t = Tensors(["a", "b"], 4, x, torch.tensor([0, 1]), x, torch.tensor([0, 1]), [], [], torch.zeros(3), torch.ones(3),
-                [], torch.device("cpu"))
-    plain = predict_held_out(Lopsided(), t, "none")
+    plain = predict(Lopsided(), x, torch.zeros(3), torch.ones(3), mirror=False)
     assert plain.round().tolist() == [[0.0, 1.0], [1.0, 0.0]]
-    mirrored = predict_held_out(Lopsided(), t, "flip")
+    mirrored = predict(Lopsided(), x, torch.zeros(3), torch.ones(3))
     assert mirrored.tolist() == [[0.5, 0.5], [0.5, 0.5]]
 
 

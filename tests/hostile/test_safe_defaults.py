@@ -151,5 +151,5 @@ def test_building_every_model_opens_no_connection(monkeypatch):
         raise AssertionError(f"a network connection was attempted: {args}")
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
-    for name in ("input_independent", "logistic", "tiny_cnn", "resnet18"):
+    for name in ("input_independent", "logistic", "tiny_cnn", "small_resnet", "resnet18"):
         assert models.build(name, 3, 32) is not None

@@ -105,6 +105,41 @@ def test_label_issues_lists_suspects_and_marks_a_relabel_to_the_prediction(lab):
     assert "marked **relabel → " in texts(at)
 
 
+def test_label_issues_of_a_weak_model_warn_on_top_and_show_both_classes_beside_each_suggestion(lab):
+    import json
+
+    import pandas as pd
+
+    at, workspace, val = lab
+    paths, given = list(val["path"]), list(val["label"])
+    classes = classes_of(val)
+    lab_runs.label_issue_results(workspace, paths, given, classes, suspects=2)
+    folder = workspace / "label_issues"
+    predictions = pd.read_csv(folder / "predictions.csv")
+    predictions["suggested"] = predictions["predicted"]
+    predictions["rank_score"] = 1 - predictions["p_label"]
+    predictions["suspect"] = [i < 2 for i in range(len(predictions))]
+    predictions["unreliable"] = ""
+    predictions.to_csv(folder / "predictions.csv", index=False)
+    facts = json.loads((folder / "facts.json").read_text())
+    facts.update({"oos_accuracy": 0.61, "weak_model": True, "candidates": 9, "flag_cap": 2, "found": 2})
+    (folder / "facts.json").write_text(json.dumps(facts))
+    open_page(at, "pages/label_issues.py")
+    warning = at.warning[0].value
+    assert warning.startswith("The baseline is 61% accurate on held-out images: these are ranked suggestions, not "
+                              "verdicts") and "Only the 2 with the strongest evidence are flagged" in warning
+    assert "The filter suspects 9 images; the model supports flagging 2" in texts(at)
+    first_suggested = predictions["suggested"][0]
+    # beside the first suggestion: its given class and the suggested one, as the model sees them
+    assert f"given class **{given[0]}**, as the model sees it:" in texts(at)
+    assert f"suggested class **{first_suggested}**, as the model sees it:" in texts(at)
+    examples = labels.class_examples(predictions, 3)
+    assert set(examples[first_suggested]) <= set(paths[2:]) and len(examples[first_suggested]) >= 1
+    assert len(at.get("image")) >= 4  # 2 suspects, each with rows of class examples
+    ranked = [d for d in at.dataframe if "rank_score" in d.value.columns][0].value
+    assert ranked["path"].tolist()[:2] == paths[:2] and ranked["rank_score"].is_monotonic_decreasing
+
+
 def test_human_baseline_sheet_is_answered_scored_and_kept(lab):
     at, workspace, _ = lab
     open_page(at, "pages/human_baseline.py")
