@@ -17,8 +17,10 @@ from tests.hostile.helpers import PY, env, fingerprint, run_measured
 from tests.hostile.make_corpus import CLASS_DIR, DELETED, kinds, make_corpus
 
 TIMEOUT_S = 10  # small: a healthy file takes milliseconds, and bombs are refused before any decode
-MAX_RSS_MB = 300  # the CLI process (pandas, pyarrow) and each worker peak at ~150-165 MB reading this corpus;
-# decoding the 20,000 x 20,000 PNG bomb alone would add 400 MB
+MAX_RSS_MB = 300  # each scan worker peaks at ~150-165 MB reading this corpus; decoding the 20,000 x 20,000 PNG
+# bomb alone would add 400 MB
+MAIN_MAX_RSS_MB = 450  # the CLI process too (pandas, pyarrow), and once it aligns candidate pairs, numba and its
+# compiled kernels (~120 MB, measured: 370 MB in all on this corpus): a decoded bomb would still cross it
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +120,7 @@ def test_bombs_are_refused_from_their_header(corpus_scan):
 
 @pytest.mark.slow
 def test_peak_memory_stays_bounded_and_a_bomb_never_allocates_its_pixels(corpus_scan):
-    assert corpus_scan.main_peak_mb is not None and corpus_scan.main_peak_mb < MAX_RSS_MB, corpus_scan.main_peak_mb
+    assert corpus_scan.main_peak_mb is not None and corpus_scan.main_peak_mb < MAIN_MAX_RSS_MB, corpus_scan.main_peak_mb
     worst = max(corpus_scan.worker_peaks_mb.items(), key=lambda kv: kv[1])
     assert worst[1] < MAX_RSS_MB, f"a worker peaked at {worst[1]:.0f} MB after reading {os.fsdecode(worst[0])}"
 
