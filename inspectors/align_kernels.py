@@ -16,7 +16,7 @@ SHIFTS = 3  # the 3x3 whole-pixel shifts each warp is compared at
 @njit(cache=True, nogil=True, fastmath=True)
 def _taps(n_out: int, lo: int, centre: float, scale: float, offset: float, n_in: int, low, frac):
     """Linear interpolation taps where output pixels lo..lo+n_out-1 fall after a zoom of 1/scale about `centre`
-    and a shift `offset`, clamped to the edges (alignment._interpolation's rule)."""
+    and a shift `offset`, clamped to the edges."""
     for k in range(n_out):
         pos = (lo + k - centre) / scale + centre + offset
         pos = min(max(pos, 0.0), n_in - 1.0)
@@ -76,7 +76,7 @@ def _sample(image, lo: int, centre: float, scale: float, cos: float, sin: float,
 @njit(cache=True, nogil=True, fastmath=True)
 def _correlate(a, warped, size: int, out):
     """Normalised cross-correlation of a (size x size, zero mean, unit norm) with the 3x3 windows of `warped`
-    (size + 2 square), row-major by the window's top-left corner (alignment._correlations' rule). The dot
+    (size + 2 square), row-major by the window's top-left corner. The dot
     products accumulate a vector per shift (one horizontal sum each, at the end), the windows' sums come
     from running sums down the columns: both keep the inner loops plain vector arithmetic."""
     n, area = size + SHIFTS - 1, size * size
@@ -194,10 +194,7 @@ def refine(low, band, i, j, mirrored, dy, dx, scale, cos, sin, factors, by_facto
             s = scale[p] * factors[f]
             _sample(b_low, lo, centre, s, cos[p], sin[p], 0.0, 0.0, low_y, frac_y, low_x, frac_x, warped)
             _correlate(a_low, warped, size, pair[0])
-            if sin[p] == 0.0:  # the same taps
-                _warp(b_band, low_y, frac_y, low_x, frac_x, warped)
-            else:
-                _rotated(b_band, lo, centre, s, cos[p], sin[p], 0.0, 0.0, warped)
+            _sample(b_band, lo, centre, s, cos[p], sin[p], 0.0, 0.0, low_y, frac_y, low_x, frac_x, warped)
             _correlate(a_band, warped, size, pair[1])
             value = np.float32(-4.0)
             for k in range(SHIFTS * SHIFTS):

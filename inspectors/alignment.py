@@ -91,16 +91,15 @@ def _align_chunk(low, band, low16, i, j, mirrored, prior_dx, prior_dy, refine=Tr
     start_dy = np.clip(np.round(prior_dy / 2), -PRIOR_MAX, PRIOR_MAX).astype(np.int64)
     start_dx = np.clip(np.round(prior_dx / 2), -PRIOR_MAX, PRIOR_MAX).astype(np.int64)
     plain = _coarse(kernels, low16, *pair, start_dy, start_dx, (0.0,), SCALES)
-    turned = None
-    if ANGLES:  # turned at the scale the unturned alignment found only: the refinement looks 5 % either way
-        turned = {key: np.empty_like(value) for key, value in plain.items()}
-        for scale in np.unique(plain["scale"]):
-            rows = np.flatnonzero(plain["scale"] == scale)
-            found = _coarse(kernels, low16, *(x[rows] for x in (*pair, start_dy, start_dx)), ANGLES, (scale,))
-            for key in turned:
-                turned[key][rows] = found[key]
-    use = turned is not None and turned["best"] > plain["best"]
-    coarse = {key: np.where(use, turned[key], plain[key]) for key in plain} if ANGLES else plain
+    # turned at the scale the unturned alignment found only: the refinement looks 5 % either way
+    turned = {key: np.empty_like(value) for key, value in plain.items()}
+    for scale in np.unique(plain["scale"]):
+        rows = np.flatnonzero(plain["scale"] == scale)
+        found = _coarse(kernels, low16, *(x[rows] for x in (*pair, start_dy, start_dx)), ANGLES, (scale,))
+        for key in turned:
+            turned[key][rows] = found[key]
+    use = turned["best"] > plain["best"]
+    coarse = {key: np.where(use, turned[key], plain[key]) for key in plain}
     p = len(i)
     out = {"zoom": coarse["scale"], "dy": coarse["dy"].astype(np.float32), "dx": coarse["dx"].astype(np.float32),
            "layout": coarse["best"], "detail": np.full(p, -1.0, np.float32), "angle": coarse["angle"],
@@ -109,7 +108,7 @@ def _align_chunk(low, band, low16, i, j, mirrored, prior_dx, prior_dy, refine=Tr
     # better at 16x16 (a small turn can win there by chance: the finer alignment decides)
     todo = np.flatnonzero(coarse["best"] >= REFINE_FROM) if refine else np.empty(0, np.int64)
     score = np.full(p, -np.inf, np.float32)
-    for start, rows in ((plain, todo), (turned, todo[use[todo]] if ANGLES else todo[:0])):
+    for start, rows in ((plain, todo), (turned, todo[use[todo]])):
         if not len(rows):
             continue
         found = _refined(kernels, low, band, *(x[rows] for x in pair), *(start[key][rows] for key in

@@ -98,7 +98,7 @@ def criteria(pairs: pd.DataFrame, config: DuplicatesConfig) -> tuple[np.ndarray,
     criterion, and the others already put such a pair past the line."""
     f = {c: pairs[c].to_numpy(np.float64) for c in ("detail", "crowd", "dx", "dy", "zoom")}
     moved = ((np.hypot(f["dx"], f["dy"]) >= 1) | (np.abs(np.log(f["zoom"])) >= 0.03) | pairs["mirrored"].to_numpy(bool)
-             | (pairs["rotation"].to_numpy(np.float64) != 0 if "rotation" in pairs else False))
+             | (pairs["rotation"].to_numpy(np.float64) != 0))
     limit = np.where(moved & (pairs["recoloured"].to_numpy(np.float64) > config.max_recolour),
                      config.recoloured_crowd_ratio, config.crowd_ratio)
     miss, apart = 1 - f["detail"], 1 - f["crowd"]

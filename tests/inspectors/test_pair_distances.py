@@ -86,7 +86,7 @@ def measures(n: int, seed: int = 0) -> pd.DataFrame:
                          "worst": rng.uniform(0, 1, n), "crowd": rng.choice([-1.0, 0.5, 0.9, 1.0], n),
                          "recoloured": rng.uniform(0, 0.5, n), "vouched": rng.random(n) < 0.3,
                          "mirrored": rng.random(n) < 0.2, "zoom": rng.choice([1.0, 1.1], n),
-                         "dx": rng.choice([0.0, 2.0], n), "dy": 0.0})
+                         "dx": rng.choice([0.0, 2.0], n), "dy": 0.0, "rotation": 0.0})
 
 
 def test_a_pair_is_a_copy_exactly_when_its_line_distance_is_at_most_1():
@@ -105,7 +105,7 @@ def test_a_pair_is_a_copy_exactly_when_its_line_distance_is_at_most_1():
 
 def test_the_line_distance_is_the_criterion_farthest_past_its_limit():
     base = {"layout": 0.95, "detail": 0.97, "worst": 0.3, "crowd": 0.5, "recoloured": 0.0, "vouched": False,
-            "mirrored": False, "zoom": 1.0, "dx": 0.0, "dy": 0.0}
+            "mirrored": False, "zoom": 1.0, "dx": 0.0, "dy": 0.0, "rotation": 0.0}
     pairs = pd.DataFrame([base, {**base, "layout": 0.8}, {**base, "worst": 0.9}, {**base, "crowd": 0.95},
                           {**base, "crowd": 0.95, "layout": 0.5, "vouched": True}, {**base, "crowd": 1.0}])
     config = DuplicatesConfig(crowd_ratio=0.3, min_layout=0.9, min_detail=0.85, max_worst_block=0.6,
