@@ -53,8 +53,9 @@ def content_pairs(nodes: pd.DataFrame, config: DuplicatesConfig, also=None, vouc
     per pair, where the hash rule took them for copies), aligned, with their measurements and the verdict
     (`decide`)."""
     g = content.fill_strips(content.greys(list(nodes["content"])))
-    search = content.Search(g, config.mirrored)
-    found = content.candidates(search, config.neighbours, config.min_similarity, config.min_spectrum_similarity)
+    # the search's indexes and spectra are dropped before the alignment makes its own blurred copies
+    found = content.candidates(content.Search(g, config.mirrored), config.neighbours, config.min_similarity,
+                               config.min_spectrum_similarity)
     if also is not None and len(also[0]):
         found = content.merged(found, *also)
     aligned = alignment.align(g, found)
