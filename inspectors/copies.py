@@ -166,6 +166,18 @@ def align_members(content_bytes: pd.Series, centre: np.ndarray, member: np.ndarr
                                                mirrored, zeros, zeros))
 
 
+DESCRIBING = ["width", "height", "format", "brightness", "contrast", "mean_r", "mean_g", "mean_b"]  # what `difference`
+# reads of each picture
+
+
+def described_rows(nodes: pd.DataFrame, positions) -> dict:
+    """{position: the DESCRIBING columns of that row of `nodes`} for the positions asked only: a dict per row of
+    the whole table cost seconds at 60,000 pictures."""
+    at = np.unique(np.asarray(positions, np.int64))
+    frame = nodes[[c for c in DESCRIBING if c in nodes.columns]].iloc[at]
+    return dict(zip(at.tolist(), frame.to_dict("records"), strict=True))
+
+
 def difference(zoom: float, dx: float, dy: float, mirrored: bool, centre: dict, member: dict,
                rotation: float = 0.0) -> str:
     """How `member` differs from `centre`, in words: "mirrored, shifted 2 px right, 6 % brighter"."""

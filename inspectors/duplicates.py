@@ -160,7 +160,7 @@ def _differences(nodes, node_ids, centre_local, pairs) -> dict:
     else:
         zoom, dx, dy, turn = np.ones(len(member)), np.zeros(len(member)), np.zeros(len(member)), np.zeros(len(member))
         agree = np.ones(len(member))
-    rows = nodes.to_dict("records")
+    rows = copies.described_rows(nodes, np.r_[centre, member])
     return {node_ids[m]: (float(np.clip(a, 0, 1)), copies.difference(z, x, y, f, rows[c], rows[m], t))
             for m, c, z, x, y, t, f, a in zip(member, centre, zoom, dx, dy, turn, mirrored, agree, strict=True)}
 

@@ -30,7 +30,6 @@ from .workspace import atomic_write_bytes
 EDGES = np.round(np.arange(0, 3.05, 0.1), 2)  # bins (low, high] of 0.1 up to 3, one more past it; 1 is an edge
 PAIR_COLUMNS = ["path_a", "path_b", "line_distance", "copy", "binding", "how", "mirrored", "zoom", "dx", "dy",
                 "layout", "detail", "worst", "crowd"]
-STATISTICS = ["width", "height", "format", "brightness", "contrast", "mean_r", "mean_g", "mean_b"]  # for `how`
 NO_CONTENT = ("This dataset was scanned before content thumbnails existed, so its near copies are judged by "
               "perceptual hash alone, which draws no line. Rescan to see the line.")
 CONTENT_OFF = ("Near copies are judged by perceptual hash alone here (`duplicates.content=false`), which draws "
@@ -61,8 +60,8 @@ def pair_distances(samples: pd.DataFrame, config: DuplicatesConfig = DuplicatesC
         judged = (judged.assign(lo=np.minimum(i, j), hi=np.maximum(i, j))
                   .sort_values(["line_distance", "mirrored"], kind="stable").drop_duplicates(["lo", "hi"]))
         paths = nodes["path"].to_numpy(object)
-        rows = nodes[[c for c in STATISTICS if c in nodes.columns]].to_dict("records")
         described = judged.iloc[:_described(judged["line_distance"].to_numpy(float), judged["copy"].to_numpy(bool))]
+        rows = copies.described_rows(nodes, np.r_[described["i"].to_numpy(np.int64), described["j"].to_numpy(np.int64)])
         how = [copies.difference(z, x, y, bool(m), rows[a], rows[b], t) for z, x, y, t, m, a, b in
                zip(described["zoom"], described["dx"], described["dy"], described["rotation"], described["mirrored"],
                    described["i"], described["j"], strict=True)]

@@ -129,12 +129,12 @@ def run_shards(jobs, shared, client=None) -> list:
 
 
 def search(the_plan: Plan, cell: np.ndarray, read, queries: np.ndarray, floor, probes: int, per_block: int,
-           client=None):
+           client=None, table: np.ndarray | None = None):
     """Pass 3 for one chunk of queries: (query, row, similarity) from every shard a query probes. Each job
     carries its shard's row numbers (not the whole cell table); `client` (a distributed.Client) runs the shards
     side by side on its cluster, the reader then being one every worker can open (ArrayReader on shared storage)."""
     queries = np.ascontiguousarray(queries, dtype=np.float32)
-    table = probe(the_plan, queries, probes)
+    table = probe(the_plan, queries, probes) if table is None else table[:, :probes]
     probed = np.zeros(the_plan.cells + 1, bool)
     probed[table.ravel()] = True
     jobs = []
@@ -167,8 +167,11 @@ class Sharded:
         self.the_plan, self.cell = plan(read, n, cells, training_rows, exact_rows, max_rows)
         self.read, self.client = read, client
 
-    def pairs(self, queries, floor, probes: int, per_block: int):
-        return search(self.the_plan, self.cell, self.read, queries, floor, probes, per_block, self.client)
+    def probe(self, queries: np.ndarray, probes: int) -> np.ndarray:
+        return probe(self.the_plan, queries, probes)
+
+    def pairs(self, queries, floor, probes: int, per_block: int, probe: np.ndarray | None = None):
+        return search(self.the_plan, self.cell, self.read, queries, floor, probes, per_block, self.client, probe)
 
 
 class ArrayReader:

@@ -50,13 +50,14 @@ class Cells:
             return np.zeros((len(queries), 1), np.int64)
         return nearest_cells(self.quantiser, queries, min(probes, self.cells))
 
-    def pairs(self, queries: np.ndarray, floor, probes: int, per_block: int):
+    def pairs(self, queries: np.ndarray, floor, probes: int, per_block: int, probe: np.ndarray | None = None):
         """(query, row, similarity) for every query and every row in its `probes` nearest cells with an inner
         product of at least `floor` (one, or one a query); where more than `per_block` rows of one cell reach
-        it, the best `per_block` of them. In cell order: the same on every run."""
+        it, the best `per_block` of them. In cell order: the same on every run. `probe`: the queries' nearest
+        cells (self.probe) where known already; its first `probes` columns are used."""
         queries = np.ascontiguousarray(queries, dtype=np.float32)
-        q, r, s = join_cells(queries, floor, self.probe(queries, probes), per_block, self.vectors, self.starts, 0,
-                             self.threads)
+        probe = self.probe(queries, probes) if probe is None else probe[:, :probes]
+        q, r, s = join_cells(queries, floor, probe, per_block, self.vectors, self.starts, 0, self.threads)
         return q, self.row[r], s
 
 
@@ -161,12 +162,13 @@ def best_partners(cells: Cells, queries: np.ndarray, owners: np.ndarray, groups:
     first: its owner's k-th best partner there is a floor no row below can pass, which spares most of the
     products in crowds."""
     m = len(owners)
-    q, row, sims = cells.pairs(queries, floor, 1, per_block)
+    probe = cells.probe(np.ascontiguousarray(queries, dtype=np.float32), probes)  # once for both passes
+    q, row, sims = cells.pairs(queries, floor, 1, per_block, probe)
     best = best_distinct(owners[q % m], row % groups, sims, k)
     local = np.full(owners.max(initial=0) + 1, -1, np.int64)
     local[owners] = np.arange(m)
     bound = kth_best(local[owners[q % m]], sims, best, m, k, floor)
-    q, row, sims = cells.pairs(queries, np.tile(bound, len(queries) // m), probes, per_block)
+    q, row, sims = cells.pairs(queries, np.tile(bound, len(queries) // m), probes, per_block, probe)
     best = best_distinct(owners[q % m], row % groups, sims, k)
     return q[best], row[best], sims[best]
 
