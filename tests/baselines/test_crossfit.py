@@ -117,3 +117,21 @@ def test_folds_on_a_dask_cluster_are_saved_and_give_every_image_a_prediction(col
                                     client=client)
     assert sorted(p.name for p in (tmp_path / "folds").iterdir()) == ["fold_0.npy", "fold_1.npy"]
     assert np.allclose(probs[ok].sum(1), 1, atol=1e-5)
+
+
+def test_the_kept_epoch_comes_after_the_learning_rate_peak(monkeypatch):
+    # the slice's loss at its lowest on the first epoch judged, as on a small set where a warm-up epoch can beat
+    # every later one by chance: while the learning rate still rises no epoch is kept
+    calls = []
+
+    def slice_predictions(model, x, mean, std, mirror=True):
+        calls.append(len(x))
+        right = 0.9 if len(calls) == 1 else 0.5
+        return torch.full((len(x), 2), 1 - right).scatter_(1, torch.zeros(len(x), 1, dtype=torch.long), right)
+
+    monkeypatch.setattr(crossfit, "predict", slice_predictions)
+    x = torch.randint(0, 255, (100, 3, 8, 8), dtype=torch.uint8)
+    y = torch.zeros(100, dtype=torch.long)
+    config = TrainConfig(model="tiny_cnn", width=4, epochs=10, batch_size=32, lr=3e-3, augment="none")
+    _, _, _, best = crossfit.fit_fold(x, y, 2, config, 10, seed=0)
+    assert best == int(crossfit.WARM_SHARE * 10) + 1  # the first epoch past the peak, judged best of all
