@@ -5,6 +5,7 @@ validation), and confident learning (Northcutt et al., 2021) turns those into `l
 sample is suspect when the model is confidently sure of another class — confident meaning above that
 class's own average self-confidence, so a class the model finds hard does not flood the list — and (the
 default filter, "both") among the count per class that the confident joint estimates to be mislabelled.
+How many of those are flagged, and whether a strong model's other disagreements join them, is volume.py's rule.
 
 Images the inspectors already found wrong as pictures (UNRELIABLE: dark, washed out, flat, strips, odd sizes,
 outliers) get a prediction but no verdict on their label: the model's disagreement there says "bad image",

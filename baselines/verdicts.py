@@ -151,9 +151,13 @@ def suggest(labels: np.ndarray, probs: np.ndarray, judged: np.ndarray, filter_by
     sub_labels, sub_probs = labels[idx], np.asarray(probs, dtype=np.float64)[idx]
     scores = volume.rank_scores(sub_labels, sub_probs)
     copy = verdict["copy"].to_numpy()[idx]
-    keep, facts = volume.honest_flags(sub_labels, sub_probs, verdict["issue"].to_numpy()[idx] & ~copy,
-                                      verdict["confident"].to_numpy()[idx], scores,
-                                      noise_estimate(sub_labels, sub_probs), int(copy.sum()))
+    candidate = verdict["issue"].to_numpy()[idx] & ~copy
+    keep, facts = volume.honest_flags(sub_labels, sub_probs, candidate, verdict["confident"].to_numpy()[idx], scores,
+                                      noise_estimate(sub_labels, sub_probs), int(copy.sum()),
+                                      noise_estimate(sub_labels, sub_probs, "off_diagonal_calibrated"), copy)
+    disagreed = idx[keep & ~candidate]  # a strong model's other disagreements: the class it predicts instead
+    verdict.loc[disagreed, "confident"] = sub_probs[keep & ~candidate].argmax(1)
+    verdict.loc[disagreed, "p_confident"] = sub_probs[keep & ~candidate].max(1)
     verdict.loc[idx, "rank_score"] = scores.round(5)
     verdict.loc[idx, "issue"] = keep | copy
     verdict.loc[idx[keep], "score"] = scores[keep].round(4)  # flagged in the order of the ranked list
@@ -161,9 +165,10 @@ def suggest(labels: np.ndarray, probs: np.ndarray, judged: np.ndarray, filter_by
     return verdict, facts
 
 
-def noise_estimate(labels: np.ndarray, probs: np.ndarray) -> int:
-    """Confident learning's estimate of how many of these labels are wrong (cleanlab's num_label_issues)."""
+def noise_estimate(labels: np.ndarray, probs: np.ndarray, method: str = "off_diagonal") -> int:
+    """Confident learning's estimate of how many of these labels are wrong (cleanlab's num_label_issues, by its
+    `estimation_method`)."""
     from cleanlab.count import num_label_issues
 
     sub_labels, sub = _present_classes(labels, probs)
-    return int(num_label_issues(sub_labels, sub)) if sub is not None else 0
+    return int(num_label_issues(sub_labels, sub, estimation_method=method)) if sub is not None else 0

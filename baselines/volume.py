@@ -4,8 +4,10 @@ held-out probabilities; no torch.
 Confident learning counts the images whose label the model disbelieves. With a weak model most of those are its
 own mistakes: a 61 %-accurate baseline flagged 21 % of a real photo set, and 1 of its top 50 was a wrong label.
 So the number flagged follows from what the model supports:
-- a model at least STRONG_ACCURACY accurate on held-out images flags what the filter finds, up to confident
-  learning's own estimate of the noise;
+- a model at least STRONG_ACCURACY accurate on held-out images flags what the filter finds and where else it
+  disagrees with the label, the highest-ranked first, up to confident learning's own estimate of the noise (the
+  larger of the confident joint's off-diagonal count and its calibrated one: on look-alike swaps the first counted
+  60 of 90 wrong labels, while the model predicted the true class of all 90);
 - a weaker one flags only where the evidence is strong (the given label's probability below what nearly every
   correctly predicted image of that class gets, and the suggested class above its own mean self-confidence), at
   most WEAK_SHARE of the images; the rest stays a ranked list a person can page through.
@@ -60,23 +62,33 @@ def is_weak(accuracy: float, candidates: int, judged: int) -> bool:
 
 
 def honest_flags(labels: np.ndarray, probs: np.ndarray, candidates: np.ndarray, suggested: np.ndarray,
-                 scores: np.ndarray, estimated: int, reserved: int = 0) -> tuple[np.ndarray, dict]:
+                 scores: np.ndarray, estimated: int, reserved: int = 0, calibrated: int = 0,
+                 set_aside: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
     """(flag per sample, facts). `candidates`: what the filter flagged; `suggested`: its class per sample;
-    `scores`: rank_scores; `estimated`: confident learning's estimate of the wrong labels among these samples;
-    `reserved`: flags already given by surer evidence (conflicting copies), which count against the cap.
-    A strong model keeps the candidates up to the estimate; a weak one keeps those with strong evidence, at most
-    WEAK_SHARE of the samples; either way the highest-scored first."""
+    `scores`: rank_scores; `estimated`: confident learning's estimate of the wrong labels among these samples
+    (`calibrated`: the same from the calibrated confident joint); `reserved`: flags already given by surer
+    evidence (conflicting copies), which count against the cap. A strong model keeps the candidates and the other
+    samples whose label it does not predict, up to the larger estimate; a weak one keeps the candidates with strong
+    evidence, at most WEAK_SHARE of the samples (and the estimate); either way the highest-scored first. Samples
+    `set_aside` (flagged already: the reserved ones) are never kept here."""
     n = len(labels)
     accuracy = float((probs.argmax(1) == labels).mean()) if n else float("nan")
     weak = is_weak(accuracy, int(candidates.sum()), n)
-    keep = candidates & strong_evidence(labels, probs, suggested) if weak else candidates.copy()
-    cap = max(0, (min(int(estimated), int(WEAK_SHARE * n)) if weak else int(estimated)) - reserved)
+    if weak:
+        keep = candidates & strong_evidence(labels, probs, suggested)
+        cap = min(int(estimated), int(WEAK_SHARE * n))
+    else:
+        keep = candidates | (probs.argmax(1) != labels) if n else candidates.copy()
+        cap = max(int(estimated), int(calibrated))
+    if set_aside is not None:
+        keep &= ~set_aside
+    cap = max(0, cap - reserved)
     if keep.sum() > cap:
         ranked = np.flatnonzero(keep)[np.argsort(-scores[keep], kind="stable")]
         keep[:] = False
         keep[ranked[:cap]] = True
     return keep, {"weak_model": weak, "judged_accuracy": accuracy, "candidates": int(candidates.sum()),
-                  "estimated_noise": int(estimated), "flag_cap": cap}
+                  "estimated_noise": int(estimated), "estimated_noise_calibrated": int(calibrated), "flag_cap": cap}
 
 
 def model_note(facts: dict) -> str:
