@@ -100,6 +100,20 @@ def _results(jobs: list, workers: int, client):
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     # spawn, never fork: a forked copy of a process that already ran torch threads can deadlock
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_end_with, initargs=(os.getpid(),)) as pool:
         for future in as_completed([pool.submit(run_fold, job) for job in jobs]):
             yield future.result()
+
+
+def _end_with(parent: int, every: float = 1.0) -> None:
+    """In a fold worker: end this process when `parent` is gone. A killed (SIGTERM, SIGKILL) label-issues command
+    otherwise left its workers training their folds for minutes, unseen."""
+    import threading
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="end-with-parent").start()
