@@ -14,6 +14,7 @@ find copies among them without an N x N matrix:
 What decides that an aligned pair is a copy lives in copies.py, with the thresholds in config.py.
 """
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -187,9 +188,13 @@ def spectra(g: np.ndarray) -> np.ndarray:
     that its edges do not count. Its magnitude does not change when the picture moves."""
     window = np.hanning(SIDE).astype(np.float32)
     out = np.empty((len(g), SIDE, SIDE // 2 + 1), np.complex64)
-    for lo in range(0, len(g), CHUNK):
+
+    def run(lo):
         low = blur(g[lo:lo + CHUNK], SPECTRUM_BLURS[0])
         out[lo:lo + CHUNK] = np.fft.rfft2((low - blur(low, SPECTRUM_BLURS[1])) * window[:, None] * window[None, :])
+
+    with vector_join.one_blas_thread(), ThreadPoolExecutor(max_workers=threads()) as pool:  # the FFTs free the GIL
+        list(pool.map(run, range(0, len(g), CHUNK)))
     return out
 
 
@@ -272,11 +277,15 @@ class Search:
         i, j, sims, mirrored = (np.concatenate(x) if parts else np.empty(0) for x in zip(*parts, strict=True))
         i, j, mirrored = i.astype(np.int64), j.astype(np.int64), mirrored.astype(bool)
         dx, dy = np.zeros(len(i), np.int64), np.zeros(len(i), np.int64)
-        for flipped in flips:
-            at = np.flatnonzero(mirrored == flipped)
-            for lo in range(0, len(at), CHUNK):
-                part = at[lo:lo + CHUNK]
-                dx[part], dy[part] = phase_shift(self.f[i[part]], f[flipped][j[part]])
+        parts = [(flipped, at[lo:lo + CHUNK]) for flipped in flips for at in [np.flatnonzero(mirrored == flipped)]
+                 for lo in range(0, len(at), CHUNK)]
+
+        def shift(task):
+            flipped, part = task
+            dx[part], dy[part] = phase_shift(self.f[i[part]], f[flipped][j[part]])
+
+        with ThreadPoolExecutor(max_workers=threads()) as pool:  # the inverse FFTs free the GIL
+            list(pool.map(shift, parts))
         return Candidates(i, j, sims.astype(np.float32), mirrored, dx, dy)
 
 
