@@ -156,6 +156,7 @@ def suggest(labels: np.ndarray, probs: np.ndarray, judged: np.ndarray, filter_by
                                       noise_estimate(sub_labels, sub_probs), int(copy.sum()),
                                       noise_estimate(sub_labels, sub_probs, "off_diagonal_calibrated"), copy)
     disagreed = idx[keep & ~candidate]  # a strong model's other disagreements: the class it predicts instead
+    facts["from_disagreement"] = len(disagreed)
     verdict.loc[disagreed, "confident"] = sub_probs[keep & ~candidate].argmax(1)
     verdict.loc[disagreed, "p_confident"] = sub_probs[keep & ~candidate].max(1)
     verdict.loc[idx, "rank_score"] = scores.round(5)

@@ -54,6 +54,7 @@ def test_a_strong_model_flags_what_the_filter_finds_and_where_else_it_disagrees(
     # the confident joint's count (55 here) falls short of the 60 planted; the calibrated one (61) does not
     beyond = np.flatnonzero(issue & ~candidate)
     assert len(beyond) and (verdict["confident"].to_numpy()[beyond] == probs[beyond].argmax(1)).all()
+    assert facts["from_disagreement"] == len(beyond)
     found = set(np.flatnonzero(issue))
     assert len(found & set(wrong)) / len(wrong) >= 0.95 and len(found & set(wrong)) / len(found) >= 0.9
     assert volume.model_note({"oos_accuracy": 0.97, **facts}) == ""

@@ -170,3 +170,19 @@ def test_human_baseline_sheet_is_answered_scored_and_kept(lab):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Your accuracy"] == "67%"
     assert metrics["Model's accuracy on these images"] == f"{sum(p in right for p in sheet['paths']) / 3:.0%}"
+
+
+def test_label_issues_of_a_strong_model_say_which_suspects_the_filter_passed_over(lab):
+    import json
+
+    at, workspace, val = lab
+    lab_runs.label_issue_results(workspace, list(val["path"]), list(val["label"]), classes_of(val), suspects=3)
+    folder = workspace / "label_issues"
+    facts = json.loads((folder / "facts.json").read_text())
+    facts.update({"oos_accuracy": 0.93, "weak_model": False, "candidates": 2, "found": 3, "from_disagreement": 1,
+                  "estimated_noise": 2, "estimated_noise_calibrated": 3, "flag_cap": 3})
+    (folder / "facts.json").write_text(json.dumps(facts))
+    open_page(at, "pages/label_issues.py")
+    assert not at.warning
+    assert "1 of the suspects were passed over by the filter, yet the model, accurate enough to trust, predicts " \
+           "another class for them (confident learning estimates about 3 wrong labels in all)." in texts(at)
