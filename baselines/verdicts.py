@@ -152,9 +152,12 @@ def suggest(labels: np.ndarray, probs: np.ndarray, judged: np.ndarray, filter_by
     scores = volume.rank_scores(sub_labels, sub_probs)
     copy = verdict["copy"].to_numpy()[idx]
     candidate = verdict["issue"].to_numpy()[idx] & ~copy
+    # copies filed under different labels are judged together (conflicting_copies): a copy's own disagreement is
+    # its twin's skew, never a flag by itself
+    together = copy | ((np.asarray(groups) != "")[idx] if groups is not None else False)
     keep, facts = volume.honest_flags(sub_labels, sub_probs, candidate, verdict["confident"].to_numpy()[idx], scores,
                                       noise_estimate(sub_labels, sub_probs), int(copy.sum()),
-                                      noise_estimate(sub_labels, sub_probs, "off_diagonal_calibrated"), copy)
+                                      noise_estimate(sub_labels, sub_probs, "off_diagonal_calibrated"), together)
     disagreed = idx[keep & ~candidate]  # a strong model's other disagreements: the class it predicts instead
     facts["from_disagreement"] = len(disagreed)
     verdict.loc[disagreed, "confident"] = sub_probs[keep & ~candidate].argmax(1)

@@ -70,7 +70,7 @@ def honest_flags(labels: np.ndarray, probs: np.ndarray, candidates: np.ndarray, 
     evidence (conflicting copies), which count against the cap. A strong model keeps the candidates and the other
     samples whose label it does not predict, up to the larger estimate; a weak one keeps the candidates with strong
     evidence, at most WEAK_SHARE of the samples (and the estimate); either way the highest-scored first. Samples
-    `set_aside` (flagged already: the reserved ones) are never kept here."""
+    `set_aside` (copies judged together, by their own rule) are never added for a disagreement alone."""
     n = len(labels)
     accuracy = float((probs.argmax(1) == labels).mean()) if n else float("nan")
     weak = is_weak(accuracy, int(candidates.sum()), n)
@@ -78,10 +78,9 @@ def honest_flags(labels: np.ndarray, probs: np.ndarray, candidates: np.ndarray, 
         keep = candidates & strong_evidence(labels, probs, suggested)
         cap = min(int(estimated), int(WEAK_SHARE * n))
     else:
-        keep = candidates | (probs.argmax(1) != labels) if n else candidates.copy()
+        disagree = probs.argmax(1) != labels if n else np.zeros(0, bool)
+        keep = candidates | (disagree if set_aside is None else disagree & ~set_aside)
         cap = max(int(estimated), int(calibrated))
-    if set_aside is not None:
-        keep &= ~set_aside
     cap = max(0, cap - reserved)
     if keep.sum() > cap:
         ranked = np.flatnonzero(keep)[np.argsort(-scores[keep], kind="stable")]

@@ -69,3 +69,22 @@ def test_weak_flags_are_the_highest_ranked_with_strong_evidence():
     passed_over = verdict["candidate"].to_numpy() & evidence & ~flagged
     if passed_over.any():
         assert verdict["rank_score"][flagged].min() >= verdict["rank_score"][passed_over].max()
+
+
+def test_a_strong_model_never_flags_a_copy_for_leaning_towards_its_twins_label(monkeypatch):
+    from baselines import verdicts
+
+    monkeypatch.setattr(verdicts, "noise_estimate", lambda *args: 10)  # room under the cap for every disagreement
+    rng = np.random.default_rng(2)
+    labels = np.repeat([0, 1, 2], 100)
+    probs = np.full((300, 3), 0.02)
+    probs[np.arange(300), labels] = 0.96 - rng.uniform(0, 0.1, 300)
+    # a picture of a 0 filed twice: as 0 (its own model, having trained on the twin, leans to 1) and as 1
+    probs[0], labels[100], probs[100] = [0.45, 0.53, 0.02], 1, [0.9, 0.08, 0.02]
+    probs /= probs.sum(1, keepdims=True)
+    groups = np.full(300, "", dtype=object)
+    groups[[0, 100]] = "C1"
+    verdict, facts = suggest(labels, probs, np.ones(300, bool), groups=groups)
+    assert not facts["weak_model"]
+    assert verdict["issue"][100] and verdict["copy"][100]  # the twin filed under the wrong label
+    assert not verdict["issue"][0] and facts["from_disagreement"] == 0
