@@ -4,10 +4,10 @@ held-out probabilities; no torch.
 Confident learning counts the images whose label the model disbelieves. With a weak model most of those are its
 own mistakes: a 61 %-accurate baseline flagged 21 % of a real photo set, and 1 of its top 50 was a wrong label.
 So the number flagged follows from what the model supports:
-- a model at least STRONG_ACCURACY accurate on held-out images flags what the filter finds and where else it
-  disagrees with the label, the highest-ranked first, up to confident learning's own estimate of the noise (the
-  larger of the confident joint's off-diagonal count and its calibrated one: on look-alike swaps the first counted
-  60 of 90 wrong labels, while the model predicted the true class of all 90);
+- a model at least STRONG_ACCURACY accurate on held-out images flags what the filter finds, up to confident
+  learning's own estimate of the noise, then where else it disagrees with the label, the highest-ranked first,
+  up to the calibrated estimate and WEAK_SHARE of the images (on look-alike swaps the confident joint counted 60
+  of 90 wrong labels, its calibrated form 75, while the model predicted the true class of all 90);
 - a weaker one flags only where the evidence is strong (the given label's probability below what nearly every
   correctly predicted image of that class gets, and the suggested class above its own mean self-confidence), at
   most WEAK_SHARE of the images; the rest stays a ranked list a person can page through.
@@ -67,27 +67,39 @@ def honest_flags(labels: np.ndarray, probs: np.ndarray, candidates: np.ndarray, 
     """(flag per sample, facts). `candidates`: what the filter flagged; `suggested`: its class per sample;
     `scores`: rank_scores; `estimated`: confident learning's estimate of the wrong labels among these samples
     (`calibrated`: the same from the calibrated confident joint); `reserved`: flags already given by surer
-    evidence (conflicting copies), which count against the cap. A strong model keeps the candidates and the other
-    samples whose label it does not predict, up to the larger estimate; a weak one keeps the candidates with strong
-    evidence, at most WEAK_SHARE of the samples (and the estimate); either way the highest-scored first. Samples
-    `set_aside` (copies judged together, by their own rule) are never added for a disagreement alone."""
+    evidence (conflicting copies), which count against the caps. A strong model keeps the candidates up to the
+    estimate, then the other samples whose label it does not predict while the flags stay within the larger
+    estimate and WEAK_SHARE of the samples (an imperfect strong model's own mistakes must not flood the list); a
+    weak one keeps the candidates with strong evidence, at most WEAK_SHARE of the samples (and the estimate);
+    each time the highest-scored first. Samples `set_aside` (copies judged together, by their own rule) are never
+    added for a disagreement alone."""
     n = len(labels)
     accuracy = float((probs.argmax(1) == labels).mean()) if n else float("nan")
     weak = is_weak(accuracy, int(candidates.sum()), n)
     if weak:
-        keep = candidates & strong_evidence(labels, probs, suggested)
+        keep = _best(candidates & strong_evidence(labels, probs, suggested), scores,
+                     min(int(estimated), int(WEAK_SHARE * n)) - reserved)
         cap = min(int(estimated), int(WEAK_SHARE * n))
     else:
-        disagree = probs.argmax(1) != labels if n else np.zeros(0, bool)
-        keep = candidates | (disagree if set_aside is None else disagree & ~set_aside)
-        cap = max(int(estimated), int(calibrated))
-    cap = max(0, cap - reserved)
-    if keep.sum() > cap:
-        ranked = np.flatnonzero(keep)[np.argsort(-scores[keep], kind="stable")]
-        keep[:] = False
-        keep[ranked[:cap]] = True
+        keep = _best(candidates.copy(), scores, int(estimated) - reserved)
+        cap = max(int(estimated), min(int(calibrated), int(WEAK_SHARE * n)))
+        disagree = (probs.argmax(1) != labels) & ~candidates if n else np.zeros(0, bool)
+        if set_aside is not None:
+            disagree &= ~set_aside
+        keep |= _best(disagree, scores, cap - reserved - int(keep.sum()))
     return keep, {"weak_model": weak, "judged_accuracy": accuracy, "candidates": int(candidates.sum()),
-                  "estimated_noise": int(estimated), "estimated_noise_calibrated": int(calibrated), "flag_cap": cap}
+                  "estimated_noise": int(estimated), "estimated_noise_calibrated": int(calibrated),
+                  "flag_cap": max(0, cap - reserved)}
+
+
+def _best(mask: np.ndarray, scores: np.ndarray, room: int) -> np.ndarray:
+    """The `room` highest-scored samples of `mask` (all of them when they fit)."""
+    room = max(0, room)
+    if mask.sum() > room:
+        ranked = np.flatnonzero(mask)[np.argsort(-scores[mask], kind="stable")]
+        mask = np.zeros_like(mask)
+        mask[ranked[:room]] = True
+    return mask
 
 
 def model_note(facts: dict) -> str:

@@ -50,7 +50,8 @@ def test_a_strong_model_flags_what_the_filter_finds_and_where_else_it_disagrees(
     assert facts["judged_accuracy"] > volume.STRONG_ACCURACY and not facts["weak_model"]
     issue, candidate = verdict["issue"].to_numpy(), verdict["candidate"].to_numpy()
     assert (issue >= candidate).all() and issue.sum() <= facts["flag_cap"]
-    assert facts["flag_cap"] == max(facts["estimated_noise"], facts["estimated_noise_calibrated"])
+    assert facts["flag_cap"] == max(facts["estimated_noise"], min(facts["estimated_noise_calibrated"],
+                                                                  int(volume.WEAK_SHARE * len(labels))))
     # the confident joint's count (55 here) falls short of the 60 planted; the calibrated one (61) does not
     beyond = np.flatnonzero(issue & ~candidate)
     assert len(beyond) and (verdict["confident"].to_numpy()[beyond] == probs[beyond].argmax(1)).all()
@@ -88,3 +89,23 @@ def test_a_strong_model_never_flags_a_copy_for_leaning_towards_its_twins_label(m
     assert not facts["weak_model"]
     assert verdict["issue"][100] and verdict["copy"][100]  # the twin filed under the wrong label
     assert not verdict["issue"][0] and facts["from_disagreement"] == 0
+
+
+def test_an_imperfect_strong_models_own_mistakes_never_flood_the_list():
+    # 88 % accurate, its 240 mistakes on clean labels; the calibrated estimate (say 500) would flag them all
+    rng = np.random.default_rng(4)
+    n, c = 2000, 4
+    labels = rng.integers(0, c, n)
+    predicted = labels.copy()
+    wrong = rng.choice(n, 240, replace=False)
+    predicted[wrong] = (labels[wrong] + 1) % c
+    probs = np.full((n, c), 0.05)
+    probs[np.arange(n), predicted] = 0.85
+    candidates = np.zeros(n, bool)
+    candidates[wrong[:10]] = True
+    scores = rng.uniform(0, 1, n)
+    keep, facts = volume.honest_flags(labels, probs, candidates, predicted, scores, estimated=10, calibrated=500)
+    assert not facts["weak_model"] and candidates[keep].sum() == 10
+    assert keep.sum() == facts["flag_cap"] == int(volume.WEAK_SHARE * n)
+    extra = keep & ~candidates  # the disagreements added: the highest-scored of them
+    assert scores[extra].min() >= scores[wrong][~candidates[wrong] & ~keep[wrong]].max()
