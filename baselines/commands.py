@@ -106,10 +106,8 @@ def cmd_label_issues(args, prepared, split, config, progress, say) -> int:
     if facts.get("candidates", 0) > len(found):
         say(f"  {facts['candidates']} images are suspected by the filter; the rest of them, and every other image, "
             "are ranked in predictions.csv (column rank_score, 1 = most suspicious)")
-    if facts.get("from_disagreement"):
-        estimate = max(facts.get("estimated_noise", 0), facts.get("estimated_noise_calibrated", 0))
-        say(f"  {facts['from_disagreement']} of them the filter passed over: the model, accurate enough to trust, "
-            f"predicts another class for them (confident learning estimates about {estimate} wrong labels in all)")
+    if added := volume.added_note(facts):
+        say(f"  {added}")
     if facts.get("unreliable"):
         say(f"  {facts['unreliable']} images not judged: the inspectors found the picture itself off "
             f"({', '.join(facts['unreliable_issues'])}); see predictions.csv, column unreliable")

@@ -158,10 +158,10 @@ def suggest(labels: np.ndarray, probs: np.ndarray, judged: np.ndarray, filter_by
     keep, facts = volume.honest_flags(sub_labels, sub_probs, candidate, verdict["confident"].to_numpy()[idx], scores,
                                       noise_estimate(sub_labels, sub_probs), int(copy.sum()),
                                       noise_estimate(sub_labels, sub_probs, "off_diagonal_calibrated"), together)
-    disagreed = idx[keep & ~candidate]  # a strong model's other disagreements: the class it predicts instead
-    facts["from_disagreement"] = len(disagreed)
-    verdict.loc[disagreed, "confident"] = sub_probs[keep & ~candidate].argmax(1)
-    verdict.loc[disagreed, "p_confident"] = sub_probs[keep & ~candidate].max(1)
+    added = keep & ~candidate  # a strong model's other disagreements: the class it predicts instead
+    facts["from_disagreement"] = int(added.sum())
+    verdict.loc[idx[added], "confident"] = sub_probs[added].argmax(1)
+    verdict.loc[idx[added], "p_confident"] = sub_probs[added].max(1)
     verdict.loc[idx, "rank_score"] = scores.round(5)
     verdict.loc[idx, "issue"] = keep | copy
     verdict.loc[idx[keep], "score"] = scores[keep].round(4)  # flagged in the order of the ranked list

@@ -77,16 +77,15 @@ def honest_flags(labels: np.ndarray, probs: np.ndarray, candidates: np.ndarray, 
     accuracy = float((probs.argmax(1) == labels).mean()) if n else float("nan")
     weak = is_weak(accuracy, int(candidates.sum()), n)
     if weak:
-        keep = _best(candidates & strong_evidence(labels, probs, suggested), scores,
-                     min(int(estimated), int(WEAK_SHARE * n)) - reserved)
         cap = min(int(estimated), int(WEAK_SHARE * n))
+        keep = _best(candidates & strong_evidence(labels, probs, suggested), scores, cap - reserved)
     else:
-        keep = _best(candidates.copy(), scores, int(estimated) - reserved)
         cap = max(int(estimated), min(int(calibrated), int(WEAK_SHARE * n)))
+        keep = _best(candidates, scores, int(estimated) - reserved)
         disagree = (probs.argmax(1) != labels) & ~candidates if n else np.zeros(0, bool)
         if set_aside is not None:
             disagree &= ~set_aside
-        keep |= _best(disagree, scores, cap - reserved - int(keep.sum()))
+        keep = keep | _best(disagree, scores, cap - reserved - int(keep.sum()))
     return keep, {"weak_model": weak, "judged_accuracy": accuracy, "candidates": int(candidates.sum()),
                   "estimated_noise": int(estimated), "estimated_noise_calibrated": int(calibrated),
                   "flag_cap": max(0, cap - reserved)}
@@ -100,6 +99,17 @@ def _best(mask: np.ndarray, scores: np.ndarray, room: int) -> np.ndarray:
         mask = np.zeros_like(mask)
         mask[ranked[:room]] = True
     return mask
+
+
+def added_note(facts: dict) -> str:
+    """What the CLI prints and the page shows when a strong model flagged disagreements the filter passed over
+    ("" when it flagged none)."""
+    added = facts.get("from_disagreement", 0)
+    if not added:
+        return ""
+    estimate = max(facts.get("estimated_noise", 0), facts.get("estimated_noise_calibrated", 0))
+    return (f"{added:,} of the suspects were passed over by the filter, yet the model, accurate enough to trust, "
+            f"predicts another class for them (confident learning estimates about {estimate:,} wrong labels in all).")
 
 
 def model_note(facts: dict) -> str:

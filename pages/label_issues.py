@@ -69,11 +69,8 @@ c[3].metric("Suspected mislabels", f"{facts.get('found', len(found['findings']))
 if facts.get("candidates", 0) > facts.get("found", 0):
     st.caption(f"The filter suspects {facts['candidates']:,} images; the model supports flagging "
                f"{facts.get('found', 0):,}. The others are in the ranked list below.")
-if facts.get("from_disagreement"):
-    estimate = max(facts.get("estimated_noise", 0), facts.get("estimated_noise_calibrated", 0))
-    st.caption(f"{facts['from_disagreement']:,} of the suspects were passed over by the filter, yet the model, "
-               f"accurate enough to trust, predicts another class for them (confident learning estimates about "
-               f"{estimate:,} wrong labels in all).")
+if added := volume.added_note(facts):
+    st.caption(added)  # numbers and fixed words only
 if facts.get("from_copies"):
     st.caption(f"{facts['from_copies']:,} of the suspects are copies of one picture filed under different labels "
                "(see Duplicates, conflicting labels): of each such group the copy whose label the baseline believes "
