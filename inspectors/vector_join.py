@@ -124,25 +124,31 @@ def join_cells(queries, floor, probe, per_block, vectors, starts, first_cell=0, 
 
 def _block(queries, vectors, who, lo, hi, floor, per_block):
     sims = queries[who] @ vectors[lo:hi].T
-    above = sims >= floor[who][:, None]
-    if np.count_nonzero(above) > per_block:  # some row may be crowded (counting per row costs more)
-        crowded = np.flatnonzero(np.count_nonzero(above, axis=1) > per_block)
-        if len(crowded):
+    hits = np.flatnonzero(sims >= floor[who][:, None])  # row-major; 2-d nonzero is several times slower
+    if len(hits) > per_block:  # some row may be crowded: counted from its hits, not its whole row
+        counts = np.bincount(hits // (hi - lo), minlength=len(who))
+        crowded = np.flatnonzero(counts > per_block)
+        if len(crowded):  # their best per_block, all above the floor since more than per_block are
             best = np.argpartition(-sims[crowded], per_block - 1, axis=1)[:, :per_block]
-            above[crowded] = False
-            above[crowded[:, None], best] = sims[crowded[:, None], best] >= floor[who[crowded]][:, None]
-    a, b = np.divmod(np.flatnonzero(above), hi - lo)  # 2-d nonzero is several times slower
+            hits = np.sort(np.r_[hits[counts[hits // (hi - lo)] <= per_block],
+                                 (crowded[:, None] * (hi - lo) + best).ravel()])
+    a, b = np.divmod(hits, hi - lo)
     return who[a], lo + b, sims[a, b]
 
 
 def best_distinct(owner: np.ndarray, partner: np.ndarray, sims: np.ndarray, k: int) -> np.ndarray:
     """Positions of each owner's k best distinct partners (its best row for each), owners in order, each
-    owner's best first; an owner is never its own partner."""
+    owner's best first; an owner is never its own partner. Ties keep the rows' order. Stable sorts on one key
+    at a time: a lexsort of the three keys cost twice as much."""
     keep = np.flatnonzero(owner != partner)
-    order = keep[np.lexsort((-sims[keep], partner[keep], owner[keep]))]
-    order = order[run_starts(owner[order], partner[order])]  # each (owner, partner) at its best
-    order = order[np.lexsort((-sims[order], owner[order]))]
-    return order[rank_in_runs(run_starts(owner[order])) < k]
+    owner, partner, sims = owner[keep].astype(np.int64), partner[keep].astype(np.int64), sims[keep]
+    pair = owner * (int(partner.max(initial=0)) + 1) + partner
+    order = np.argsort(-sims, kind="stable")
+    order = order[np.argsort(pair[order], kind="stable")]  # by pair, each pair's best first
+    order = order[run_starts(pair[order])]  # each (owner, partner) at its best
+    order = order[np.argsort(-sims[order], kind="stable")]
+    order = order[np.argsort(owner[order], kind="stable")]
+    return keep[order[rank_in_runs(run_starts(owner[order])) < k]]
 
 
 def kth_best(owner: np.ndarray, sims: np.ndarray, best: np.ndarray, owners: int, k: int, floor: float) -> np.ndarray:
@@ -167,8 +173,11 @@ def best_partners(cells: Cells, queries: np.ndarray, owners: np.ndarray, groups:
     best = best_distinct(owners[q % m], row % groups, sims, k)
     local = np.full(owners.max(initial=0) + 1, -1, np.int64)
     local[owners] = np.arange(m)
-    bound = kth_best(local[owners[q % m]], sims, best, m, k, floor)
-    q, row, sims = cells.pairs(queries, np.tile(bound, len(queries) // m), probes, per_block, probe)
+    bound = np.tile(kth_best(local[owners[q % m]], sims, best, m, k, floor), len(queries) // m)
+    # the nearest cell's rows above the bound are known already: the second pass looks into the other cells
+    near = sims >= bound[q]
+    far = cells.pairs(queries, bound, probes - 1, per_block, probe[:, 1:])
+    q, row, sims = (np.concatenate(x) for x in zip((q[near], row[near], sims[near]), far, strict=True))
     best = best_distinct(owners[q % m], row % groups, sims, k)
     return q[best], row[best], sims[best]
 
