@@ -26,9 +26,9 @@ when nearly every member of the class has k near ones, is an outlier too: a face
 gradient filed among handwritten digits has the digits' kind of statistics often enough for the first
 rule to pass it. The limit is the class's own: a class of varied pictures (photo crops) is allowed far
 neighbours, a class of alike ones (digits) is not. An image another class would not call an outlier is
-filed under the wrong class: left to label issues. One faiss index per class keeps it at O(N x k). No
-labels, a class under `min_class_size`, or a scan cache from before the content thumbnail: no second
-opinion.
+filed under the wrong class: left to label issues. A class of up to 4,096 pictures is compared with every
+member, a larger one through a faiss index: O(N x k). No labels, a class under `min_class_size`, or a scan
+cache from before the content thumbnail: no second opinion.
 """
 
 from dataclasses import dataclass
@@ -47,6 +47,7 @@ NEEDS = ["path", "ok", "mode", "width", "height", "brightness", "contrast", "sha
 DESCRIPTORS = ["colour_entropy", "edge_energy", "tone_balance", "contrast"]
 MIN_CONTRAST = 0.02  # near-blank images have no picture to compare: they are low_information instead
 CLASS_SAMPLE = 1_000  # members per class to learn how close a class's own members are to each other
+DENSE_BLOCK = 1 << 22  # similarities to members computed at once (16 MB)
 
 
 def descriptors(ok: pd.DataFrame) -> np.ndarray:
@@ -146,16 +147,52 @@ def class_members(samples: pd.DataFrame, config: OutliersConfig) -> pd.DataFrame
     return ok[ok["label"].map(ok["label"].value_counts()) >= config.min_class_size].reset_index(drop=True)
 
 
-def kth_similarity(index: "content.Index", blurred: np.ndarray, k: int, itself: np.ndarray | None = None,
+class Members:
+    """A class's search vectors (its pictures' central windows), compared with directly up to `dense_rows` of
+    them, beyond that through a faiss index (content.Index: O(N x k))."""
+
+    def __init__(self, blurred: np.ndarray, dense_rows: int = content.EXACT_ROWS):
+        vectors = content.search_vectors(blurred)
+        self.vectors = vectors if len(vectors) <= dense_rows else None
+        self.index = content.Index(vectors) if self.vectors is None else None
+
+
+def kth_similarity(members: Members, blurred: np.ndarray, k: int, itself: np.ndarray | None = None,
                    shifts=content.SEARCH_SHIFTS) -> np.ndarray:
-    """Each picture's similarity to its k-th most alike indexed picture, each indexed picture counted once at
-    its best over the query windows (moved by `shifts` each way: up to 4 px) and their negatives. A negative
-    is alike: light on dark or dark on light is the first rule's matter (tone balance), and a glyph on a
-    transparent background, composited on white, is its class's negative. `itself[i]` is picture i's row in
-    the index (or -1): a picture never counts itself, while its exact copies do."""
+    """Each picture's similarity to its k-th most alike member, each member counted once at its best over the
+    query windows (moved by `shifts` each way: up to 4 px) and their negatives. A negative is alike: light on
+    dark or dark on light is the first rule's matter (tone balance), and a glyph on a transparent background,
+    composited on white, is its class's negative. `itself[i]` is picture i's row among the members (or -1): a
+    picture never counts itself, while its exact copies do."""
     if len(blurred) == 0:
         return np.empty(0, np.float32)
     windows = content.moved_search_vectors(blurred, shifts)
+    if members.vectors is None:
+        return _kth_indexed(members.index, windows, k, itself)
+    return _kth_dense(members.vectors, windows, k, itself)
+
+
+def _kth_dense(vectors: np.ndarray, windows: np.ndarray, k: int, itself: np.ndarray | None) -> np.ndarray:
+    """kth_similarity against every member: the best |cosine| over the windows (a negative's cosine is the
+    picture's, negated), a block of pictures at a time."""
+    n, out = len(vectors), np.empty(windows.shape[1], np.float32)
+    step = max(1, DENSE_BLOCK // n)
+    for lo in range(0, len(out), step):
+        hi = min(lo + step, len(out))
+        best = np.abs(windows[0, lo:hi] @ vectors.T)
+        for w in windows[1:]:
+            np.maximum(best, np.abs(w[lo:hi] @ vectors.T), out=best)
+        kth = min(k, n)
+        if itself is not None:
+            at = np.flatnonzero(np.asarray(itself[lo:hi]) >= 0)
+            best[at, np.asarray(itself[lo:hi])[at]] = -np.inf
+            kth = max(1, min(k, n - 1))
+        out[lo:hi] = np.partition(best, n - kth, axis=1)[:, n - kth]
+    return out
+
+
+def _kth_indexed(index: "content.Index", windows: np.ndarray, k: int, itself: np.ndarray | None) -> np.ndarray:
+    """kth_similarity through an index: each window and its negative's k + 1 nearest."""
     sims, rows = zip(*(index.nearest(sign * w, k + 1) for w in windows for sign in (1, -1)), strict=True)
     sims, rows = np.concatenate(sims, axis=1), np.concatenate(rows, axis=1)
     order = np.argsort(rows * 4.0 + (1 - sims), axis=1)  # by indexed row, the best similarity first
@@ -180,23 +217,23 @@ def class_limit(distance: np.ndarray, config: OutliersConfig) -> tuple[float, fl
 
 def unlike_class(samples: pd.DataFrame, config: OutliersConfig) -> pd.DataFrame:
     """The second opinion: images whose k-th most alike member of their own class, by content, is farther
-    than `class_limit` (one faiss index per class, O(N x k)). An image that no other class would call an
-    outlier is filed under the wrong class: a label issue, not an outlier. Columns: path, label, distance,
-    typical, limit."""
+    than `class_limit` (Members: every member, or a faiss index of a large class). An image that no other
+    class would call an outlier is filed under the wrong class: a label issue, not an outlier. Columns: path,
+    label, distance, typical, limit."""
     ok = class_members(samples, config)
     found, classes, k = [], {}, config.class_k
     rng = np.random.default_rng(0)  # the same sample on every run: findings are reproducible
     for label, rows in ok.groupby("label").indices.items():
         blurred = content.blur(content.greys(ok["content"].to_numpy()[rows]), content.SEARCH_BLUR)
-        index, itself = content.Index(content.search_vectors(blurred)), np.arange(len(rows))
+        members, itself = Members(blurred), np.arange(len(rows))
         sample = np.sort(rng.choice(itself, min(len(rows), CLASS_SAMPLE), replace=False))
-        typical, limit = class_limit(1 - kth_similarity(index, blurred[sample], k, sample), config)
-        classes[label] = (index, limit)
+        typical, limit = class_limit(1 - kth_similarity(members, blurred[sample], k, sample), config)
+        classes[label] = (members, limit)
         # The central window alone finds each image no nearer than all windows do: only those it puts beyond
         # the limit need the other eight (a ninth of the search for nearly everyone).
-        distance = 1 - kth_similarity(index, blurred, k, itself, shifts=(0,))
+        distance = 1 - kth_similarity(members, blurred, k, itself, shifts=(0,))
         far = np.flatnonzero(distance > limit)
-        distance[far] = 1 - kth_similarity(index, blurred[far], k, itself[far])
+        distance[far] = 1 - kth_similarity(members, blurred[far], k, itself[far])
         far = distance > limit
         found.append(pd.DataFrame({"path": ok["path"].to_numpy()[rows[far]], "label": label,
                                    "distance": distance[far], "typical": typical, "limit": limit,
@@ -206,11 +243,11 @@ def unlike_class(samples: pd.DataFrame, config: OutliersConfig) -> pd.DataFrame:
         return pd.DataFrame(columns=columns)
     out = pd.concat(found, ignore_index=True)
     elsewhere = np.zeros(len(out), bool)
-    for label, (index, limit) in classes.items():
+    for label, (members, limit) in classes.items():
         todo = np.flatnonzero((out["label"] != label).to_numpy() & ~elsewhere)
         if len(todo):
             blurred = np.stack(out["blurred"].to_numpy()[todo])
-            elsewhere[todo] = 1 - kth_similarity(index, blurred, config.class_k) <= limit
+            elsewhere[todo] = 1 - kth_similarity(members, blurred, config.class_k) <= limit
     return out.loc[~elsewhere, columns].reset_index(drop=True)
 
 

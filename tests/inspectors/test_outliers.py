@@ -146,3 +146,23 @@ def test_an_image_both_rules_flag_is_one_finding_with_both_reasons():
     assert list(found["path"]) == ["noise0.jpg"]
     assert found["detail"].iloc[0].startswith("fewer than 10 look-alikes")
     assert "; also unlike every image of its class 'one'" in found["detail"].iloc[0]
+
+
+def test_a_class_compared_with_every_member_agrees_with_one_searched_through_an_index():
+    from inspectors import content as search
+
+    rng = np.random.default_rng(0)
+    g = search.blur(rng.uniform(0, 255, (300, 32, 32)).astype(np.float32), 3.0)
+    g[150:] = 255 - g[:150] + rng.normal(0, 2, (150, 32, 32))  # negatives: alike too
+    g[10] = g[11]  # an exact copy counts, the picture itself does not
+    blurred = search.blur(g, search.SEARCH_BLUR)
+    dense, indexed = outliers.Members(blurred), outliers.Members(blurred, dense_rows=0)
+    assert dense.index is None and indexed.vectors is None
+    itself = np.arange(300)
+    for shifts in (search.SEARCH_SHIFTS, (0,)):
+        a = outliers.kth_similarity(dense, blurred, 3, itself, shifts)
+        b = outliers.kth_similarity(indexed, blurred, 3, itself, shifts)
+        assert np.allclose(a, b, atol=1e-5)
+    assert outliers.kth_similarity(dense, blurred[[10]], 1, np.array([10]))[0] > 0.999
+    assert np.allclose(outliers.kth_similarity(dense, blurred[:5], 2), outliers.kth_similarity(indexed, blurred[:5], 2),
+                       atol=1e-5)
