@@ -176,17 +176,17 @@ def _kth_dense(vectors: np.ndarray, windows: np.ndarray, k: int, itself: np.ndar
     """kth_similarity against every member: the best |cosine| over the windows (a negative's cosine is the
     picture's, negated), a block of pictures at a time."""
     n, out = len(vectors), np.empty(windows.shape[1], np.float32)
+    kth = min(k, n) if itself is None else max(1, min(k, n - 1))
     step = max(1, DENSE_BLOCK // n)
     for lo in range(0, len(out), step):
         hi = min(lo + step, len(out))
         best = np.abs(windows[0, lo:hi] @ vectors.T)
         for w in windows[1:]:
             np.maximum(best, np.abs(w[lo:hi] @ vectors.T), out=best)
-        kth = min(k, n)
         if itself is not None:
-            at = np.flatnonzero(np.asarray(itself[lo:hi]) >= 0)
-            best[at, np.asarray(itself[lo:hi])[at]] = -np.inf
-            kth = max(1, min(k, n - 1))
+            own = np.asarray(itself[lo:hi])
+            at = np.flatnonzero(own >= 0)
+            best[at, own[at]] = -np.inf
         out[lo:hi] = np.partition(best, n - kth, axis=1)[:, n - kth]
     return out
 
