@@ -84,6 +84,11 @@ def leak_truth(truth: pd.DataFrame, paths) -> dict:
     else `negative`."""
     records = dict(zip(truth["path"], truth.to_dict("records"), strict=True))
     train = truth[truth["split"] == "train"]
+    if not truth["photo"].astype(bool).any():  # by source alone (pair_labels' rule), without a pass over train each
+        sources, keys = set(train["source"].astype(str)), set(train["source_key"].astype(str))
+        return {p: IS_COPY if str(records[p]["source"]) in sources or str(records[p]["source_key"]) in keys else
+                IS_AMBIGUOUS if sources.intersection(str(records[p]["near_source"]).split()) else IS_NEGATIVE
+                for p in paths}
     by_photo = {photo: table(part) for photo, part in train.groupby("photo")}  # other photos: negatives
     everything, nothing = table(train), table(train.iloc[:0])
     out = {}

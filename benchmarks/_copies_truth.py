@@ -70,9 +70,8 @@ def pair_labels(row, others) -> np.ndarray:
         return labels
     labels[others["source"] == row["source"]] = IS_COPY
     labels[others["source_key"] == row["source_key"]] = IS_COPY
-    mine = set(str(row["near_source"]).split())
-    ambiguous = np.array([str(row["source"]) in str(n).split() or str(s) in mine
-                          for n, s in zip(others["near_source"], others["source"], strict=True)], dtype=bool)
+    # near_source is symmetric (a source lists each source that lists it), so the row's own list is enough
+    ambiguous = np.isin(others["source"].astype(str), str(row["near_source"]).split())
     labels[ambiguous & (labels != IS_COPY)] = IS_AMBIGUOUS
     return labels
 
