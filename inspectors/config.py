@@ -54,6 +54,9 @@ class DuplicatesConfig:
     content: bool = True  # False: hashes only, as before
     mirrored: bool = True  # a mirror image is a copy; False where left and right differ (digits, text)
     neighbours: int = 4  # search partners kept per picture: a copy ranks among the first; a crowd fills them all
+    hash_partners: int = 8  # hash candidates kept per picture (its nearest by appearance), besides those the hash
+    # rule confirms: a crowd of look-alikes within the radius (one garment's silhouette, hundreds of times) is not
+    # aligned pair by pair; 8 finds the same copies on the benchmarks (docs/benchmarks.md, Fashion-MNIST)
     min_similarity: float = 0.8  # search vectors' cosine: planted copies measure 0.88+ (5th percentile)
     min_spectrum_similarity: float = 0.9  # the spectrum search's: on the 60,000 set it keeps 78k of 244k pairs;
     # copies32 and digits32 lose no copy (the copies it drops, the window search finds)

@@ -209,3 +209,15 @@ def confirmed(appearance: pd.Series, phashes: np.ndarray, i: np.ndarray, j: np.n
         apart = np.minimum(near[at[i[border]]], near[at[j[border]]])
         ok[border[pair <= config.isolation_ratio * apart]] = True
     return ok
+
+
+def nearest_partners(i: np.ndarray, j: np.ndarray, distance: np.ndarray, m: int) -> np.ndarray:
+    """Which pairs (i, j) are among the m nearest partners (by distance) of either of their pictures. Ties keep
+    the pairs' order."""
+    from .vector_join import rank_in_runs, run_starts
+
+    end = np.r_[i, j]
+    order = np.lexsort((np.tile(distance, 2), end))  # by picture, nearest first
+    rank = np.empty(len(end), np.int64)
+    rank[order] = rank_in_runs(run_starts(end[order]))
+    return (rank[:len(i)] < m) | (rank[len(i):] < m)

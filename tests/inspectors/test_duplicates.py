@@ -190,3 +190,50 @@ def test_a_difference_no_half_pixel_shift_explains_is_not_a_copy():
     assert 0.06 < _pair_distance(step, with_object) < 0.2
     table = _loose_tier_table((step, with_object), [rng.integers(0, 256, 256) for _ in range(80)])
     assert _near_paths(table) == []
+
+
+def test_each_picture_keeps_only_its_nearest_hash_partners_and_a_pair_counts_from_either_end():
+    # six pictures, every pair a candidate, farther apart the farther their numbers (ties broken toward 0)
+    i, j = (np.array(x, np.int64) for x in zip(*[(a, b) for a in range(6) for b in range(a + 1, 6)], strict=True))
+    distance = 0.01 * (j - i) + 0.0001 * (i + j)
+    keep = hash_copies.nearest_partners(i, j, distance, 1)
+    # each picture's nearest is the one before it (0's is 1): the chain of neighbours, nothing else
+    assert sorted(zip(i[keep].tolist(), j[keep].tolist(), strict=True)) == [(k, k + 1) for k in range(5)]
+    keep = hash_copies.nearest_partners(i, j, distance, 2)
+    assert sorted(zip(i[keep].tolist(), j[keep].tolist(), strict=True)) == [(0, 1), (0, 2), (1, 2), (2, 3), (3, 4),
+                                                                          (3, 5), (4, 5)]  # the ends reach two along
+    # a far pair is kept when it is its other picture's only one
+    keep = hash_copies.nearest_partners(np.r_[i, 0], np.r_[j, 6], np.r_[distance, 0.5], 1)
+    assert keep[-1]
+    assert not hash_copies.nearest_partners(i, j, distance, 0).any()
+
+
+def test_a_crowd_within_the_hash_radius_is_not_aligned_pair_by_pair_and_its_copy_is_still_found():
+    # 40 pictures of one layout, each with a texture of its own, all within the pHash radius and the appearance
+    # limit of one another (hundreds of Fashion-MNIST's garments are); one of them copied
+    from dataclasses import replace
+
+    from scipy.ndimage import gaussian_filter
+
+    rng = np.random.default_rng(0)
+    base = np.kron(rng.integers(60, 200, (4, 4)), np.ones((8, 8)))
+    app = np.kron(rng.integers(40, 220, (4, 4)), np.ones((4, 4))).ravel()
+    rows = [{"path": f"g{k:02d}.png", "phash": k % 3,
+             "content": np.clip(base + 12 * gaussian_filter(rng.normal(0, 3, (32, 32)), 1), 0, 255).astype(
+                 np.uint8).tobytes(),
+             "appearance": np.clip(app + rng.normal(0, 5, 256), 0, 255).astype(np.uint8).tobytes()}
+            for k in range(40)]
+    rows.append({**rows[5], "path": "copy.png", "pixel_hash": "copy"})
+    table = samples(rows)
+    config = DuplicatesConfig()
+    nodes = duplicates.pictures(table, config)
+    i, j, _ = hash_copies.candidate_pairs(nodes["phash"].to_numpy(np.int64),
+                                          hash_copies.appearance_hash(nodes["appearance"]), config.radius)
+    near = hash_copies.appearance_distances(nodes["appearance"], i, j) <= config.loose_max_distance
+    assert near.sum() == 41 * 40 // 2  # every pair is a hash candidate near enough to be aligned
+    everything = duplicates._judged_pairs(nodes, replace(config, hash_partners=1_000))
+    pairs = duplicates._judged_pairs(nodes, config)
+    assert len(everything) >= 820 and len(pairs) < 0.6 * len(everything)
+    assert pairs["copy"].sum() == everything["copy"].sum() == 1
+    near_rows = rows_of(duplicates.inspect(table, config), "near_duplicate")
+    assert [p for p, _ in near_rows] == ["copy.png", "g05.png"]
