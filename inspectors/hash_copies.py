@@ -122,13 +122,29 @@ def normalised_appearance(values) -> np.ndarray:
     return arr
 
 
-def mean_abs_distance(app: np.ndarray, i: np.ndarray, j: np.ndarray, chunk: int = 65_536) -> np.ndarray:
-    """Mean |difference| of the appearance vectors of pairs (i, j). In chunks: 10M candidates
-    (degenerate data: thousands of smooth gradients) at once would be a 10 GB temporary."""
+def mean_abs_distance(app: np.ndarray, i: np.ndarray, j: np.ndarray, chunk: int = 1 << 20) -> np.ndarray:
+    """Mean |difference| of the appearance vectors of pairs (i, j): a compiled loop, chunks of pairs on threads
+    of our own (it releases the GIL)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from . import distance_kernels
+    from .content import threads
+
+    app = np.ascontiguousarray(app, dtype=np.float32)
+    i, j = np.asarray(i, np.int64), np.asarray(j, np.int64)
     out = np.empty(len(i), dtype=np.float32)
-    for lo in range(0, len(i), chunk):
-        out[lo:lo + chunk] = np.abs(app[i[lo:lo + chunk]] - app[j[lo:lo + chunk]]).mean(axis=1)
+
+    def run(lo):
+        distance_kernels.mean_abs_distance(app, i[lo:lo + chunk], j[lo:lo + chunk], out[lo:lo + chunk])
+
+    with ThreadPoolExecutor(max_workers=threads()) as pool:
+        list(pool.map(run, range(0, len(i), chunk)))
     return out
+
+
+def compile_kernels() -> None:
+    """Measure one made-up pair, so that numba compiles the kernel and caches it now, at set-up."""
+    mean_abs_distance(np.zeros((2, 4), np.float32), np.array([0]), np.array([1]))
 
 
 def appearance_distances(appearance: pd.Series, i: np.ndarray, j: np.ndarray) -> np.ndarray:
