@@ -13,7 +13,7 @@ re-encoding leaves copies; a look-alike does not.
 import numpy as np
 import pandas as pd
 
-from . import alignment, content
+from . import alignment, content, vector_join
 from .config import DuplicatesConfig
 
 PAIR_COLUMNS = ["i", "j", "similarity", "mirrored", "zoom", "dx", "dy", "rotation", "layout", "detail", "worst",
@@ -32,19 +32,11 @@ def crowd_levels(pairs: pd.DataFrame, n: int, config: DuplicatesConfig) -> np.nd
     detail = np.tile(rows["detail"].to_numpy(np.float32), 2)
     order = np.lexsort((-detail, other, end))
     order = order[content.run_starts(end[order], other[order])]  # a partner once, at its best (plain or mirrored)
-    rank = _rank_per_node(end[order], detail[order])
+    rank = vector_join.rank_in_groups(end[order], detail[order])
     chosen = rank == config.crowd_rank - 1
     out = np.full(n, -1.0, np.float32)
     out[end[order][chosen]] = detail[order][chosen]
     return out
-
-
-def _rank_per_node(nodes: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Each row's rank (0 = best) among the rows of its node, by value, highest first."""
-    order = np.lexsort((-values, nodes))
-    rank = np.empty(len(order), np.int64)
-    rank[order] = content.rank_in_runs(content.run_starts(nodes[order]))
-    return rank
 
 
 def content_pairs(nodes: pd.DataFrame, config: DuplicatesConfig, also=None, vouched=None) -> pd.DataFrame:

@@ -230,10 +230,7 @@ def confirmed(appearance: pd.Series, phashes: np.ndarray, i: np.ndarray, j: np.n
 def nearest_partners(i: np.ndarray, j: np.ndarray, distance: np.ndarray, m: int) -> np.ndarray:
     """Which pairs (i, j) are among the m nearest partners (by distance) of either of their pictures. Ties keep
     the pairs' order."""
-    from .vector_join import rank_in_runs, run_starts
+    from .vector_join import rank_in_groups
 
-    end = np.r_[i, j]
-    order = np.lexsort((np.tile(distance, 2), end))  # by picture, nearest first
-    rank = np.empty(len(end), np.int64)
-    rank[order] = rank_in_runs(run_starts(end[order]))
+    rank = rank_in_groups(np.r_[i, j], -np.tile(distance, 2))  # by picture, nearest first
     return (rank[:len(i)] < m) | (rank[len(i):] < m)

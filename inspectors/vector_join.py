@@ -188,6 +188,15 @@ def rank_in_runs(starts: np.ndarray) -> np.ndarray:
     return at - np.maximum.accumulate(np.where(starts, at, 0))
 
 
+def rank_in_groups(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Each row's rank (0 = best) among the rows of its group, by value, highest first; ties keep the rows'
+    order."""
+    order = np.lexsort((-values, groups))
+    rank = np.empty(len(order), np.int64)
+    rank[order] = rank_in_runs(run_starts(groups[order]))
+    return rank
+
+
 def run_starts(*keys: np.ndarray) -> np.ndarray:
     """True where a row of sorted keys differs from the row before (the first of each run of equal rows)."""
     start = np.ones(len(keys[0]), bool)
