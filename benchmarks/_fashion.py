@@ -57,10 +57,10 @@ def _idx(path: Path) -> np.ndarray:
 def load() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(images (70,000, 28, 28) uint8, labels, split: True for the test images), train first."""
     folder = source_dir()
-    images = np.concatenate([_idx(folder / "train-images-idx3-ubyte.gz"), _idx(folder / "t10k-images-idx3-ubyte.gz")])
-    labels = np.concatenate([_idx(folder / "train-labels-idx1-ubyte.gz"), _idx(folder / "t10k-labels-idx1-ubyte.gz")])
-    test = np.r_[np.zeros(60_000, bool), np.ones(len(images) - 60_000, bool)]
-    return images, labels, test
+    parts = [(_idx(folder / f"{part}-images-idx3-ubyte.gz"), _idx(folder / f"{part}-labels-idx1-ubyte.gz"))
+             for part in ("train", "t10k")]
+    test = np.repeat([False, True], [len(images) for images, _ in parts])
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]), test
 
 
 def near_pairs(images: np.ndarray, rms: float = NEAR_RMS) -> list[str]:
