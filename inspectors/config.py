@@ -63,6 +63,10 @@ class DuplicatesConfig:
     min_layout: float = 0.9  # aligned, lightly blurred pictures correlate at least this much...
     min_detail: float = 0.9  # ...their band-pass (the detail) this much: smooth pictures that share a blob or two
     # reach 0.85-0.88 at some zoom and shift (docs/benchmarks.md, "Content-level copies")
+    min_detail_alone: float = 0.85  # ...or this much where the pair stands out from its crowd alone_crowd_ratio as
+    alone_crowd_ratio: float = 0.2  # far (or no look-alike came near): a zoom-out with a colour turn, a rotation
+    # between the coarse angles, a rescale of fine texture. On the planted 20,000 the pairs this would add measure
+    # 0.25-0.34 of their crowd (docs/benchmarks.md, "Content-level copies")
     max_worst_block: float = 0.6  # ...and no 8x8 block differs by more (RMS, in stds): copies differ evenly
     crowd_rank: int = 3  # its crowd: how well its 3rd best aligned partner agrees (its copies may be 1st, 2nd)
     crowd_ratio: float = 0.35  # a copy disagrees (1 - detail) at most 0.35x as much as its crowd level does

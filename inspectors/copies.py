@@ -103,8 +103,18 @@ def criteria(pairs: pd.DataFrame, config: DuplicatesConfig) -> tuple[np.ndarray,
 def _likeness(pairs: pd.DataFrame, config: DuplicatesConfig) -> np.ndarray:
     """The first three criteria (layout, detail, uneven block): whether the pair is alike once aligned."""
     layout, detail, worst = (pairs[c].to_numpy(np.float64) for c in ("layout", "detail", "worst"))
-    return np.column_stack([_over(1 - layout, 1 - config.min_layout), _over(1 - detail, 1 - config.min_detail),
+    return np.column_stack([_over(1 - layout, 1 - config.min_layout), _detail(pairs, config),
                             _over(worst, config.max_worst_block)])
+
+
+def _detail(pairs: pd.DataFrame, config: DuplicatesConfig) -> np.ndarray:
+    """The detail criterion: 1 - detail over 1 - min_detail; or, for a pair that stands out from its crowd
+    `alone_crowd_ratio` as far (a crowd not measured: no look-alike came near), over 1 - min_detail_alone,
+    whichever is nearer."""
+    miss = 1 - pairs["detail"].to_numpy(np.float64)
+    alone = np.maximum(_over(miss, 1 - config.min_detail_alone),
+                       _over(miss, config.alone_crowd_ratio * (1 - pairs["crowd"].to_numpy(np.float64))))
+    return np.minimum(_over(miss, 1 - config.min_detail), alone)
 
 
 def _over(value, allowed) -> np.ndarray:

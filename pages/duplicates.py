@@ -90,7 +90,8 @@ def pair_section(result) -> None:
     c = result.config
     st.caption("Every pair of distinct pictures the near-copy search compared (found by content or by perceptual "
                "hash), by how far it is from being called a copy. **1 is the line.** Below it the two agree once "
-               f"aligned (overall layout ≥ {c.min_layout:g}, fine detail ≥ {c.min_detail:g}, no part differing "
+               f"aligned (overall layout ≥ {c.min_layout:g}, fine detail ≥ {c.min_detail:g}, or ≥ "
+               f"{c.min_detail_alone:g} for a pair no look-alike comes near, no part differing "
                "much more than the rest) and stand out from their look-alikes in the dataset: they agree far "
                "better than either agrees with its other near matches. The number is the criterion farthest "
                "past its limit, as a multiple of that limit: 2 is twice as far off as a copy may be. These are "
@@ -111,7 +112,9 @@ def pair_section(result) -> None:
         "keeps the last scan's settings). "
         f"`--set duplicates.crowd_ratio=0.4` lets copies stand out less from their look-alikes (now "
         f"{c.crowd_ratio:g}: a copy disagrees at most {c.crowd_ratio:g}× as much as a look-alike does); "
-        f"`--set duplicates.min_detail=0.8` accepts copies whose fine detail agrees less (now {c.min_detail:g}); "
+        f"`--set duplicates.min_detail=0.8` accepts copies whose fine detail agrees less (now {c.min_detail:g}; "
+        f"{c.min_detail_alone:g} where the pair stands out from its look-alikes {c.alone_crowd_ratio:g}× as far: "
+        "`duplicates.min_detail_alone`); "
         "`--set duplicates.mirrored=false` stops mirror images counting as copies (digits, text"
         + ("" if c.mirrored else "; off now") + ").")
 

@@ -97,7 +97,9 @@ def test_a_pair_is_a_copy_exactly_when_its_line_distance_is_at_most_1():
     limit = np.where(moved & (pairs["recoloured"] > config.max_recolour), config.recoloured_crowd_ratio,
                      config.crowd_ratio)
     miss, apart = 1 - pairs["detail"], 1 - pairs["crowd"]
-    rule = ((pairs["layout"] >= config.min_layout) & (pairs["detail"] >= config.min_detail)
+    detail = (pairs["detail"] >= config.min_detail) | (pairs["detail"] >= config.min_detail_alone) & (
+        miss <= config.alone_crowd_ratio * apart)
+    rule = ((pairs["layout"] >= config.min_layout) & detail
             & (pairs["worst"] <= config.max_worst_block) & (miss <= limit * apart)
             | pairs["vouched"] & (miss <= config.vouched_crowd_ratio * apart))  # the rule as the config states it
     assert (copies.decide(pairs, config) == rule).all() and 0.05 < rule.mean() < 0.5
@@ -138,3 +140,16 @@ def test_pairs_near_the_line_are_described_and_far_ones_left_blank():
     assert P._described(distance, copy) == max(30, 10 + P.NEAREST_OUTSIDE)  # at least the nearest 50 past the line
     far = np.r_[0.5, np.linspace(2, 9, 200)]
     assert P._described(far, far <= 1) == 1 + P.NEAREST_OUTSIDE
+
+
+def test_a_pair_whose_detail_is_a_little_low_is_a_copy_only_where_it_stands_out_from_its_crowd():
+    config = DuplicatesConfig()
+    base = {"layout": 0.95, "detail": 0.87, "worst": 0.3, "crowd": -1.0, "recoloured": 0.0, "vouched": False,
+            "mirrored": False, "zoom": 1.1, "dx": 0.0, "dy": 0.0, "rotation": 0.0}
+    pairs = pd.DataFrame([base,  # no look-alike came near either picture
+                          {**base, "crowd": 0.2},  # its look-alikes agree far less (0.13 <= 0.2 x 0.8)
+                          {**base, "crowd": 0.5},  # they agree nearly as well: a look-alike in a crowd
+                          {**base, "detail": 0.84},  # below the lower floor whatever its crowd
+                          {**base, "detail": 0.92, "crowd": 0.5}])  # above min_detail: the crowd rule alone
+    assert list(copies.decide(pairs, config)) == [True, True, False, False, True]
+    assert list(copies.binding(pairs, config)[[2, 3]]) == ["detail", "detail"]
