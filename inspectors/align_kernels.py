@@ -26,13 +26,12 @@ def _taps(n_out: int, lo: int, centre: float, scale: float, offset: float, n_in:
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def _warp(image, low_y, frac_y, low_x, frac_x, out):
-    """out sampled from image at the taps: first along each line it needs, then down (the second pass is
-    plain vector arithmetic)."""
+def _warp(image, low_y, frac_y, low_x, frac_x, out, across):
+    """out sampled from image at the taps: first along each line it needs (into the scratch `across`, as many
+    lines as the image has), then down (the second pass is plain vector arithmetic)."""
     rows, columns = out.shape
     first = low_y[0]
-    across = np.empty((low_y[rows - 1] + 2 - first, columns), np.float32)
-    for r in range(across.shape[0]):
+    for r in range(low_y[rows - 1] + 2 - first):
         line, at = image[first + r], across[r]
         for x in range(columns):
             c = low_x[x]
@@ -63,24 +62,26 @@ def _rotated(image, lo: int, centre: float, scale: float, cos: float, sin: float
 
 @njit(cache=True, nogil=True, fastmath=True)
 def _sample(image, lo: int, centre: float, scale: float, cos: float, sin: float, oy: float, ox: float, low_y,
-            frac_y, low_x, frac_x, out):
-    """_rotated, taking the separable way (two passes, the second plain vector arithmetic) when unrotated."""
+            frac_y, low_x, frac_x, out, across):
+    """_rotated, taking the separable way (two passes, the second plain vector arithmetic) when unrotated;
+    `across` is the separable way's scratch (image.shape[0] x out.shape[1])."""
     if sin == 0.0:
         _taps(out.shape[0], lo, centre, scale, oy, image.shape[0], low_y, frac_y)
         _taps(out.shape[1], lo, centre, scale, ox, image.shape[1], low_x, frac_x)
-        _warp(image, low_y, frac_y, low_x, frac_x, out)
+        _warp(image, low_y, frac_y, low_x, frac_x, out, across)
     else:
         _rotated(image, lo, centre, scale, cos, sin, oy, ox, out)
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def _correlate(a, warped, size: int, out):
+def _correlate(a, warped, size: int, out, dots, sums, squares):
     """Normalised cross-correlation of a (size x size, zero mean, unit norm) with the 3x3 windows of `warped`
     (size + 2 square), row-major by the window's top-left corner. The dot
     products accumulate a vector per shift (one horizontal sum each, at the end), the windows' sums come
-    from running sums down the columns: both keep the inner loops plain vector arithmetic."""
+    from running sums down the columns: both keep the inner loops plain vector arithmetic. `dots` (9 x size),
+    `sums` and `squares` (size + 3 x size + 2) are scratch space (scratch() makes them)."""
     n, area = size + SHIFTS - 1, size * size
-    dots = np.zeros((SHIFTS * SHIFTS, size), np.float32)
+    dots[:] = 0.0
     for wy in range(SHIFTS):
         for y in range(size):
             line = a[y]
@@ -88,7 +89,7 @@ def _correlate(a, warped, size: int, out):
                 row, acc = warped[wy + y, wx:wx + size], dots[wy * SHIFTS + wx]
                 for x in range(size):
                     acc[x] += line[x] * row[x]
-    sums, squares = np.zeros((n + 1, n), np.float32), np.zeros((n + 1, n), np.float32)
+    sums[0], squares[0] = 0.0, 0.0
     for r in range(n):
         for x in range(n):
             v = warped[r, x]
@@ -103,6 +104,15 @@ def _correlate(a, warped, size: int, out):
             for x in range(size):
                 dot += dots[wy * SHIFTS + wx, x]
             out[wy * SHIFTS + wx] = dot / np.sqrt(max(power - total * total / area, np.float32(1e-6)))
+
+
+@njit(cache=True, nogil=True)
+def scratch(size: int, lines: int):
+    """Scratch space for _correlate at `size` and _sample's separable warp from an image of `lines` lines: made
+    once a chunk of pairs rather than on every call."""
+    n = size + SHIFTS - 1
+    return (np.empty((SHIFTS * SHIFTS, size), np.float32), np.empty((n + 1, n), np.float32),
+            np.empty((n + 1, n), np.float32), np.empty((lines, n), np.float32))
 
 
 @njit(cache=True, nogil=True, fastmath=True)
@@ -152,6 +162,7 @@ def coarse(low16, i, j, mirrored, start_dy, start_dx, scales, cosines, sines, be
     low_x, frac_x = np.empty(n_out, np.int64), np.empty(n_out, np.float32)
     warped = np.empty((n_out, n_out), np.float32)
     ncc = np.empty(SHIFTS * SHIFTS, np.float32)
+    dots, sums, squares, across = scratch(size, side)
     centre = (low16.shape[1] - 1) / 2 + border
     for p in range(len(i)):
         _normalised(low16[i[p]], 2, size, a)
@@ -159,8 +170,9 @@ def coarse(low16, i, j, mirrored, start_dy, start_dx, scales, cosines, sines, be
         best[p] = -2.0
         for t in range(len(cosines)):
             for s in scales:
-                _sample(b, 2, centre, s, cosines[t], sines[t], 0.0, 0.0, low_y, frac_y, low_x, frac_x, warped)
-                _correlate(a, warped, size, ncc)
+                _sample(b, 2, centre, s, cosines[t], sines[t], 0.0, 0.0, low_y, frac_y, low_x, frac_x, warped,
+                        across)
+                _correlate(a, warped, size, ncc, dots, sums, squares)
                 k = np.argmax(ncc)
                 if ncc[k] > best[p]:
                     best[p], scale_at[p], angle_at[p], k_at[p] = ncc[k], s, t, k
@@ -183,6 +195,7 @@ def refine(low, band, i, j, mirrored, dy, dx, scale, cos, sin, factors, by_facto
     low_x, frac_x = np.empty(n_out, np.int64), np.empty(n_out, np.float32)
     warped = np.empty((n_out, n_out), np.float32)
     pair = np.empty((2, SHIFTS * SHIFTS), np.float32)
+    dots, sums, squares, across = scratch(size, side)
     centre = (low.shape[1] - 1) / 2 + border
     for p in range(len(i)):
         _normalised(low[i[p]], lo, size, a_low)
@@ -192,10 +205,10 @@ def refine(low, band, i, j, mirrored, dy, dx, scale, cos, sin, factors, by_facto
         score = np.float32(-4.0)
         for f in range(len(factors)):
             s = scale[p] * factors[f]
-            _sample(b_low, lo, centre, s, cos[p], sin[p], 0.0, 0.0, low_y, frac_y, low_x, frac_x, warped)
-            _correlate(a_low, warped, size, pair[0])
-            _sample(b_band, lo, centre, s, cos[p], sin[p], 0.0, 0.0, low_y, frac_y, low_x, frac_x, warped)
-            _correlate(a_band, warped, size, pair[1])
+            _sample(b_low, lo, centre, s, cos[p], sin[p], 0.0, 0.0, low_y, frac_y, low_x, frac_x, warped, across)
+            _correlate(a_low, warped, size, pair[0], dots, sums, squares)
+            _sample(b_band, lo, centre, s, cos[p], sin[p], 0.0, 0.0, low_y, frac_y, low_x, frac_x, warped, across)
+            _correlate(a_band, warped, size, pair[1], dots, sums, squares)
             value = np.float32(-4.0)
             for k in range(SHIFTS * SHIFTS):
                 value = max(value, pair[0, k] + pair[1, k])
@@ -218,13 +231,14 @@ def worst_block(low, i, j, mirrored, dy, dx, scale, cos, sin, oy, ox, block: int
     moved = np.empty((side, side), np.float32)
     low_y, frac_y = np.empty(size, np.int64), np.empty(size, np.float32)
     low_x, frac_x = np.empty(size, np.int64), np.empty(size, np.float32)
+    across = scratch(size, side)[3]
     centre = (low.shape[1] - 1) / 2
     blocks = size // block
     for p in range(len(i)):
         _normalised(low[i[p]], lo, size, a)
         _gather(low[j[p]], mirrored[p], dy[p], dx[p], border, moved)
         _sample(moved, lo, centre, scale[p], cos[p], sin[p], border + oy[p], border + ox[p], low_y, frac_y, low_x,
-                frac_x, b)
+                frac_x, b, across)
         _normalised(b, 0, size, b)
         worst = np.float32(0.0)
         for by in range(blocks):
