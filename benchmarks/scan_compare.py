@@ -10,6 +10,7 @@ e.g. `git worktree add --detach /tmp/base COMMIT`. Prints wall and CPU time (the
 run and the medians; nothing is written to docs/benchmarks.md (copy the lines you report, with the load).
 """
 
+import json
 import os
 import resource
 import statistics
@@ -19,7 +20,8 @@ import tempfile
 import time
 
 
-def scan(dataset: str, checkout: str) -> tuple[int, float, float]:
+def scan(dataset: str, checkout: str) -> tuple[int, float, float, str]:
+    """(exit code, wall, CPU, where the wall went as the report's summary.json tells: the scan, the inspectors)."""
     with tempfile.TemporaryDirectory(prefix="scan-compare-") as tmp:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
@@ -28,7 +30,14 @@ def scan(dataset: str, checkout: str) -> tuple[int, float, float]:
                               env={**os.environ, "PYTHONPATH": checkout}, capture_output=True, text=True)
         wall = time.perf_counter() - start
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return done.returncode, wall, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+        parts = ""
+        try:
+            summary = json.loads(open(f"{tmp}/report/summary.json").read())
+            parts = (f" (scan {summary['scan']['scan_seconds']:.1f} s, inspectors "
+                     f"{sum(summary['inspector_seconds'].values()):.1f} s)")
+        except (OSError, KeyError, ValueError):
+            pass
+    return done.returncode, wall, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime), parts
 
 
 def main(argv) -> int:
@@ -39,9 +48,9 @@ def main(argv) -> int:
     results = {c: [] for c in checkouts}
     for run in range(runs):
         for checkout in checkouts:
-            rc, wall, cpu = scan(dataset, checkout)
+            rc, wall, cpu, parts = scan(dataset, checkout)
             results[checkout].append((wall, cpu))
-            print(f"{checkout} run {run + 1}: exit {rc}, {wall:.1f} s wall, {cpu:.1f} s CPU, "
+            print(f"{checkout} run {run + 1}: exit {rc}, {wall:.1f} s wall{parts}, {cpu:.1f} s CPU, "
                   f"load {os.getloadavg()[0]:.2f}", flush=True)
     base_wall, base_cpu = (statistics.median(x[k] for x in results[checkouts[0]]) for k in (0, 1))
     for checkout in checkouts:

@@ -48,6 +48,8 @@ DESCRIPTORS = ["colour_entropy", "edge_energy", "tone_balance", "contrast"]
 MIN_CONTRAST = 0.02  # near-blank images have no picture to compare: they are low_information instead
 CLASS_SAMPLE = 1_000  # members per class to learn how close a class's own members are to each other
 DENSE_BLOCK = 1 << 22  # similarities to members computed at once (16 MB)
+DENSE_ROWS = 16_384  # a class up to this size is compared with every member (exact, and faster than an index:
+# docs/benchmarks.md, "Content-level copies: scan speed"); a larger one through a faiss index
 
 
 def descriptors(ok: pd.DataFrame) -> np.ndarray:
@@ -151,7 +153,7 @@ class Members:
     """A class's search vectors (its pictures' central windows), compared with directly up to `dense_rows` of
     them, beyond that through a faiss index (content.Index: O(N x k))."""
 
-    def __init__(self, blurred: np.ndarray, dense_rows: int = content.EXACT_ROWS):
+    def __init__(self, blurred: np.ndarray, dense_rows: int = DENSE_ROWS):
         vectors = content.search_vectors(blurred)
         self.vectors = vectors if len(vectors) <= dense_rows else None
         self.index = content.Index(vectors) if self.vectors is None else None
