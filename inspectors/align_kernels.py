@@ -148,9 +148,11 @@ def _normalised(image, lo: int, size: int, out):
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def coarse(low16, i, j, mirrored, start_dy, start_dx, scales, cosines, sines, best, scale_at, angle_at, k_at):
+def coarse(low16, i, j, mirrored, start_dy, start_dx, half_dy, half_dx, scales, cosines, sines, best, scale_at,
+           angle_at, k_at):
     """Per pair (i[p], j[p]) of halved pictures low16 (n, 16, 16): picture j (mirrored where asked) moved by the
-    search's shift (start_dy, start_dx) and warped at each of `scales` about the centre, correlated with the
+    search's shift (start_dy, start_dx whole pixels, then half_dy, half_dx of a pixel, 0 or 0.5, as it is
+    sampled) and warped at each of `scales` about the centre, correlated with the
     central 12x12 window of picture i at 3x3 whole-pixel shifts. Writes the best correlation, its scale and
     its shift index (the first best, scales in order)."""
     size, border = 12, 1
@@ -170,8 +172,8 @@ def coarse(low16, i, j, mirrored, start_dy, start_dx, scales, cosines, sines, be
         best[p] = -2.0
         for t in range(len(cosines)):
             for s in scales:
-                _sample(b, 2, centre, s, cosines[t], sines[t], 0.0, 0.0, low_y, frac_y, low_x, frac_x, warped,
-                        across)
+                _sample(b, 2, centre, s, cosines[t], sines[t], half_dy[p], half_dx[p], low_y, frac_y, low_x, frac_x,
+                        warped, across)
                 _correlate(a, warped, size, ncc, dots, sums, squares)
                 k = np.argmax(ncc)
                 if ncc[k] > best[p]:

@@ -27,6 +27,7 @@ COARSE_SHIFT = 1  # px on the 16x16 image around the search's shift (which is wi
 REFINE_SCALE = 1.025  # the refinement tries the coarse scale and one and two of these steps either way
 REFINE_FACTORS = tuple(REFINE_SCALE ** k for k in (-2, -1, 0, 1, 2))
 REFINE_FROM = 0.8  # coarse layout correlation below this: not a copy, no refinement
+HALF_STEPS = ((0.5, 0.0), (0.0, 0.5), (0.5, 0.5))  # px of 16: the coarse grid moved by these where it found nothing
 PRIOR_MAX = 2  # px of 16: the search's shift is trusted up to 4 px (of 32), the alignment looks 2 px further
 BLOCK = 8  # px: the window's 3x3 blocks, for where a pair differs
 PICTURE_CHUNK = 4096  # pictures blurred at once: the products stay large, the temporaries small
@@ -88,9 +89,23 @@ def _align_chunk(low, band, low16, i, j, mirrored, prior_dx, prior_dy, refine=Tr
     pair = (i, j, mirrored)
     # coarse: 16x16, every scale, whole pixels (of 16) within COARSE_SHIFT of the search's shift; unturned, and
     # turned by each of the ANGLES
-    start_dy = np.clip(np.round(prior_dy / 2), -PRIOR_MAX, PRIOR_MAX).astype(np.int64)
-    start_dx = np.clip(np.round(prior_dx / 2), -PRIOR_MAX, PRIOR_MAX).astype(np.int64)
+    # the grid is centred on the search's shift, half a pixel of 16 included: an odd shift (of 32) rounded to
+    # whole pixels of 16 leaves every grid point half a pixel off, and a textured copy then correlates below
+    # REFINE_FROM everywhere
+    start_dy = np.clip(np.asarray(prior_dy, np.float64) / 2, -PRIOR_MAX, PRIOR_MAX)
+    start_dx = np.clip(np.asarray(prior_dx, np.float64) / 2, -PRIOR_MAX, PRIOR_MAX)
     plain = _coarse(kernels, low16, *pair, start_dy, start_dx, (0.0,), SCALES)
+    # the grid's steps are 2 px of 32: a copy 1 px off every point of it (the search's shift is within 1.5 px)
+    # correlates low at 16 px where it has fine texture; the grid moved by 1 px finds it
+    for phase in HALF_STEPS:
+        rows = np.flatnonzero(plain["best"] < REFINE_FROM)
+        if not len(rows):
+            break
+        found = _coarse(kernels, low16, *(x[rows] for x in pair), start_dy[rows] + phase[0],
+                        start_dx[rows] + phase[1], (0.0,), SCALES)
+        better = found["best"] > plain["best"][rows]
+        for key in plain:
+            plain[key][rows[better]] = found[key][better]
     # turned at the scale the unturned alignment found only: the refinement looks 5 % either way
     turned = {key: np.empty_like(value) for key, value in plain.items()}
     for scale in np.unique(plain["scale"]):
@@ -123,15 +138,18 @@ def _align_chunk(low, band, low16, i, j, mirrored, prior_dx, prior_dy, refine=Tr
 
 
 def _coarse(kernels, low16, i, j, mirrored, start_dy, start_dx, angles, scales) -> dict:
-    """The best of the coarse alignments at `angles` (degrees) and `scales`: its correlation, scale, angle and
-    shift (px of 32)."""
+    """The best of the coarse alignments at `angles` (degrees) and `scales` around the start (px of 16, whole or
+    half): its correlation, scale, angle and shift (whole px of 32)."""
     p, r = len(i), COARSE_SHIFT
     best, scale, k, turn = np.empty(p, np.float32), np.ones(p, np.float32), np.zeros(p, np.int64), np.zeros(p, np.int64)
     cosines, sines = _turns(angles)
-    kernels.coarse(low16, i, j, mirrored, start_dy, start_dx, np.array(scales, np.float32), cosines, sines, best,
+    whole_dy, whole_dx = np.floor(start_dy).astype(np.int64), np.floor(start_dx).astype(np.int64)
+    kernels.coarse(low16, i, j, mirrored, whole_dy, whole_dx, (start_dy - whole_dy).astype(np.float32),
+                   (start_dx - whole_dx).astype(np.float32), np.array(scales, np.float32), cosines, sines, best,
                    scale, turn, k)
     return {"best": best, "scale": scale, "angle": np.array(angles, np.float32)[turn],
-            "dy": 2 * (start_dy + k // (2 * r + 1) - r), "dx": 2 * (start_dx + k % (2 * r + 1) - r)}
+            "dy": np.round(2 * (start_dy + k // (2 * r + 1) - r)).astype(np.int64),
+            "dx": np.round(2 * (start_dx + k % (2 * r + 1) - r)).astype(np.int64)}
 
 
 def _turns(angles) -> tuple[np.ndarray, np.ndarray]:

@@ -148,3 +148,16 @@ def test_a_turned_copy_aligns_turned_and_is_redrawn_in_its_originals_frame(photo
                          np.float32)[12:84, 12:84]
     original = np.asarray(big_a, np.float32)[12:84, 12:84]
     assert np.corrcoef(redrawn.ravel(), original.ravel())[0, 1] > 0.95
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_finely_textured_copy_moved_an_odd_number_of_px_aligns_from_any_prior_within_a_px(seed):
+    from scipy.ndimage import gaussian_filter
+
+    texture = gaussian_filter(np.random.default_rng(seed).normal(size=(40, 40)), 0.8) * 60 + 128
+    a, b = texture[4:36, 4:36].astype(np.float32), texture[7:39, 1:33].astype(np.float32)  # b: 3 px up, 3 right
+    for dx in (2, 3, 4):  # the search's shift is within about a px of the true one
+        for dy in (-4, -3, -2):
+            result = aligned(a, b, dx=dx, dy=dy)
+            assert result.layout[0] > 0.95 and result.detail[0] > 0.9, (dx, dy)
+            assert result.dx[0] == pytest.approx(3, abs=0.5) and result.dy[0] == pytest.approx(-3, abs=0.5)
