@@ -167,13 +167,15 @@ def _refined(kernels, low, band, i, j, mirrored, dy, dx, scale, angle) -> dict:
     by_factor = np.empty((n, len(factors)), np.float32)  # for the zoom between the steps
     grids, chosen = np.empty((n, 2, 9), np.float32), np.zeros(n, np.int64)
     kernels.refine(low, band, i, j, mirrored, dy, dx, scale, cos, sin, factors, by_factor, grids, chosen)
-    steps, _ = _parabola(by_factor[:, None, :], np.zeros(n, np.int64), by_factor.argmax(axis=1), axis=1)
+    steps = _peak(by_factor[:, None, :], np.zeros(n, np.int64), by_factor.argmax(axis=1), axis=1)
     fine_scale = (scale * factors[chosen] * REFINE_SCALE ** steps).astype(np.float32)
     both = grids.sum(axis=1).reshape(-1, 3, 3)
     k = both.reshape(n, 9).argmax(axis=1)
     ky, kx = k // 3, k % 3
-    peak_y, peak_x = _parabola(both, ky, kx, axis=0)[0], _parabola(both, ky, kx, axis=1)[0]
-    layout, detail = (np.minimum(g[np.arange(n), ky, kx] + _parabola(g, ky, kx, 0)[1] + _parabola(g, ky, kx, 1)[1],
+    peak_y, peak_x = _peak(both, ky, kx, axis=0), _peak(both, ky, kx, axis=1)
+    # each measure where the alignment puts the peak, not at its own parabola's top (which may lie beyond the
+    # cell, far beyond it where the parabola is nearly flat)
+    layout, detail = (np.minimum(g[np.arange(n), ky, kx] + _rise(g, ky, kx, 0, peak_y) + _rise(g, ky, kx, 1, peak_x),
                                  1.0).astype(np.float32) for g in (grids[:, 0].reshape(-1, 3, 3),
                                                                    grids[:, 1].reshape(-1, 3, 3)))
     oy, ox = (ky - 1 + peak_y).astype(np.float32), (kx - 1 + peak_x).astype(np.float32)
@@ -183,20 +185,33 @@ def _refined(kernels, low, band, i, j, mirrored, dy, dx, scale, angle) -> dict:
             "detail": detail, "angle": angle, "worst": worst}
 
 
-def _parabola(grid: np.ndarray, ky: np.ndarray, kx: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
-    """(offset, gain) of the peak of a parabola through the best cell (ky, kx) of each grid (P, rows, columns)
-    and its two neighbours along `axis`; (0, 0) where the best cell is on the grid's edge along it."""
+def _neighbours(grid: np.ndarray, ky: np.ndarray, kx: np.ndarray, axis: int):
+    """(before, cell, after, inside): the values either side of the cell (ky, kx) of each grid along `axis`, and
+    whether it has both."""
     rows = np.arange(len(grid))
     k, n = (ky, grid.shape[1]) if axis == 0 else (kx, grid.shape[2])
     inside = (k > 0) & (k < n - 1)
     before, after = np.clip(k - 1, 0, n - 1), np.clip(k + 1, 0, n - 1)
     a = grid[rows, before, kx] if axis == 0 else grid[rows, ky, before]
-    b = grid[rows, ky, kx]
     c = grid[rows, after, kx] if axis == 0 else grid[rows, ky, after]
+    return a, grid[rows, ky, kx], c, inside
+
+
+def _rise(grid: np.ndarray, ky: np.ndarray, kx: np.ndarray, axis: int, offset: np.ndarray) -> np.ndarray:
+    """How much the parabola through the cell (ky, kx) and its two neighbours along `axis` rises from the cell
+    to `offset` (in cells, within +-0.5); 0 where the cell is on the edge."""
+    a, b, c, inside = _neighbours(grid, ky, kx, axis)
+    return np.where(inside, (c - a) / 2 * offset + (a - 2 * b + c) / 2 * offset ** 2, 0.0)
+
+
+def _peak(grid: np.ndarray, ky: np.ndarray, kx: np.ndarray, axis: int) -> np.ndarray:
+    """Where the parabola through the best cell (ky, kx) of each grid (P, rows, columns) and its two neighbours
+    along `axis` peaks, in cells from it, within +-0.5; 0 where the cell is on the grid's edge along it or the
+    parabola is not concave."""
+    a, b, c, inside = _neighbours(grid, ky, kx, axis)
     curve = a - 2 * b + c
     ok = inside & (curve < -1e-6)
-    offset = np.where(ok, (a - c) / np.where(ok, 2 * curve, 1), 0.0)
-    return np.clip(offset, -0.5, 0.5), np.where(ok, -(a - c) * offset / 4, 0.0)
+    return np.clip(np.where(ok, (a - c) / np.where(ok, 2 * curve, 1), 0.0), -0.5, 0.5)
 
 
 def affine_onto(zoom: float, dx: float, dy: float, mirrored: bool, size_a: tuple, size_b: tuple,

@@ -161,3 +161,16 @@ def test_a_finely_textured_copy_moved_an_odd_number_of_px_aligns_from_any_prior_
             result = aligned(a, b, dx=dx, dy=dy)
             assert result.layout[0] > 0.95 and result.detail[0] > 0.9, (dx, dy)
             assert result.dx[0] == pytest.approx(3, abs=0.5) and result.dy[0] == pytest.approx(-3, abs=0.5)
+
+
+def test_a_measure_is_read_where_the_alignment_peaks_never_above_what_its_cells_allow():
+    # one row of a 3x3 grid: a nearly straight slope, whose parabola's top lies far beyond the middle cell
+    grid = np.array([[[0.0, 0.0, 0.0], [0.60, 0.62, 0.639], [0.0, 0.0, 0.0]]])  # its top: 19.5 cells away
+    ky, kx = np.array([1]), np.array([1])
+    assert alignment._peak(grid, ky, kx, 1)[0] == 0.5  # the peak stays within half a cell...
+    rise = alignment._rise(grid, ky, kx, 1, np.array([0.5]))
+    assert 0.62 + rise[0] == pytest.approx(0.6296, abs=1e-4)  # ...and is read there, not at the far-off top (0.81)
+    # a true top: the rise there is the parabola's gain, -(a - c)^2 / (8 (a - 2b + c))
+    top = np.array([[[0.0, 0.0, 0.0], [0.8, 1.0, 0.9], [0.0, 0.0, 0.0]]])
+    at = alignment._peak(top, ky, kx, 1)
+    assert at[0] == pytest.approx(1 / 6) and alignment._rise(top, ky, kx, 1, at)[0] == pytest.approx(0.01 / 2.4)
