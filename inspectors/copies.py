@@ -83,7 +83,9 @@ def criteria(pairs: pd.DataFrame, config: DuplicatesConfig) -> tuple[np.ndarray,
     1 - min_layout, 1 - detail over 1 - min_detail, the worst block over max_worst_block, and 1 - detail over
     its allowance from the crowd (`crowd_ratio` of 1 - crowd; `recoloured_crowd_ratio` for a pair both
     moved (shifted, zoomed or mirrored) and recoloured: drawings of one shape in other colours at other
-    places align as well as a recoloured, shifted photo, but they come in crowds). Second: the distance by
+    places align as well as a recoloured, shifted photo, but they come in crowds; a mirror image already from
+    `max_recolour_mirrored`: mirroring doubles the alignments tried, and smooth pictures of other colours
+    find one that agrees). Second: the distance by
     the rule for pairs the hash rule vouches for (hash_copies.confirmed: resized, re-encoded), which need
     only stand out from their crowd, `vouched_crowd_ratio` as far (a resampled textured photo's detail
     agrees less, while glyphs of one digit, which that rule lets through, stand in a crowd); inf for the
@@ -92,8 +94,10 @@ def criteria(pairs: pd.DataFrame, config: DuplicatesConfig) -> tuple[np.ndarray,
     f = {c: pairs[c].to_numpy(np.float64) for c in ("detail", "crowd", "dx", "dy", "zoom")}
     moved = ((np.hypot(f["dx"], f["dy"]) >= 1) | (np.abs(np.log(f["zoom"])) >= 0.03) | pairs["mirrored"].to_numpy(bool)
              | (pairs["rotation"].to_numpy(np.float64) != 0))
-    limit = np.where(moved & (pairs["recoloured"].to_numpy(np.float64) > config.max_recolour),
-                     config.recoloured_crowd_ratio, config.crowd_ratio)
+    recolour = pairs["recoloured"].to_numpy(np.float64)
+    strict = (moved & (recolour > config.max_recolour)) | (pairs["mirrored"].to_numpy(bool)
+                                                          & (recolour > config.max_recolour_mirrored))
+    limit = np.where(strict, config.recoloured_crowd_ratio, config.crowd_ratio)
     miss, apart = 1 - f["detail"], 1 - f["crowd"]
     each = np.column_stack([_likeness(pairs, config), _over(miss, limit * apart)])
     vouched = np.where(pairs["vouched"].to_numpy(bool), _over(miss, config.vouched_crowd_ratio * apart), np.inf)

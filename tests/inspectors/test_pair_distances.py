@@ -94,8 +94,9 @@ def test_a_pair_is_a_copy_exactly_when_its_line_distance_is_at_most_1():
     config = DuplicatesConfig()
     assert (copies.decide(pairs, config) == (copies.line_distance(pairs, config) <= 1)).all()
     moved = (pairs["dx"] > 0) | (pairs["zoom"] > 1) | pairs["mirrored"]
-    limit = np.where(moved & (pairs["recoloured"] > config.max_recolour), config.recoloured_crowd_ratio,
-                     config.crowd_ratio)
+    strict = moved & (pairs["recoloured"] > config.max_recolour) | pairs["mirrored"] & (
+        pairs["recoloured"] > config.max_recolour_mirrored)
+    limit = np.where(strict, config.recoloured_crowd_ratio, config.crowd_ratio)
     miss, apart = 1 - pairs["detail"], 1 - pairs["crowd"]
     detail = (pairs["detail"] >= config.min_detail) | (pairs["detail"] >= config.min_detail_alone) & (
         miss <= config.alone_crowd_ratio * apart)
@@ -153,3 +154,13 @@ def test_a_pair_whose_detail_is_a_little_low_is_a_copy_only_where_it_stands_out_
                           {**base, "detail": 0.92, "crowd": 0.5}])  # above min_detail: the crowd rule alone
     assert list(copies.decide(pairs, config)) == [True, True, False, False, True]
     assert list(copies.binding(pairs, config)[[2, 3]]) == ["detail", "detail"]
+
+
+def test_a_mirror_image_in_other_colours_must_stand_out_further_than_a_shifted_one():
+    config = DuplicatesConfig()
+    base = {"layout": 0.96, "detail": 0.93, "worst": 0.4, "crowd": 0.6, "recoloured": 0.15, "vouched": False,
+            "mirrored": False, "zoom": 1.0, "dx": 2.0, "dy": 0.0, "rotation": 0.0}
+    pairs = pd.DataFrame([base, {**base, "mirrored": True}, {**base, "mirrored": True, "recoloured": 0.05},
+                          {**base, "mirrored": True, "crowd": 0.2}])
+    # shifted, colours 0.15 apart: the crowd rule as usual; mirrored: only where it stands out 0.1x as far
+    assert list(copies.decide(pairs, config)) == [True, False, True, True]
