@@ -87,11 +87,10 @@ def _align_chunk(low, band, low16, i, j, mirrored, prior_dx, prior_dy, refine=Tr
 
     i, j, mirrored = np.asarray(i, np.int64), np.asarray(j, np.int64), np.asarray(mirrored, bool)
     pair = (i, j, mirrored)
-    # coarse: 16x16, every scale, whole pixels (of 16) within COARSE_SHIFT of the search's shift; unturned, and
-    # turned by each of the ANGLES
-    # the grid is centred on the search's shift, half a pixel of 16 included: an odd shift (of 32) rounded to
-    # whole pixels of 16 leaves every grid point half a pixel off, and a textured copy then correlates below
-    # REFINE_FROM everywhere
+    # coarse: 16x16, every scale, a grid of whole pixels (of 16) within COARSE_SHIFT of the search's shift;
+    # unturned, and turned by each of the ANGLES. The grid is centred on the shift, half a pixel of 16 included:
+    # an odd shift (of 32) rounded to whole pixels of 16 leaves every grid point half a pixel off, and a
+    # textured copy then correlates below REFINE_FROM everywhere
     start_dy = np.clip(np.asarray(prior_dy, np.float64) / 2, -PRIOR_MAX, PRIOR_MAX)
     start_dx = np.clip(np.asarray(prior_dx, np.float64) / 2, -PRIOR_MAX, PRIOR_MAX)
     plain = _coarse(kernels, low16, *pair, start_dy, start_dx, (0.0,), SCALES)
