@@ -14,7 +14,6 @@ A planted copy is found when the CLI puts it in one duplicate group with its ori
 """
 
 import argparse
-import io
 import shutil
 import sys
 import time
@@ -27,6 +26,7 @@ from PIL import Image
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+import _copies_edits  # noqa: E402
 import _data  # noqa: E402
 import _doc  # noqa: E402
 import copies  # noqa: E402
@@ -85,9 +85,7 @@ def ensure(copies_each: int, pictures: int) -> tuple[Path, pd.DataFrame]:
         for c in range(copies_each):
             edit = EDITS[(k + c) % len(EDITS)]
             path = f"{'test' if c == 0 else 'train'}/{row.label}/group_{k:04d}_{c}.jpg"
-            buf = io.BytesIO()
-            Image.fromarray(edit(rng, pixels)).save(buf, "JPEG", quality=92)
-            (tmp / "dataset" / path).write_bytes(buf.getvalue())
+            (tmp / "dataset" / path).write_bytes(_copies_edits.jpeg_bytes(edit(rng, pixels), 92))
             rows.append({"copy": path, "original": row.path, "edit": edit.__name__})
     pd.DataFrame(rows).to_csv(tmp / "truth.csv", index=False)
     (tmp / "COMPLETE").write_text(f"{pictures} pictures, {copies_each} copies each\n")
