@@ -92,11 +92,10 @@ def criteria(pairs: pd.DataFrame, config: DuplicatesConfig) -> tuple[np.ndarray,
     others. A crowd not measured (-1: the pair is neither alike nor vouched) only understates the crowd
     criterion, and the others already put such a pair past the line."""
     f = {c: pairs[c].to_numpy(np.float64) for c in ("detail", "crowd", "dx", "dy", "zoom")}
-    moved = ((np.hypot(f["dx"], f["dy"]) >= 1) | (np.abs(np.log(f["zoom"])) >= 0.03) | pairs["mirrored"].to_numpy(bool)
+    mirrored, recolour = pairs["mirrored"].to_numpy(bool), pairs["recoloured"].to_numpy(np.float64)
+    moved = ((np.hypot(f["dx"], f["dy"]) >= 1) | (np.abs(np.log(f["zoom"])) >= 0.03) | mirrored
              | (pairs["rotation"].to_numpy(np.float64) != 0))
-    recolour = pairs["recoloured"].to_numpy(np.float64)
-    strict = (moved & (recolour > config.max_recolour)) | (pairs["mirrored"].to_numpy(bool)
-                                                          & (recolour > config.max_recolour_mirrored))
+    strict = (moved & (recolour > config.max_recolour)) | (mirrored & (recolour > config.max_recolour_mirrored))
     limit = np.where(strict, config.recoloured_crowd_ratio, config.crowd_ratio)
     miss, apart = 1 - f["detail"], 1 - f["crowd"]
     each = np.column_stack([_likeness(pairs, config), _over(miss, limit * apart)])
