@@ -74,21 +74,29 @@ def _sample(image, lo: int, centre: float, scale: float, cos: float, sin: float,
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def _correlate(a, warped, size: int, out, dots, sums, squares):
+def _correlate(a, warped, size: int, out, sums, squares):
     """Normalised cross-correlation of a (size x size, zero mean, unit norm) with the 3x3 windows of `warped`
-    (size + 2 square), row-major by the window's top-left corner. The dot
-    products accumulate a vector per shift (one horizontal sum each, at the end), the windows' sums come
-    from running sums down the columns: both keep the inner loops plain vector arithmetic. `dots` (9 x size),
-    `sums` and `squares` (size + 3 x size + 2) are scratch space (scratch() makes them)."""
+    (size + 2 square), row-major by the window's top-left corner. Each line of `a` is read once and meets the
+    three lines of `warped` under it at the three horizontal shifts: nine running dot products a compiler keeps
+    in vector registers (an array of partial sums instead went through memory at every step, 3x slower). The
+    windows' sums come from running sums down the columns. `sums` and `squares` (size + 3 x size + 2) are
+    scratch space (scratch() makes them)."""
     n, area = size + SHIFTS - 1, size * size
-    dots[:] = 0.0
-    for wy in range(SHIFTS):
-        for y in range(size):
-            line = a[y]
-            for wx in range(SHIFTS):
-                row, acc = warped[wy + y, wx:wx + size], dots[wy * SHIFTS + wx]
-                for x in range(size):
-                    acc[x] += line[x] * row[x]
+    d0 = d1 = d2 = d3 = d4 = d5 = d6 = d7 = d8 = np.float32(0.0)
+    for y in range(size):
+        line, r0, r1, r2 = a[y], warped[y], warped[y + 1], warped[y + 2]
+        for x in range(size):
+            v = line[x]
+            d0 += v * r0[x]
+            d1 += v * r0[x + 1]
+            d2 += v * r0[x + 2]
+            d3 += v * r1[x]
+            d4 += v * r1[x + 1]
+            d5 += v * r1[x + 2]
+            d6 += v * r2[x]
+            d7 += v * r2[x + 1]
+            d8 += v * r2[x + 2]
+    out[0], out[1], out[2], out[3], out[4], out[5], out[6], out[7], out[8] = d0, d1, d2, d3, d4, d5, d6, d7, d8
     sums[0], squares[0] = 0.0, 0.0
     for r in range(n):
         for x in range(n):
@@ -97,13 +105,11 @@ def _correlate(a, warped, size: int, out, dots, sums, squares):
             squares[r + 1, x] = squares[r, x] + v * v
     for wy in range(SHIFTS):
         for wx in range(SHIFTS):
-            total, power, dot = np.float32(0.0), np.float32(0.0), np.float32(0.0)
+            total, power = np.float32(0.0), np.float32(0.0)
             for x in range(wx, wx + size):
                 total += sums[wy + size, x] - sums[wy, x]
                 power += squares[wy + size, x] - squares[wy, x]
-            for x in range(size):
-                dot += dots[wy * SHIFTS + wx, x]
-            out[wy * SHIFTS + wx] = dot / np.sqrt(max(power - total * total / area, np.float32(1e-6)))
+            out[wy * SHIFTS + wx] /= np.sqrt(max(power - total * total / area, np.float32(1e-6)))
 
 
 @njit(cache=True, nogil=True)
@@ -111,8 +117,7 @@ def scratch(size: int, lines: int):
     """Scratch space for _correlate at `size` and _sample's separable warp from an image of `lines` lines: made
     once a chunk of pairs rather than on every call."""
     n = size + SHIFTS - 1
-    return (np.empty((SHIFTS * SHIFTS, size), np.float32), np.empty((n + 1, n), np.float32),
-            np.empty((n + 1, n), np.float32), np.empty((lines, n), np.float32))
+    return np.empty((n + 1, n), np.float32), np.empty((n + 1, n), np.float32), np.empty((lines, n), np.float32)
 
 
 @njit(cache=True, nogil=True, fastmath=True)
@@ -164,7 +169,7 @@ def coarse(low16, i, j, mirrored, start_dy, start_dx, half_dy, half_dx, scales, 
     low_x, frac_x = np.empty(n_out, np.int64), np.empty(n_out, np.float32)
     warped = np.empty((n_out, n_out), np.float32)
     ncc = np.empty(SHIFTS * SHIFTS, np.float32)
-    dots, sums, squares, across = scratch(size, side)
+    sums, squares, across = scratch(size, side)
     centre = (low16.shape[1] - 1) / 2 + border
     for p in range(len(i)):
         _normalised(low16[i[p]], 2, size, a)
@@ -174,7 +179,7 @@ def coarse(low16, i, j, mirrored, start_dy, start_dx, half_dy, half_dx, scales, 
             for s in scales:
                 _sample(b, 2, centre, s, cosines[t], sines[t], half_dy[p], half_dx[p], low_y, frac_y, low_x, frac_x,
                         warped, across)
-                _correlate(a, warped, size, ncc, dots, sums, squares)
+                _correlate(a, warped, size, ncc, sums, squares)
                 k = np.argmax(ncc)
                 if ncc[k] > best[p]:
                     best[p], scale_at[p], angle_at[p], k_at[p] = ncc[k], s, t, k
@@ -197,7 +202,7 @@ def refine(low, band, i, j, mirrored, dy, dx, scale, cos, sin, factors, by_facto
     low_x, frac_x = np.empty(n_out, np.int64), np.empty(n_out, np.float32)
     warped = np.empty((n_out, n_out), np.float32)
     pair = np.empty((2, SHIFTS * SHIFTS), np.float32)
-    dots, sums, squares, across = scratch(size, side)
+    sums, squares, across = scratch(size, side)
     centre = (low.shape[1] - 1) / 2 + border
     for p in range(len(i)):
         _normalised(low[i[p]], lo, size, a_low)
@@ -208,9 +213,9 @@ def refine(low, band, i, j, mirrored, dy, dx, scale, cos, sin, factors, by_facto
         for f in range(len(factors)):
             s = scale[p] * factors[f]
             _sample(b_low, lo, centre, s, cos[p], sin[p], 0.0, 0.0, low_y, frac_y, low_x, frac_x, warped, across)
-            _correlate(a_low, warped, size, pair[0], dots, sums, squares)
+            _correlate(a_low, warped, size, pair[0], sums, squares)
             _sample(b_band, lo, centre, s, cos[p], sin[p], 0.0, 0.0, low_y, frac_y, low_x, frac_x, warped, across)
-            _correlate(a_band, warped, size, pair[1], dots, sums, squares)
+            _correlate(a_band, warped, size, pair[1], sums, squares)
             value = np.float32(-4.0)
             for k in range(SHIFTS * SHIFTS):
                 value = max(value, pair[0, k] + pair[1, k])
@@ -233,7 +238,7 @@ def worst_block(low, i, j, mirrored, dy, dx, scale, cos, sin, oy, ox, block: int
     moved = np.empty((side, side), np.float32)
     low_y, frac_y = np.empty(size, np.int64), np.empty(size, np.float32)
     low_x, frac_x = np.empty(size, np.int64), np.empty(size, np.float32)
-    across = scratch(size, side)[3]
+    across = scratch(size, side)[2]
     centre = (low.shape[1] - 1) / 2
     blocks = size // block
     for p in range(len(i)):

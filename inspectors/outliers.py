@@ -174,14 +174,13 @@ def kth_similarity(members: Members, blurred: np.ndarray, k: int, itself: np.nda
     return _kth_dense(members.vectors, windows, k, itself)
 
 
-def _kth_dense(vectors: np.ndarray, windows: np.ndarray, k: int, itself: np.ndarray | None) -> np.ndarray:
-    """kth_similarity against every member: the best |cosine| over the windows (a negative's cosine is the
-    picture's, negated), a block of pictures at a time."""
-    n, out = len(vectors), np.empty(windows.shape[1], np.float32)
-    kth = min(k, n) if itself is None else max(1, min(k, n - 1))
+def _best_blocks(vectors: np.ndarray, windows: np.ndarray, itself: np.ndarray | None):
+    """(lo, hi, best) for blocks of the pictures: best[p, m] the best |cosine| of picture lo + p's windows with
+    member m (a negative's cosine is the picture's, negated), -inf at the picture itself."""
+    n = len(vectors)
     step = max(1, DENSE_BLOCK // n)
-    for lo in range(0, len(out), step):
-        hi = min(lo + step, len(out))
+    for lo in range(0, windows.shape[1], step):
+        hi = min(lo + step, windows.shape[1])
         best = np.abs(windows[0, lo:hi] @ vectors.T)
         for w in windows[1:]:
             np.maximum(best, np.abs(w[lo:hi] @ vectors.T), out=best)
@@ -189,7 +188,28 @@ def _kth_dense(vectors: np.ndarray, windows: np.ndarray, k: int, itself: np.ndar
             own = np.asarray(itself[lo:hi])
             at = np.flatnonzero(own >= 0)
             best[at, own[at]] = -np.inf
+        yield lo, hi, best
+
+
+def _kth_dense(vectors: np.ndarray, windows: np.ndarray, k: int, itself: np.ndarray | None) -> np.ndarray:
+    """kth_similarity against every member."""
+    n, out = len(vectors), np.empty(windows.shape[1], np.float32)
+    kth = min(k, n) if itself is None else max(1, min(k, n - 1))
+    for lo, hi, best in _best_blocks(vectors, windows, itself):
         out[lo:hi] = np.partition(best, n - kth, axis=1)[:, n - kth]
+    return out
+
+
+def below_kth(members: Members, blurred: np.ndarray, k: int, floor: float, itself: np.ndarray | None = None,
+              shifts=content.SEARCH_SHIFTS) -> np.ndarray:
+    """Whether each picture's kth_similarity is below `floor`: fewer than k members reach it. Counting them
+    costs a pass over the similarities where finding the k-th (a partition of each row) costs several."""
+    if members.vectors is None or len(blurred) == 0:
+        return kth_similarity(members, blurred, k, itself, shifts) < floor
+    n, out = len(members.vectors), np.empty(len(blurred), bool)
+    kth = min(k, n) if itself is None else max(1, min(k, n - 1))
+    for lo, hi, best in _best_blocks(members.vectors, content.moved_search_vectors(blurred, shifts), itself):
+        out[lo:hi] = np.count_nonzero(best >= floor, axis=1) < kth
     return out
 
 
@@ -233,8 +253,8 @@ def unlike_class(samples: pd.DataFrame, config: OutliersConfig) -> pd.DataFrame:
         classes[label] = (members, limit)
         # The central window alone finds each image no nearer than all windows do: only those it puts beyond
         # the limit need the other eight (a ninth of the search for nearly everyone).
-        distance = 1 - kth_similarity(members, blurred, k, itself, shifts=(0,))
-        far = np.flatnonzero(distance > limit)
+        far = np.flatnonzero(below_kth(members, blurred, k, np.float32(1 - limit), itself, shifts=(0,)))
+        distance = np.zeros(len(rows), np.float32)
         distance[far] = 1 - kth_similarity(members, blurred[far], k, itself[far])
         far = distance > limit
         found.append(pd.DataFrame({"path": ok["path"].to_numpy()[rows[far]], "label": label,
