@@ -42,13 +42,19 @@ STRIP_TOLERANCE = 8.0  # grey levels (0-255): a strip's lines are flat and of on
 
 def _strip_widths(g: np.ndarray) -> np.ndarray:
     """(n, 4): how many flat lines of one value each picture has at its top, bottom, left and right edge."""
-    widths = []
-    for lines in (g, g[:, ::-1], g.transpose(0, 2, 1), g.transpose(0, 2, 1)[:, ::-1]):
-        edge = lines[:, :STRIP_MAX]
-        flat = (edge.max(axis=2) - edge.min(axis=2) <= STRIP_TOLERANCE) \
-            & (np.abs(edge.mean(axis=2) - edge[:, :1].mean(axis=2)) <= STRIP_TOLERANCE)
-        widths.append(np.cumprod(flat, axis=1).sum(axis=1))
-    return np.stack(widths, axis=1)
+    widths = np.zeros((len(g), 4), np.int64)
+    for side, (edge, across) in enumerate(((g[:, :STRIP_MAX], 2), (g[:, :-STRIP_MAX - 1:-1], 2),
+                                           (g[:, :, :STRIP_MAX], 1), (g[:, :, :-STRIP_MAX - 1:-1], 1))):
+        # the lines nearest the edge first, a line's values running `across`; only pictures whose first line is
+        # flat are measured further (reductions over short lines are slow in numpy)
+        first = edge[:, 0] if across == 2 else edge[:, :, 0]
+        some = np.flatnonzero(first.max(axis=1) - first.min(axis=1) <= STRIP_TOLERANCE)
+        edge = edge[some]
+        mean = edge.mean(axis=across)  # sums of whole grey levels: exact in any order
+        flat = (edge.max(axis=across) - edge.min(axis=across) <= STRIP_TOLERANCE) \
+            & (np.abs(mean - mean[:, :1]) <= STRIP_TOLERANCE)
+        widths[some, side] = np.cumprod(flat, axis=1).sum(axis=1)
+    return widths
 
 
 def fill_strips(g: np.ndarray) -> np.ndarray:
@@ -198,18 +204,23 @@ def spectra(g: np.ndarray) -> np.ndarray:
     return out
 
 
-def mirrored_spectra(f: np.ndarray) -> np.ndarray:
+def mirrored_spectra(f: np.ndarray, rows: np.ndarray | None = None, columns: int | None = None) -> np.ndarray:
     """spectra() of the mirror images, from the pictures' own (the band-pass and the window are symmetric):
-    mirroring x turns F(ky, kx) into exp(2 pi i kx / SIDE) F(ky, -kx), and F(ky, -kx) = conj F(-ky, kx)."""
-    turn = np.exp(2j * np.pi * np.arange(f.shape[2]) / SIDE).astype(np.complex64)
-    return np.conj(f[:, (-np.arange(SIDE)) % SIDE, :]) * turn
+    mirroring x turns F(ky, kx) into exp(2 pi i kx / SIDE) F(ky, -kx), and F(ky, -kx) = conj F(-ky, kx). Only
+    the frequency rows `rows` and the first `columns` columns where asked (the same values, element by element)."""
+    rows = np.arange(SIDE) if rows is None else np.asarray(rows)
+    columns = f.shape[2] if columns is None else columns
+    turn = np.exp(2j * np.pi * np.arange(f.shape[2]) / SIDE).astype(np.complex64)[:columns]
+    return np.conj(f[:, (-rows) % SIDE, :columns]) * turn
 
 
-def spectrum_vectors(f: np.ndarray) -> np.ndarray:
-    """Unit vectors of the low frequencies' magnitudes (square-rooted, so no one frequency dominates)."""
+def spectrum_vectors(f: np.ndarray, mirrored: bool = False) -> np.ndarray:
+    """Unit vectors of the low frequencies' magnitudes (square-rooted, so no one frequency dominates), of the
+    pictures or of their mirror images."""
     k = SPECTRUM_KEEP
     rows = np.r_[np.arange(k), np.arange(SIDE - k + 1, SIDE)]
-    return normalised(np.sqrt(np.abs(f[:, rows, :k])))
+    low = mirrored_spectra(f, rows, k) if mirrored else f[:, rows, :k]
+    return normalised(np.sqrt(np.abs(low)))
 
 
 def phase_shift(fa: np.ndarray, fb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -266,11 +277,10 @@ class Search:
         `min_similarity`, with the shift between the two from phase correlation."""
         n = len(self.g)
         flips = self.flips()
-        f = {flipped: mirrored_spectra(self.f) if flipped else self.f for flipped in flips}
         parts = []
         for lo in range(0, n, QUERY_CHUNK):
             who = np.arange(lo, min(lo + QUERY_CHUNK, n))
-            queries = np.concatenate([spectrum_vectors(f[flipped][who]) for flipped in flips])
+            queries = np.concatenate([spectrum_vectors(self.f[who], flipped) for flipped in flips])
             q, i, sims = vector_join.best_partners(self.spectra, queries, who, n, k, min_similarity, PROBES,
                                                    PER_BLOCK)
             parts.append((i, who[q % len(who)], sims, np.array(flips)[q // len(who)]))
@@ -282,7 +292,8 @@ class Search:
 
         def shift(task):
             flipped, part = task
-            dx[part], dy[part] = phase_shift(self.f[i[part]], f[flipped][j[part]])
+            fj = self.f[j[part]]
+            dx[part], dy[part] = phase_shift(self.f[i[part]], mirrored_spectra(fj) if flipped else fj)
 
         with ThreadPoolExecutor(max_workers=threads()) as pool:  # the inverse FFTs free the GIL
             list(pool.map(shift, parts))
