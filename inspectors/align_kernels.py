@@ -172,7 +172,8 @@ def coarse(low16, i, j, mirrored, start_dy, start_dx, half_dy, half_dx, scales, 
     sums, squares, across = scratch(size, side)
     centre = (low16.shape[1] - 1) / 2 + border
     for p in range(len(i)):
-        _normalised(low16[i[p]], 2, size, a)
+        if p == 0 or i[p] != i[p - 1]:  # pairs come grouped by their first picture: its window is made once
+            _normalised(low16[i[p]], 2, size, a)
         _gather(low16[j[p]], mirrored[p], start_dy[p], start_dx[p], border, b)
         best[p] = -2.0
         for t in range(len(cosines)):
@@ -205,8 +206,9 @@ def refine(low, band, i, j, mirrored, dy, dx, scale, cos, sin, factors, by_facto
     sums, squares, across = scratch(size, side)
     centre = (low.shape[1] - 1) / 2 + border
     for p in range(len(i)):
-        _normalised(low[i[p]], lo, size, a_low)
-        _normalised(band[i[p]], lo, size, a_band)
+        if p == 0 or i[p] != i[p - 1]:
+            _normalised(low[i[p]], lo, size, a_low)
+            _normalised(band[i[p]], lo, size, a_band)
         _gather(low[j[p]], mirrored[p], dy[p], dx[p], border, b_low)
         _gather(band[j[p]], mirrored[p], dy[p], dx[p], border, b_band)
         score = np.float32(-4.0)
@@ -242,7 +244,8 @@ def worst_block(low, i, j, mirrored, dy, dx, scale, cos, sin, oy, ox, block: int
     centre = (low.shape[1] - 1) / 2
     blocks = size // block
     for p in range(len(i)):
-        _normalised(low[i[p]], lo, size, a)
+        if p == 0 or i[p] != i[p - 1]:
+            _normalised(low[i[p]], lo, size, a)
         _gather(low[j[p]], mirrored[p], dy[p], dx[p], border, moved)
         _sample(moved, lo, centre, scale[p], cos[p], sin[p], border + oy[p], border + ox[p], low_y, frac_y, low_x,
                 frac_x, b, across)
