@@ -13,7 +13,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 BLOCK = 1 << 22  # similarities computed at once (16 MB): memory stays flat however crowded a cell
-NITER = 10  # k-means iterations: the cells only bound where a query looks; more iterations find no more pairs
+NITER = 4  # k-means iterations: the cells only bound where a query looks (10 found the same copies, docs/benchmarks.md)
 MIN_PER_CELL = 5  # faiss asks for 39 training rows a centroid; fewer is fine here and keeps stderr quiet
 
 
