@@ -27,7 +27,7 @@ COARSE_SHIFT = 1  # px on the 16x16 image around the search's shift (which is wi
 REFINE_SCALE = 1.025  # the refinement tries the coarse scale and one and two of these steps either way
 REFINE_FACTORS = tuple(REFINE_SCALE ** k for k in (-2, -1, 0, 1, 2))
 REFINE_FROM = 0.8  # coarse layout correlation below this: not a copy, no refinement
-HALF_STEPS = ((0.5, 0.0), (0.0, 0.5), (0.5, 0.5))  # px of 16: the coarse grid moved by these where it found nothing
+PHASES = ((0.0, 0.0), (0.5, 0.0), (0.0, 0.5), (0.5, 0.5))  # px of 16 (dy, dx): the coarse grid tried moved by each
 PRIOR_MAX = 2  # px of 16: the search's shift is trusted up to 4 px (of 32), the alignment looks 2 px further
 BLOCK = 8  # px: the window's 3x3 blocks, for where a pair differs
 PICTURE_CHUNK = 4096  # pictures blurred at once: the products stay large, the temporaries small
@@ -93,23 +93,25 @@ def _align_chunk(low, band, low16, i, j, mirrored, prior_dx, prior_dy, refine=Tr
     # textured copy then correlates below REFINE_FROM everywhere
     start_dy = np.clip(np.asarray(prior_dy, np.float64) / 2, -PRIOR_MAX, PRIOR_MAX)
     start_dx = np.clip(np.asarray(prior_dx, np.float64) / 2, -PRIOR_MAX, PRIOR_MAX)
-    plain = _coarse(kernels, low16, *pair, start_dy, start_dx, (0.0,), SCALES)
     # the grid's steps are 2 px of 32: a copy 1 px off every point of it (the search's shift is within 1.5 px)
-    # correlates low at 16 px where it has fine texture; the grid moved by 1 px finds it
-    for phase in HALF_STEPS:
-        rows = np.flatnonzero(plain["best"] < REFINE_FROM)
-        if not len(rows):
-            break
-        found = _coarse(kernels, low16, *(x[rows] for x in pair), start_dy[rows] + phase[0],
-                        start_dx[rows] + phase[1], (0.0,), SCALES)
-        better = found["best"] > plain["best"][rows]
+    # correlates low at 16 px where it has fine texture, or best at a wrong zoom, from which the refinement (5 %
+    # either way) cannot reach its own; so the grid is tried at every half-pixel phase (4 grids of 3x3 whole pixels)
+    plain, phase_dy, phase_dx = None, np.zeros(len(i)), np.zeros(len(i))
+    for phase in PHASES:
+        found = _coarse(kernels, low16, *pair, start_dy + phase[0], start_dx + phase[1], (0.0,), SCALES)
+        if plain is None:
+            plain = found
+            continue
+        better = found["best"] > plain["best"]
         for key in plain:
-            plain[key][rows[better]] = found[key][better]
-    # turned at the scale the unturned alignment found only: the refinement looks 5 % either way
+            plain[key][better] = found[key][better]
+        phase_dy[better], phase_dx[better] = phase
+    # turned at the scale and phase the unturned alignment found only: the refinement looks 5 % either way
     turned = {key: np.empty_like(value) for key, value in plain.items()}
     for scale in np.unique(plain["scale"]):
         rows = np.flatnonzero(plain["scale"] == scale)
-        found = _coarse(kernels, low16, *(x[rows] for x in (*pair, start_dy, start_dx)), ANGLES, (scale,))
+        found = _coarse(kernels, low16, *(x[rows] for x in pair), start_dy[rows] + phase_dy[rows],
+                        start_dx[rows] + phase_dx[rows], ANGLES, (scale,))
         for key in turned:
             turned[key][rows] = found[key]
     use = turned["best"] > plain["best"]

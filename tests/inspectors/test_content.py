@@ -163,6 +163,21 @@ def test_a_finely_textured_copy_moved_an_odd_number_of_px_aligns_from_any_prior_
             assert result.dx[0] == pytest.approx(3, abs=0.5) and result.dy[0] == pytest.approx(-3, abs=0.5)
 
 
+@pytest.mark.parametrize("picture, corner", [(0, (108, 40)), (0, (204, 280)), (0, (444, 88)), (1, (204, 40)),
+                                             (1, (492, 232))])
+def test_a_copy_moved_1_px_aligns_at_its_own_zoom_from_a_search_shift_of_0(picture, corner):
+    # 1 px of 32 is half a pixel of the coarse grid's 16: between its points, where a wrong zoom correlated best
+    # at 16 px and the refinement (5 % either way) could not get back; these five did (zoom 0.91-0.95)
+    photo = Image.fromarray(load_sample_images().images[picture]).convert("L")
+    x, y = corner
+    a = crop(photo, (x, y, x + 96, y + 96))
+    b = crop(photo, (x, y + 3, x + 96, y + 99)).copy()  # 3 px of the photo: 1 px of the thumbnail, up
+    b[-1:] = 0  # the strip the shift leaves
+    result = aligned(*content.fill_strips(np.stack([a, b])))
+    assert result.zoom[0] == pytest.approx(1.0, abs=0.03) and result.dy[0] == pytest.approx(-1, abs=0.5)
+    assert result.detail[0] > 0.95 and result.layout[0] > 0.97
+
+
 def test_a_measure_is_read_where_the_alignment_peaks_never_above_what_its_cells_allow():
     # one row of a 3x3 grid: a nearly straight slope, whose parabola's top lies far beyond the middle cell
     grid = np.array([[[0.0, 0.0, 0.0], [0.60, 0.62, 0.639], [0.0, 0.0, 0.0]]])  # its top: 19.5 cells away
