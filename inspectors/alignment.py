@@ -96,16 +96,12 @@ def _align_chunk(low, band, low16, i, j, mirrored, prior_dx, prior_dy, refine=Tr
     # the grid's steps are 2 px of 32: a copy 1 px off every point of it (the search's shift is within 1.5 px)
     # correlates low at 16 px where it has fine texture, or best at a wrong zoom, from which the refinement (5 %
     # either way) cannot reach its own; so the grid is tried at every half-pixel phase (4 grids of 3x3 whole pixels)
-    plain, phase_dy, phase_dx = None, np.zeros(len(i)), np.zeros(len(i))
-    for phase in PHASES:
-        found = _coarse(kernels, low16, *pair, start_dy + phase[0], start_dx + phase[1], (0.0,), SCALES)
-        if plain is None:
-            plain = found
-            continue
-        better = found["best"] > plain["best"]
-        for key in plain:
-            plain[key][better] = found[key][better]
-        phase_dy[better], phase_dx[better] = phase
+    best, phase_dy, phase_dx = np.full(len(i), -np.inf, np.float32), np.zeros(len(i)), np.zeros(len(i))
+    for phase in PHASES:  # the phase at the unzoomed scale, then every scale at that phase
+        found = _coarse(kernels, low16, *pair, start_dy + phase[0], start_dx + phase[1], (0.0,), (1.0,))
+        better = found["best"] > best
+        best[better], phase_dy[better], phase_dx[better] = found["best"][better], *phase
+    plain = _coarse(kernels, low16, *pair, start_dy + phase_dy, start_dx + phase_dx, (0.0,), SCALES)
     # turned at the scale and phase the unturned alignment found only: the refinement looks 5 % either way
     turned = {key: np.empty_like(value) for key, value in plain.items()}
     for scale in np.unique(plain["scale"]):
