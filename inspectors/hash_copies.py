@@ -39,8 +39,10 @@ def near_pairs(hashes, radius: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     the whole hash, so identical and nearly identical hashes still meet and the cost stays linear."""
     h = np.asarray(hashes).astype(np.int64).view(np.uint64)
     n = len(h)
-    found_i, found_j, found_d = [], [], []
-    for shift, width in block_layout(radius):
+    found_i, found_j = [], []
+    layout = block_layout(radius)
+    crowded_in = []  # per block already searched: whether each hash (by position) sat in a crowded run there
+    for block, (shift, width) in enumerate(layout):
         key = (h >> np.uint64(shift)) & np.uint64((1 << width) - 1)
         order = np.lexsort((h, key))
         sorted_h = h[order]
@@ -49,31 +51,36 @@ def near_pairs(hashes, radius: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]
         partners = np.repeat(run_end, run_length) - np.arange(n) - 1  # later ones in the run
         crowded = np.repeat(run_length > CROWDED_RUN, run_length)
         partners[crowded] = np.minimum(partners[crowded], CROWDED_WINDOW)
+        crowded_in.append(np.empty(n, bool))
+        crowded_in[-1][order] = crowded
         # Compare each position with the one k places later, k = 1, 2, ...: the positions still
         # in play shrink as k grows, and both reads walk the sorted array almost in order.
         active = np.flatnonzero(partners >= 1)
         k = 1
         while len(active):
-            d = np.bitwise_count(sorted_h[active] ^ sorted_h[active + k])
-            close = d <= radius
-            if close.any():
-                a, b = order[active[close]], order[active[close] + k]
-                found_i.append(np.minimum(a, b))
-                found_j.append(np.maximum(a, b))
-                found_d.append(d[close].astype(np.int64))
+            x = sorted_h[active] ^ sorted_h[active + k]
+            close = np.flatnonzero(np.bitwise_count(x) <= radius)
+            x, a, b = x[close], order[active[close]], order[active[close] + k]
+            first = np.ones(len(close), bool)  # a pair agreeing on an earlier block was found there...
+            for e, (earlier_shift, earlier_width) in enumerate(layout[:block]):
+                agrees = ((x >> np.uint64(earlier_shift)) & np.uint64((1 << earlier_width) - 1)) == 0
+                first &= ~agrees | crowded_in[e][a]  # ...unless its run there was crowded
+            found_i.append(np.minimum(a[first], b[first]))
+            found_j.append(np.maximum(a[first], b[first]))
             k += 1
             active = active[partners[active] >= k]
     if not found_i:
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64)
-    keys = distinct(np.concatenate(found_i) * n + np.concatenate(found_j))  # a pair may agree on several blocks
+    keys = distinct(np.concatenate(found_i) * n + np.concatenate(found_j))  # found twice only through crowded runs
     i, j = keys // n, keys % n
     return i, j, np.bitwise_count(h[i] ^ h[j]).astype(np.int64)
 
 
-def distinct(keys: np.ndarray) -> np.ndarray:
+def distinct(keys: np.ndarray, kind: str = "quicksort") -> np.ndarray:
     """Sorted distinct values: an in-place sort and a neighbour test, several times faster than np.unique
-    on the tens of millions of candidate keys that crowded data (smooth gradients) gives."""
-    keys.sort()
+    on the tens of millions of candidate keys that crowded data (smooth gradients) gives. kind="stable" where
+    the keys are a few sorted runs one after another (a merge of them: linear)."""
+    keys.sort(kind=kind)
     return keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys
 
 
@@ -108,7 +115,7 @@ def candidate_pairs(phashes, ahashes, radius: int) -> tuple[np.ndarray, np.ndarr
     i1, j1, _ = near_pairs(phashes, radius)
     i2, j2, _ = near_pairs(ahashes, radius)
     n = max(len(phashes), 1)
-    keys = distinct(np.r_[i1 * n + j1, i2 * n + j2])
+    keys = distinct(np.r_[i1 * n + j1, i2 * n + j2], kind="stable")  # two sorted runs
     i, j = keys // n, keys % n
     p = np.asarray(phashes).astype(np.int64).view(np.uint64)
     return i, j, hamming(p[i], p[j])
