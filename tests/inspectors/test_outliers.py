@@ -166,3 +166,22 @@ def test_a_class_compared_with_every_member_agrees_with_one_searched_through_an_
     assert outliers.kth_similarity(dense, blurred[[10]], 1, np.array([10]))[0] > 0.999
     assert np.allclose(outliers.kth_similarity(dense, blurred[:5], 2), outliers.kth_similarity(indexed, blurred[:5], 2),
                        atol=1e-5)
+
+
+def test_counting_the_members_above_a_floor_tells_who_is_below_the_kth_as_ranking_them_does():
+    from inspectors import content as search
+
+    rng = np.random.default_rng(1)
+    g = search.blur(rng.uniform(0, 255, (200, 32, 32)).astype(np.float32), 3.0)
+    g[100:140] = g[:40] + rng.normal(0, 3, (40, 32, 32))  # near copies: their 1st most alike is close
+    blurred = search.blur(g, search.SEARCH_BLUR)
+    dense, indexed = outliers.Members(blurred), outliers.Members(blurred, dense_rows=0)
+    itself = np.arange(200)
+    for k in (1, 3):
+        kth = outliers.kth_similarity(dense, blurred, k, itself, (0,))
+        for floor in np.quantile(kth, [0.1, 0.5, 0.9]).astype(np.float32):
+            expected = kth < floor
+            assert 0 < expected.sum() < len(expected)
+            assert np.array_equal(outliers.below_kth(dense, blurred, k, floor, itself, (0,)), expected)
+            assert np.array_equal(outliers.below_kth(indexed, blurred, k, floor, itself, (0,)),
+                                  outliers.kth_similarity(indexed, blurred, k, itself, (0,)) < floor)
