@@ -87,17 +87,15 @@ def _align_chunk(low, band, low16, i, j, mirrored, prior_dx, prior_dy, refine=Tr
 
     i, j, mirrored = np.asarray(i, np.int64), np.asarray(j, np.int64), np.asarray(mirrored, bool)
     pair = (i, j, mirrored)
-    # coarse: 16x16, every scale, a grid of whole pixels (of 16) within COARSE_SHIFT of the search's shift;
-    # unturned, and turned by each of the ANGLES. The grid is centred on the shift, half a pixel of 16 included:
-    # an odd shift (of 32) rounded to whole pixels of 16 leaves every grid point half a pixel off, and a
-    # textured copy then correlates below REFINE_FROM everywhere
+    # coarse: 16x16, a grid of whole pixels (of 16) within COARSE_SHIFT of the search's shift (kept to half a pixel
+    # of 16: an odd shift of 32 rounded would leave every grid point off); unturned, and turned by each of the
+    # ANGLES. The grid's steps are 2 px of 32: a copy 1 px off every point of it correlates low at 16 px where it
+    # has fine texture, or best at a wrong zoom the refinement (5 % either way) cannot get back from; so the grid is
+    # tried at each half-pixel phase at the unzoomed scale, then at every scale at the phase that won
     start_dy = np.clip(np.asarray(prior_dy, np.float64) / 2, -PRIOR_MAX, PRIOR_MAX)
     start_dx = np.clip(np.asarray(prior_dx, np.float64) / 2, -PRIOR_MAX, PRIOR_MAX)
-    # the grid's steps are 2 px of 32: a copy 1 px off every point of it (the search's shift is within 1.5 px)
-    # correlates low at 16 px where it has fine texture, or best at a wrong zoom, from which the refinement (5 %
-    # either way) cannot reach its own; so the grid is tried at every half-pixel phase (4 grids of 3x3 whole pixels)
     best, phase_dy, phase_dx = np.full(len(i), -np.inf, np.float32), np.zeros(len(i)), np.zeros(len(i))
-    for phase in PHASES:  # the phase at the unzoomed scale, then every scale at that phase
+    for phase in PHASES:
         found = _coarse(kernels, low16, *pair, start_dy + phase[0], start_dx + phase[1], (0.0,), (1.0,))
         better = found["best"] > best
         best[better], phase_dy[better], phase_dx[better] = found["best"][better], *phase

@@ -55,10 +55,16 @@ def _best_blocks(vectors: np.ndarray, windows: np.ndarray, itself: np.ndarray | 
         yield lo, hi, best
 
 
+def _rank(k: int, n: int, itself) -> int:
+    """Which most alike member (1 = the most) is asked among n: the k-th, or fewer where there are fewer, the
+    picture itself (when it is a member) left out."""
+    return min(k, n) if itself is None else max(1, min(k, n - 1))
+
+
 def _kth_dense(vectors: np.ndarray, windows: np.ndarray, k: int, itself: np.ndarray | None) -> np.ndarray:
     """kth_similarity against every member."""
     n, out = len(vectors), np.empty(windows.shape[1], np.float32)
-    kth = min(k, n) if itself is None else max(1, min(k, n - 1))
+    kth = _rank(k, n, itself)
     for lo, hi, best in _best_blocks(vectors, windows, itself):
         out[lo:hi] = np.partition(best, n - kth, axis=1)[:, n - kth]
     return out
@@ -71,7 +77,7 @@ def below_kth(members: Members, blurred: np.ndarray, k: int, floor: float, itsel
     if members.vectors is None or len(blurred) == 0:
         return kth_similarity(members, blurred, k, itself, shifts) < floor
     n, out = len(members.vectors), np.empty(len(blurred), bool)
-    kth = min(k, n) if itself is None else max(1, min(k, n - 1))
+    kth = _rank(k, n, itself)
     for lo, hi, best in _best_blocks(members.vectors, content.moved_search_vectors(blurred, shifts), itself):
         out[lo:hi] = np.count_nonzero(best >= floor, axis=1) < kth
     return out
