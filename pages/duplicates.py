@@ -121,14 +121,11 @@ def pair_section(result) -> None:
 
 @st.fragment(run_every=2)
 def pair_section_when_ready() -> None:
-    # the distances are measured in the background (slow on a big dataset): look again every 2 s and draw them
-    # here once ready. Not by rerunning the whole page: a rerun the script asks for while a person's click is on
-    # its way can swallow the click (Streamlit merges the two requests and drops the click's trigger)
-    ready = state.pair_distances(ds)
-    if ready is None:
-        st.info("Measuring the distances of near pairs in the background; they appear here when ready.")
-    else:
-        pair_section(ready)
+    # the distances are measured in the background (slow on a big dataset): look again every 2 s,
+    # then rerun the page once, which draws them without this polling
+    if state.pair_distances(ds) is not None:
+        st.rerun()
+    st.info("Measuring the distances of near pairs in the background; they appear here when ready.")
 
 
 result = state.pair_distances(ds, wait_s=1.0)

@@ -79,8 +79,8 @@ def test_keep_one_per_group_then_undo(app, app_server):
 
     app.goto("/duplicates", wait_until="domcontentloaded")
     wait_page(app, "Duplicates and leaks")
-    # while the pair distances are measured the page polls for them; a page rerun in that path once lost a click
-    # (seen twice on a loaded machine, before the poll drew them itself), so the test still clicks once settled
+    # while the pair distances are measured the page polls, then reruns itself once they are ready: a click in
+    # that rerun's path can be lost (seen twice on a loaded machine), so click once the page has settled
     expect(app.get_by_text("Measuring the distances of near pairs")).to_have_count(0, timeout=120_000)
     wait_idle(app)
     before = review.marks(app_server.workspace)
