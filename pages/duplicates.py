@@ -1,6 +1,8 @@
 """Duplicates: copies side by side, the copies that leak across splits, copies that disagree on labels,
 and where the line between near copies and look-alikes falls."""
 
+import time
+
 import streamlit as st
 
 from inspectors import bulk
@@ -119,17 +121,15 @@ def pair_section(result) -> None:
         + ("" if c.mirrored else "; off now") + ").")
 
 
-@st.fragment(run_every=2)
-def pair_section_when_ready() -> None:
-    # the distances are measured in the background (slow on a big dataset): look again every 2 s,
-    # then rerun the page once, which draws them without this polling
-    if state.pair_distances(ds) is not None:
-        st.rerun()
-    st.info("Measuring the distances of near pairs in the background; they appear here when ready.")
-
-
 result = state.pair_distances(ds, wait_s=1.0)
 if result is None:
-    pair_section_when_ready()
-else:
-    pair_section(result)
+    # measured in the background (slow on a big dataset): the page waits for them here, at its end, saying how
+    # long so far. Each message sent is where Streamlit takes a click: it reruns the page the normal way, click
+    # kept, where a polling fragment's own rerun of the page could swallow it
+    waiting, started = st.empty(), time.monotonic()
+    while result is None:
+        waiting.info(f"Measuring the distances of near pairs in the background ({time.monotonic() - started:.0f} s "
+                     "so far); they appear here when ready.")
+        result = state.pair_distances(ds, wait_s=1.0)
+    waiting.empty()
+pair_section(result)
