@@ -229,8 +229,14 @@ def affine_onto(zoom: float, dx: float, dy: float, mirrored: bool, size_a: tuple
     return (c0, c1, c2, c3, c4, c5)
 
 def compile_kernels() -> None:
-    """Align two made-up pairs, so that numba compiles the kernels (a few seconds) and caches them now, at
-    set-up, rather than during a user's first scan."""
-    g = np.random.default_rng(0).uniform(0, 255, (3, SIDE, SIDE)).astype(np.float32)
-    two = np.array([0, 1], np.int64)
-    align(g, Candidates(two, two + 1, np.ones(2, np.float32), np.array([False, True]), two, two))
+    """Align made-up copies (shifted, mirrored), so that numba compiles every kernel a scan runs (the coarse step,
+    the refinement and the worst block: a pair that aligns coarsely below REFINE_FROM never reaches the last
+    two) and caches them now, at set-up, rather than during a user's first scan."""
+    rng = np.random.default_rng(0)
+    texture = blur(rng.uniform(0, 255, (1, SIDE + 2, SIDE + 2)).astype(np.float32), 1.5)[0]
+    g = np.stack([texture[1:-1, 1:-1], texture[:-2, 2:], texture[1:-1, -2:0:-1]])  # it, moved 1 px, mirrored
+    pairs = Candidates(np.array([0, 0], np.int64), np.array([1, 2], np.int64), np.ones(2, np.float32),
+                       np.array([False, True]), np.zeros(2, np.int64), np.zeros(2, np.int64))
+    aligned = align(g, pairs)
+    if not (aligned.detail > -1).all():  # the refinement did not run: its kernels would compile at a user's scan
+        raise RuntimeError(f"compile_kernels: made-up copies did not reach the refinement ({aligned.layout})")

@@ -60,3 +60,32 @@ def test_gather_moves_by_whole_pixels_with_the_edges_repeated(rng, mirrored):
     source = image[:, ::-1] if mirrored else image
     padded = np.pad(source, 40, mode="edge")
     np.testing.assert_array_equal(out, padded[40 - 1 + 2:40 - 1 + 2 + 34, 40 - 1 - 3:40 - 1 - 3 + 34])
+
+
+SCAN_AFTER_SET_UP = """
+import numpy as np
+from inspectors import align_kernels as K, alignment, content
+alignment.compile_kernels()  # what scripts/setup.sh runs
+kernels = ("coarse", "refine", "worst_block")
+before = {name: list(getattr(K, name).signatures) for name in kernels}
+rng = np.random.default_rng(1)
+g = content.blur(rng.uniform(0, 255, (40, 36, 36)).astype(np.float32), 1.5)
+g = np.concatenate([g[:, 2:-2, 2:-2], g[:, 1:-3, 3:-1], g[:, 2:-2, -3:1:-1]])  # pictures, moved, mirrored
+found = content.candidates(content.Search(g), 4, 0.8, 0.9)  # the candidates a scan aligns, as it makes them
+aligned = alignment.align(g, found)
+assert (aligned.detail > -1).sum() >= 40, "the copies were not refined"
+after = {name: list(getattr(K, name).signatures) for name in kernels}
+assert all(before.values()) and after == before, (before, after)
+"""
+
+
+def test_set_up_compiles_every_kernel_a_scan_runs():
+    # a fresh process: the signatures a dispatcher lists are those compiled or loaded from the cache there; one a
+    # scan needed that set-up had not made would cost a user's first scan seconds of compiling
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    done = subprocess.run([sys.executable, "-c", SCAN_AFTER_SET_UP], cwd=Path(__file__).resolve().parents[2],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
