@@ -121,15 +121,22 @@ def pair_section(result) -> None:
         + ("" if c.mirrored else "; off now") + ").")
 
 
+def pair_section_when_ready(placeholder) -> None:
+    # measured in the background (slow on a big dataset): waited for at the very end of the run (frame.later),
+    # saying how long so far. Each message sent is where Streamlit takes a click: it reruns the page the normal
+    # way, click kept, where a polling fragment's own rerun of the page could swallow it
+    started, result = time.monotonic(), None
+    while result is None:
+        placeholder.info(f"Measuring the distances of near pairs in the background "
+                         f"({time.monotonic() - started:.0f} s so far); they appear here when ready.")
+        result = state.pair_distances(ds, wait_s=1.0)
+    with placeholder.container():
+        pair_section(result)
+
+
 result = state.pair_distances(ds, wait_s=1.0)
 if result is None:
-    # measured in the background (slow on a big dataset): the page waits for them here, at its end, saying how
-    # long so far. Each message sent is where Streamlit takes a click: it reruns the page the normal way, click
-    # kept, where a polling fragment's own rerun of the page could swallow it
-    waiting, started = st.empty(), time.monotonic()
-    while result is None:
-        waiting.info(f"Measuring the distances of near pairs in the background ({time.monotonic() - started:.0f} s "
-                     "so far); they appear here when ready.")
-        result = state.pair_distances(ds, wait_s=1.0)
-    waiting.empty()
-pair_section(result)
+    placeholder = st.empty()
+    frame.later(lambda: pair_section_when_ready(placeholder))
+else:
+    pair_section(result)

@@ -16,6 +16,17 @@ from ui import health, links, opener, pages, state
 from ui.plain import md
 
 FRAMED = "_inside_frame"  # session key: the page now running was reached through main()
+LATER = "_after_the_frame"  # session key: what the page left to run once the frame's own work is done
+
+
+def later(draw) -> None:
+    """Run `draw` at the very end of this run, after the frame's work that follows the page (the sample dialog a
+    thumbnail's click opens, the URL): for a page that waits on something slow, so that waiting holds up
+    nothing else. Outside the frame: now."""
+    if st.session_state.get(FRAMED):
+        st.session_state[LATER].append(draw)
+    else:
+        draw()
 
 
 def dataset_picker() -> None:
@@ -123,7 +134,7 @@ def main() -> None:
             st.caption(f"Dataset: {md(st.session_state['dataset'].path)}")
         links.restore(name)
         opener.restore()
-        st.session_state[FRAMED] = True
+        st.session_state[FRAMED], st.session_state[LATER] = True, []
         try:
             page.run()
         finally:  # also when the page stops or reruns: the next run starts outside the frame again
@@ -134,6 +145,8 @@ def main() -> None:
             opener.publish()
             opener.show(ds)
             state.warm(ds)  # after the page: the derived tables would slow its first run
+        for draw in st.session_state.pop(LATER, []):
+            draw()
 
 
 @contextmanager

@@ -124,7 +124,7 @@ def test_duplicates_waits_at_its_end_for_distances_still_being_measured(app, mon
     monkeypatch.setattr(state, "pair_distances", slow)
     app.switch_page("pages/duplicates.py").run()
     assert not app.exception, app.exception
-    assert len(asked) == 3 and all(wait > 0 for wait in asked)  # it waited in one run of the page, not polled
+    assert len(asked) == 3 and all(wait > 0 for wait in asked)  # it waited in one run of the app, not polled
     shown = texts(app)
     assert "Just inside the line" in shown and "Measuring the distances" not in shown
 
