@@ -228,6 +228,7 @@ def affine_onto(zoom: float, dx: float, dy: float, mirrored: bool, size_a: tuple
     c5 = to_b_y * (-zoom * (sin + cos) * half + half + dy)
     return (c0, c1, c2, c3, c4, c5)
 
+
 def compile_kernels() -> None:
     """Align made-up copies (shifted, mirrored), so that numba compiles every kernel a scan runs (the coarse step,
     the refinement and the worst block: a pair that aligns coarsely below REFINE_FROM never reaches the last
