@@ -121,6 +121,28 @@ def pair_section(result) -> None:
         + ("" if c.mirrored else "; off now") + ").")
 
 
+FAILED = ("Measuring the distances of near pairs failed ({reason}). The groups above come from the scan and are "
+          "not affected; scan again to measure them with it.")
+
+
+def distances(wait_s: float):
+    """The pair distances, None while they are measured, or the reason measuring them failed (a str)."""
+    try:
+        return state.pair_distances(ds, wait_s=wait_s)
+    except Exception as exc:  # the background process died or raised: said in place, the page goes on
+        return f"{type(exc).__name__}: {exc}"
+
+
+def draw(result, placeholder=None) -> None:
+    if isinstance(result, str):
+        (placeholder or st).error(FAILED.format(reason=md(result)))
+    elif placeholder is None:
+        pair_section(result)
+    else:
+        with placeholder.container():
+            pair_section(result)
+
+
 def pair_section_when_ready(placeholder) -> None:
     # measured in the background (slow on a big dataset): waited for at the very end of the run (frame.later),
     # saying how long so far. Each message sent is where Streamlit takes a click: it reruns the page the normal
@@ -129,14 +151,13 @@ def pair_section_when_ready(placeholder) -> None:
     while result is None:
         placeholder.info(f"Measuring the distances of near pairs in the background "
                          f"({time.monotonic() - started:.0f} s so far); they appear here when ready.")
-        result = state.pair_distances(ds, wait_s=1.0)
-    with placeholder.container():
-        pair_section(result)
+        result = distances(wait_s=1.0)
+    draw(result, placeholder)
 
 
-result = state.pair_distances(ds, wait_s=1.0)
+result = distances(wait_s=1.0)
 if result is None:
     placeholder = st.empty()
     frame.later(lambda: pair_section_when_ready(placeholder))
 else:
-    pair_section(result)
+    draw(result)

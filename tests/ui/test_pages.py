@@ -129,6 +129,23 @@ def test_duplicates_waits_at_its_end_for_distances_still_being_measured(app, mon
     assert "Just inside the line" in shown and "Measuring the distances" not in shown
 
 
+def test_duplicates_says_in_place_when_measuring_the_distances_failed(app, monkeypatch):
+    from concurrent.futures.process import BrokenProcessPool
+
+    from ui import state
+
+    def broken(ds, wait_s=0.0):
+        raise BrokenProcessPool("A process in the process pool was terminated abruptly")
+
+    app.run()
+    monkeypatch.setattr(state, "pair_distances", broken)
+    app.switch_page("pages/duplicates.py").run()
+    assert not app.exception, app.exception
+    errors = " ".join(str(e.value) for e in app.error)
+    assert "near pairs failed (BrokenProcessPool" in errors and "terminated abruptly). The groups above" in errors
+    assert "Duplicate groups" in " ".join(str(m.label) for m in app.metric)  # the rest of the page is there
+
+
 def test_issue_names_are_shown_as_words(app):
     app.run()  # the overview's findings per issue
     issues = [df.value for df in app.dataframe if "issue" in df.value.columns]
