@@ -180,9 +180,14 @@ def _background_process_init(server_pid: int) -> None:
 
 
 def _start_pair_distances(workspace_dir: str, duplicates_config, result: Future) -> None:
-    # the search is seconds of numpy calls that hold the GIL: in a thread of the server it would stall every
-    # page meanwhile, so it runs in a spawned process, which reads the table itself
+    # the scan saves its own distances (pair_distances.FILE): read here, a file read, where starting a process
+    # would take seconds. Measuring them again is seconds of numpy calls that hold the GIL: in a thread of the
+    # server it would stall every page meanwhile, so it runs in a spawned process, which reads the table itself
     try:
+        saved = pair_distances_module.read(workspace_dir, duplicates_config)
+        if saved is not None:
+            result.set_result(saved)
+            return
         if sys.platform == "linux":  # nice is per thread there, and a process inherits its starter's: then
             # the process is niced from its first import on (its imports are seconds of CPU beside a page)
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICE)

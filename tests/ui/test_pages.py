@@ -146,6 +146,19 @@ def test_duplicates_says_in_place_when_measuring_the_distances_failed(app, monke
     assert "Duplicate groups" in " ".join(str(m.label) for m in app.metric)  # the rest of the page is there
 
 
+def test_the_scans_own_pair_distances_are_read_without_starting_a_process(shapes_copy, monkeypatch):
+    from concurrent.futures import Future
+
+    from inspectors.config import Config
+    from ui import state
+
+    data, cache = shapes_copy  # scanned by scan_and_inspect with a workspace: it saved its pair distances
+    monkeypatch.setattr(state, "ProcessPoolExecutor", None)  # starting a process would fail
+    result = Future()
+    state._start_pair_distances(str(workspace_dir(data, None, cache)), Config().duplicates, result)
+    assert result.done() and not result.exception() and len(result.result().pairs)
+
+
 def test_issue_names_are_shown_as_words(app):
     app.run()  # the overview's findings per issue
     issues = [df.value for df in app.dataframe if "issue" in df.value.columns]
