@@ -133,11 +133,9 @@ def distances(wait_s: float):
         return f"{type(exc).__name__}: {exc}"
 
 
-def draw(result, placeholder=None) -> None:
+def draw(result, placeholder) -> None:
     if isinstance(result, str):
-        (placeholder or st).error(FAILED.format(reason=md(result)))
-    elif placeholder is None:
-        pair_section(result)
+        placeholder.error(FAILED.format(reason=md(result)))
     else:
         with placeholder.container():
             pair_section(result)
@@ -155,9 +153,9 @@ def pair_section_when_ready(placeholder) -> None:
     draw(result, placeholder)
 
 
+placeholder = st.empty()
 result = distances(wait_s=1.0)
 if result is None:
-    placeholder = st.empty()
     frame.later(lambda: pair_section_when_ready(placeholder))
 else:
-    draw(result)
+    draw(result, placeholder)

@@ -1,6 +1,5 @@
 """Every page renders on the scanned sample data without an exception and shows the expected numbers."""
 
-
 import pandas as pd
 import pytest
 
