@@ -96,10 +96,10 @@ def histogram(distance: np.ndarray, copy: np.ndarray) -> pd.DataFrame:
                          "not_copies": np.bincount(which[~copy], minlength=len(EDGES))})
 
 
-def of_workspace(workspace_dir, config: DuplicatesConfig = DuplicatesConfig()) -> PairDistances:
-    """pair_distances of a scanned workspace's samples table (what a background process runs): the scan's own
-    (FILE) when it was made with these settings from this samples table, else measured again."""
-    return read(workspace_dir, config) or pair_distances(read_samples(workspace_dir), config)
+def measured(workspace_dir, config: DuplicatesConfig = DuplicatesConfig()) -> PairDistances:
+    """pair_distances of a scanned workspace's samples table, measured again (what the app's background process
+    runs where `read` found none of these settings)."""
+    return pair_distances(read_samples(workspace_dir), config)
 
 
 FILE = "pair_distances.parquet"
@@ -132,11 +132,11 @@ def read(folder, config: DuplicatesConfig) -> PairDistances | None:
     samples table."""
     path = Path(folder) / FILE
     try:
-        table = pq.read_table(path)
-        meta = table.schema.metadata or {}
+        meta = pq.read_schema(path).metadata or {}  # the pairs themselves only when they are of these
         if meta.get(b"settings", b"").decode() != _settings(config) or \
                 meta.get(b"samples", b"").decode() != _stamp(folder):
             return None
+        table = pq.read_table(path)
         pairs = _pairs(table.to_pandas())
         return PairDistances(pairs, histogram(pairs["line_distance"].to_numpy(float), pairs["copy"].to_numpy(bool)),
                              int(meta[b"pictures"]), config, meta.get(b"reason", b"").decode())

@@ -193,7 +193,7 @@ def _start_pair_distances(workspace_dir: str, duplicates_config, result: Future)
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICE)
         process = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
                                       initializer=_background_process_init, initargs=(os.getpid(),))
-        job = process.submit(pair_distances_module.of_workspace, workspace_dir, duplicates_config)
+        job = process.submit(pair_distances_module.measured, workspace_dir, duplicates_config)
         process.shutdown(wait=False)
     except Exception as exc:  # the page shows it rather than "measuring…" forever
         result.set_exception(exc)
