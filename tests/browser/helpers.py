@@ -73,6 +73,20 @@ def wait_page(page: Page, title: str, timeout: int = TIMEOUT_MS) -> None:
     assert_no_exception(page, f"page {title!r}")
 
 
+def click_when_still(locator, still_ms: int = 250, timeout: int = TIMEOUT_MS) -> None:
+    """Click once the element stops moving. An expander that has just opened lays out its content over a few
+    frames (a radio's captions push what follows down): a button that moves between the press and the release
+    gets no click, in a browser as for a person, and Playwright's own stability check can pass in between."""
+    deadline = time.monotonic() + timeout / 1000
+    last = None
+    while (box := locator.bounding_box()) is None or box != last:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{locator} never stopped moving (last at {box})")
+        last = box
+        locator.page.wait_for_timeout(still_ms)
+    locator.click()
+
+
 def open_from_sidebar(page: Page, label: str) -> None:
     nav = page.locator('[data-testid="stSidebarNav"]')
     nav.get_by_role("link", name=label, exact=True).click()
