@@ -7,6 +7,7 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from baselines import fit, runs
 from ui import launcher, training
@@ -30,10 +31,18 @@ def follow(folder: Path, key: str, body=None) -> None:
         status_line(folder, status, key)
         if body is not None:
             body(folder, status)
-        if was_active and status["state"] not in ACTIVE:
+        # from the panel's own refresh only: a run of the whole page (a click's) that sees the job end would
+        # otherwise rerun before reaching the clicked widget, and the click would be lost; the next refresh reruns
+        if was_active and status["state"] not in ACTIVE and _refreshing_alone():
             st.rerun()
 
     panel()
+
+
+def _refreshing_alone() -> bool:
+    """Whether this run is a fragment's own refresh rather than a run of the whole page."""
+    ctx = get_script_run_ctx()
+    return bool(ctx is not None and ctx.fragment_ids_this_run)
 
 
 def _ago(started) -> str:
