@@ -29,7 +29,7 @@ sys.path[:0] = [str(ROOT), str(HERE)]
 from _doc import write_section  # noqa: E402
 
 from inspectors.config import DuplicatesConfig  # noqa: E402
-from inspectors.duplicates import near_pairs  # noqa: E402
+from inspectors.hash_copies import near_pairs  # noqa: E402
 
 RADIUS = DuplicatesConfig().radius
 PLANTED_PER_DISTANCE = 500

@@ -22,58 +22,50 @@ def block_layout(radius: int) -> list[tuple[int, int]]:
     return [(int(s), int(w)) for s, w in zip(shifts, widths, strict=True)]
 
 
-def hamming(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.bitwise_count(np.bitwise_xor(a, b)).astype(np.int64)
-
-
 CROWDED_RUN = 2_000  # hashes sharing one block value: beyond this the block carries no information
 CROWDED_WINDOW = 32  # ...and each hash is compared only with its nearest neighbours in hash order
 
 
 def near_pairs(hashes, radius: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """All pairs (i < j) whose 64-bit hashes differ in at most `radius` bits, and their distances.
+    """All pairs (i < j, sorted) whose 64-bit hashes differ in at most `radius` bits, and their distances."""
+    from . import distance_kernels
+
+    h = _unsigned(hashes)
+    return distance_kernels.split_keys(near_keys(h, radius), h)
+
+
+def _unsigned(hashes) -> np.ndarray:
+    return np.asarray(hashes).astype(np.int64).view(np.uint64)
+
+
+def near_keys(hashes, radius: int) -> np.ndarray:
+    """near_pairs as sorted keys, i * len(hashes) + j.
 
     Degenerate data (thousands of smooth gradients with one appearance hash) would make one run of
     equal block values quadratic: 5,000 alike images are 12.5M pairs, and a scan ran out of memory on
     it. In runs longer than CROWDED_RUN each hash meets only its CROWDED_WINDOW successors, sorted by
-    the whole hash, so identical and nearly identical hashes still meet and the cost stays linear."""
-    h = np.asarray(hashes).astype(np.int64).view(np.uint64)
+    the whole hash, so identical and nearly identical hashes still meet and the cost stays linear. A pair
+    is kept in the first block where it meets (distance_kernels.block_pairs)."""
+    from . import distance_kernels as kernels  # numba: only where hashes are searched
+
+    h = _unsigned(hashes)
     n = len(h)
-    found_i, found_j = [], []
     layout = block_layout(radius)
-    crowded_in = []  # per block already searched: whether each hash (by position) sat in a crowded run there
-    for block, (shift, width) in enumerate(layout):
-        key = (h >> np.uint64(shift)) & np.uint64((1 << width) - 1)
+    shifts = np.array([shift for shift, _ in layout], np.uint64)
+    masks = np.array([(1 << width) - 1 for _, width in layout], np.uint64)
+    position, crowded = np.empty((len(layout), n), np.int64), np.empty((len(layout), n), bool)
+    found, none = [], np.empty(0, np.int64)
+    for block in range(len(layout)):
+        key = (h >> shifts[block]) & masks[block]
         order = np.lexsort((h, key))
-        sorted_h = h[order]
-        run_end = np.r_[np.flatnonzero(np.diff(key[order])) + 1, n]
-        run_length = np.diff(np.r_[0, run_end])
-        partners = np.repeat(run_end, run_length) - np.arange(n) - 1  # later ones in the run
-        crowded = np.repeat(run_length > CROWDED_RUN, run_length)
-        partners[crowded] = np.minimum(partners[crowded], CROWDED_WINDOW)
-        crowded_in.append(np.empty(n, bool))
-        crowded_in[-1][order] = crowded
-        # Compare each position with the one k places later, k = 1, 2, ...: the positions still
-        # in play shrink as k grows, and both reads walk the sorted array almost in order.
-        active = np.flatnonzero(partners >= 1)
-        k = 1
-        while len(active):
-            x = sorted_h[active] ^ sorted_h[active + k]
-            close = np.flatnonzero(np.bitwise_count(x) <= radius)
-            x, a, b = x[close], order[active[close]], order[active[close] + k]
-            first = np.ones(len(close), bool)  # a pair agreeing on an earlier block was found there...
-            for e, (earlier_shift, earlier_width) in enumerate(layout[:block]):
-                agrees = ((x >> np.uint64(earlier_shift)) & np.uint64((1 << earlier_width) - 1)) == 0
-                first &= ~agrees | crowded_in[e][a]  # ...unless its run there was crowded
-            found_i.append(np.minimum(a[first], b[first]))
-            found_j.append(np.maximum(a[first], b[first]))
-            k += 1
-            active = active[partners[active] >= k]
-    if not found_i:
-        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64)
-    keys = distinct(np.concatenate(found_i) * n + np.concatenate(found_j))  # found twice only through crowded runs
-    i, j = keys // n, keys % n
-    return i, j, np.bitwise_count(h[i] ^ h[j]).astype(np.int64)
+        position[block, order] = np.arange(n)
+        ends = np.r_[np.flatnonzero(np.diff(key[order])) + 1, n]
+        length = np.diff(np.r_[0, ends])
+        crowded[block, order] = np.repeat(length > CROWDED_RUN, length)
+        args = (h, radius, order, position, np.repeat(ends, length), crowded, shifts, masks, block, CROWDED_WINDOW)
+        found.append(np.empty(kernels.block_pairs(*args, none), np.int64))
+        kernels.block_pairs(*args, found[-1])
+    return kernels.sorted_keys(np.concatenate(found)) if n else none
 
 
 def distinct(keys: np.ndarray, kind: str = "quicksort") -> np.ndarray:
@@ -112,13 +104,10 @@ def appearance_hash(values, chunk: int = 100_000) -> np.ndarray:
 
 def candidate_pairs(phashes, ahashes, radius: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pairs within `radius` bits by pHash or by appearance hash; with their pHash distance."""
-    i1, j1, _ = near_pairs(phashes, radius)
-    i2, j2, _ = near_pairs(ahashes, radius)
-    n = max(len(phashes), 1)
-    keys = distinct(np.r_[i1 * n + j1, i2 * n + j2], kind="stable")  # two sorted runs
-    i, j = keys // n, keys % n
-    p = np.asarray(phashes).astype(np.int64).view(np.uint64)
-    return i, j, hamming(p[i], p[j])
+    from . import distance_kernels
+
+    keys = distinct(np.r_[near_keys(phashes, radius), near_keys(ahashes, radius)], kind="stable")  # two sorted runs
+    return distance_kernels.split_keys(keys, _unsigned(phashes))
 
 
 def normalised_appearance(values) -> np.ndarray:
@@ -150,7 +139,8 @@ def mean_abs_distance(app: np.ndarray, i: np.ndarray, j: np.ndarray, chunk: int 
 
 
 def compile_kernels() -> None:
-    """Measure one made-up pair, so that numba compiles the kernel and caches it now, at set-up."""
+    """Search and measure made-up pairs, so that numba compiles the kernels and caches them now, at set-up."""
+    candidate_pairs(np.array([0, 1, 3 << 40]), np.array([7, 7, 7]), 4)
     mean_abs_distance(np.zeros((2, 4), np.float32), np.array([0]), np.array([1]))
 
 

@@ -138,17 +138,16 @@ def _block(queries, vectors, who, lo, hi, floor, per_block):
 
 def best_distinct(owner: np.ndarray, partner: np.ndarray, sims: np.ndarray, k: int) -> np.ndarray:
     """Positions of each owner's k best distinct partners (its best row for each), owners in order, each
-    owner's best first; an owner is never its own partner. Ties keep the rows' order. Stable sorts on one key
-    at a time (owner and partner as one): cheaper than a lexsort of the three keys."""
-    keep = np.flatnonzero(owner != partner)
-    owner, partner, sims = owner[keep].astype(np.int64), partner[keep].astype(np.int64), sims[keep]
-    pair = owner * (int(partner.max(initial=0)) + 1) + partner
-    order = np.argsort(-sims, kind="stable")
-    order = order[np.argsort(pair[order], kind="stable")]  # by pair, each pair's best first
-    order = order[run_starts(pair[order])]  # each (owner, partner) at its best
-    order = order[np.argsort(-sims[order], kind="stable")]
-    order = order[np.argsort(owner[order], kind="stable")]
-    return keep[order[rank_in_runs(run_starts(owner[order])) < k]]
+    owner's best first; an owner is never its own partner. Ties go to the lower partner, then the earlier row."""
+    from . import join_kernels  # numba: only where a search runs, never in the app's first pages
+
+    owner, partner = np.asarray(owner, np.int64), np.asarray(partner, np.int64)
+    return join_kernels.best_distinct(owner, partner, np.asarray(sims, np.float32), k, int(owner.max(initial=-1)) + 1)
+
+
+def compile_kernels() -> None:
+    """Rank made-up hits, so that numba compiles the kernel and caches it now, at set-up."""
+    best_distinct(np.array([0, 0, 1]), np.array([1, 2, 0]), np.array([0.5, 0.7, 0.9], np.float32), 1)
 
 
 def kth_best(owner: np.ndarray, sims: np.ndarray, best: np.ndarray, owners: int, k: int, floor: float) -> np.ndarray:

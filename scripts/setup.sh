@@ -30,5 +30,5 @@ if [ "${SKIP_BROWSER:-0}" != "1" ] && [ ! -x /usr/bin/chromium ]; then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
-.venv/bin/python -c "from inspectors import alignment, hash_copies; alignment.compile_kernels(); hash_copies.compile_kernels()"  # cached after the first time
+.venv/bin/python -c "from inspectors import alignment, hash_copies, vector_join; alignment.compile_kernels(); hash_copies.compile_kernels(); vector_join.compile_kernels()"  # cached after the first time
 echo "setup: ready"

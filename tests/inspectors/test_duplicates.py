@@ -133,6 +133,27 @@ def test_a_crowd_of_identical_hashes_stays_linear_and_keeps_its_exact_neighbours
     assert (d <= 4).all()
 
 
+def test_pairs_met_in_crowded_and_plain_blocks_come_once_in_order():
+    # the three lowest blocks (bits 0-38) hold one value for all but a bit (crowded runs); pairs also meet higher
+    rng = np.random.default_rng(4)
+    high = rng.integers(0, 1 << 20, size=2500, dtype=np.int64) << 40
+    hashes = high | np.where(np.arange(2500) % 7 == 0, 0b1, 0)  # a few a bit away in the crowded blocks
+    i, j, d = hash_copies.near_pairs(hashes, 4)
+    keys = i * len(hashes) + j
+    assert (np.diff(keys) > 0).all() and (i < j).all()
+    u = hashes.view(np.uint64)
+    dist = np.bitwise_count(u[:, None] ^ u[None, :])
+    assert (d == dist[i, j]).all() and (d <= 4).all()
+    # every pair within the radius that agrees on a block beyond the crowded three is found
+    layout = hash_copies.block_layout(4)
+    agree = np.zeros_like(dist, bool)
+    for shift, width in layout[3:]:
+        part = (u >> np.uint64(shift)) & np.uint64((1 << width) - 1)
+        agree |= part[:, None] == part[None, :]
+    bi, bj = np.nonzero(np.triu(agree & (dist <= 4), k=1))
+    assert set(zip(bi.tolist(), bj.tolist(), strict=True)) <= set(zip(i.tolist(), j.tolist(), strict=True))
+
+
 def _loose_tier_table(pair: tuple[np.ndarray, np.ndarray], others: list[np.ndarray]):
     """The pair shares a pHash (1 bit apart); every other picture hashes far away (never a candidate)."""
     h = 0x1234_5678_9ABC_DEF0

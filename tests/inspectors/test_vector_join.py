@@ -63,6 +63,20 @@ def test_best_distinct_keeps_each_owners_k_best_other_partners_once():
     assert vector_join.kth_best(owner, sims, best, 3, 2, 0.5).tolist() == pytest.approx([0.85, 0.5, 0.5])
 
 
+def test_best_distinct_breaks_ties_by_partner_then_row_like_a_plain_sort():
+    rng = np.random.default_rng(3)
+    owner, partner = rng.integers(0, 30, 5000), rng.integers(0, 40, 5000)
+    sims = rng.choice(np.array([0.5, 0.6, 0.7, 0.8], np.float32), 5000)  # many ties
+    best = vector_join.best_distinct(owner, partner, sims, k=3)
+    rows = sorted((o, -s, p, r) for r, (o, p, s) in enumerate(zip(owner, partner, sims, strict=True)) if o != p)
+    expected, kept = [], {}
+    for o, _, p, r in rows:
+        if (o, p) not in kept and sum(key[0] == o for key in kept) < 3:
+            kept[(o, p)] = r
+            expected.append(r)
+    assert best.tolist() == expected
+
+
 def test_best_partners_of_a_later_chunk_of_owners_never_pair_an_owner_with_itself(vectors):
     cells = vector_join.Cells(vectors, cells=40, training_rows=40, exact_rows=100)
     owners = np.arange(1000, 1500)  # the second chunk's pictures: their queries are rows 0..499
