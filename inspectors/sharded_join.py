@@ -67,11 +67,10 @@ def assign(plan_centroids, read, n: int, chunk_rows: int = CHUNK_ROWS) -> np.nda
     """The cell of each of the n rows, read chunk by chunk (int32: 400 MB for 100 million rows)."""
     if plan_centroids is None:
         return np.zeros(n, np.int32)
-    index = vector_join.quantiser(plan_centroids)
     out = np.empty(n, np.int32)
     for lo in range(0, n, chunk_rows):
         hi = min(n, lo + chunk_rows)
-        out[lo:hi] = vector_join.nearest_cells(index, read(lo, hi), 1)[:, 0]
+        out[lo:hi] = vector_join.nearest_cell(plan_centroids, np.asarray(read(lo, hi), np.float32))
     return out
 
 

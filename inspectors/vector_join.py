@@ -36,9 +36,8 @@ class Cells:
         n, d = vectors.shape
         self.quantiser, cell = None, np.zeros(n, np.int64)
         if n > exact_rows and cells > 1:
-            self.quantiser = quantiser(train_centroids(vectors[training_sample(n, cells, training_rows)], cells,
-                                                       training_rows))
-            cell = nearest_cells(self.quantiser, vectors, 1)[:, 0]
+            centroids = train_centroids(vectors[training_sample(n, cells, training_rows)], cells, training_rows)
+            self.quantiser, cell = quantiser(centroids), nearest_cell(centroids, vectors, threads)
         self.cells = 1 if self.quantiser is None else self.quantiser.ntotal
         self.row = np.argsort(cell, kind="stable")  # the rows, cell by cell
         self.vectors = vectors[self.row]
@@ -88,6 +87,21 @@ def quantiser(centroids: np.ndarray):
 def nearest_cells(index, vectors: np.ndarray, k: int) -> np.ndarray:
     """(n, k) int64: each vector's k nearest cells, nearest first."""
     return index.search(np.ascontiguousarray(vectors, dtype=np.float32), k)[1].astype(np.int64)
+
+
+ASSIGN_ROWS = 8192  # vectors assigned to their cell at once: the products (rows x cells) stay tens of MB
+
+
+def nearest_cell(centroids: np.ndarray, vectors: np.ndarray, threads: int = 1) -> np.ndarray:
+    """Each vector's nearest centroid by inner product: nearest_cells(quantiser(centroids), vectors, 1)[:, 0], as
+    blocks of plain products on threads (faiss keeps a heap of one per row, a fifth more time here)."""
+    centroids = np.ascontiguousarray(centroids, dtype=np.float32).T
+
+    def run(lo):
+        return np.argmax(vectors[lo:lo + ASSIGN_ROWS] @ centroids, axis=1)
+
+    with one_blas_thread(), ThreadPoolExecutor(max_workers=threads) as pool:
+        return np.concatenate([np.zeros(0, np.int64), *pool.map(run, range(0, len(vectors), ASSIGN_ROWS))])
 
 
 def join_cells(queries, floor, probe, per_block, vectors, starts, first_cell=0, threads=1):
