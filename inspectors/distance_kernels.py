@@ -1,8 +1,8 @@
-"""Compiled loops of hash_copies.py: the pairs of hashes within a few bits, and the mean |difference| of two
-appearance vectors for each candidate pair. In numpy the first took a pass of array operations per neighbour
-distance and a sort of every pair found, and the second gathered both vectors into temporaries first; in a crowd
-of look-alikes (millions of candidate pairs) those were most of the duplicate inspector's hash step. Compiled on
-first use and cached beside this file, like align_kernels.py; the scan workers never import it.
+"""Compiled loops of hash_copies.py: the pairs of hashes within a few bits, and the mean |difference| (or RMS
+difference) of two appearance vectors for each candidate pair. In numpy the first took a pass of array operations
+per neighbour distance and a sort of every pair found, and the second gathered both vectors into temporaries
+first; in a crowd of look-alikes (millions of candidate pairs) those were most of the duplicate inspector's hash
+step. Compiled on first use and cached beside this file, like align_kernels.py; the scan workers never import it.
 """
 
 import numpy as np
@@ -19,6 +19,18 @@ def mean_abs_distance(app, i, j, out):
         for k in range(d):
             total += abs(x[k] - y[k])
         out[p] = total / d
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def rms_distance(app, i, j, out):
+    """out[p] = the root mean square of app[i[p]] - app[j[p]] for each pair p."""
+    d = app.shape[1]
+    for p in range(len(i)):
+        x, y = app[i[p]], app[j[p]]
+        total = np.float32(0.0)
+        for k in range(d):
+            total += (x[k] - y[k]) * (x[k] - y[k])
+        out[p] = np.sqrt(total / d)
 
 
 @njit(cache=True, nogil=True)

@@ -121,9 +121,21 @@ def normalised_appearance(values) -> np.ndarray:
 def mean_abs_distance(app: np.ndarray, i: np.ndarray, j: np.ndarray, chunk: int = 1 << 20) -> np.ndarray:
     """Mean |difference| of the appearance vectors of pairs (i, j): a compiled loop, chunks of pairs on threads
     of our own (it releases the GIL)."""
+    from . import distance_kernels
+
+    return _per_pair(distance_kernels.mean_abs_distance, app, i, j, chunk)
+
+
+def rms_distance(app: np.ndarray, i: np.ndarray, j: np.ndarray, chunk: int = 1 << 20) -> np.ndarray:
+    """Root mean square difference of the appearance vectors of pairs (i, j), as mean_abs_distance."""
+    from . import distance_kernels
+
+    return _per_pair(distance_kernels.rms_distance, app, i, j, chunk)
+
+
+def _per_pair(kernel, app: np.ndarray, i: np.ndarray, j: np.ndarray, chunk: int) -> np.ndarray:
     from concurrent.futures import ThreadPoolExecutor
 
-    from . import distance_kernels
     from .content import threads
 
     app = np.ascontiguousarray(app, dtype=np.float32)
@@ -131,7 +143,7 @@ def mean_abs_distance(app: np.ndarray, i: np.ndarray, j: np.ndarray, chunk: int 
     out = np.empty(len(i), dtype=np.float32)
 
     def run(lo):
-        distance_kernels.mean_abs_distance(app, i[lo:lo + chunk], j[lo:lo + chunk], out[lo:lo + chunk])
+        kernel(app, i[lo:lo + chunk], j[lo:lo + chunk], out[lo:lo + chunk])
 
     with ThreadPoolExecutor(max_workers=threads()) as pool:
         list(pool.map(run, range(0, len(i), chunk)))
@@ -142,6 +154,7 @@ def compile_kernels() -> None:
     """Search and measure made-up pairs, so that numba compiles the kernels and caches them now, at set-up."""
     candidate_pairs(np.array([0, 1, 3 << 40]), np.array([7, 7, 7]), 4)
     mean_abs_distance(np.zeros((2, 4), np.float32), np.array([0]), np.array([1]))
+    rms_distance(np.zeros((2, 4), np.float32), np.array([0]), np.array([1]))
 
 
 def appearance_distances(appearance: pd.Series, i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -218,7 +231,7 @@ def confirmed(appearance: pd.Series, phashes: np.ndarray, i: np.ndarray, j: np.n
     if len(border):
         nodes, at = positions(len(app), i[border], j[border])
         near = nearest_other(app, nodes, reference, i, j, config.min_reference)
-        pair = np.sqrt(((app[i[border]] - app[j[border]]) ** 2).mean(axis=1))
+        pair = rms_distance(app, i[border], j[border])  # a compiled loop: no copies of a million vectors
         apart = np.minimum(near[at[i[border]]], near[at[j[border]]])
         ok[border[pair <= config.isolation_ratio * apart]] = True
     return ok
