@@ -10,27 +10,20 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def mean_abs_distance(app, i, j, out):
-    """out[p] = mean |app[i[p]] - app[j[p]]| for each pair p."""
+def pair_distance(app, i, j, out, squared):
+    """out[p] = mean |app[i[p]] - app[j[p]]| for each pair p; with `squared`, the root mean square instead."""
     d = app.shape[1]
     for p in range(len(i)):
         x, y = app[i[p]], app[j[p]]
         total = np.float32(0.0)
-        for k in range(d):
-            total += abs(x[k] - y[k])
-        out[p] = total / d
-
-
-@njit(cache=True, nogil=True, fastmath=True)
-def rms_distance(app, i, j, out):
-    """out[p] = the root mean square of app[i[p]] - app[j[p]] for each pair p."""
-    d = app.shape[1]
-    for p in range(len(i)):
-        x, y = app[i[p]], app[j[p]]
-        total = np.float32(0.0)
-        for k in range(d):
-            total += (x[k] - y[k]) * (x[k] - y[k])
-        out[p] = np.sqrt(total / d)
+        if squared:
+            for k in range(d):
+                total += (x[k] - y[k]) * (x[k] - y[k])
+            out[p] = np.sqrt(total / d)
+        else:
+            for k in range(d):
+                total += abs(x[k] - y[k])
+            out[p] = total / d
 
 
 @njit(cache=True, nogil=True)

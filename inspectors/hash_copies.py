@@ -121,21 +121,18 @@ def normalised_appearance(values) -> np.ndarray:
 def mean_abs_distance(app: np.ndarray, i: np.ndarray, j: np.ndarray, chunk: int = 1 << 20) -> np.ndarray:
     """Mean |difference| of the appearance vectors of pairs (i, j): a compiled loop, chunks of pairs on threads
     of our own (it releases the GIL)."""
-    from . import distance_kernels
-
-    return _per_pair(distance_kernels.mean_abs_distance, app, i, j, chunk)
+    return _per_pair(app, i, j, chunk, squared=False)
 
 
 def rms_distance(app: np.ndarray, i: np.ndarray, j: np.ndarray, chunk: int = 1 << 20) -> np.ndarray:
     """Root mean square difference of the appearance vectors of pairs (i, j), as mean_abs_distance."""
-    from . import distance_kernels
-
-    return _per_pair(distance_kernels.rms_distance, app, i, j, chunk)
+    return _per_pair(app, i, j, chunk, squared=True)
 
 
-def _per_pair(kernel, app: np.ndarray, i: np.ndarray, j: np.ndarray, chunk: int) -> np.ndarray:
+def _per_pair(app: np.ndarray, i: np.ndarray, j: np.ndarray, chunk: int, squared: bool) -> np.ndarray:
     from concurrent.futures import ThreadPoolExecutor
 
+    from . import distance_kernels
     from .content import threads
 
     app = np.ascontiguousarray(app, dtype=np.float32)
@@ -143,7 +140,7 @@ def _per_pair(kernel, app: np.ndarray, i: np.ndarray, j: np.ndarray, chunk: int)
     out = np.empty(len(i), dtype=np.float32)
 
     def run(lo):
-        kernel(app, i[lo:lo + chunk], j[lo:lo + chunk], out[lo:lo + chunk])
+        distance_kernels.pair_distance(app, i[lo:lo + chunk], j[lo:lo + chunk], out[lo:lo + chunk], squared)
 
     with ThreadPoolExecutor(max_workers=threads()) as pool:
         list(pool.map(run, range(0, len(i), chunk)))

@@ -260,10 +260,12 @@ def test_a_crowd_within_the_hash_radius_is_not_aligned_pair_by_pair_and_its_copy
     assert [p for p, _ in near_rows] == ["copy.png", "g05.png"]
 
 
-def test_the_compiled_appearance_distance_is_numpys_mean_absolute_difference():
+def test_the_compiled_appearance_distances_are_numpys_mean_absolute_and_rms_difference():
     rng = np.random.default_rng(3)
     app = rng.normal(0, 1, (50, 256)).astype(np.float32)
     i, j = rng.integers(0, 50, 3_000), rng.integers(0, 50, 3_000)
     got = hash_copies.mean_abs_distance(app, i, j, chunk=1_000)  # three chunks on the threads
     assert np.allclose(got, np.abs(app[i] - app[j]).mean(axis=1), atol=1e-6)
     assert hash_copies.mean_abs_distance(app, i[:0], j[:0]).shape == (0,)
+    got = hash_copies.rms_distance(app, i, j, chunk=1_000)
+    assert np.allclose(got, np.sqrt(((app[i] - app[j]) ** 2).mean(axis=1)), atol=1e-6)
