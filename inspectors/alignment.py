@@ -94,23 +94,17 @@ def _align_chunk(low, band, low16, i, j, mirrored, prior_dx, prior_dy, refine=Tr
     # tried at each half-pixel phase at the unzoomed scale, then at every scale at the phase that won
     start_dy = np.clip(np.asarray(prior_dy, np.float64) / 2, -PRIOR_MAX, PRIOR_MAX)
     start_dx = np.clip(np.asarray(prior_dx, np.float64) / 2, -PRIOR_MAX, PRIOR_MAX)
-    unzoomed, phase_dy, phase_dx = None, np.zeros(len(i)), np.zeros(len(i))
-    for phase in PHASES:
-        found = _coarse(kernels, low16, *pair, start_dy + phase[0], start_dx + phase[1], (0.0,), (1.0,))
-        if unzoomed is None:
-            unzoomed = found
-            continue
-        better = found["best"] > unzoomed["best"]
+    phase_dy, phase_dx = np.full(len(i), PHASES[0][0]), np.full(len(i), PHASES[0][1])
+    unzoomed = _coarse(kernels, low16, *pair, start_dy + phase_dy, start_dx + phase_dx, (0.0,), (1.0,))
+    for phase in PHASES[1:]:
+        better = _keep_better(unzoomed, _coarse(kernels, low16, *pair, start_dy + phase[0], start_dx + phase[1],
+                                                (0.0,), (1.0,)))
         phase_dy[better], phase_dx[better] = phase
-        for key in unzoomed:
-            unzoomed[key][better] = found[key][better]
-    # the other scales at the phase that won (the unzoomed one is known already)
+    # the other scales at the phase that won (the unzoomed one is known already), the first best in their order
     won, middle = (start_dy + phase_dy, start_dx + phase_dx), SCALES.index(1.0)
     plain = _coarse(kernels, low16, *pair, *won, (0.0,), SCALES[:middle])
-    for found in (unzoomed, _coarse(kernels, low16, *pair, *won, (0.0,), SCALES[middle + 1:])):
-        better = found["best"] > plain["best"]  # the first best, scales in order, as one pass over them picks
-        for key in plain:
-            plain[key][better] = found[key][better]
+    _keep_better(plain, unzoomed)
+    _keep_better(plain, _coarse(kernels, low16, *pair, *won, (0.0,), SCALES[middle + 1:]))
     # turned at the scale and phase the unturned alignment found only: the refinement looks 5 % either way
     turned = {key: np.empty_like(value) for key, value in plain.items()}
     for scale in np.unique(plain["scale"]):
@@ -141,6 +135,14 @@ def _align_chunk(low, band, low16, i, j, mirrored, prior_dx, prior_dy, refine=Tr
         score[at] = found["score"][better]
     return (1 / out["zoom"], np.where(mirrored, -out["dx"], out["dx"]), out["dy"], mirrored, out["layout"],
             out["detail"], out["angle"], out["worst"])
+
+
+def _keep_better(into: dict, found: dict) -> np.ndarray:
+    """Where `found` (a _coarse result) scores strictly higher, its rows replace those of `into`; returns where."""
+    better = found["best"] > into["best"]
+    for key in into:
+        into[key][better] = found[key][better]
+    return better
 
 
 def _coarse(kernels, low16, i, j, mirrored, start_dy, start_dx, angles, scales) -> dict:

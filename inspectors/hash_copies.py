@@ -68,11 +68,11 @@ def near_keys(hashes, radius: int) -> np.ndarray:
     return kernels.sorted_keys(np.concatenate(found)) if n else none
 
 
-def distinct(keys: np.ndarray, kind: str = "quicksort") -> np.ndarray:
-    """Sorted distinct values: an in-place sort and a neighbour test, several times faster than np.unique
-    on the tens of millions of candidate keys that crowded data (smooth gradients) gives. kind="stable" where
-    the keys are a few sorted runs one after another (a merge of them: linear)."""
-    keys.sort(kind=kind)
+def merged_runs(keys: np.ndarray) -> np.ndarray:
+    """The sorted distinct values of `keys`, a few sorted runs one after another: an in-place stable sort (a merge
+    of the runs: linear) and a neighbour test, several times faster than np.unique on the tens of millions of
+    candidate keys that crowded data (smooth gradients) gives."""
+    keys.sort(kind="stable")
     return keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys
 
 
@@ -106,7 +106,7 @@ def candidate_pairs(phashes, ahashes, radius: int) -> tuple[np.ndarray, np.ndarr
     """Pairs within `radius` bits by pHash or by appearance hash; with their pHash distance."""
     from . import distance_kernels
 
-    keys = distinct(np.r_[near_keys(phashes, radius), near_keys(ahashes, radius)], kind="stable")  # two sorted runs
+    keys = merged_runs(np.r_[near_keys(phashes, radius), near_keys(ahashes, radius)])
     return distance_kernels.split_keys(keys, _unsigned(phashes))
 
 
