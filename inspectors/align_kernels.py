@@ -187,12 +187,14 @@ def coarse(low16, i, j, mirrored, start_dy, start_dx, half_dy, half_dx, scales, 
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def refine(low, band, i, j, mirrored, dy, dx, scale, cos, sin, factors, by_factor, grids, chosen):
+def refine(low, band, i, j, mirrored, dy, dx, scale, cos, sin, factors, first: int, quick_below: float, by_factor,
+           grids, chosen, partial):
     """Per pair (i[p], j[p]) of the lightly blurred pictures `low` and their band-pass `band` (n, 32, 32): picture
     j (mirrored where asked) moved by (dy, dx) and warped at scale[p] x the factors about the centre, its low
     and band correlated with picture i's central 24x24 windows at 3x3 whole-pixel shifts. Writes the best sum
     of the two over the shifts per factor (by_factor) and, for the first best factor, its two grids (P, 2, 9)
-    and its index (chosen)."""
+    and its index (chosen). The factor `first` is tried first; where its sum is below `quick_below` the others
+    are not tried (by_factor -4 there, partial[p] True)."""
     size, border = 24, 1
     lo = (low.shape[1] - size) // 2
     side = low.shape[1] + 2 * border
@@ -212,7 +214,9 @@ def refine(low, band, i, j, mirrored, dy, dx, scale, cos, sin, factors, by_facto
         _gather(low[j[p]], mirrored[p], dy[p], dx[p], border, b_low)
         _gather(band[j[p]], mirrored[p], dy[p], dx[p], border, b_band)
         score = np.float32(-4.0)
-        for f in range(len(factors)):
+        partial[p] = False
+        for step in range(len(factors)):
+            f = first if step == 0 else (step - 1 if step <= first else step)  # `first`, then the others in order
             s = scale[p] * factors[f]
             _sample(b_low, lo, centre, s, cos[p], sin[p], 0.0, 0.0, low_y, frac_y, low_x, frac_x, warped, across)
             _correlate(a_low, warped, size, pair[0], sums, squares)
@@ -222,10 +226,16 @@ def refine(low, band, i, j, mirrored, dy, dx, scale, cos, sin, factors, by_facto
             for k in range(SHIFTS * SHIFTS):
                 value = max(value, pair[0, k] + pair[1, k])
             by_factor[p, f] = value
-            if value > score:
+            if value > score or (value == score and f < chosen[p]):  # the first best in the factors' order
                 score = value
                 grids[p] = pair
                 chosen[p] = f
+            if step == 0 and value < quick_below:
+                for other in range(len(factors)):
+                    if other != f:
+                        by_factor[p, other] = -4.0
+                partial[p] = True
+                break
 
 
 @njit(cache=True, nogil=True, fastmath=True)

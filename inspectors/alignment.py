@@ -27,6 +27,8 @@ COARSE_SHIFT = 1  # px on the 16x16 image around the search's shift (which is wi
 REFINE_SCALE = 1.025  # the refinement tries the coarse scale and one and two of these steps either way
 REFINE_FACTORS = tuple(REFINE_SCALE ** k for k in (-2, -1, 0, 1, 2))
 REFINE_FROM = 0.8  # coarse layout correlation below this: not a copy, no refinement
+QUICK_BELOW = 1.5  # layout + detail at the coarse zoom below this: the refinement stops there (`partial`); a copy
+# sums 1.72 or more, and copies.content_pairs finishes whatever its verdicts need (docs/benchmarks.md)
 PHASES = ((0.0, 0.0), (0.5, 0.0), (0.0, 0.5), (0.5, 0.5))  # px of 16 (dy, dx): the coarse grid tried moved by each
 PRIOR_MAX = 2  # px of 16: the search's shift is trusted up to 4 px (of 32), the alignment looks 2 px further
 BLOCK = 8  # px: the window's 3x3 blocks, for where a pair differs
@@ -45,6 +47,7 @@ class Alignment:
     # counter-clockwise reads negative
     worst: np.ndarray  # RMS difference of the normalised windows in their worst 8x8 block (of 9), in stds:
     # a copy differs evenly (noise, resampling); two pictures sharing only part of the scene do not
+    partial: np.ndarray  # bool: refined at the coarse zoom only (align's `quick_below`)
 
 
 def _halved(images: np.ndarray) -> np.ndarray:
@@ -64,25 +67,28 @@ def prepared(g: np.ndarray, pool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return low, band, np.ascontiguousarray(_halved(low))
 
 
-def align(g: np.ndarray, pairs: Candidates, refine: bool = True, chunk: int = 4096) -> Alignment:
+def align(g: np.ndarray, pairs: Candidates, refine: bool = True, chunk: int = 4096,
+          quick_below: float | None = None) -> Alignment:
     """Align image j of each candidate pair onto image i (g: (n, 32, 32) greys), starting from the shift
     the search found, and measure how well they agree. Without `refine`, the coarse 16x16 alignment only
-    (its layout correlation; detail -1). Chunks run on threads: the kernels release the GIL."""
+    (its layout correlation; detail -1). With `quick_below`, a pair whose layout + detail at the coarse zoom
+    sums below it is not refined further (`partial`): far from a copy, its measures only a little low.
+    Chunks run on threads: the kernels release the GIL."""
     if not len(pairs.i):
         empty = np.empty(0, np.float32)
-        return Alignment(empty, empty, empty, np.empty(0, bool), empty, empty, empty, empty)
+        return Alignment(empty, empty, empty, np.empty(0, bool), empty, empty, empty, empty, np.empty(0, bool))
     from . import align_kernels  # noqa: F401  (imported once here, before the threads ask for it)
 
     fields = (pairs.i, pairs.j, pairs.mirrored, pairs.dx, pairs.dy)
     starts = range(0, len(pairs.i), chunk)
     with one_blas_thread(), ThreadPoolExecutor(max_workers=threads()) as pool:
         pictures = prepared(g, pool)
-        out = list(pool.map(lambda lo: _align_chunk(*pictures, *(f[lo:lo + chunk] for f in fields), refine=refine),
-                            starts))
+        out = list(pool.map(lambda lo: _align_chunk(*pictures, *(f[lo:lo + chunk] for f in fields), refine=refine,
+                                                    quick_below=quick_below), starts))
     return Alignment(*(np.concatenate(parts) for parts in zip(*out, strict=True)))
 
 
-def _align_chunk(low, band, low16, i, j, mirrored, prior_dx, prior_dy, refine=True):
+def _align_chunk(low, band, low16, i, j, mirrored, prior_dx, prior_dy, refine=True, quick_below=None):
     from . import align_kernels as kernels  # numba: only where pairs are aligned, never in the app's first pages
 
     i, j, mirrored = np.asarray(i, np.int64), np.asarray(j, np.int64), np.asarray(mirrored, bool)
@@ -122,19 +128,21 @@ def _align_chunk(low, band, low16, i, j, mirrored, prior_dx, prior_dy, refine=Tr
     # refine on 32x32 where the coarse layout could be a copy's, unturned, and turned too where that aligned
     # better at 16x16 (a small turn can win there by chance: the finer alignment decides)
     todo = np.flatnonzero(coarse["best"] >= REFINE_FROM) if refine else np.empty(0, np.int64)
-    score = np.full(p, -np.inf, np.float32)
+    score, partial = np.full(p, -np.inf, np.float32), np.zeros(p, bool)  # partial: either refinement stopped early
     for start, rows in ((plain, todo), (turned, todo[use[todo]])):
         if not len(rows):
             continue
         found = _refined(kernels, low, band, *(x[rows] for x in pair), *(start[key][rows] for key in
-                                                                          ("dy", "dx", "scale", "angle")))
+                                                                          ("dy", "dx", "scale", "angle")),
+                         quick_below=quick_below)
         better = found["score"] > score[rows] + (TURN_MARGIN if start is turned else 0.0)
         at = rows[better]
         for key in out:
             out[key][at] = found[key][better]
         score[at] = found["score"][better]
+        partial[rows] |= found["partial"]
     return (1 / out["zoom"], np.where(mirrored, -out["dx"], out["dx"]), out["dy"], mirrored, out["layout"],
-            out["detail"], out["angle"], out["worst"])
+            out["detail"], out["angle"], out["worst"], partial)
 
 
 def _keep_better(into: dict, found: dict) -> np.ndarray:
@@ -166,15 +174,17 @@ def _turns(angles) -> tuple[np.ndarray, np.ndarray]:
     return np.where(radians == 0, 1.0, np.cos(radians)), np.where(radians == 0, 0.0, np.sin(radians))
 
 
-def _refined(kernels, low, band, i, j, mirrored, dy, dx, scale, angle) -> dict:
+def _refined(kernels, low, band, i, j, mirrored, dy, dx, scale, angle, quick_below=None) -> dict:
     """The refined alignment of each pair from its coarse one: the coarse scale and its neighbours, whole pixels
-    within 1 of the coarse shift, then the peak between pixels from a parabola through its neighbours."""
+    within 1 of the coarse shift, then the peak between pixels from a parabola through its neighbours (the
+    coarse scale alone where its sum is below `quick_below`)."""
     n = len(i)
     cos, sin = _turns(angle)
     factors = np.array(REFINE_FACTORS, np.float32)
     by_factor = np.empty((n, len(factors)), np.float32)  # for the zoom between the steps
-    grids, chosen = np.empty((n, 2, 9), np.float32), np.zeros(n, np.int64)
-    kernels.refine(low, band, i, j, mirrored, dy, dx, scale, cos, sin, factors, by_factor, grids, chosen)
+    grids, chosen, partial = np.empty((n, 2, 9), np.float32), np.zeros(n, np.int64), np.zeros(n, bool)
+    kernels.refine(low, band, i, j, mirrored, dy, dx, scale, cos, sin, factors, REFINE_FACTORS.index(1.0),
+                   -np.inf if quick_below is None else quick_below, by_factor, grids, chosen, partial)
     steps = _peak(by_factor[:, None, :], np.zeros(n, np.int64), by_factor.argmax(axis=1), axis=1)
     fine_scale = (scale * factors[chosen] * REFINE_SCALE ** steps).astype(np.float32)
     both = grids.sum(axis=1).reshape(-1, 3, 3)
@@ -190,7 +200,7 @@ def _refined(kernels, low, band, i, j, mirrored, dy, dx, scale, angle) -> dict:
     worst = np.empty(n, np.float32)
     kernels.worst_block(low, i, j, mirrored, dy, dx, fine_scale, cos, sin, oy, ox, BLOCK, worst)
     return {"score": by_factor.max(axis=1), "zoom": fine_scale, "dy": dy + oy, "dx": dx + ox, "layout": layout,
-            "detail": detail, "angle": angle, "worst": worst}
+            "detail": detail, "angle": angle, "worst": worst, "partial": partial}
 
 
 def _neighbours(grid: np.ndarray, ky: np.ndarray, kx: np.ndarray, axis: int):

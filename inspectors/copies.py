@@ -50,17 +50,63 @@ def content_pairs(nodes: pd.DataFrame, config: DuplicatesConfig, also=None, vouc
                                config.min_spectrum_similarity)
     if also is not None and len(also[0]):
         found = content.merged(found, *also)
-    aligned = alignment.align(g, found)
-    pairs = pd.DataFrame({"i": found.i, "j": found.j, "similarity": found.similarity, "mirrored": aligned.mirrored,
-                          "zoom": aligned.zoom, "dx": aligned.dx, "dy": aligned.dy, "rotation": aligned.rotation,
-                          "layout": aligned.layout,
-                          "detail": aligned.detail, "worst": aligned.worst})
+    aligned = alignment.align(g, found, quick_below=alignment.QUICK_BELOW)
+    pairs = pd.DataFrame({"i": found.i, "j": found.j, "similarity": found.similarity})
+    pairs[ALIGNED] = _measures(aligned)
     pairs["vouched"] = _vouched(pairs, also, vouched)
+    _finish(g, found, pairs, aligned.partial, config)
     crowd = crowd_levels(pairs, len(g), config)
     pairs["crowd"] = np.maximum(crowd[pairs["i"].to_numpy()], crowd[pairs["j"].to_numpy()])
     pairs["recoloured"] = colour_change(nodes, pairs["i"].to_numpy(), pairs["j"].to_numpy())
     pairs["copy"] = decide(pairs, config)
     return pairs[PAIR_COLUMNS]
+
+
+ALIGNED = ["mirrored", "zoom", "dx", "dy", "rotation", "layout", "detail", "worst"]  # what content_pairs takes
+# from the alignment
+
+
+def _measures(aligned: alignment.Alignment) -> pd.DataFrame:
+    return pd.DataFrame({c: getattr(aligned, c) for c in ALIGNED})
+
+
+def could_be_copies(pairs: pd.DataFrame, config: DuplicatesConfig) -> np.ndarray:
+    """Pairs that `decide` might call copies, whatever their crowd: alike by layout, detail (the looser of its
+    two lines) and evenness, or vouched for by the hash rule."""
+    return (((pairs["layout"] >= config.min_layout)
+             & (pairs["detail"] >= min(config.min_detail, config.min_detail_alone))
+             & (pairs["worst"] <= config.max_worst_block)) | pairs["vouched"]).to_numpy(bool)
+
+
+def _finish(g: np.ndarray, found, pairs: pd.DataFrame, partial: np.ndarray, config: DuplicatesConfig) -> None:
+    """Refine in full the partially refined pairs (alignment.QUICK_BELOW) that a verdict reads: those of every
+    picture in a pair that might be a copy, whose crowd level is their detail (crowd_levels). The others'
+    measures, a little low, decide nothing: a picture without such a pair has no copy whatever its crowd.
+    Repeated while a finished pair turns out alike and brings in new pictures."""
+    i, j = pairs["i"].to_numpy(np.int64), pairs["j"].to_numpy(np.int64)
+    partial = partial.copy()
+    while partial.any():
+        alike = could_be_copies(pairs, config)
+        wanted = np.zeros(len(g), bool)
+        wanted[i[alike]] = wanted[j[alike]] = True
+        redo = np.flatnonzero(partial & (wanted[i] | wanted[j]))
+        if not len(redo):
+            return
+        again = _aligned_apart(g, content.subset(found, redo))
+        for c in ALIGNED:
+            values = pairs[c].to_numpy().copy()
+            values[redo] = getattr(again, c)
+            pairs[c] = values
+        partial[redo] = False
+
+
+def _aligned_apart(g: np.ndarray, pairs) -> alignment.Alignment:
+    """alignment.align of the pairs, blurring only their pictures (the same values: each picture is blurred on
+    its own)."""
+    pictures, at = np.unique(np.r_[pairs.i, pairs.j], return_inverse=True)
+    n = len(pairs.i)
+    return alignment.align(g[pictures], content.Candidates(at[:n], at[n:], pairs.similarity, pairs.mirrored,
+                                                           pairs.dx, pairs.dy))
 
 
 def _vouched(pairs: pd.DataFrame, also, vouched) -> np.ndarray:

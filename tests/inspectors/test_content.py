@@ -189,3 +189,22 @@ def test_a_measure_is_read_where_the_alignment_peaks_never_above_what_its_cells_
     top = np.array([[[0.0, 0.0, 0.0], [0.8, 1.0, 0.9], [0.0, 0.0, 0.0]]])
     at = alignment._peak(top, ky, kx, 1)
     assert at[0] == pytest.approx(1 / 6) and alignment._rise(top, ky, kx, 1, at)[0] == pytest.approx(0.01 / 2.4)
+
+
+def test_a_quick_refinement_stops_only_far_from_a_copy_and_leaves_the_others_exact(photo):
+    rng = np.random.default_rng(2)
+    boxes = [(x, y, x + 64, y + 64) for x, y in zip(rng.integers(0, 570, 40), rng.integers(0, 360, 40), strict=True)]
+    copied = [(x + 3, y - 2, x + 61, y + 60) for x, y, _, _ in boxes[:8]]  # moved and zoomed in 10 %
+    g = np.stack([crop(photo, box) for box in boxes + copied])
+    i, j = np.triu_indices(len(g), 1)
+    pairs = content.Candidates(i, j, np.ones(len(i), np.float32), np.zeros(len(i), bool), np.zeros(len(i), np.int64),
+                               np.zeros(len(i), np.int64))
+    full = alignment.align(g, pairs)
+    quick = alignment.align(g, pairs, quick_below=alignment.QUICK_BELOW)
+    assert 0 < quick.partial.sum() < len(i)
+    exact = ~quick.partial
+    for field in ("zoom", "dx", "dy", "rotation", "layout", "detail", "worst"):
+        np.testing.assert_array_equal(getattr(quick, field)[exact], getattr(full, field)[exact])
+    assert (full.layout + full.detail)[quick.partial].max() < 1.75  # none was alike: no copy stopped early
+    copies_at = [np.flatnonzero((i == k) & (j == len(boxes) + k))[0] for k in range(len(copied))]
+    assert not quick.partial[copies_at].any()

@@ -5,7 +5,7 @@ import pandas as pd
 from PIL import Image
 from sklearn.datasets import load_sample_images
 
-from inspectors import copies
+from inspectors import alignment, copies
 from inspectors.config import DuplicatesConfig
 
 BOX = (200, 100, 296, 196)  # a textured window of china.jpg
@@ -35,3 +35,19 @@ def test_four_copies_the_hash_rule_confirms_stay_one_group_despite_the_crowd_ran
     pairs = copies.content_pairs(nodes, DuplicatesConfig(), also=(i, j), vouched=np.ones(len(i), bool))
     found = {(min(a, b), max(a, b)) for a, b in pairs.loc[pairs["copy"], ["i", "j"]].itertuples(index=False)}
     assert found == set(zip(i.tolist(), j.tolist(), strict=True))
+
+
+def test_the_quick_refinement_changes_no_verdict_nor_any_measure_a_verdict_reads(monkeypatch):
+    photo = np.asarray(Image.fromarray(load_sample_images().images[0]).convert("L"))
+    nodes = windows(photo, copies_of_box=2)
+    config = DuplicatesConfig()
+    quick = copies.content_pairs(nodes, config)
+    monkeypatch.setattr(alignment, "QUICK_BELOW", None)
+    full = copies.content_pairs(nodes, config)
+    assert full["copy"].sum() == 3 and (quick["copy"] == full["copy"]).all()
+    alike = copies.could_be_copies(full, config)
+    pictures = np.unique(full.loc[alike, ["i", "j"]])
+    reads = full["i"].isin(pictures) | full["j"].isin(pictures)
+    measures = copies.ALIGNED + ["crowd"]
+    pd.testing.assert_frame_equal(quick.loc[reads, measures], full.loc[reads, measures])
+    assert (quick.loc[~reads, "detail"] != full.loc[~reads, "detail"]).any()  # the others did stop early
