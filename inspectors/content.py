@@ -274,9 +274,10 @@ class Search:
                           -offset[:, 1]))
         return _concat(found, min_similarity)
 
-    def spectrum_partners(self, k: int, min_similarity: float = -1.0) -> Candidates:
+    def spectrum_partners(self, k: int, min_similarity: float = -1.0, shifts: bool = True) -> Candidates:
         """Each picture's k nearest others by detail spectrum (and its mirror image's), at least
-        `min_similarity`, with the shift between the two from phase correlation."""
+        `min_similarity`, with the shift between the two from phase correlation (zero without `shifts`:
+        phase_shifts gives it for the rows kept)."""
         n = len(self.g)
         flips = self.flips()
         parts = []
@@ -288,9 +289,14 @@ class Search:
             parts.append((i, who[q % len(who)], sims, np.array(flips)[q // len(who)]))
         i, j, sims, mirrored = (np.concatenate(x) if parts else np.empty(0) for x in zip(*parts, strict=True))
         i, j, mirrored = i.astype(np.int64), j.astype(np.int64), mirrored.astype(bool)
+        dx, dy = self.phase_shifts(i, j, mirrored) if shifts else (np.zeros(len(i), np.int64),) * 2
+        return Candidates(i, j, sims.astype(np.float32), mirrored, dx, dy)
+
+    def phase_shifts(self, i: np.ndarray, j: np.ndarray, mirrored: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(dx, dy): how far picture j (its mirror image where `mirrored`) sits from picture i, by phase correlation."""
         dx, dy = np.zeros(len(i), np.int64), np.zeros(len(i), np.int64)
-        parts = [(flipped, at[lo:lo + CHUNK]) for flipped in flips for at in [np.flatnonzero(mirrored == flipped)]
-                 for lo in range(0, len(at), CHUNK)]
+        parts = [(flipped, at[lo:lo + CHUNK]) for flipped in self.flips()
+                 for at in [np.flatnonzero(mirrored == flipped)] for lo in range(0, len(at), CHUNK)]
 
         def shift(task):
             flipped, part = task
@@ -299,7 +305,7 @@ class Search:
 
         with ThreadPoolExecutor(max_workers=threads()) as pool:  # the inverse FFTs free the GIL
             list(pool.map(shift, parts))
-        return Candidates(i, j, sims.astype(np.float32), mirrored, dx, dy)
+        return dx, dy
 
 
 def _concat(parts: list, min_similarity: float) -> Candidates:
@@ -325,7 +331,7 @@ def candidates(search: Search, k: int, min_similarity: float, min_spectrum_simil
         empty = np.empty(0, np.int64)
         return Candidates(empty, empty, np.empty(0, np.float32), np.empty(0, bool), empty, empty)
     windows = search.partners(k, min_similarity)
-    both = [windows, search.spectrum_partners(k, min_spectrum_similarity)]
+    both = [windows, search.spectrum_partners(k, min_spectrum_similarity, shifts=False)]
     i, j, s, m, dx, dy = (np.concatenate([getattr(f, name) for f in both])
                           for name in ("i", "j", "similarity", "mirrored", "dx", "dy"))
     source = np.repeat([0, 1], [len(both[0].i), len(both[1].i)])
@@ -333,6 +339,8 @@ def candidates(search: Search, k: int, min_similarity: float, min_spectrum_simil
     order = np.lexsort((-s, source, m, hi, lo))
     first = order[run_starts(lo[order], hi[order], m[order])]
     i, j, s, m, dx, dy = i[first], j[first], s[first], m[first], dx[first], dy[first]
+    spectral = np.flatnonzero(source[first] == 1)  # only the pairs the window search did not find need a shift
+    dx[spectral], dy[spectral] = search.phase_shifts(i[spectral], j[spectral], m[spectral])
     swap = i > j  # the shift of i seen from j: opposite, but a mirror image's stays across (mirrored both ways)
     return Candidates(np.minimum(i, j), np.maximum(i, j), s, m, np.where(swap & ~m, -dx, dx), np.where(swap, -dy, dy))
 
