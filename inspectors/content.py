@@ -264,9 +264,8 @@ class Search:
         each picture's rows best first."""
         n, found, flips = len(self.blurred), [], self.flips()
         for lo in range(0, n, QUERY_CHUNK):  # a chunk of pictures at a time: memory stays flat
-            who = np.arange(lo, min(lo + QUERY_CHUNK, n))
-            queries = np.concatenate([search_vectors(self.blurred[who][:, :, ::-1] if flipped else self.blurred[who])
-                                      for flipped in flips])
+            who, chunk = np.arange(lo, min(lo + QUERY_CHUNK, n)), self.blurred[lo:lo + QUERY_CHUNK]  # a view
+            queries = np.concatenate([search_vectors(chunk[:, :, ::-1] if flipped else chunk) for flipped in flips])
             q, row, sims = vector_join.best_partners(self.index, queries, who, n, k, min_similarity, PROBES,
                                                      PER_BLOCK)
             offset = self.offsets[row // n]  # i's window moved by this lines up with j's centre
@@ -282,8 +281,8 @@ class Search:
         flips = self.flips()
         parts = []
         for lo in range(0, n, QUERY_CHUNK):
-            who = np.arange(lo, min(lo + QUERY_CHUNK, n))
-            queries = np.concatenate([spectrum_vectors(self.f[who], flipped) for flipped in flips])
+            who, chunk = np.arange(lo, min(lo + QUERY_CHUNK, n)), self.f[lo:lo + QUERY_CHUNK]
+            queries = np.concatenate([spectrum_vectors(chunk, flipped) for flipped in flips])
             q, i, sims = vector_join.best_partners(self.spectra, queries, who, n, k, min_similarity, PROBES,
                                                    PER_BLOCK)
             parts.append((i, who[q % len(who)], sims, np.array(flips)[q // len(who)]))
