@@ -28,15 +28,8 @@ def crowd_levels(pairs: pd.DataFrame, n: int, config: DuplicatesConfig) -> np.nd
     stands out. The candidates are aligned already: the crowd costs nothing more."""
     rows = pairs[~pairs["vouched"].to_numpy(bool)]
     i, j = rows["i"].to_numpy(np.int64), rows["j"].to_numpy(np.int64)
-    end, other = np.r_[i, j], np.r_[j, i]
-    detail = np.tile(rows["detail"].to_numpy(np.float32), 2)
-    order = np.lexsort((-detail, other, end))
-    order = order[content.run_starts(end[order], other[order])]  # a partner once, at its best (plain or mirrored)
-    rank = vector_join.rank_in_groups(end[order], detail[order])
-    chosen = rank == config.crowd_rank - 1
-    out = np.full(n, -1.0, np.float32)
-    out[end[order][chosen]] = detail[order][chosen]
-    return out
+    detail = np.tile(rows["detail"].to_numpy(np.float32), 2)  # a partner once, at its best (plain or mirrored)
+    return vector_join.kth_distinct(np.r_[i, j], np.r_[j, i], detail, config.crowd_rank, n)
 
 
 def content_pairs(nodes: pd.DataFrame, config: DuplicatesConfig, also=None, vouched=None) -> pd.DataFrame:

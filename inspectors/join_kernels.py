@@ -46,3 +46,41 @@ def best_distinct(owner, partner, sims, k, owners):
         out[m:m + c] = chosen[:c]
         m += c
     return out[:m]
+
+
+@njit(cache=True, nogil=True)
+def kth_distinct(owner, partner, values, k, owners, missing):
+    """Per owner (0..owners-1), the k-th highest of its distinct partners' values, each partner at its highest;
+    `missing` where it has fewer than k. One pass keeping each owner's k best so far: a partner's value only
+    rises there, and one left out has k others above it."""
+    top = np.full((owners, k), -np.inf, np.float32)
+    who = np.full((owners, k), -1, np.int64)
+    filled = np.zeros(owners, np.int64)
+    for r in range(len(owner)):
+        o, p, v = owner[r], partner[r], values[r]
+        at = -1
+        for t in range(filled[o]):
+            if who[o, t] == p:
+                at = t
+        if at < 0:
+            if filled[o] < k:
+                at = filled[o]
+                filled[o] += 1
+            elif v > top[o, k - 1]:
+                at = k - 1
+            else:
+                continue
+            who[o, at], top[o, at] = p, v
+        elif v > top[o, at]:
+            top[o, at] = v
+        else:
+            continue
+        while at > 0 and top[o, at] > top[o, at - 1]:  # kept highest first
+            top[o, at], top[o, at - 1] = top[o, at - 1], top[o, at]
+            who[o, at], who[o, at - 1] = who[o, at - 1], who[o, at]
+            at -= 1
+    out = np.full(owners, missing, np.float32)
+    for o in range(owners):
+        if filled[o] == k:
+            out[o] = top[o, k - 1]
+    return out

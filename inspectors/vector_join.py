@@ -159,9 +159,22 @@ def best_distinct(owner: np.ndarray, partner: np.ndarray, sims: np.ndarray, k: i
     return join_kernels.best_distinct(owner, partner, np.asarray(sims, np.float32), k, int(owner.max(initial=-1)) + 1)
 
 
+def kth_distinct(owner: np.ndarray, partner: np.ndarray, values: np.ndarray, k: int, owners: int,
+                 missing: float = -1.0) -> np.ndarray:
+    """Per owner (0..owners-1), the k-th highest value among its distinct partners, each partner counted once at
+    its highest (float32); `missing` where it has fewer than k."""
+    from . import join_kernels
+
+    if k < 1:
+        return np.full(owners, missing, np.float32)
+    return join_kernels.kth_distinct(np.asarray(owner, np.int64), np.asarray(partner, np.int64),
+                                     np.asarray(values, np.float32), k, owners, missing)
+
+
 def compile_kernels() -> None:
-    """Rank made-up hits, so that numba compiles the kernel and caches it now, at set-up."""
+    """Rank made-up hits, so that numba compiles the kernels and caches them now, at set-up."""
     best_distinct(np.array([0, 0, 1]), np.array([1, 2, 0]), np.array([0.5, 0.7, 0.9], np.float32), 1)
+    kth_distinct(np.array([0, 0, 1]), np.array([1, 2, 0]), np.array([0.5, 0.7, 0.9], np.float32), 1, 2)
 
 
 def kth_best(owner: np.ndarray, sims: np.ndarray, best: np.ndarray, owners: int, k: int, floor: float) -> np.ndarray:

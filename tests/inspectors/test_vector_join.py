@@ -77,6 +77,25 @@ def test_best_distinct_breaks_ties_by_partner_then_row_like_a_plain_sort():
     assert best.tolist() == expected
 
 
+@pytest.mark.parametrize("k", [1, 3])
+def test_kth_distinct_is_the_kth_best_of_each_owners_partners_at_their_best(k):
+    rng = np.random.default_rng(3)
+    owner, partner = rng.integers(0, 40, 2500), rng.integers(0, 60, 2500)  # many repeats of one partner
+    values = rng.choice(np.linspace(-1, 1, 50), 2500).astype(np.float32)  # and ties
+    expected = np.full(45, -1.0, np.float32)  # owners 40..44 have no partner
+    for o in range(40):
+        best = {}
+        for p, v in zip(partner[owner == o], values[owner == o], strict=True):
+            best[p] = max(best.get(p, -np.inf), v)
+        ranked = sorted(best.values(), reverse=True)
+        expected[o] = ranked[k - 1] if len(ranked) >= k else -1.0
+    np.testing.assert_array_equal(vector_join.kth_distinct(owner, partner, values, k, 45), expected)
+    few = vector_join.kth_distinct(np.array([0, 0, 0]), np.array([1, 1, 2]), np.array([0.9, 0.95, 0.5]), 3, 1)
+    assert few[0] == -1.0  # two distinct partners only
+    assert vector_join.kth_distinct(np.array([0, 0]), np.array([1, 1]), np.array([0.2, 0.7]), 1, 1)[0] == \
+        np.float32(0.7)
+
+
 def test_best_partners_of_a_later_chunk_of_owners_never_pair_an_owner_with_itself(vectors):
     cells = vector_join.Cells(vectors, cells=40, training_rows=40, exact_rows=100)
     owners = np.arange(1000, 1500)  # the second chunk's pictures: their queries are rows 0..499
