@@ -84,3 +84,26 @@ def kth_distinct(owner, partner, values, k, owners, missing):
         if filled[o] == k:
             out[o] = top[o, k - 1]
     return out
+
+
+@njit(cache=True, nogil=True)
+def rank_in_groups(groups, values, n_groups):
+    """Each row's rank (0 = highest value) among the rows of its group (0..n_groups-1); ties keep the rows'
+    order. Rows are bucketed by group in row order, then each group's few sorted stably."""
+    counts = np.zeros(n_groups + 1, np.int64)
+    for r in range(len(groups)):
+        counts[groups[r] + 1] += 1
+    for g in range(n_groups):
+        counts[g + 1] += counts[g]
+    fill = counts[:-1].copy()
+    rows = np.empty(len(groups), np.int64)
+    for r in range(len(groups)):
+        rows[fill[groups[r]]] = r
+        fill[groups[r]] += 1
+    rank = np.empty(len(groups), np.int64)
+    for g in range(n_groups):
+        group = rows[counts[g]:counts[g + 1]]
+        group = group[np.argsort(-values[group], kind="mergesort")]
+        for k in range(len(group)):
+            rank[group[k]] = k
+    return rank

@@ -175,6 +175,7 @@ def compile_kernels() -> None:
     """Rank made-up hits, so that numba compiles the kernels and caches them now, at set-up."""
     best_distinct(np.array([0, 0, 1]), np.array([1, 2, 0]), np.array([0.5, 0.7, 0.9], np.float32), 1)
     kth_distinct(np.array([0, 0, 1]), np.array([1, 2, 0]), np.array([0.5, 0.7, 0.9], np.float32), 1, 2)
+    rank_in_groups(np.array([0, 0, 1]), np.array([0.5, 0.7, 0.9]))
 
 
 def kth_best(owner: np.ndarray, sims: np.ndarray, best: np.ndarray, owners: int, k: int, floor: float) -> np.ndarray:
@@ -217,10 +218,10 @@ def rank_in_runs(starts: np.ndarray) -> np.ndarray:
 def rank_in_groups(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Each row's rank (0 = best) among the rows of its group, by value, highest first; ties keep the rows'
     order."""
-    order = np.lexsort((-values, groups))
-    rank = np.empty(len(order), np.int64)
-    rank[order] = rank_in_runs(run_starts(groups[order]))
-    return rank
+    from . import join_kernels
+
+    groups = np.asarray(groups, np.int64)
+    return join_kernels.rank_in_groups(groups, np.asarray(values, np.float64), int(groups.max(initial=-1)) + 1)
 
 
 def run_starts(*keys: np.ndarray) -> np.ndarray:

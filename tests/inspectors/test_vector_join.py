@@ -96,6 +96,19 @@ def test_kth_distinct_is_the_kth_best_of_each_owners_partners_at_their_best(k):
         np.float32(0.7)
 
 
+def test_rank_in_groups_ranks_highest_first_ties_in_row_order_like_a_stable_sort():
+    rng = np.random.default_rng(4)
+    groups = rng.integers(0, 50, 4000)
+    values = rng.choice(np.array([0.1, 0.2, 0.3, 0.4], np.float32), 4000)  # many ties
+    order = np.lexsort((-values, groups))
+    expected = np.empty(len(order), np.int64)
+    for g in range(50):
+        at = order[groups[order] == g]
+        expected[at] = np.arange(len(at))
+    np.testing.assert_array_equal(vector_join.rank_in_groups(groups, values), expected)
+    assert len(vector_join.rank_in_groups(np.zeros(0, np.int64), np.zeros(0))) == 0
+
+
 def test_best_partners_of_a_later_chunk_of_owners_never_pair_an_owner_with_itself(vectors):
     cells = vector_join.Cells(vectors, cells=40, training_rows=40, exact_rows=100)
     owners = np.arange(1000, 1500)  # the second chunk's pictures: their queries are rows 0..499
