@@ -1,7 +1,8 @@
-"""Compiled loop of vector_join.py: each owner's best distinct partners among a search's hits. In numpy it took
-four stable sorts of all the hits (millions in a crowded set); here the hits are bucketed by owner in two passes
-and only each owner's few hits are sorted. Compiled on first use and cached beside this file, like
-align_kernels.py; the scan workers never import it.
+"""Compiled loops of vector_join.py: each owner's best distinct partners among a search's hits, the k-th best of
+them (copies.crowd_levels), and ranks within groups. In numpy each took several sorts of all the rows (millions in
+a crowded set); here the rows are bucketed by owner in two passes, or kept k at a time, and only each owner's few
+rows are sorted. Compiled on first use and cached beside this file, like align_kernels.py; the scan workers never
+import it.
 """
 
 import numpy as np
