@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import vector_join
-from .vector_join import rank_in_runs, run_starts  # noqa: F401  (copies.py asks them here)
+from .vector_join import run_starts
 
 SIDE = 32  # the content thumbnail's side (statistics.HASH_SIDE)
 WINDOW = 24  # the search and the comparison look at the central window: edge strips stay outside

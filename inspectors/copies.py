@@ -85,7 +85,7 @@ def _finish(g: np.ndarray, found, pairs: pd.DataFrame, partial: np.ndarray, conf
         redo = np.flatnonzero(partial & (wanted[i] | wanted[j]))
         if not len(redo):
             return
-        again = _aligned_apart(g, content.subset(found, redo))
+        again = _aligned_apart(lambda at: g[at], content.subset(found, redo))
         for c in ALIGNED:
             values = pairs[c].to_numpy().copy()
             values[redo] = getattr(again, c)
@@ -93,13 +93,13 @@ def _finish(g: np.ndarray, found, pairs: pd.DataFrame, partial: np.ndarray, conf
         partial[redo] = False
 
 
-def _aligned_apart(g: np.ndarray, pairs) -> alignment.Alignment:
-    """alignment.align of the pairs, blurring only their pictures (the same values: each picture is blurred on
-    its own)."""
+def _aligned_apart(greys_of, pairs) -> alignment.Alignment:
+    """alignment.align of the pairs, reading and blurring only their pictures: `greys_of(positions)` gives those
+    pictures' filled greys (the same values as among all: each picture is blurred on its own)."""
     pictures, at = np.unique(np.r_[pairs.i, pairs.j], return_inverse=True)
     n = len(pairs.i)
-    return alignment.align(g[pictures], content.Candidates(at[:n], at[n:], pairs.similarity, pairs.mirrored,
-                                                           pairs.dx, pairs.dy))
+    return alignment.align(greys_of(pictures), content.Candidates(at[:n], at[n:], pairs.similarity, pairs.mirrored,
+                                                                  pairs.dx, pairs.dy))
 
 
 def _vouched(pairs: pd.DataFrame, also, vouched) -> np.ndarray:
@@ -203,11 +203,10 @@ def colour_change(nodes: pd.DataFrame, i: np.ndarray, j: np.ndarray) -> np.ndarr
 def align_members(content_bytes: pd.Series, centre: np.ndarray, member: np.ndarray,
                   mirrored: np.ndarray) -> alignment.Alignment:
     """How each member (positions in `content_bytes`) sits relative to its centre."""
-    pictures, at = np.unique(np.r_[centre, member], return_inverse=True)  # only these are read and blurred
-    g = content.fill_strips(content.greys(list(content_bytes.iloc[pictures])))
     zeros = np.zeros(len(centre), np.int64)
-    return alignment.align(g, content.Candidates(at[:len(centre)], at[len(centre):], np.ones(len(centre), np.float32),
-                                               mirrored, zeros, zeros))
+    pairs = content.Candidates(np.asarray(centre, np.int64), np.asarray(member, np.int64),
+                               np.ones(len(centre), np.float32), mirrored, zeros, zeros)
+    return _aligned_apart(lambda at: content.fill_strips(content.greys(list(content_bytes.iloc[at]))), pairs)
 
 
 DESCRIBING = ["width", "height", "format", "brightness", "contrast", "mean_r", "mean_g", "mean_b"]  # what `difference`
