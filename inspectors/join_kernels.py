@@ -10,21 +10,29 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True)
-def best_distinct(owner, partner, sims, k, owners):
-    """Rows (positions in the arrays) of each owner's k best distinct partners: owners 0..owners-1 in order, each
-    owner's best first; a partner once, at its best row; ties by partner, then by row; never the owner itself."""
+def _buckets(owner, keep, owners):
+    """(counts, rows): the kept rows bucketed by owner, each bucket in row order; owner o's rows are
+    rows[counts[o]:counts[o + 1]]."""
     counts = np.zeros(owners + 1, np.int64)
     for r in range(len(owner)):
-        if owner[r] != partner[r]:
+        if keep[r]:
             counts[owner[r] + 1] += 1
     for o in range(owners):
         counts[o + 1] += counts[o]
     fill = counts[:-1].copy()
     rows = np.empty(counts[owners], np.int64)
-    for r in range(len(owner)):  # bucketed by owner, each bucket in row order
-        if owner[r] != partner[r]:
+    for r in range(len(owner)):
+        if keep[r]:
             rows[fill[owner[r]]] = r
             fill[owner[r]] += 1
+    return counts, rows
+
+
+@njit(cache=True, nogil=True)
+def best_distinct(owner, partner, sims, k, owners):
+    """Rows (positions in the arrays) of each owner's k best distinct partners: owners 0..owners-1 in order, each
+    owner's best first; a partner once, at its best row; ties by partner, then by row; never the owner itself."""
+    counts, rows = _buckets(owner, owner != partner, owners)
     out = np.empty(min(len(rows), owners * k), np.int64)
     chosen = np.empty(k, np.int64)
     m = 0
@@ -91,16 +99,7 @@ def kth_distinct(owner, partner, values, k, owners, missing):
 def rank_in_groups(groups, values, n_groups):
     """Each row's rank (0 = highest value) among the rows of its group (0..n_groups-1); ties keep the rows'
     order. Rows are bucketed by group in row order, then each group's few sorted stably."""
-    counts = np.zeros(n_groups + 1, np.int64)
-    for r in range(len(groups)):
-        counts[groups[r] + 1] += 1
-    for g in range(n_groups):
-        counts[g + 1] += counts[g]
-    fill = counts[:-1].copy()
-    rows = np.empty(len(groups), np.int64)
-    for r in range(len(groups)):
-        rows[fill[groups[r]]] = r
-        fill[groups[r]] += 1
+    counts, rows = _buckets(groups, np.ones(len(groups), np.bool_), n_groups)
     rank = np.empty(len(groups), np.int64)
     for g in range(n_groups):
         group = rows[counts[g]:counts[g + 1]]
