@@ -48,6 +48,8 @@ class Alignment:
     worst: np.ndarray  # RMS difference of the normalised windows in their worst 8x8 block (of 9), in stds:
     # a copy differs evenly (noise, resampling); two pictures sharing only part of the scene do not
     partial: np.ndarray  # bool: refined at the coarse zoom only (align's `quick_below`)
+    start: np.ndarray  # (n, 2, 4) float32: the coarse alignments (dy, dx, scale, angle) the refinement started
+    # from, unturned then turned (NaN where not refined): `finish` takes a partial pair on from there
 
 
 def _halved(images: np.ndarray) -> np.ndarray:
@@ -72,19 +74,31 @@ def align(g: np.ndarray, pairs: Candidates, refine: bool = True, chunk: int = 40
     """Align image j of each candidate pair onto image i (g: (n, 32, 32) greys), starting from the shift
     the search found, and measure how well they agree. Without `refine`, the coarse 16x16 alignment only
     (its layout correlation; detail -1). With `quick_below`, a pair whose layout + detail at the coarse zoom
-    sums below it is not refined further (`partial`): far from a copy, its measures only a little low.
-    Chunks run on threads: the kernels release the GIL."""
+    sums below it is not refined further (`partial`): far from a copy, its measures only a little low."""
+    return _chunked(g, pairs, None, chunk, refine=refine, quick_below=quick_below)
+
+
+def finish(g: np.ndarray, pairs: Candidates, start: np.ndarray, chunk: int = 4096) -> Alignment:
+    """The full refinement of pairs that `align` left partial, from the coarse alignments it started from
+    (its `start` for those pairs): what align without `quick_below` finds, without the coarse search again."""
+    return _chunked(g, pairs, start, chunk)
+
+
+def _chunked(g, pairs, start, chunk, **options) -> Alignment:
+    """_align_chunk (or _finish_chunk, given the starts) over chunks of the pairs, on threads: the kernels
+    release the GIL."""
     if not len(pairs.i):
         empty = np.empty(0, np.float32)
-        return Alignment(empty, empty, empty, np.empty(0, bool), empty, empty, empty, empty, np.empty(0, bool))
+        return Alignment(empty, empty, empty, np.empty(0, bool), empty, empty, empty, empty, np.empty(0, bool),
+                         np.empty((0, 2, 4), np.float32))
     from . import align_kernels  # noqa: F401  (imported once here, before the threads ask for it)
 
-    fields = (pairs.i, pairs.j, pairs.mirrored, pairs.dx, pairs.dy)
-    starts = range(0, len(pairs.i), chunk)
+    fields = (pairs.i, pairs.j, pairs.mirrored) + ((pairs.dx, pairs.dy) if start is None else (start,))
+    run = _align_chunk if start is None else _finish_chunk
     with one_blas_thread(), ThreadPoolExecutor(max_workers=threads()) as pool:
         pictures = prepared(g, pool)
-        out = list(pool.map(lambda lo: _align_chunk(*pictures, *(f[lo:lo + chunk] for f in fields), refine=refine,
-                                                    quick_below=quick_below), starts))
+        out = list(pool.map(lambda lo: run(*pictures, *(f[lo:lo + chunk] for f in fields), **options),
+                            range(0, len(pairs.i), chunk)))
     return Alignment(*(np.concatenate(parts) for parts in zip(*out, strict=True)))
 
 
@@ -128,21 +142,45 @@ def _align_chunk(low, band, low16, i, j, mirrored, prior_dx, prior_dy, refine=Tr
     # refine on 32x32 where the coarse layout could be a copy's, unturned, and turned too where that aligned
     # better at 16x16 (a small turn can win there by chance: the finer alignment decides)
     todo = np.flatnonzero(coarse["best"] >= REFINE_FROM) if refine else np.empty(0, np.int64)
-    score, partial = np.full(p, -np.inf, np.float32), np.zeros(p, bool)  # partial: either refinement stopped early
-    for start, rows in ((plain, todo), (turned, todo[use[todo]])):
-        if not len(rows):
+    start = np.full((p, 2, 4), np.nan, np.float32)
+    for k, (found, rows) in enumerate(((plain, todo), (turned, todo[use[todo]]))):
+        start[rows, k] = np.stack([found[key][rows] for key in ("dy", "dx", "scale", "angle")], axis=1)
+    partial = _from_starts(kernels, low, band, pair, start, todo, out, quick_below)
+    return _fields(out, mirrored, partial, start)
+
+
+def _finish_chunk(low, band, low16, i, j, mirrored, start):
+    from . import align_kernels as kernels
+
+    i, j, mirrored = np.asarray(i, np.int64), np.asarray(j, np.int64), np.asarray(mirrored, bool)
+    out = {key: np.empty(len(i), np.float32) for key in ("zoom", "dy", "dx", "layout", "detail", "angle", "worst")}
+    _from_starts(kernels, low, band, (i, j, mirrored), start, np.arange(len(i)), out)
+    return _fields(out, mirrored, np.zeros(len(i), bool), start)
+
+
+def _from_starts(kernels, low, band, pair, start, rows, out: dict, quick_below=None) -> np.ndarray:
+    """Refine the rows from their unturned start, and from their turned one where it has one; the better (the
+    turned by TURN_MARGIN) goes into `out`. Returns where either stopped early (`partial`)."""
+    score, partial = np.full(len(start), -np.inf, np.float32), np.zeros(len(start), bool)
+    for k, margin in ((0, 0.0), (1, TURN_MARGIN)):
+        at = rows[~np.isnan(start[rows, k, 0])]
+        if not len(at):
             continue
-        found = _refined(kernels, low, band, *(x[rows] for x in pair), *(start[key][rows] for key in
-                                                                          ("dy", "dx", "scale", "angle")),
-                         quick_below=quick_below)
-        better = found["score"] > score[rows] + (TURN_MARGIN if start is turned else 0.0)
-        at = rows[better]
+        dy, dx, scale, angle = (np.ascontiguousarray(start[at, k, c]) for c in range(4))
+        found = _refined(kernels, low, band, *(x[at] for x in pair), dy.astype(np.int64), dx.astype(np.int64), scale,
+                         angle, quick_below=quick_below)
+        better = found["score"] > score[at] + margin
         for key in out:
-            out[key][at] = found[key][better]
-        score[at] = found["score"][better]
-        partial[rows] |= found["partial"]
+            out[key][at[better]] = found[key][better]
+        score[at[better]] = found["score"][better]
+        partial[at] |= found["partial"]
+    return partial
+
+
+def _fields(out: dict, mirrored, partial, start) -> tuple:
+    """Alignment's fields, in its order, from the alignment of picture j onto i at scale `zoom`."""
     return (1 / out["zoom"], np.where(mirrored, -out["dx"], out["dx"]), out["dy"], mirrored, out["layout"],
-            out["detail"], out["angle"], out["worst"], partial)
+            out["detail"], out["angle"], out["worst"], partial, start)
 
 
 def _keep_better(into: dict, found: dict) -> np.ndarray:

@@ -47,7 +47,7 @@ def content_pairs(nodes: pd.DataFrame, config: DuplicatesConfig, also=None, vouc
     pairs = pd.DataFrame({"i": found.i, "j": found.j, "similarity": found.similarity})
     pairs[ALIGNED] = _measures(aligned)
     pairs["vouched"] = _vouched(pairs, also, vouched)
-    _finish(g, found, pairs, aligned.partial, config)
+    _finish(g, found, pairs, aligned, config)
     crowd = crowd_levels(pairs, len(g), config)
     pairs["crowd"] = np.maximum(crowd[pairs["i"].to_numpy()], crowd[pairs["j"].to_numpy()])
     pairs["recoloured"] = colour_change(nodes, pairs["i"].to_numpy(), pairs["j"].to_numpy())
@@ -71,13 +71,14 @@ def could_be_copies(pairs: pd.DataFrame, config: DuplicatesConfig) -> np.ndarray
              & (pairs["worst"] <= config.max_worst_block)) | pairs["vouched"]).to_numpy(bool)
 
 
-def _finish(g: np.ndarray, found, pairs: pd.DataFrame, partial: np.ndarray, config: DuplicatesConfig) -> None:
+def _finish(g: np.ndarray, found, pairs: pd.DataFrame, aligned: alignment.Alignment, config: DuplicatesConfig
+            ) -> None:
     """Refine in full the partially refined pairs (alignment.QUICK_BELOW) that a verdict reads: those of every
     picture in a pair that might be a copy, whose crowd level is their detail (crowd_levels). The others'
     measures, a little low, decide nothing: a picture without such a pair has no copy whatever its crowd.
     Repeated while a finished pair turns out alike and brings in new pictures."""
     i, j = pairs["i"].to_numpy(np.int64), pairs["j"].to_numpy(np.int64)
-    partial = partial.copy()
+    partial = aligned.partial.copy()
     while partial.any():
         alike = could_be_copies(pairs, config)
         wanted = np.zeros(len(g), bool)
@@ -85,7 +86,7 @@ def _finish(g: np.ndarray, found, pairs: pd.DataFrame, partial: np.ndarray, conf
         redo = np.flatnonzero(partial & (wanted[i] | wanted[j]))
         if not len(redo):
             return
-        again = _aligned_apart(lambda at: g[at], content.subset(found, redo))
+        again = _aligned_apart(lambda at: g[at], content.subset(found, redo), aligned.start[redo])
         for c in ALIGNED:
             values = pairs[c].to_numpy().copy()
             values[redo] = getattr(again, c)
@@ -93,13 +94,15 @@ def _finish(g: np.ndarray, found, pairs: pd.DataFrame, partial: np.ndarray, conf
         partial[redo] = False
 
 
-def _aligned_apart(greys_of, pairs) -> alignment.Alignment:
-    """alignment.align of the pairs, reading and blurring only their pictures: `greys_of(positions)` gives those
-    pictures' filled greys (the same values as among all: each picture is blurred on its own)."""
+def _aligned_apart(greys_of, pairs, start=None) -> alignment.Alignment:
+    """alignment.align of the pairs (alignment.finish from `start`, given), reading and blurring only their
+    pictures: `greys_of(positions)` gives those pictures' filled greys (the same values as among all: each
+    picture is blurred on its own)."""
     pictures, at = np.unique(np.r_[pairs.i, pairs.j], return_inverse=True)
     n = len(pairs.i)
-    return alignment.align(greys_of(pictures), content.Candidates(at[:n], at[n:], pairs.similarity, pairs.mirrored,
-                                                                  pairs.dx, pairs.dy))
+    apart = content.Candidates(at[:n], at[n:], pairs.similarity, pairs.mirrored, pairs.dx, pairs.dy)
+    g = greys_of(pictures)
+    return alignment.align(g, apart) if start is None else alignment.finish(g, apart, start)
 
 
 def _vouched(pairs: pd.DataFrame, also, vouched) -> np.ndarray:

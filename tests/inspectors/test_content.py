@@ -208,3 +208,8 @@ def test_a_quick_refinement_stops_only_far_from_a_copy_and_leaves_the_others_exa
     assert (full.layout + full.detail)[quick.partial].max() < 1.75  # none was alike: no copy stopped early
     copies_at = [np.flatnonzero((i == k) & (j == len(boxes) + k))[0] for k in range(len(copied))]
     assert not quick.partial[copies_at].any()
+    # finished from where the quick refinement started, a partial pair measures as the full alignment does
+    done = alignment.finish(g, content.subset(pairs, quick.partial), quick.start[quick.partial])
+    assert not done.partial.any()
+    for field in ("zoom", "dx", "dy", "rotation", "layout", "detail", "worst"):
+        np.testing.assert_array_equal(getattr(done, field), getattr(full, field)[quick.partial])
