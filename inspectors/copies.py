@@ -10,6 +10,8 @@ disagreement, 1 - detail). A copy of a picture in a crowd still stands out when 
 re-encoding leaves copies; a look-alike does not.
 """
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pandas as pd
 
@@ -32,21 +34,25 @@ def crowd_levels(pairs: pd.DataFrame, n: int, config: DuplicatesConfig) -> np.nd
     return vector_join.kth_distinct(np.r_[i, j], np.r_[j, i], detail, config.crowd_rank, n)
 
 
-def content_pairs(nodes: pd.DataFrame, config: DuplicatesConfig, also=None, vouched=None) -> pd.DataFrame:
+def content_pairs(nodes: pd.DataFrame, config: DuplicatesConfig, also=None) -> pd.DataFrame:
     """Candidate pairs among the pictures (positions in `nodes`, which has `content` and the mean colours),
-    from the content search and `also` (pairs (i, j) found otherwise: by perceptual hash; `vouched`, a bool
+    from the content search and `also`: a function giving pairs found otherwise (i, j, and `vouched`, a bool
     per pair, where the hash rule took them for copies), aligned, with their measurements and the verdict
-    (`decide`)."""
-    g = content.fill_strips(content.greys(list(nodes["content"])))
-    # the search's indexes and spectra are dropped before the alignment makes its own blurred copies
-    found = content.candidates(content.Search(g, config.mirrored), config.neighbours, config.min_similarity,
-                               config.min_spectrum_similarity)
-    if also is not None and len(also[0]):
-        found = content.merged(found, *also)
+    (`decide`). `also` runs on a thread of its own while the content search runs: it needs none of the
+    search, and the search leaves part of a core idle."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        later = pool.submit(also) if also is not None else None
+        g = content.fill_strips(content.greys(list(nodes["content"])))
+        # the search's indexes and spectra are dropped before the alignment makes its own blurred copies
+        found = content.candidates(content.Search(g, config.mirrored), config.neighbours, config.min_similarity,
+                                   config.min_spectrum_similarity)
+        i, j, vouched = later.result() if later is not None else (np.empty(0, np.int64),) * 2 + (None,)
+    if len(i):
+        found = content.merged(found, i, j)
     aligned = alignment.align(g, found, quick_below=alignment.QUICK_BELOW)
     pairs = pd.DataFrame({"i": found.i, "j": found.j, "similarity": found.similarity})
     pairs[ALIGNED] = _measures(aligned)
-    pairs["vouched"] = _vouched(pairs, also, vouched)
+    pairs["vouched"] = _vouched(pairs, (i, j), vouched)
     _finish(g, found, pairs, aligned, config)
     crowd = crowd_levels(pairs, len(g), config)
     pairs["crowd"] = np.maximum(crowd[pairs["i"].to_numpy()], crowd[pairs["j"].to_numpy()])

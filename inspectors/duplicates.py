@@ -79,20 +79,26 @@ def _judged_pairs(nodes: pd.DataFrame, config: DuplicatesConfig) -> pd.DataFrame
     search; every one is aligned, measured and judged by copies.decide (copies.PAIR_COLUMNS). Without
     content (`by_content`): the hash candidates, judged by the hashes and the appearance vectors
     (hash_copies.confirmed), with only i, j, mirrored and copy."""
-    phashes = nodes["phash"].to_numpy(np.int64)
-    i, j, _ = hash_copies.candidate_pairs(phashes, hash_copies.appearance_hash(nodes["appearance"]), config.radius)
-    if by_content(nodes, config):
-        distance = hash_copies.appearance_distances(nodes["appearance"], i, j)
-        near = distance <= config.loose_max_distance  # a crowd of equal hashes (smooth gradients): not every pair
-        i, j, distance = i[near], j[near], distance[near]
+    phashes, with_content = nodes["phash"].to_numpy(np.int64), by_content(nodes, config)
+
+    def hashed():
+        i, j, _ = hash_copies.candidate_pairs(phashes, hash_copies.appearance_hash(nodes["appearance"]), config.radius)
+        if with_content:
+            distance = hash_copies.appearance_distances(nodes["appearance"], i, j)
+            near = distance <= config.loose_max_distance  # a crowd of equal hashes (smooth gradients): not every pair
+            i, j, distance = i[near], j[near], distance[near]
         vouched = hash_copies.confirmed(nodes["appearance"], phashes, i, j, config) if len(i) else np.zeros(0, bool)
+        if not with_content:
+            return i, j, vouched
         # in a crowd of look-alikes within the radius (one garment's silhouette, hundreds of times) each picture
         # brings its nearest only: every pair of the crowd would otherwise be aligned
         keep = vouched | hash_copies.nearest_partners(i, j, distance, config.hash_partners)
-        i, j, vouched = i[keep], j[keep], vouched[keep]
-        return copies.content_pairs(nodes, config, also=(i, j), vouched=vouched)
-    keep = hash_copies.confirmed(nodes["appearance"], phashes, i, j, config) if len(i) else np.zeros(0, bool)
-    return pd.DataFrame({"i": i, "j": j, "mirrored": False, "copy": keep})
+        return i[keep], j[keep], vouched[keep]
+
+    if not with_content:
+        i, j, copy = hashed()
+        return pd.DataFrame({"i": i, "j": j, "mirrored": False, "copy": copy})
+    return copies.content_pairs(nodes, config, also=hashed)
 
 
 def confirmed_pairs(nodes: pd.DataFrame, config: DuplicatesConfig) -> pd.DataFrame:

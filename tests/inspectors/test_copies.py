@@ -32,7 +32,7 @@ def test_four_copies_the_hash_rule_confirms_stay_one_group_despite_the_crowd_ran
     photo = np.asarray(Image.fromarray(load_sample_images().images[0]).convert("L"))
     nodes = windows(photo, copies_of_box=3)  # a group of 4: each one's 3rd best partner is a copy
     i, j = np.triu_indices(4, 1)
-    pairs = copies.content_pairs(nodes, DuplicatesConfig(), also=(i, j), vouched=np.ones(len(i), bool))
+    pairs = copies.content_pairs(nodes, DuplicatesConfig(), also=lambda: (i, j, np.ones(len(i), bool)))
     found = {(min(a, b), max(a, b)) for a, b in pairs.loc[pairs["copy"], ["i", "j"]].itertuples(index=False)}
     assert found == set(zip(i.tolist(), j.tolist(), strict=True))
 
