@@ -42,18 +42,10 @@ STRIP_TOLERANCE = 8.0  # grey levels (0-255): a strip's lines are flat and of on
 
 def _strip_widths(g: np.ndarray) -> np.ndarray:
     """(n, 4): how many flat lines of one value each picture has at its top, bottom, left and right edge."""
-    widths = np.zeros((len(g), 4), np.int64)
-    for side, (edge, across) in enumerate(((g[:, :STRIP_MAX], 2), (g[:, :-STRIP_MAX - 1:-1], 2),
-                                           (g[:, :, :STRIP_MAX], 1), (g[:, :, :-STRIP_MAX - 1:-1], 1))):
-        # the lines nearest the edge first, a line's values running `across`; only pictures whose first line is
-        # flat are measured further (reductions over short lines are slow in numpy)
-        first = edge[:, 0] if across == 2 else edge[:, :, 0]
-        some = np.flatnonzero(first.max(axis=1) - first.min(axis=1) <= STRIP_TOLERANCE)
-        edge = edge[some]
-        mean = edge.mean(axis=across)  # sums of whole grey levels: exact in any order
-        flat = (edge.max(axis=across) - edge.min(axis=across) <= STRIP_TOLERANCE) \
-            & (np.abs(mean - mean[:, :1]) <= STRIP_TOLERANCE)
-        widths[some, side] = np.cumprod(flat, axis=1).sum(axis=1)
+    from . import align_kernels  # numba: only where pictures are aligned
+
+    widths = np.empty((len(g), 4), np.int64)
+    align_kernels.strip_widths(np.ascontiguousarray(g, np.float32), STRIP_MAX, STRIP_TOLERANCE, widths)
     return widths
 
 
@@ -61,19 +53,19 @@ def fill_strips(g: np.ndarray) -> np.ndarray:
     """The pictures with a uniform strip at one edge of an axis (what a shift leaves when the gap is filled
     with black or any one colour) filled by repeating the first line inside it, as a shift that repeats the
     edge leaves it: the strip's hard edge would otherwise dominate the band-pass the alignment compares.
-    Margins on both sides of an axis (a digit on black, a letterboxed photo) are the picture's own: kept."""
+    Margins on both sides of an axis (a digit on black, a letterboxed photo) are the picture's own: kept.
+    In place (g is the greys just read): returns g."""
     widths = _strip_widths(g)
     one_sided = (widths > 0) & (widths[:, [1, 0, 3, 2]] == 0)  # a strip whose opposite edge has none
     top, bottom, left, right = (np.where(one_sided[:, side], widths[:, side], 0) for side in range(4))
     filled = np.flatnonzero(one_sided.any(axis=1))
     if not len(filled):
-        return g.copy()
+        return g
     line = np.arange(SIDE)
     rows = np.clip(line[None, :], top[filled, None], SIDE - 1 - bottom[filled, None])  # each line's source line
     columns = np.clip(line[None, :], left[filled, None], SIDE - 1 - right[filled, None])
-    out = g.copy()
-    out[filled] = g[filled[:, None, None], rows[:, :, None], columns[:, None, :]]
-    return out
+    g[filled] = g[filled[:, None, None], rows[:, :, None], columns[:, None, :]]  # gathered first, then written
+    return g
 
 
 def _blur_matrix(n: int, sigma: float) -> np.ndarray:
