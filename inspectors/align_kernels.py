@@ -270,28 +270,3 @@ def worst_block(low, i, j, mirrored, dy, dx, scale, cos, sin, oy, ox, block: int
                         total += d * d
                 worst = max(worst, total / (block * block))
         out[p] = np.sqrt(worst)
-
-
-@njit(cache=True, nogil=True)
-def strip_widths(g, max_width: int, tolerance: float, out):
-    """Per picture of g (n, side, side): how many flat lines of one value it has at its top, bottom, left and
-    right edge (out, (n, 4)), up to max_width: a line is flat when its values span at most `tolerance` and its
-    mean is within `tolerance` of the edge line's mean."""
-    n, side = g.shape[0], g.shape[1]
-    for p in range(n):
-        for edge in range(4):
-            first_mean = np.float32(0.0)
-            width = 0
-            for k in range(max_width):
-                line = k if edge % 2 == 0 else side - 1 - k
-                lo, hi, total = np.float32(np.inf), np.float32(-np.inf), np.float32(0.0)
-                for m in range(side):
-                    v = g[p, line, m] if edge < 2 else g[p, m, line]
-                    lo, hi, total = min(lo, v), max(hi, v), total + v
-                mean = total / side  # whole grey levels: the sum is exact, and so is the mean
-                if k == 0:
-                    first_mean = mean
-                if hi - lo > tolerance or abs(mean - first_mean) > tolerance:
-                    break
-                width += 1
-            out[p, edge] = width

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .content import SIDE, Candidates, blur, fill_strips, threads
+from .content import SIDE, Candidates, blur, threads
 from .vector_join import one_blas_thread
 
 LOW_BLUR = 0.7  # px: the layout comparison ignores JPEG noise and resampling
@@ -300,7 +300,6 @@ def compile_kernels() -> None:
     g = np.stack([texture[1:-1, 1:-1], texture[:-2, 2:], texture[1:-1, -2:0:-1]])  # it, moved 1 px, mirrored
     pairs = Candidates(np.array([0, 0], np.int64), np.array([1, 2], np.int64), np.ones(2, np.float32),
                        np.array([False, True]), np.zeros(2, np.int64), np.zeros(2, np.int64))
-    fill_strips(g.copy())  # its strip widths are a kernel too
     aligned = align(g, pairs)
     if not (aligned.detail > -1).all():  # the refinement did not run: its kernels would compile at a user's scan
         raise RuntimeError(f"compile_kernels: made-up copies did not reach the refinement ({aligned.layout})")

@@ -40,12 +40,23 @@ STRIP_MAX = 8  # px (of 32): the widest uniform strip at one edge that is taken 
 STRIP_TOLERANCE = 8.0  # grey levels (0-255): a strip's lines are flat and of one value to within this (JPEG rings)
 
 
-def _strip_widths(g: np.ndarray) -> np.ndarray:
-    """(n, 4): how many flat lines of one value each picture has at its top, bottom, left and right edge."""
-    from . import align_kernels  # numba: only where pictures are aligned
-
-    widths = np.empty((len(g), 4), np.int64)
-    align_kernels.strip_widths(np.ascontiguousarray(g, np.float32), STRIP_MAX, STRIP_TOLERANCE, widths)
+def _one_sided_strips(g: np.ndarray) -> np.ndarray:
+    """(n, 4): how many flat lines of one value each picture has at its top, bottom, left and right edge, where
+    the opposite edge has none (0 elsewhere)."""
+    edges = ((g[:, :STRIP_MAX], 2), (g[:, :-STRIP_MAX - 1:-1], 2), (g[:, :, :STRIP_MAX], 1),
+             (g[:, :, :-STRIP_MAX - 1:-1], 1))  # the lines nearest the edge first, a line's values running `across`
+    first = [edge[:, 0] if across == 2 else edge[:, :, 0] for edge, across in edges]
+    flat_first = np.stack([line.max(axis=1) - line.min(axis=1) <= STRIP_TOLERANCE for line in first], axis=1)
+    widths = np.zeros((len(g), 4), np.int64)
+    for side, (edge, across) in enumerate(edges):
+        # only pictures whose first line is flat and the opposite one not are measured further: a digit on black
+        # or a letterboxed photo has margins on both sides (reductions over short lines are slow in numpy)
+        some = np.flatnonzero(flat_first[:, side] & ~flat_first[:, side ^ 1])
+        edge = edge[some]
+        mean = edge.mean(axis=across)  # sums of whole grey levels: exact in any order
+        flat = (edge.max(axis=across) - edge.min(axis=across) <= STRIP_TOLERANCE) \
+            & (np.abs(mean - mean[:, :1]) <= STRIP_TOLERANCE)
+        widths[some, side] = np.cumprod(flat, axis=1).sum(axis=1)
     return widths
 
 
@@ -55,10 +66,8 @@ def fill_strips(g: np.ndarray) -> np.ndarray:
     edge leaves it: the strip's hard edge would otherwise dominate the band-pass the alignment compares.
     Margins on both sides of an axis (a digit on black, a letterboxed photo) are the picture's own: kept.
     In place (g is the greys just read): returns g."""
-    widths = _strip_widths(g)
-    one_sided = (widths > 0) & (widths[:, [1, 0, 3, 2]] == 0)  # a strip whose opposite edge has none
-    top, bottom, left, right = (np.where(one_sided[:, side], widths[:, side], 0) for side in range(4))
-    filled = np.flatnonzero(one_sided.any(axis=1))
+    top, bottom, left, right = _one_sided_strips(g).T
+    filled = np.flatnonzero((top > 0) | (bottom > 0) | (left > 0) | (right > 0))
     if not len(filled):
         return g
     line = np.arange(SIDE)

@@ -129,18 +129,18 @@ def test_a_black_strip_from_a_shift_is_filled_as_a_repeated_edge_and_margins_sta
     assert np.array_equal(content.fill_strips(digit[None])[0], digit)
 
 
-def test_strip_widths_count_flat_lines_of_one_value_from_each_edge():
-    g = np.random.default_rng(0).uniform(0, 255, (3, 32, 32)).astype(np.float32)
+def test_one_sided_strips_count_flat_lines_of_one_value_from_an_edge_whose_opposite_has_none():
+    g = np.random.default_rng(0).uniform(0, 255, (4, 32, 32)).astype(np.float32)
     g[0, :2] = 0  # top: two black lines
-    g[0, -3:] = 100 + np.arange(32) % 5  # bottom: three lines within the tolerance (JPEG ripples)
     g[1, :, :4] = 0
     g[1, :, 4] = 20  # flat, but not of the strip's value: the strip is 4 wide
     g[2, :, -12:] = 50  # wider than STRIP_MAX: counted up to it
     g[2, 5, -1] = 80  # a line that is not flat ends the count at once
-    widths = content._strip_widths(g)
-    assert widths.tolist() == [[2, 3, 0, 0], [0, 0, 4, 0], [0, 0, 0, 0]]
+    g[3, :2] = 0
+    g[3, -3:] = 100 + np.arange(32) % 5  # flat within the tolerance (JPEG ripples): margins on both sides
+    assert content._one_sided_strips(g).tolist() == [[2, 0, 0, 0], [0, 0, 4, 0], [0, 0, 0, 0], [0, 0, 0, 0]]
     g[2, 5, -1] = 50
-    assert content._strip_widths(g)[2].tolist() == [0, 0, 0, content.STRIP_MAX]
+    assert content._one_sided_strips(g)[2].tolist() == [0, 0, 0, content.STRIP_MAX]
 
 
 @pytest.mark.parametrize("mirror", [False, True])
