@@ -130,7 +130,7 @@ def shortcuts(samples: pd.DataFrame, config: BalanceConfig) -> list[dict]:
         values = column.fillna("?").astype(str) if categorical else pd.to_numeric(column, errors="coerce")
         if values.nunique(dropna=True) < 2:
             continue
-        best = max(((_separation(values, labels == c, categorical), c) for c in classes), default=(0.0, None))
+        best = max(zip(_separations(values, labels, classes, categorical), classes, strict=True), default=(0.0, None))
         bar = config.shortcut_min_accuracy if prop in FILE_PROPERTIES else config.shortcut_min_accuracy_statistic
         if best[1] is not None and best[0] >= bar:
             found.append({"property": prop, "kind": "file property" if prop in FILE_PROPERTIES else "image statistic",
@@ -140,26 +140,37 @@ def shortcuts(samples: pd.DataFrame, config: BalanceConfig) -> list[dict]:
     return sorted(found, key=lambda d: -d["balanced_accuracy"])
 
 
-def _separation(values: pd.Series, is_class: np.ndarray, categorical: bool) -> float:
+def _separations(values: pd.Series, labels: np.ndarray, classes: list, categorical: bool) -> list[float]:
+    """Per class: how well `values` alone tells it from the others (balanced accuracy at the best threshold,
+    or by the likelier side of each category). The values are sorted once for all the classes."""
     if categorical:
-        inside = values[is_class].value_counts(normalize=True)
-        outside = values[~is_class].value_counts(normalize=True)
-        both = inside.index.union(outside.index)
-        p_in, p_out = inside.reindex(both, fill_value=0), outside.reindex(both, fill_value=0)
-        return float(0.5 * (p_in.where(p_in > p_out, 0).sum() + p_out.where(p_in <= p_out, 0).sum()))
+        return [_categorical_separation(values, labels == c) for c in classes]
     v = values.to_numpy(float)
     keep = ~np.isnan(v)
-    v, is_class = v[keep], is_class[keep]
-    n_in, n_out = is_class.sum(), (~is_class).sum()
-    if n_in == 0 or n_out == 0:
-        return 0.5
+    v, labels = v[keep], labels[keep]
     order = np.argsort(v, kind="stable")
-    v, is_class = v[order], is_class[order]
+    v, labels = v[order], labels[order]
     cut = np.r_[np.flatnonzero(np.diff(v)), len(v) - 1]  # thresholds between distinct values
-    below_in = np.cumsum(is_class)[cut] / n_in
-    below_out = np.cumsum(~is_class)[cut] / n_out
-    # "the class is at or below t", or "above t": the better of the two, at the best t
-    return float(max((0.5 * (below_in + 1 - below_out)).max(), (0.5 * (1 - below_in + below_out)).max()))
+    out = []
+    for c in classes:
+        is_class = labels == c
+        n_in, n_out = is_class.sum(), (~is_class).sum()
+        if n_in == 0 or n_out == 0:
+            out.append(0.5)
+            continue
+        below_in = np.cumsum(is_class)[cut] / n_in
+        below_out = np.cumsum(~is_class)[cut] / n_out
+        # "the class is at or below t", or "above t": the better of the two, at the best t
+        out.append(float(max((0.5 * (below_in + 1 - below_out)).max(), (0.5 * (1 - below_in + below_out)).max())))
+    return out
+
+
+def _categorical_separation(values: pd.Series, is_class: np.ndarray) -> float:
+    inside = values[is_class].value_counts(normalize=True)
+    outside = values[~is_class].value_counts(normalize=True)
+    both = inside.index.union(outside.index)
+    p_in, p_out = inside.reindex(both, fill_value=0), outside.reindex(both, fill_value=0)
+    return float(0.5 * (p_in.where(p_in > p_out, 0).sum() + p_out.where(p_in <= p_out, 0).sum()))
 
 
 INSPECTOR = Inspector("balance", tuple(NEEDS), inspect, summarize, section="balance")
