@@ -165,7 +165,7 @@ def unlike_class(samples: pd.DataFrame, config: OutliersConfig) -> pd.DataFrame:
     found, classes, k = [], {}, config.class_k
     rng = np.random.default_rng(0)  # the same sample on every run: findings are reproducible
     for label, rows in ok.groupby("label").indices.items():
-        blurred = content.blur(content.greys(ok["content"].to_numpy()[rows]), content.SEARCH_BLUR)
+        blurred = content.blur_on_threads(content.greys(ok["content"].to_numpy()[rows]), content.SEARCH_BLUR)
         members, itself = Members(blurred), np.arange(len(rows))
         sample = np.sort(rng.choice(itself, min(len(rows), CLASS_SAMPLE), replace=False))
         typical, limit = class_limit(1 - kth_similarity(members, blurred[sample], k, sample), config)
