@@ -14,6 +14,7 @@ from threadpoolctl import threadpool_limits
 
 BLOCK = 1 << 22  # similarities computed at once (16 MB): memory stays flat however crowded a cell
 NITER = 4  # k-means iterations: the cells only bound where a query looks (10 found the same copies, docs/benchmarks.md)
+BATCHES = 8  # batches of a join's tasks a thread: the threads finish together
 MIN_PER_CELL = 5  # faiss asks for 39 training rows a centroid; fewer is fine here and keeps stderr quiet
 
 
@@ -124,13 +125,18 @@ def join_cells(queries, floor, probe, per_block, vectors, starts, first_cell=0, 
             continue
         step = max(1, BLOCK // (hi - lo))
         tasks += [(who[q:min(q + step, bounds[c + 1])], lo, hi) for q in range(bounds[c], bounds[c + 1], step)]
-    groups = [tasks[k::threads] for k in range(threads)]  # one long task a thread: little overhead
+    # a few tasks a batch, the batches taken by whichever thread is free (a crowded cell's tasks are long), the
+    # parts put back in the order of one task in `threads` a thread: the rows come in the same order every run
+    batches = min(len(tasks), BATCHES * threads)
+    parts = [None] * len(tasks)
 
-    def run(group):
-        return [_block(queries, vectors, *task, floor, per_block) for task in group]
+    def run(batch):
+        for t in range(batch, len(tasks), batches):
+            parts[t] = _block(queries, vectors, *tasks[t], floor, per_block)
 
     with one_blas_thread(), ThreadPoolExecutor(max_workers=threads) as pool:  # products release the GIL
-        found = [part for done in pool.map(run, groups) for part in done]
+        list(pool.map(run, range(batches)))
+    found = [parts[t] for k in range(threads) for t in range(k, len(tasks), threads)]
     if not found:
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float32)
     return tuple(np.concatenate(x) for x in zip(*found, strict=True))
