@@ -121,9 +121,14 @@ def both_axes(images: np.ndarray, rows: np.ndarray, columns: np.ndarray) -> np.n
 
 def normalised(x: np.ndarray) -> np.ndarray:
     """Rows of x (any trailing shape, flattened) with zero mean and unit norm; flat rows stay zero."""
-    x = x.reshape(len(x), -1).astype(np.float32)
-    x = x - x.mean(axis=1, keepdims=True)
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-6)
+    return _normalise_rows(x.reshape(len(x), -1).astype(np.float32))
+
+
+def _normalise_rows(x: np.ndarray) -> np.ndarray:
+    """normalised, in place, of a (rows, d) float32 array."""
+    x -= x.mean(axis=1, keepdims=True)
+    x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-6)
+    return x
 
 
 def _cells(offset: int) -> np.ndarray:
@@ -145,8 +150,14 @@ def moved_search_vectors(blurred: np.ndarray, shifts=SEARCH_SHIFTS) -> np.ndarra
     matrix products for all of them (the windows' cells stacked) rather than two for each."""
     k = len(shifts)
     cells = np.concatenate([_cells(offset) for offset in shifts])  # (k * 8, SIDE)
-    summed = both_axes(blurred, cells, cells).reshape(len(blurred), k, SEARCH_CELLS, k, SEARCH_CELLS)
-    return np.stack([normalised(summed[:, y, :, x, :]) for y in range(k) for x in range(k)])
+    n = len(blurred)
+    summed = both_axes(blurred, cells, cells).reshape(n, k, SEARCH_CELLS, k, SEARCH_CELLS)
+    out = np.empty((k * k, n, SEARCH_CELLS * SEARCH_CELLS), np.float32)  # normalised in place: no copies of all
+    for y in range(k):
+        for x in range(k):
+            np.copyto(out[y * k + x].reshape(n, SEARCH_CELLS, SEARCH_CELLS), summed[:, y, :, x, :])
+            _normalise_rows(out[y * k + x])
+    return out
 
 
 @dataclass(frozen=True)
