@@ -161,9 +161,14 @@ class _Pool:
     def run(self):
         try:
             while self.pending or any(w.inflight for w in self.workers):
-                for worker in self.workers:
+                for worker in list(self.workers):
                     while len(worker.inflight) < PREFETCH and self.pending:
-                        worker.send(self.pending.popleft())
+                        try:
+                            worker.send(self.pending.popleft())
+                        except OSError:  # it died since it last answered (a broken pipe): as a failed recv below
+                            worker.process.join(timeout=5)
+                            self.replace(worker, CRASHED.format(code=worker.process.exitcode))
+                            break
                 busy = [w for w in self.workers if w.inflight]
                 ready = wait([w.conn for w in busy], timeout=min(1.0, self.timeout_s / 4))
                 for worker in [w for w in busy if w.conn in ready]:

@@ -35,6 +35,27 @@ def test_a_crashing_decoder_is_reported_and_replaced(tmp_path):
     assert sum(r["ok"] for r in got.values()) == 10
 
 
+def test_a_worker_that_dies_before_its_next_chunk_is_sent_is_replaced(tmp_path, monkeypatch):
+    # the race CI once met: the worker dies on the crash file before the main process, not knowing yet, sends it
+    # the next chunk (a broken pipe); forced here by waiting for the worker's death before the third send
+    sent, original = [], pool._Worker.send
+
+    def send_after_death(self, chunk):
+        sent.append(chunk)
+        if len(sent) == 3:
+            self.process.join(timeout=20)
+        original(self, chunk)
+
+    monkeypatch.setattr(pool._Worker, "send", send_after_death)
+    data = encode(noise_image(), "PNG")
+    paths = [write(tmp_path / f"{i}.png", data) for i in range(5)] + [write(tmp_path / "crash.png", data)]
+    paths += [write(tmp_path / f"z{i}.png", data) for i in range(5)]
+    got = run(paths, workers=1, timeout_s=30, chunk_size=4)
+    assert sorted(got) == list(range(11))
+    assert got[5]["error"].startswith("WorkerCrashed")
+    assert sum(r["ok"] for r in got.values()) == 10
+
+
 def test_no_tasks_starts_no_worker():
     assert run([], workers=4) == {}
 
