@@ -10,7 +10,7 @@ from . import balance, duplicates, integrity, jobs, outliers, pair_distances, qu
 from . import findings as F
 from .config import CONFIG_FILE, Config, config_to_dict
 from .inspector import SharedValues, registry
-from .scan import scan, write_samples
+from .scan import samples_bytes, scan, write_samples
 from .schema import FINDING_COLUMNS, ISSUES, SCORE_DIRECTION, neutralise, unneutralise  # noqa: F401 (re-exported)
 from .sheets import read_sheet, write_sheet
 from .workspace import atomic_write_text, ensure_outside
@@ -121,9 +121,9 @@ def scan_and_inspect(listing, config: Config, workspace, out=None, progress=None
         facts = report.scan_facts(result.samples, result.seconds, result.decoded, result.cached, result.pruned)
         found, summary = run(result.samples, config, facts, against)
         summary["warnings"] = list(listing.warnings)  # what the listing skipped or doubted: the app shows them
-        written = []
+        written, encoded = [], samples_bytes(result.samples) if workspace or out else None
         for folder in [p for p in (workspace, out) if p]:
-            written.append(write_samples(result.samples, folder))
+            written.append(write_samples(result.samples, folder, encoded))
             written += write_reports(folder, found, summary, config)
         if workspace is not None and duplicates.judged_already(duplicates.pictures(result.samples, config.duplicates),
                                                                config.duplicates):

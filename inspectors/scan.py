@@ -225,11 +225,18 @@ def _assemble(listing_samples: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame
     return df[SAMPLE_COLUMNS + extra].sort_values("path", kind="stable").reset_index(drop=True)
 
 
-def write_samples(samples: pd.DataFrame, folder) -> Path:
+def samples_bytes(samples: pd.DataFrame) -> bytes:
+    """samples.parquet's contents: encoded once where it goes to several folders (the content thumbnails make
+    it tens of MB at 60,000 pictures)."""
     buf = io.BytesIO()
     samples.to_parquet(buf, index=False)
+    return buf.getvalue()
+
+
+def write_samples(samples: pd.DataFrame, folder, data: bytes | None = None) -> Path:
+    """samples.parquet in the folder; `data`: samples_bytes(samples) where known already."""
     target = Path(folder) / "samples.parquet"
-    atomic_write_bytes(target, buf.getvalue())
+    atomic_write_bytes(target, samples_bytes(samples) if data is None else data)
     return target
 
 
