@@ -143,6 +143,15 @@ def scan_files(tasks, options, on_results, workers=1, timeout_s=30.0, chunk_size
 
 
 CRASHED = "WorkerCrashed: the decoder killed its process (exit code {code}) on this file"
+
+
+def crashed(worker) -> str:
+    """CRASHED with the dead worker's exit code: reaped first, or a pipe that broke before the process was
+    reaped would report "exit code None"."""
+    worker.process.join(timeout=5)
+    return CRASHED.format(code=worker.process.exitcode)
+
+
 TIMED_OUT = "ScanTimeout: reading took longer than {timeout:g} s; the worker was replaced"
 
 
@@ -166,8 +175,7 @@ class _Pool:
                         try:
                             worker.send(self.pending.popleft())
                         except OSError:  # it died since it last answered (a broken pipe): as a failed recv below
-                            worker.process.join(timeout=5)
-                            self.replace(worker, CRASHED.format(code=worker.process.exitcode))
+                            self.replace(worker, crashed(worker))
                             break
                 busy = [w for w in self.workers if w.inflight]
                 ready = wait([w.conn for w in busy], timeout=min(1.0, self.timeout_s / 4))
@@ -175,7 +183,7 @@ class _Pool:
                     try:
                         results = worker.conn.recv()
                     except (EOFError, OSError):
-                        self.replace(worker, CRASHED.format(code=worker.process.exitcode))
+                        self.replace(worker, crashed(worker))
                         continue
                     worker.inflight.popleft()
                     self.deaths_in_a_row = 0
@@ -185,7 +193,7 @@ class _Pool:
                     if worker.current.value != IDLE and now - worker.started.value > self.timeout_s:
                         self.replace(worker, TIMED_OUT.format(timeout=self.timeout_s), ("timeout", self.timeout_s))
                     elif not worker.process.is_alive() and not worker.conn.poll():
-                        self.replace(worker, CRASHED.format(code=worker.process.exitcode))
+                        self.replace(worker, crashed(worker))
         finally:
             for worker in self.workers:
                 worker.kill() if worker.inflight else worker.stop()

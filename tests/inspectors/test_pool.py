@@ -33,6 +33,7 @@ def assert_the_crash_is_reported_and_the_rest_read(tmp_path):
     got = run(paths, workers=1, timeout_s=30, chunk_size=4)
     assert sorted(got) == list(range(11))
     assert got[5]["error"].startswith("WorkerCrashed")
+    assert "(exit code 3)" in got[5]["error"]  # the worker's own code, not None from a process not yet reaped
     assert sum(r["ok"] for r in got.values()) == 10
 
 
