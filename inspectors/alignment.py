@@ -57,8 +57,9 @@ def _halved(images: np.ndarray) -> np.ndarray:
     return (images[:, 0::2, 0::2] + images[:, 1::2, 0::2] + images[:, 0::2, 1::2] + images[:, 1::2, 1::2]) * 0.25
 
 
-def prepared(g: np.ndarray, pool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(low, band, low halved to 16x16) of every picture, blurred once for all the pairs it is in."""
+def prepared(g: np.ndarray, pool, halved: bool = True) -> tuple[np.ndarray, ...]:
+    """(low, band, low halved to 16x16) of every picture, blurred once for all the pairs it is in; (low, band)
+    without `halved` (`finish` has no coarse step)."""
     low, band = np.empty_like(g), np.empty_like(g)
 
     def run(lo):
@@ -66,7 +67,7 @@ def prepared(g: np.ndarray, pool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         low[lo:lo + PICTURE_CHUNK], band[lo:lo + PICTURE_CHUNK] = part, part - blur(part, BAND_BLUR)
 
     list(pool.map(run, range(0, len(g), PICTURE_CHUNK)))
-    return low, band, np.ascontiguousarray(_halved(low))
+    return (low, band) + ((np.ascontiguousarray(_halved(low)),) if halved else ())
 
 
 def align(g: np.ndarray, pairs: Candidates, refine: bool = True, chunk: int = 4096,
@@ -97,7 +98,7 @@ def _chunked(g, pairs, start, chunk, **options) -> Alignment:
     run = _align_chunk if start is None else _finish_chunk
     chunk = min(chunk, -(-len(pairs.i) // threads()))  # a few pairs (the finishing step's) still on every thread
     with one_blas_thread(), ThreadPoolExecutor(max_workers=threads()) as pool:
-        pictures = prepared(g, pool)
+        pictures = prepared(g, pool, halved=start is None)
         out = list(pool.map(lambda lo: run(*pictures, *(f[lo:lo + chunk] for f in fields), **options),
                             range(0, len(pairs.i), chunk)))
     return Alignment(*(np.concatenate(parts) for parts in zip(*out, strict=True)))
@@ -150,7 +151,7 @@ def _align_chunk(low, band, low16, i, j, mirrored, prior_dx, prior_dy, refine=Tr
     return _fields(out, mirrored, partial, start)
 
 
-def _finish_chunk(low, band, low16, i, j, mirrored, start):
+def _finish_chunk(low, band, i, j, mirrored, start):
     from . import align_kernels as kernels
 
     i, j, mirrored = np.asarray(i, np.int64), np.asarray(j, np.int64), np.asarray(mirrored, bool)
