@@ -70,10 +70,12 @@ def kth_distance(points: np.ndarray, reference: np.ndarray, k: int, same: np.nda
     counts itself, while its exact copies still count."""
     from scipy.spatial import cKDTree  # here, not at the top: the app imports this module on its first page
 
+    from .content import threads
+
     k = max(1, min(k, len(reference) - (1 if same is not None else 0)))
     if same is None:
-        return cKDTree(reference).query(points, k=[k])[0][:, 0]
-    dist, index = cKDTree(reference).query(points, k=k + 1)
+        return cKDTree(reference).query(points, k=[k], workers=threads())[0][:, 0]
+    dist, index = cKDTree(reference).query(points, k=k + 1, workers=threads())  # the queries split over the cores
     itself_counted = (index[:, :k] == same[:, None]).any(axis=1)
     return np.where(itself_counted, dist[:, k], dist[:, k - 1])
 
