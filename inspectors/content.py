@@ -131,11 +131,12 @@ def _normalise_rows(x: np.ndarray) -> np.ndarray:
     return x
 
 
-def _cells(offset: int) -> np.ndarray:
-    """(SEARCH_CELLS, SIDE): M @ x averages x into the window's cells, the window moved by `offset` px."""
+def _cells(offset: int, count: int = SEARCH_CELLS) -> np.ndarray:
+    """(count, SIDE): M @ x averages x into `count` cells of the window's size, the first where the window moved
+    by `offset` px begins."""
     c, lo = WINDOW // SEARCH_CELLS, (SIDE - WINDOW) // 2 + offset
-    m = np.zeros((SEARCH_CELLS, SIDE), np.float32)
-    for r in range(SEARCH_CELLS):
+    m = np.zeros((count, SIDE), np.float32)
+    for r in range(count):
         m[r, lo + r * c:lo + (r + 1) * c] = 1 / c
     return m
 
@@ -146,16 +147,21 @@ def search_vectors(blurred: np.ndarray, dx: int = 0, dy: int = 0) -> np.ndarray:
 
 
 def moved_search_vectors(blurred: np.ndarray, shifts=SEARCH_SHIFTS) -> np.ndarray:
-    """(len(shifts) ** 2, n, 64): search_vectors at every (dx, dy) of the shifts, dy the outer loop, from two
-    matrix products for all of them (the windows' cells stacked) rather than two for each."""
-    k = len(shifts)
-    cells = np.concatenate([_cells(offset) for offset in shifts])  # (k * 8, SIDE)
+    """(len(shifts) ** 2, n, 64): search_vectors at every (dx, dy) of the shifts, dy the outer loop. The shifts
+    are whole cells apart, so every window's cells are cells of one grid over all of them (10x10 for three
+    shifts): two matrix products for the grid, each window a slice of it."""
+    k, c = len(shifts), WINDOW // SEARCH_CELLS
+    steps = [(shift - shifts[0]) // c for shift in shifts]
+    if any(shift - shifts[0] != step * c for shift, step in zip(shifts, steps, strict=True)):
+        raise ValueError(f"search shifts {shifts} are not whole cells ({c} px) apart")
+    cells = _cells(shifts[0], SEARCH_CELLS + max(steps))
     n = len(blurred)
-    summed = both_axes(blurred, cells, cells).reshape(n, k, SEARCH_CELLS, k, SEARCH_CELLS)
+    grid = both_axes(blurred, cells, cells)  # (n, cells, cells)
     out = np.empty((k * k, n, SEARCH_CELLS * SEARCH_CELLS), np.float32)  # normalised in place: no copies of all
     for y in range(k):
         for x in range(k):
-            np.copyto(out[y * k + x].reshape(n, SEARCH_CELLS, SEARCH_CELLS), summed[:, y, :, x, :])
+            rows, columns = slice(steps[y], steps[y] + SEARCH_CELLS), slice(steps[x], steps[x] + SEARCH_CELLS)
+            np.copyto(out[y * k + x].reshape(n, SEARCH_CELLS, SEARCH_CELLS), grid[:, rows, columns])
             _normalise_rows(out[y * k + x])
     return out
 

@@ -227,3 +227,16 @@ def test_a_quick_refinement_stops_only_far_from_a_copy_and_leaves_the_others_exa
     assert not done.partial.any()
     for field in ("zoom", "dx", "dy", "rotation", "layout", "detail", "worst"):
         np.testing.assert_array_equal(getattr(done, field), getattr(full, field)[quick.partial])
+
+
+def test_the_moved_windows_are_the_windows_searched_one_by_one(photo):
+    # moved_search_vectors cuts all nine windows from one grid of cells: each must be the window itself
+    blurred = content.blur(np.stack([crop(photo, (200, 100, 296, 196)), crop(photo, (50, 40, 146, 136))]), 1.5)
+    moved = content.moved_search_vectors(blurred)
+    for k, (dy, dx) in enumerate((dy, dx) for dy in content.SEARCH_SHIFTS for dx in content.SEARCH_SHIFTS):
+        np.testing.assert_allclose(moved[k], content.search_vectors(blurred, dx, dy), atol=1e-6)
+    assert not np.allclose(moved[0], moved[4], atol=1e-2)  # the windows do differ
+    np.testing.assert_allclose(content.moved_search_vectors(blurred, (0,))[0], content.search_vectors(blurred),
+                               atol=1e-6)
+    with pytest.raises(ValueError, match="whole cells"):
+        content.moved_search_vectors(blurred, (-2, 0, 2))
