@@ -53,7 +53,9 @@ class DuplicatesConfig:
     # above miss, found on the 32x32 grey thumbnails by a nearest-neighbour search and confirmed once aligned.
     content: bool = True  # False: hashes only, as before
     mirrored: bool = True  # a mirror image is a copy; False where left and right differ (digits, text)
-    neighbours: int = 4  # search partners kept per picture: a copy ranks among the first; a crowd fills them all
+    neighbours: int = 3  # search partners kept per picture: a copy ranks among the first; a crowd fills them all
+    # (4 found a little less on every benchmark set, with a little more precision, and aligned 30 % more pairs:
+    # docs/benchmarks.md, "Content-level copies: scan speed", Session 16)
     hash_partners: int = 8  # hash candidates kept per picture (its nearest by appearance), besides those the hash
     # rule confirms: a crowd of look-alikes within the radius (one garment's silhouette, hundreds of times) is not
     # aligned pair by pair; 8 finds the same copies on the benchmarks (docs/benchmarks.md, Fashion-MNIST)
