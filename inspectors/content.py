@@ -150,11 +150,11 @@ def moved_search_vectors(blurred: np.ndarray, shifts=SEARCH_SHIFTS) -> np.ndarra
     """(len(shifts) ** 2, n, 64): search_vectors at every (dx, dy) of the shifts, dy the outer loop. The shifts
     are whole cells apart, so every window's cells are cells of one grid over all of them (10x10 for three
     shifts): two matrix products for the grid, each window a slice of it."""
-    k, c = len(shifts), WINDOW // SEARCH_CELLS
-    steps = [(shift - shifts[0]) // c for shift in shifts]
-    if any(shift - shifts[0] != step * c for shift, step in zip(shifts, steps, strict=True)):
+    k, c, first = len(shifts), WINDOW // SEARCH_CELLS, min(shifts)
+    steps = [(shift - first) // c for shift in shifts]
+    if any(shift - first != step * c for shift, step in zip(shifts, steps, strict=True)):
         raise ValueError(f"search shifts {shifts} are not whole cells ({c} px) apart")
-    cells = _cells(shifts[0], SEARCH_CELLS + max(steps))
+    cells = _cells(first, SEARCH_CELLS + max(steps))
     n = len(blurred)
     grid = both_axes(blurred, cells, cells)  # (n, cells, cells)
     out = np.empty((k * k, n, SEARCH_CELLS * SEARCH_CELLS), np.float32)  # normalised in place: no copies of all

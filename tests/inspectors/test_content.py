@@ -238,5 +238,7 @@ def test_the_moved_windows_are_the_windows_searched_one_by_one(photo):
     assert not np.allclose(moved[0], moved[4], atol=1e-2)  # the windows do differ
     np.testing.assert_allclose(content.moved_search_vectors(blurred, (0,))[0], content.search_vectors(blurred),
                                atol=1e-6)
+    backwards = content.moved_search_vectors(blurred, content.SEARCH_SHIFTS[::-1])  # in the order asked
+    np.testing.assert_array_equal(backwards[0], moved[-1])
     with pytest.raises(ValueError, match="whole cells"):
         content.moved_search_vectors(blurred, (-2, 0, 2))
