@@ -121,8 +121,9 @@ def scan_and_inspect(listing, config: Config, workspace, out=None, progress=None
         facts = report.scan_facts(result.samples, result.seconds, result.decoded, result.cached, result.pruned)
         found, summary = run(result.samples, config, facts, against)
         summary["warnings"] = list(listing.warnings)  # what the listing skipped or doubted: the app shows them
-        written, encoded = [], samples_bytes(result.samples) if workspace or out else None
-        for folder in [p for p in (workspace, out) if p]:
+        folders = [p for p in (workspace, out) if p]
+        written, encoded = [], samples_bytes(result.samples) if folders else None
+        for folder in folders:
             written.append(write_samples(result.samples, folder, encoded))
             written += write_reports(folder, found, summary, config)
         if workspace is not None and duplicates.judged_already(duplicates.pictures(result.samples, config.duplicates),
